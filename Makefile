@@ -1,0 +1,56 @@
+# The commands the README shows. Everything else the project needs is installed from here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+HUB := $(VENV)/bin/hub
+
+help:
+	@echo "make up     install, start Neo4j, Redis, API, worker and beat; migrate; seed demo data"
+	@echo "make test   the whole test suite against its own real servers"
+	@echo "make down   stop what 'make up' started"
+	@echo "make bench  benchmarks; results in bench/RESULTS.md"
+	@echo "make lint   ruff and mypy"
+
+# System packages: Redis from Debian when missing; Java 17 and Maven are expected on the machine.
+system:
+	@command -v redis-server >/dev/null || { \
+	  echo "installing redis-server (Debian package)"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq redis-server >/dev/null; }
+	@command -v java >/dev/null && command -v mvn >/dev/null || { \
+	  echo "installing Java 17 and Maven (Debian packages)"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q uv==$(UV_VERSION)
+
+# The virtualenv, exactly as locked (uv.lock), with the dev tools.
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	touch $@
+
+venv: $(VENV)/.synced
+
+up: system venv
+	$(HUB) up
+
+down:
+	@if [ -x $(HUB) ]; then $(HUB) down; else echo "nothing to stop"; fi
+
+test: system venv
+	$(VENV)/bin/pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: system venv
+	$(VENV)/bin/python -m bench.run
+
+.PHONY: help system venv up down test lint bench

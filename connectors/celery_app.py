@@ -1,0 +1,28 @@
+"""The Celery application: broker, reliability settings and the beat schedule.
+
+Tasks are acknowledged after they finish and requeued when a worker dies, so a delivery in
+flight is never lost; the broker is the same Redis the API uses (``HUB_REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+BROKER = os.environ.get("HUB_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+app = Celery("hub", broker=BROKER, include=["connectors.tasks"])
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": 3600},
+    timezone="Asia/Shanghai",
+    beat_schedule={
+        "heartbeat": {"task": "connectors.tasks.heartbeat", "schedule": 15.0},
+    },
+)

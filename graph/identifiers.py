@@ -1,0 +1,120 @@
+"""Identifier rules: the unified social credit code (GB 32100) and the resident ID (GB 11643).
+
+python-stdnum carries the right check-character arithmetic, but its ``cn.uscc.validate`` refuses
+codes whose first eight characters are not all digits, so letter-prefixed authority codes
+(``N`` rural collectives, ``Y`` others, ...) would be lost. We reuse its pieces and apply the
+standard's own structure instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_CHARS = frozenset(USCC_ALPHABET)
+# Spaces of every width and the hyphen family people paste from documents.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+
+
+class InvalidIdentifier(ValueError):
+    """An identifier that fails its standard; ``reason`` is a stable machine-readable word."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def normalise(text: str) -> str:
+    """What people type, as the standard writes it: half-width, upper-case, no separators."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
+
+
+def uscc_check_char(first17: str) -> str:
+    """The 18th character for 17 characters of a credit code."""
+    return uscc.calc_check_digit(first17)
+
+
+def validate_uscc(text: str) -> str:
+    """Return the normalised credit code or raise :class:`InvalidIdentifier`.
+
+    Structure: authority (1) · entity type (1) · division (6 digits) · organisation code (9) ·
+    check (1). Any character of the 31-symbol set is allowed in the authority, type and
+    organisation positions, so letter-prefixed codes are accepted.
+    """
+    code = normalise(text)
+    if len(code) != 18:
+        raise InvalidIdentifier("length", f"a credit code has 18 characters, got {len(code)}")
+    bad = sorted({c for c in code if c not in _USCC_CHARS})
+    if bad:
+        raise InvalidIdentifier(
+            "charset",
+            f"character(s) {''.join(bad)!r} are not used in credit codes "
+            "(I, O, S, V and Z never appear)",
+        )
+    if not code[2:8].isdigit():
+        raise InvalidIdentifier("division", "characters 3-8 must be a 6-digit division code")
+    if code[17] != uscc_check_char(code[:17]):
+        raise InvalidIdentifier("checksum", "the check character does not match")
+    return code
+
+
+def is_valid_uscc(text: str) -> bool:
+    try:
+        validate_uscc(text)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+def uscc_division(code: str) -> str:
+    """The registration division (GB/T 2260) embedded in a valid credit code."""
+    return code[2:8]
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentId:
+    """A validated resident ID, in the forms the hub may keep."""
+
+    key: str  # keyed hash: matches the same person across sources, reveals nothing
+    masked: str  # first 4 and last 4 characters, for display
+    number: str  # full number: CONFIDENTIAL, never shown below that class
+
+
+def validate_resident_id(text: str) -> str:
+    """Return the normalised 18-character resident ID or raise :class:`InvalidIdentifier`."""
+    number = normalise(text)
+    if len(number) != 18:
+        raise InvalidIdentifier("length", f"a resident ID has 18 characters, got {len(number)}")
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise InvalidIdentifier("charset", "a resident ID is 17 digits and a digit or X")
+    try:
+        ric.validate(number)
+    except ValidationError as exc:
+        reason = "checksum" if number[17] != ric.calc_check_digit(number) else "birth-date"
+        raise InvalidIdentifier(reason, f"not a valid resident ID ({exc})") from exc
+    return number
+
+
+def resident_id_check_char(first17: str) -> str:
+    return ric.calc_check_digit(first17)
+
+
+def person_key(number: str, secret: bytes) -> str:
+    """Keyed hash of a resident ID: without the key, the 18-digit space cannot be enumerated."""
+    return hmac.new(secret, number.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def mask_resident_id(number: str) -> str:
+    return f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}"
+
+
+def resident_id(text: str, secret: bytes) -> ResidentId:
+    number = validate_resident_id(text)
+    return ResidentId(person_key(number, secret), mask_resident_id(number), number)

@@ -1,0 +1,116 @@
+"""Versioned, idempotent schema migrations.
+
+Each migration is a list of Cypher statements that are safe to run again (``IF NOT EXISTS``);
+applied versions are recorded as ``(:Migration {version})`` so ``hub migrate`` reports what it did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from neo4j import AsyncDriver
+
+KEYS: dict[str, str] = {
+    "Subject": "creditCode",
+    "Person": "personId",
+    "Agency": "code",
+    "Partner": "code",
+    "Licence": "id",
+    "Project": "id",
+    "CreditRecord": "id",
+    "Sanction": "id",
+    "Rating": "id",
+    "Case": "id",
+    "Document": "id",
+    "Objection": "id",
+    "Complaint": "id",
+    "Phone": "number",
+    "Address": "text",
+    "Email": "address",
+    "OutboxEvent": "id",
+    "AuditEvent": "seq",
+    "Migration": "version",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+def _unique(label: str, prop: str) -> str:
+    return (
+        f"CREATE CONSTRAINT {label.lower()}_{prop.lower()}_unique IF NOT EXISTS "
+        f"FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+    )
+
+
+def _index(label: str, prop: str, kind: str = "RANGE") -> str:
+    prefix = "" if kind == "RANGE" else f"{kind} "
+    name = f"{label.lower()}_{prop.lower()}_{kind.lower()}"
+    return f"CREATE {prefix}INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "uniqueness constraints on every node key",
+        tuple(_unique(label, prop) for label, prop in KEYS.items()),
+    ),
+    Migration(
+        2,
+        "lookup indexes for filters, review queues and feeds",
+        (
+            _index("Subject", "division"),
+            _index("Subject", "grade"),
+            _index("Subject", "kind"),
+            _index("Subject", "name", "TEXT"),
+            _index("Person", "name", "TEXT"),
+            _index("CreditRecord", "status"),
+            _index("CreditRecord", "item"),
+            _index("Sanction", "status"),
+            _index("Agency", "division"),
+        ),
+    ),
+)
+
+_APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"
+_RECORD = (
+    "MERGE (m:Migration {version: $version}) "
+    "ON CREATE SET m.description = $description, m.appliedAt = $at"
+)
+
+
+async def applied_versions(driver: AsyncDriver, database: str) -> list[int]:
+    records, _, _ = await driver.execute_query(_APPLIED, database_=database, routing_="r")
+    return [int(r["version"]) for r in records]
+
+
+async def migrate(
+    driver: AsyncDriver,
+    database: str,
+    report: Callable[[Migration, bool], None] = lambda m, new: None,
+) -> list[int]:
+    """Apply every migration (statements are idempotent); return the versions that were new."""
+    done = set(await applied_versions(driver, database))
+    new: list[int] = []
+    for migration in MIGRATIONS:
+        for statement in migration.statements:
+            await driver.execute_query(statement, database_=database)
+        await driver.execute_query(
+            _RECORD,
+            version=migration.version,
+            description=migration.description,
+            at=datetime.now(UTC).isoformat(),
+            database_=database,
+        )
+        is_new = migration.version not in done
+        if is_new:
+            new.append(migration.version)
+        report(migration, is_new)
+    await driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    return new

@@ -1,0 +1,135 @@
+"""Reading subjects: one indexed lookup by credit code, and keyset-paged listing.
+
+Every query anchors on the ``Subject.creditCode`` uniqueness index and filters rows by the
+caller's visible disclosure classes inside Cypher, so rows the caller may not see never leave
+Neo4j. Nested lists are capped; field projections are explicit (a person's full ID number is
+never projected here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncDriver, Query
+
+NESTED_CAP = 100
+
+_PROJECTION = """
+s {
+  .creditCode, .name, .kind, .division, .status, .registeredOn, .disclosure, .grade, .score,
+  .sourceAgency, .sourceSystem, .firstSeen, .lastSeen,
+  legalRepresentative: COLLECT {
+    MATCH (p:Person)-[r:LEGAL_REPRESENTATIVE_OF]->(s) WHERE r.until IS NULL
+    RETURN p {.personId, .name, .idMasked, since: r.since} ORDER BY r.since DESC LIMIT 1
+  }[0],
+  rating: COLLECT {
+    MATCH (rt:Rating)-[:RATED]->(s)
+    RETURN rt {.id, .grade, .score, .modelVersion, .computedAt, .measures}
+    ORDER BY rt.computedAt DESC LIMIT 1
+  }[0],
+  records: COLLECT {
+    MATCH (s)-[:HAS_RECORD]->(r:CreditRecord)
+    WHERE r.status = 'PUBLISHED' AND r.disclosure IN $classes
+    RETURN r {.id, .item, .category, .tier, .title, .decidedOn, .document, .legalBasis,
+              .publishFrom, .publishUntil, .status, .disclosure, .sourceAgency}
+    ORDER BY r.decidedOn DESC LIMIT $cap
+  },
+  sanctions: COLLECT {
+    MATCH (x:Sanction)-[:SANCTIONED]->(s) WHERE x.disclosure IN $classes
+    RETURN x {.id, .listing, .measures, .startDate, .endDate, .status, .authority}
+    ORDER BY x.startDate DESC LIMIT $cap
+  },
+  licences: COLLECT {
+    MATCH (s)-[:HOLDS]->(l:Licence) WHERE l.disclosure IN $classes
+    RETURN l {.id, .kind, .number, .issuedOn, .validUntil} ORDER BY l.issuedOn DESC LIMIT $cap
+  },
+  projects: COLLECT {
+    MATCH (s)-[pi:PARTICIPATES_IN]->(p:Project) WHERE p.disclosure IN $classes
+    RETURN p {.id, .name, .kind, .division, .startedOn, role: pi.role}
+    ORDER BY p.startedOn DESC LIMIT $cap
+  }
+} AS subject
+"""
+
+SUBJECT_BY_CODE = (
+    "MATCH (s:Subject {creditCode: $code}) WHERE s.disclosure IN $classes RETURN" + _PROJECTION
+)
+
+_LIST_FIELDS = "s {.creditCode, .name, .kind, .division, .status, .grade, .score} AS subject"
+
+# Keyset pages ordered by the unique credit code: the index gives the order, the cursor the start.
+LIST_SUBJECTS = f"""
+MATCH (s:Subject)
+WHERE s.creditCode > $after AND s.disclosure IN $classes
+  AND ($division IS NULL OR s.division STARTS WITH $division)
+  AND ($kind IS NULL OR s.kind = $kind)
+  AND ($grade IS NULL OR s.grade = $grade)
+RETURN {_LIST_FIELDS}
+ORDER BY s.creditCode
+LIMIT $limit
+"""
+
+# A name filter is selective: let the TEXT index find candidates, then order them.
+LIST_SUBJECTS_BY_NAME = f"""
+MATCH (s:Subject)
+WHERE s.name CONTAINS $name
+  AND s.creditCode > $after AND s.disclosure IN $classes
+  AND ($division IS NULL OR s.division STARTS WITH $division)
+  AND ($kind IS NULL OR s.kind = $kind)
+  AND ($grade IS NULL OR s.grade = $grade)
+RETURN {_LIST_FIELDS}
+ORDER BY s.creditCode
+LIMIT $limit
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectFilter:
+    name: str | None = None
+    division_prefix: str | None = None
+    kind: str | None = None
+    grade: str | None = None
+
+
+async def subject_by_code(
+    driver: AsyncDriver,
+    database: str,
+    code: str,
+    classes: list[str],
+    time_limit: float,
+) -> dict[str, Any] | None:
+    records, _, _ = await driver.execute_query(
+        Query(SUBJECT_BY_CODE, timeout=time_limit),
+        code=code,
+        classes=classes,
+        cap=NESTED_CAP,
+        database_=database,
+        routing_="r",
+    )
+    return dict(records[0]["subject"]) if records else None
+
+
+async def list_subjects(
+    driver: AsyncDriver,
+    database: str,
+    flt: SubjectFilter,
+    classes: list[str],
+    after: str,
+    limit: int,
+    time_limit: float,
+) -> list[dict[str, Any]]:
+    query = LIST_SUBJECTS_BY_NAME if flt.name else LIST_SUBJECTS
+    records, _, _ = await driver.execute_query(
+        Query(query, timeout=time_limit),
+        name=flt.name,
+        division=flt.division_prefix,
+        kind=flt.kind,
+        grade=flt.grade,
+        classes=classes,
+        after=after,
+        limit=limit,
+        database_=database,
+        routing_="r",
+    )
+    return [dict(r["subject"]) for r in records]

@@ -1,0 +1,250 @@
+"""The Starlette application: GraphQL, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from graph.db import Neo4jConfig, connect, ping
+
+from .auth import AuthError, bearer_token, verify_dev_token
+from .errors import Code
+from .keys import dev_jwt_secret
+from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
+from .schema import Context, schema
+from .settings import Settings, get_settings
+
+MAX_BODY = 16 * 1024
+log = structlog.get_logger("hub.app")
+
+
+def _error(status: int, code: Code, message: str, **headers: str) -> JSONResponse:
+    GRAPHQL_ERRORS.labels(code.value).inc()
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code.value}}]},
+        status_code=status,
+        headers=headers,
+    )
+
+
+class HubGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Any, response: Any) -> Context:
+        state = request.app.state
+        settings: Settings = state.settings
+        return Context(
+            principal=request.scope["hub.principal"],
+            driver=state.driver,
+            database=settings.neo4j_database,
+            query_timeout=settings.neo4j_query_timeout,
+            request_id=request.scope["hub.request_id"],
+        )
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        for error in result.errors or []:
+            code = (error.extensions or {}).get("code", Code.INTERNAL.value)
+            GRAPHQL_ERRORS.labels(code).inc()
+        return await super().process_result(request, result)
+
+
+class GraphQLEndpoint:
+    """Checks what Strawberry does not before a document is parsed: method, media type, size,
+    and the bearer token. Only an authenticated JSON POST of at most 16 KB reaches GraphQL."""
+
+    def __init__(self, development: bool) -> None:
+        self.development = development
+        self.graphql = HubGraphQL(
+            schema,
+            graphql_ide="graphiql" if development else None,
+            allow_queries_via_get=False,
+            multipart_uploads_enabled=False,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self._refuse(request)
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        body = await self._body(request)
+        if body is None:
+            await _error(413, Code.LIMIT_EXCEEDED, f"request body over {MAX_BODY} bytes")(
+                scope, receive, send
+            )
+            return
+        try:
+            settings: Settings = request.app.state.settings
+            scope["hub.principal"] = verify_dev_token(
+                bearer_token(request.headers.get("authorization")),
+                request.app.state.dev_secret,
+                settings.jwt_issuer,
+                settings.jwt_audience,
+                settings.jwt_leeway,
+            )
+        except AuthError as exc:
+            await _error(401, Code.UNAUTHENTICATED, str(exc), **{"WWW-Authenticate": "Bearer"})(
+                scope, receive, send
+            )
+            return
+        await self.graphql(scope, _replay(body), send)
+
+    async def _refuse(self, request: Request) -> Response | None:
+        if (
+            request.method == "GET"
+            and self.development
+            and "text/html" in request.headers.get("accept", "")
+        ):
+            return None  # GraphiQL page, development only; GET never executes a query
+        if request.method != "POST":
+            return _error(405, Code.BAD_USER_INPUT, "use POST with a JSON body", Allow="POST")
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            return _error(415, Code.BAD_USER_INPUT, "the body must be application/json")
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return _error(413, Code.LIMIT_EXCEEDED, f"request body over {MAX_BODY} bytes")
+        return None
+
+    async def _body(self, request: Request) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # like a client that keeps the connection open
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+class Instrument:
+    """Request id, latency and status per route, for logs and Prometheus."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope["hub.request_id"] = request_id
+        route = scope["path"] if scope["path"] in _ROUTES else "other"
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            LATENCY.labels(route).observe(time.perf_counter() - started)
+            REQUESTS.labels(route, str(status)).inc()
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    state = request.app.state
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(ping(state.driver, state.settings.neo4j_database), 3)
+        checks["neo4j"] = "ok"
+    except Exception as exc:  # any failure means not ready; say which
+        checks["neo4j"] = f"unavailable: {type(exc).__name__}"
+    try:
+        await asyncio.wait_for(state.redis.ping(), 2)
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"unavailable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
+
+async def metrics(request: Request) -> Response:
+    body, content_type = render()
+    return Response(body, media_type=content_type)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("not found", status_code=404)
+
+
+_ROUTES = {"/graphql", "/healthz", "/readyz", "/metrics"}
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.dev_secret = dev_jwt_secret(settings.keys_dir)
+        app.state.driver = connect(
+            Neo4jConfig(
+                uri=settings.neo4j_uri,
+                user=settings.neo4j_user,
+                password=settings.neo4j_password,
+                database=settings.neo4j_database,
+                pool_size=settings.neo4j_pool_size,
+                connect_timeout=settings.neo4j_connect_timeout,
+                query_timeout=settings.neo4j_query_timeout,
+            )
+        )
+        app.state.redis = aioredis.from_url(
+            settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+        )
+        try:
+            yield
+        finally:
+            await app.state.driver.close()
+            await app.state.redis.aclose()
+
+    app = Starlette(
+        routes=[
+            Route(
+                "/graphql",
+                GraphQLEndpoint(settings.env == "development"),
+                methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+            ),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+        exception_handlers={404: not_found},
+    )
+    app.add_middleware(Instrument)
+    return app

@@ -1,0 +1,473 @@
+"""The ``hub`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlparse
+
+import httpx
+import typer
+from neo4j import AsyncDriver
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from graph.db import Neo4jConfig, connect
+from graph.ingest import ImportReport, ingest_lines, ingest_rows
+from graph.schema import MIGRATIONS, Migration, applied_versions, migrate
+from policies.principal import ROLES, Clearance
+
+from . import services
+from .auth import mint_dev_token
+from .keys import dev_jwt_secret, pii_secret
+from .settings import Settings, get_settings
+
+app = typer.Typer(help="Credit information exchange hub.", no_args_is_help=True)
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _driver(settings: Settings) -> AsyncDriver:
+    return connect(
+        Neo4jConfig(
+            uri=settings.neo4j_uri,
+            user=settings.neo4j_user,
+            password=settings.neo4j_password,
+            database=settings.neo4j_database,
+        )
+    )
+
+
+def _with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
+    settings = get_settings()
+
+    async def run() -> T:
+        driver = _driver(settings)
+        try:
+            return await work(driver, settings)
+        finally:
+            await driver.close()
+
+    return asyncio.run(run())
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+@app.command()
+def serve(
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+) -> None:
+    """Run the API (uvicorn)."""
+    import uvicorn
+
+    settings = get_settings()
+    count = workers or settings.workers
+    if count > 1:
+        metrics_dir = settings.data_dir / "run" / f"prometheus-{settings.port}"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=count,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+) -> None:
+    """Run a Celery worker."""
+    from connectors.celery_app import app as celery
+
+    celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}"])
+
+
+@app.command()
+def beat() -> None:
+    """Run the Celery beat scheduler."""
+    from connectors.celery_app import app as celery
+
+    schedule = get_settings().data_dir / "run" / "celerybeat-schedule"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    celery.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
+
+
+def _print_migration(migration: Migration, new: bool) -> None:
+    state = "applied" if new else "already applied"
+    err.print(f"migration {migration.version}: {migration.description} ({state})")
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Create constraints and indexes (idempotent, versioned)."""
+
+    async def work(driver: AsyncDriver, settings: Settings) -> list[int]:
+        return await migrate(driver, settings.neo4j_database, _print_migration)
+
+    new = _with_driver(work)
+    err.print(f"schema at version {MIGRATIONS[-1].version}; {len(new)} new migration(s)")
+
+
+def _progress(total: int | None, label: str) -> Progress:
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal and os.environ.get("HUB_PROGRESS") != "1",
+    )
+
+
+def _print_report(report: ImportReport, seconds: float, show: int = 50) -> None:
+    rate = report.accepted / seconds if seconds else 0.0
+    err.print(
+        f"read {report.read} lines: {report.accepted} accepted, {len(report.rejected)} rejected "
+        f"in {seconds:.1f} s ({rate:,.0f} rows/s)"
+    )
+    for rejection in report.rejected[:show]:
+        err.print(f"  line {rejection.line}: {rejection.reason}: {rejection.message}")
+    if len(report.rejected) > show:
+        err.print(f"  ... and {len(report.rejected) - show} more (use --report FILE)")
+
+
+def _store(
+    rows: Callable[[Callable[[ImportReport], None]], Coroutine[Any, Any, ImportReport]], label: str
+) -> tuple[ImportReport, float]:
+    started = time.monotonic()
+    with _progress(None, label) as bar:
+        task = bar.add_task(label, total=None, note="")
+
+        def tick(report: ImportReport) -> None:
+            bar.update(task, completed=report.read, note=f"{len(report.rejected)} rejected")
+            if not bar.console.is_terminal and os.environ.get("HUB_PROGRESS_LOG") == "1":
+                err.print(f"{label}: {report.read} rows")
+
+        report = asyncio.run(rows(tick))
+    return report, time.monotonic() - started
+
+
+@app.command()
+def seed(
+    subjects: Annotated[int, typer.Option(help="How many subjects.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 42,
+    out: Annotated[Path | None, typer.Option(help="Write JSON Lines here instead.")] = None,
+    batch: Annotated[int, typer.Option(help="Rows per write transaction.")] = 10000,
+) -> None:
+    """Build a realistic, deterministic demo graph (or write it as JSON Lines)."""
+    from graph.seed import generate
+
+    if out is not None:
+        started = time.monotonic()
+        count = 0
+        with out.open("w", encoding="utf-8") as handle:
+            for row in generate(subjects, seed):
+                handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+                handle.write("\n")
+                count += 1
+        err.print(f"wrote {count} rows to {out} in {time.monotonic() - started:.1f} s")
+        return
+    settings = get_settings()
+    secret = pii_secret(settings.keys_dir)
+
+    async def run(tick: Callable[[ImportReport], None]) -> ImportReport:
+        driver = _driver(settings)
+        try:
+            return await ingest_rows(
+                generate(subjects, seed),
+                driver,
+                settings.neo4j_database,
+                secret,
+                batch_size=batch,
+                progress=tick,
+            )
+        finally:
+            await driver.close()
+
+    report, seconds = _store(run, f"seeding {subjects} subjects")
+    _print_report(report, seconds)
+    if report.rejected:
+        raise _fail("the generator produced rows the importer refused (a bug: report it)")
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8-sig") as handle:
+        yield from handle
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="A JSON Lines file (docs/data-format.md).")],
+    report_file: Annotated[
+        Path | None, typer.Option("--report", help="Write the full report as JSON here.")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Rows per write transaction.")] = 5000,
+) -> None:
+    """Load a JSON Lines file: each line validated, bad lines reported, good lines kept."""
+    if not file.is_file():
+        raise _fail(f"{file} is not a file")
+    settings = get_settings()
+    secret = pii_secret(settings.keys_dir)
+
+    async def run(tick: Callable[[ImportReport], None]) -> ImportReport:
+        driver = _driver(settings)
+        try:
+            return await ingest_lines(
+                _lines(file),
+                driver,
+                settings.neo4j_database,
+                secret,
+                batch_size=batch,
+                progress=tick,
+            )
+        finally:
+            await driver.close()
+
+    report, seconds = _store(run, f"importing {file.name}")
+    _print_report(report, seconds)
+    if report_file is not None:
+        report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    if report.rejected:
+        raise typer.Exit(3)  # partial success: good rows stored, some refused
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(sorted(ROLES))}.")],
+    agency: Annotated[str, typer.Option(help="The caller's organisation code.")],
+    division: Annotated[str, typer.Option(help="6-digit division of its jurisdiction.")] = "150000",
+    clearance: Annotated[str | None, typer.Option(help="PUBLIC … CONFIDENTIAL.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Why the calls are made.")] = None,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Print a development token, alone on standard output."""
+    if role not in ROLES:
+        raise _fail(f"role must be one of {', '.join(sorted(ROLES))}")
+    level = clearance or ("SHARED" if role == "partner" else "RESTRICTED")
+    if level not in Clearance.__members__:
+        raise _fail("clearance must be PUBLIC, SHARED, RESTRICTED or CONFIDENTIAL")
+    settings = get_settings()
+    try:
+        signed = mint_dev_token(
+            dev_jwt_secret(settings.keys_dir),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            role=role,
+            agency=agency,
+            division_code=division,
+            clearance=level,
+            purpose=purpose,
+            ttl=ttl,
+        )
+    except Exception as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(signed)
+
+
+def _hostport(url: str, default: int) -> tuple[str, int]:
+    parsed = urlparse(url)
+    return parsed.hostname or "127.0.0.1", parsed.port or default
+
+
+@app.command()
+def status() -> None:
+    """What runs, what the graph holds, whether workers answer."""
+    import redis
+
+    from connectors.tasks import HEARTBEAT_KEY
+
+    settings = get_settings()
+    run_dir = settings.data_dir / "run"
+    for name in ("neo4j", "redis", "api", "worker", "beat"):
+        pid = services.read_pid(run_dir, name)
+        typer.echo(f"{name:8} {'running, pid ' + str(pid) if pid else 'not started by hub up'}")
+
+    async def graph(driver: AsyncDriver, s: Settings) -> dict[str, Any]:
+        versions = await applied_versions(driver, s.neo4j_database)
+        records, _, _ = await driver.execute_query(
+            "MATCH (n:Subject) RETURN count(n) AS subjects", database_=s.neo4j_database
+        )
+        return {"schema": max(versions, default=0), "subjects": records[0]["subjects"]}
+
+    try:
+        info = _with_driver(graph)
+        typer.echo(
+            f"neo4j    {settings.neo4j_uri}: schema v{info['schema']}, {info['subjects']} subjects"
+        )
+    except Exception as exc:
+        typer.echo(f"neo4j    {settings.neo4j_uri}: unreachable ({type(exc).__name__})")
+    try:
+        beat_at = redis.Redis.from_url(settings.redis_url, socket_timeout=2).get(HEARTBEAT_KEY)
+        age = f"{time.time() - float(beat_at):.0f} s ago" if beat_at else "none yet"
+        typer.echo(f"redis    {settings.redis_url}: ok; last worker heartbeat {age}")
+    except Exception as exc:
+        typer.echo(f"redis    {settings.redis_url}: unreachable ({type(exc).__name__})")
+    try:
+        ready = httpx.get(f"{settings.base_url}/readyz", timeout=3)
+        typer.echo(f"api      {settings.base_url}: {ready.status_code} {ready.text}")
+    except httpx.HTTPError as exc:
+        typer.echo(f"api      {settings.base_url}: unreachable ({type(exc).__name__})")
+
+
+def _start(run_dir: Path, logs: Path, name: str, command: list[str]) -> None:
+    if services.read_pid(run_dir, name):
+        err.print(f"{name}: already running")
+        return
+    proc = services.spawn(command, logs / f"{name}.log")
+    services.write_pid(run_dir, name, proc.pid)
+    err.print(f"{name}: started (pid {proc.pid}, log {logs / f'{name}.log'})")
+
+
+@app.command()
+def up(
+    demo_subjects: Annotated[
+        int, typer.Option(help="Subjects to seed into an empty graph.")
+    ] = 2000,
+) -> None:
+    """Start Neo4j, Redis, the API, a worker and beat; migrate; seed an empty graph."""
+    settings = get_settings()
+    run_dir, logs = settings.data_dir / "run", settings.data_dir / "logs"
+    neo_host, neo_port = _hostport(settings.neo4j_uri, 7687)
+    redis_host, redis_port = _hostport(settings.redis_url, 6379)
+    try:
+        if not services.read_pid(run_dir, "neo4j"):
+            err.print(
+                f"neo4j: starting on {neo_host}:{neo_port} (first start resolves Maven "
+                "artifacts, a few minutes)"
+            )
+            spec = services.Neo4jSpec(
+                settings.data_dir / "neo4j",
+                neo_host,
+                neo_port,
+                os.environ.get("NEO4J_PAGECACHE", "2g"),
+                os.environ.get("NEO4J_HEAP", "2g"),
+            )
+            proc = services.start_neo4j(spec, settings.data_dir / "cache", logs / "neo4j.log")
+            services.write_pid(run_dir, "neo4j", proc.pid)
+        if not services.read_pid(run_dir, "redis"):
+            err.print(f"redis: starting on {redis_host}:{redis_port}")
+            proc = services.start_redis(
+                services.RedisSpec(settings.data_dir / "redis", redis_host, redis_port),
+                logs / "redis.log",
+            )
+            services.write_pid(run_dir, "redis", proc.pid)
+    except services.ServiceError as exc:
+        raise _fail(str(exc)) from None
+    migrate_cmd()
+
+    async def count(driver: AsyncDriver, s: Settings) -> int:
+        records, _, _ = await driver.execute_query(
+            "MATCH (n:Subject) RETURN count(n) AS n", database_=s.neo4j_database
+        )
+        return int(records[0]["n"])
+
+    if _with_driver(count) == 0:
+        seed(subjects=demo_subjects, seed=42, out=None, batch=10000)
+    hub = [sys.executable, "-m", "hub"]
+    _start(run_dir, logs, "api", [*hub, "serve"])
+    _start(run_dir, logs, "worker", [*hub, "worker"])
+    _start(run_dir, logs, "beat", [*hub, "beat"])
+    _wait_ready(settings)
+    _welcome(settings)
+
+
+def _wait_ready(settings: Settings, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{settings.base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise _fail(f"the API did not become ready; see {settings.data_dir / 'logs' / 'api.log'}")
+
+
+_DEMO_ROLES = (
+    ("partner", "BANK-ICBC-NMG", "150000", None),
+    ("investigator", "NMG150000", "150000", "investigation:DEMO-2026-001"),
+    ("submitter", "NMG152201", "152201", None),
+    ("reviewer", "NMG152200", "152200", None),
+    ("admin", "NMG150000", "150000", None),
+)
+
+
+def _welcome(settings: Settings) -> None:
+    secret = dev_jwt_secret(settings.keys_dir)
+    url = settings.base_url
+    typer.echo(
+        f"\nCredit hub is up.\n  GraphQL  POST {url}/graphql\n  health   {url}/healthz"
+        f"\n  ready    {url}/readyz\n  metrics  {url}/metrics\n\nDemo tokens (1 day):"
+    )
+    tokens = {}
+    for role, agency, div, purpose in _DEMO_ROLES:
+        tokens[role] = mint_dev_token(
+            secret,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            role=role,
+            agency=agency,
+            division_code=div,
+            clearance="SHARED"
+            if role == "partner"
+            else ("CONFIDENTIAL" if role == "investigator" else "RESTRICTED"),
+            purpose=purpose,
+            ttl=86400,
+        )
+        typer.echo(f"  {role:12} {tokens[role]}")
+    from graph.seed import PLANTED
+
+    code = _planted_code(PLANTED)
+    typer.echo(
+        "\nTry:\n"
+        f"  curl -s {url}/graphql -H 'Authorization: Bearer {tokens['partner']}' \\\n"
+        "    -H 'Content-Type: application/json' \\\n"
+        f'    -d \'{{"query":"{{ subject(creditCode: \\"{code}\\") {{ name status '
+        "rating { grade score } sanctions { listing measures } } }\"}'\n"
+        f"  curl -s {url}/graphql -H 'Authorization: Bearer {tokens['partner']}' \\\n"
+        "    -H 'Content-Type: application/json' \\\n"
+        '    -d \'{"query":"{ subjects(filter: {division: \\"152200\\"}, first: 5) '
+        "{ edges { node { creditCode name grade } } pageInfo { hasNextPage endCursor } } }\"}'\n"
+        "\nStop everything with `make down`."
+    )
+
+
+def _planted_code(planted: Any) -> str:
+    """A subject worth looking at in the demo: the sanctioned company of the phoenix case."""
+    for attr in ("phoenix", "PHOENIX"):
+        case = getattr(planted, attr, None) if not isinstance(planted, dict) else planted.get(attr)
+        if case is not None:
+            for key in ("sanctioned", "sanctioned_code", "a", "company_a"):
+                value = case.get(key) if isinstance(case, dict) else getattr(case, key, None)
+                if isinstance(value, str):
+                    return value
+    return "91152201078371135X"
+
+
+@app.command()
+def down() -> None:
+    """Stop what `hub up` started (API, beat, worker, Redis, Neo4j), cleanly."""
+    run_dir = get_settings().data_dir / "run"
+    for name in ("api", "beat", "worker", "redis", "neo4j"):
+        if services.stop_named(run_dir, name, timeout=90):
+            err.print(f"{name}: stopped")
+        else:
+            err.print(f"{name}: was not running")

@@ -1,0 +1,110 @@
+"""Errors with the stable ``extensions.code`` values of the API contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from graphql import GraphQLError
+from neo4j.exceptions import (
+    ClientError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
+from strawberry.extensions import MaskErrors
+
+log = structlog.get_logger("hub.errors")
+
+
+class Code(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    INVALID_CREDIT_CODE = "INVALID_CREDIT_CODE"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    CONFLICT = "CONFLICT"
+    UNAVAILABLE = "UNAVAILABLE"
+    INTERNAL = "INTERNAL"
+
+
+class HubError(GraphQLError):
+    """An error the caller can act on; its message is safe to show."""
+
+    def __init__(self, code: Code, message: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code.value, **extensions})
+
+
+@contextmanager
+def backing_services() -> Iterator[None]:
+    """Turn an outage or an overlong query into a coded error instead of a crash."""
+    try:
+        yield
+    except (ServiceUnavailable, SessionExpired, DriverError, ConnectionError) as exc:
+        log.warning("neo4j unavailable", error=repr(exc))
+        raise HubError(Code.UNAVAILABLE, "the graph store is unavailable; retry shortly") from exc
+    except ClientError as exc:
+        if exc.code and "TransactionTimedOut" in exc.code:
+            raise HubError(
+                Code.LIMIT_EXCEEDED, "the query ran past its time limit; narrow it"
+            ) from exc
+        raise
+    except Neo4jError as exc:
+        if exc.is_retryable():
+            raise HubError(Code.UNAVAILABLE, "the graph store is busy; retry shortly") from exc
+        raise
+
+
+class CodedErrors(MaskErrors):
+    """Every error leaves with a code: ours as raised, query errors as BAD_USER_INPUT, and
+    anything unexpected masked as INTERNAL (its details go to the log with the request id)."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        processed: list[GraphQLError] = []
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, HubError):
+                processed.append(
+                    GraphQLError(
+                        original.message,
+                        nodes=error.nodes,
+                        positions=error.positions,
+                        path=error.path,
+                        extensions=original.extensions,
+                    )
+                )
+            elif original is None and error.path is None:
+                # Syntax and validation errors: the document itself is at fault.
+                processed.append(
+                    GraphQLError(
+                        error.message,
+                        positions=error.positions,
+                        extensions={"code": Code.BAD_USER_INPUT.value},
+                    )
+                )
+            elif error.extensions and error.extensions.get("code") in Code.__members__:
+                processed.append(error)
+            else:
+                log.error(
+                    "unhandled error",
+                    request_id=request_id,
+                    error=error.message,
+                    path=error.path,
+                    exc_info=original,
+                )
+                processed.append(
+                    GraphQLError(
+                        "internal error",
+                        nodes=error.nodes,
+                        positions=error.positions,
+                        path=error.path,
+                        extensions={"code": Code.INTERNAL.value, "requestId": request_id},
+                    )
+                )
+        return processed

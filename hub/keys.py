@@ -1,0 +1,37 @@
+"""Local secrets, generated into the data directory on first use and never committed."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret(path: Path) -> bytes:
+    """Read a secret, creating it (0600, atomically) when absent, so every process agrees."""
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    try:
+        os.link(tmp, path)  # fails if another process won the race; then use theirs
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return bytes.fromhex(path.read_text().strip())
+
+
+def dev_jwt_secret(keys_dir: Path) -> bytes:
+    """HS256 key for development tokens minted by ``hub token``."""
+    return _secret(keys_dir / "dev-jwt.hex")
+
+
+def pii_secret(keys_dir: Path) -> bytes:
+    """HMAC key for resident-ID hashes; losing it breaks matching of people across imports."""
+    return _secret(keys_dir / "pii-hmac.hex")

@@ -1,0 +1,425 @@
+"""The GraphQL schema: types, root fields and their resolvers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from neo4j import AsyncDriver
+from neo4j.time import Date as NeoDate
+from neo4j.time import DateTime as NeoDateTime
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from graph.identifiers import InvalidIdentifier, validate_uscc
+from graph.subjects import SubjectFilter as GraphFilter
+from graph.subjects import list_subjects, subject_by_code
+from policies.access import visible_classes
+from policies.divisions import division as find_division
+from policies.divisions import jurisdiction_prefix
+from policies.principal import Principal
+
+from .errors import Code, CodedErrors, HubError, backing_services
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+
+@dataclass(slots=True)
+class Context:
+    principal: Principal
+    driver: AsyncDriver
+    database: str
+    query_timeout: float
+    request_id: str
+
+
+def _ctx(info: strawberry.Info) -> Context:
+    context: Context = info.context
+    return context
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, NeoDate):
+        return value.to_native()
+    return value if isinstance(value, date) else None
+
+
+def _datetime(value: Any) -> datetime | None:
+    if isinstance(value, NeoDateTime):
+        return value.to_native()
+    return value if isinstance(value, datetime) else None
+
+
+@strawberry.enum
+class SubjectKind(Enum):
+    COMPANY = "COMPANY"
+    INDIVIDUAL_BUSINESS = "INDIVIDUAL_BUSINESS"
+    INSTITUTION = "INSTITUTION"
+    RURAL_COLLECTIVE = "RURAL_COLLECTIVE"
+    OTHER = "OTHER"
+
+
+@strawberry.enum
+class Grade(Enum):
+    AAA = "AAA"
+    AA = "AA"
+    A = "A"
+    BBB = "BBB"
+    BB = "BB"
+    B = "B"
+    CCC = "CCC"
+    CC = "CC"
+    C = "C"
+
+
+@strawberry.type(description="An administrative division (GB/T 2260).")
+class Division:
+    code: str
+    name: str | None
+
+
+def _division(code: str) -> Division:
+    found = find_division(code)
+    return Division(code=code, name=found.name if found else None)
+
+
+@strawberry.type(description="A natural person as the subject's legal representative.")
+class Person:
+    name: str
+    id_masked: str | None = strawberry.field(description="Resident ID, first 4 and last 4 shown.")
+    since: date | None
+
+
+@strawberry.type(description="The subject's current credit grade on the nine-grade scale.")
+class Rating:
+    grade: Grade
+    score: float
+    model_version: str
+    computed_at: datetime | None
+    measures: list[str]
+
+
+@strawberry.type
+class CreditRecord:
+    id: str
+    item: str
+    category: str
+    tier: str | None
+    title: str
+    decided_on: date | None
+    document: str | None
+    legal_basis: str | None
+    publish_from: date | None
+    publish_until: date | None
+    status: str
+    disclosure: str
+    agency: str | None
+
+
+@strawberry.type
+class Sanction:
+    id: str
+    listing: str
+    measures: list[str]
+    start_date: date | None
+    end_date: date | None
+    status: str
+    authority: str | None
+
+
+@strawberry.type
+class Licence:
+    id: str
+    kind: str
+    number: str
+    issued_on: date | None
+    valid_until: date | None
+
+
+@strawberry.type(description="A project and the subject's role in it.")
+class ProjectRole:
+    id: str
+    name: str
+    kind: str
+    division: Division
+    started_on: date | None
+    role: str
+
+
+@strawberry.type(description="A credit subject, keyed by its unified social credit code.")
+class Subject:
+    credit_code: str
+    name: str
+    kind: SubjectKind
+    division: Division
+    status: str
+    registered_on: date | None
+    grade: Grade | None
+    legal_representative: Person | None
+    rating: Rating | None
+    records: list[CreditRecord]
+    sanctions: list[Sanction]
+    licences: list[Licence]
+    projects: list[ProjectRole]
+
+
+def _subject(row: dict[str, Any]) -> Subject:
+    rep, rating = row.get("legalRepresentative"), row.get("rating")
+    return Subject(
+        credit_code=row["creditCode"],
+        name=row["name"],
+        kind=SubjectKind(row["kind"]),
+        division=_division(row["division"]),
+        status=row["status"],
+        registered_on=_date(row.get("registeredOn")),
+        grade=Grade(row["grade"]) if row.get("grade") else None,
+        legal_representative=Person(
+            name=rep["name"], id_masked=rep.get("idMasked"), since=_date(rep.get("since"))
+        )
+        if rep
+        else None,
+        rating=Rating(
+            grade=Grade(rating["grade"]),
+            score=rating["score"],
+            model_version=rating["modelVersion"],
+            computed_at=_datetime(rating.get("computedAt")),
+            measures=rating.get("measures") or [],
+        )
+        if rating
+        else None,
+        records=[
+            CreditRecord(
+                id=r["id"],
+                item=r["item"],
+                category=r["category"],
+                tier=r.get("tier"),
+                title=r["title"],
+                decided_on=_date(r.get("decidedOn")),
+                document=r.get("document"),
+                legal_basis=r.get("legalBasis"),
+                publish_from=_date(r.get("publishFrom")),
+                publish_until=_date(r.get("publishUntil")),
+                status=r["status"],
+                disclosure=r["disclosure"],
+                agency=r.get("sourceAgency"),
+            )
+            for r in row.get("records") or []
+        ],
+        sanctions=[
+            Sanction(
+                id=x["id"],
+                listing=x["listing"],
+                measures=x.get("measures") or [],
+                start_date=_date(x.get("startDate")),
+                end_date=_date(x.get("endDate")),
+                status=x["status"],
+                authority=x.get("authority"),
+            )
+            for x in row.get("sanctions") or []
+        ],
+        licences=[
+            Licence(
+                id=lc["id"],
+                kind=lc["kind"],
+                number=lc["number"],
+                issued_on=_date(lc.get("issuedOn")),
+                valid_until=_date(lc.get("validUntil")),
+            )
+            for lc in row.get("licences") or []
+        ],
+        projects=[
+            ProjectRole(
+                id=p["id"],
+                name=p["name"],
+                kind=p["kind"],
+                division=_division(p["division"]),
+                started_on=_date(p.get("startedOn")),
+                role=p["role"],
+            )
+            for p in row.get("projects") or []
+        ],
+    )
+
+
+@strawberry.type(description="A subject in a list; open it with `subject` for the full record.")
+class SubjectSummary:
+    credit_code: str
+    name: str
+    kind: SubjectKind
+    division: Division
+    status: str
+    grade: Grade | None
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class SubjectEdge:
+    cursor: str
+    node: SubjectSummary
+
+
+@strawberry.type
+class SubjectConnection:
+    edges: list[SubjectEdge]
+    page_info: PageInfo
+
+
+@strawberry.input(description="All given conditions must hold.")
+class SubjectFilter:
+    name: str | None = strawberry.field(default=None, description="Part of the name.")
+    division: str | None = strawberry.field(
+        default=None,
+        description="A division code: a banner's own, a league's (all its banners), or 150000.",
+    )
+    kind: SubjectKind | None = None
+    grade: Grade | None = None
+
+
+@strawberry.type(name="Principal", description="The caller, as the hub understood its token.")
+class PrincipalInfo:
+    subject: str
+    agency: str
+    level: str
+    division: str
+    roles: list[str]
+    clearance: str
+    purpose: str | None
+
+
+_CURSOR_PREFIX = "s1:"
+
+
+def encode_cursor(code: str) -> str:
+    return base64.urlsafe_b64encode((_CURSOR_PREFIX + code).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    if not raw.startswith(_CURSOR_PREFIX):
+        raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued")
+    return raw[len(_CURSOR_PREFIX) :]
+
+
+def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
+    if flt is None:
+        return GraphFilter()
+    name = None
+    if flt.name is not None:
+        name = unicodedata.normalize("NFKC", flt.name).strip()
+        if not 1 <= len(name) <= 50:
+            raise HubError(Code.BAD_USER_INPUT, "filter.name must be 1-50 characters")
+    prefix = None
+    if flt.division is not None:
+        if find_division(flt.division) is None:
+            raise HubError(Code.BAD_USER_INPUT, f"unknown division code {flt.division!r}")
+        prefix = jurisdiction_prefix(flt.division)
+    return GraphFilter(
+        name=name,
+        division_prefix=prefix,
+        kind=flt.kind.value if flt.kind else None,
+        grade=flt.grade.value if flt.grade else None,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A subject by credit code; null when unknown or not visible.")
+    async def subject(self, info: strawberry.Info, credit_code: str) -> Subject | None:
+        ctx = _ctx(info)
+        try:
+            code = validate_uscc(credit_code)
+        except InvalidIdentifier as exc:
+            raise HubError(Code.INVALID_CREDIT_CODE, str(exc), reason=exc.reason) from None
+        with backing_services():
+            row = await subject_by_code(
+                ctx.driver,
+                ctx.database,
+                code,
+                visible_classes(ctx.principal),
+                ctx.query_timeout,
+            )
+        return _subject(row) if row else None
+
+    @strawberry.field(description="Subjects in credit-code order, in pages of at most 100.")
+    async def subjects(
+        self,
+        info: strawberry.Info,
+        filter: SubjectFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> SubjectConnection:
+        ctx = _ctx(info)
+        size = DEFAULT_PAGE if first is None else first
+        if size < 1:
+            raise HubError(Code.BAD_USER_INPUT, "first must be at least 1")
+        if size > MAX_PAGE:
+            raise HubError(Code.LIMIT_EXCEEDED, f"first may be at most {MAX_PAGE}", max=MAX_PAGE)
+        start = decode_cursor(after) if after else ""
+        with backing_services():
+            rows = await list_subjects(
+                ctx.driver,
+                ctx.database,
+                _graph_filter(filter),
+                visible_classes(ctx.principal),
+                start,
+                size + 1,
+                ctx.query_timeout,
+            )
+        page = rows[:size]
+        edges = [
+            SubjectEdge(
+                cursor=encode_cursor(r["creditCode"]),
+                node=SubjectSummary(
+                    credit_code=r["creditCode"],
+                    name=r["name"],
+                    kind=SubjectKind(r["kind"]),
+                    division=_division(r["division"]),
+                    status=r["status"],
+                    grade=Grade(r["grade"]) if r.get("grade") else None,
+                ),
+            )
+            for r in page
+        ]
+        return SubjectConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="Who the hub thinks is calling.")
+    def me(self, info: strawberry.Info) -> PrincipalInfo:
+        p = _ctx(info).principal
+        return PrincipalInfo(
+            subject=p.subject,
+            agency=p.agency,
+            level=p.level,
+            division=p.division,
+            roles=sorted(p.roles),
+            clearance=p.clearance.name,
+            purpose=p.purpose,
+        )
+
+
+schema = strawberry.Schema(
+    query=Query,
+    config=StrawberryConfig(disable_field_suggestions=True),
+    # Classes, not instances: Strawberry builds one per operation.
+    extensions=[CodedErrors, ParserCache, ValidationCache],
+)

@@ -1,0 +1,236 @@
+"""Starting and stopping the real servers on a machine without Docker.
+
+Neo4j runs embedded in a small launcher of ours (ops/neo4j/Launcher.java) on the Maven Central
+artifacts; Redis is Debian's ``redis-server``. Both run as child processes with their data,
+logs and pid files under the data directory, so ``hub down`` stops exactly what ``hub up`` started
+and the test suite can run its own instances beside the demo ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .settings import PROJECT_ROOT
+
+LAUNCHER_DIR = PROJECT_ROOT / "ops" / "neo4j"
+
+
+class ServiceError(RuntimeError):
+    """A server would not start; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Neo4jSpec:
+    home: Path
+    host: str = "127.0.0.1"
+    port: int = 7687
+    pagecache: str = "2g"
+    heap: str = "2g"
+
+
+@dataclass(frozen=True, slots=True)
+class RedisSpec:
+    home: Path
+    host: str = "127.0.0.1"
+    port: int = 6379
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_port(host: str, port: int, seconds: float, proc: subprocess.Popen[bytes] | None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise ServiceError(f"process exited with code {proc.returncode} before {port} opened")
+        time.sleep(0.2)
+    raise ServiceError(f"nothing listens on {host}:{port} after {seconds:.0f} s")
+
+
+def launcher_runtime(cache: Path) -> Path:
+    """Resolve Neo4j's runtime classpath (Maven) and compile the launcher, once per pom change.
+
+    Returns the argument file for ``java @file``. The pom's hash names the cache, so a version
+    bump re-resolves and nothing stale is reused.
+    """
+    pom = LAUNCHER_DIR / "pom.xml"
+    source = LAUNCHER_DIR / "Launcher.java"
+    digest = hashlib.sha256(pom.read_bytes() + source.read_bytes()).hexdigest()[:12]
+    target = cache / f"launcher-{digest}"
+    argfile = target / "java.args"
+    if argfile.exists():
+        return argfile
+    for tool in ("mvn", "javac", "java"):
+        if shutil.which(tool) is None:
+            raise ServiceError(f"{tool} is not installed: install a Java 17 JDK and Maven")
+    target.mkdir(parents=True, exist_ok=True)
+    classpath = target / "classpath.txt"
+    subprocess.run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            "dependency:build-classpath",
+            "-Dmdep.includeScope=runtime",
+            f"-Dmdep.outputFile={classpath}",
+        ],
+        check=True,
+    )
+    cp = classpath.read_text().strip()
+    classes = target / "classes"
+    (target / "javac.args").write_text(f'-cp "{cp}"\n-d "{classes}"\n')
+    subprocess.run(["javac", f"@{target / 'javac.args'}", str(source)], check=True)
+    argfile.with_suffix(".tmp").write_text(f'-cp "{classes}:{cp}"\n')
+    argfile.with_suffix(".tmp").rename(argfile)
+    return argfile
+
+
+def neo4j_command(spec: Neo4jSpec, argfile: Path) -> list[str]:
+    return [
+        "java",
+        f"-Xmx{spec.heap}",
+        "-XX:+UseG1GC",
+        "-XX:+ExitOnOutOfMemoryError",
+        f"@{argfile}",
+        "Launcher",
+        str(spec.home),
+        spec.host,
+        str(spec.port),
+        spec.pagecache,
+    ]
+
+
+def redis_command(spec: RedisSpec) -> list[str]:
+    if shutil.which("redis-server") is None:
+        raise ServiceError("redis-server is not installed: run `make up` (apt-get install it)")
+    # Append-only file, fsync every second: a Redis restart keeps queued tasks.
+    return [
+        "redis-server",
+        "--bind",
+        spec.host,
+        "--port",
+        str(spec.port),
+        "--dir",
+        str(spec.home),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--protected-mode",
+        "yes",
+    ]
+
+
+def spawn(
+    command: Sequence[str], log: Path, *, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a process in its own session (a terminal's ^C does not reach it), logging to a file."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            list(command),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **(env or {})},
+        )
+
+
+def start_neo4j(spec: Neo4jSpec, cache: Path, log: Path) -> subprocess.Popen[bytes]:
+    if port_open(spec.host, spec.port):
+        raise ServiceError(f"port {spec.port} is taken: set NEO4J_PORT or stop what uses it")
+    spec.home.mkdir(parents=True, exist_ok=True)
+    proc = spawn(neo4j_command(spec, launcher_runtime(cache)), log)
+    try:
+        wait_port(spec.host, spec.port, 180, proc)
+    except ServiceError as exc:
+        stop_process(proc.pid)
+        raise ServiceError(f"Neo4j did not start ({exc}); see {log}") from None
+    return proc
+
+
+def start_redis(spec: RedisSpec, log: Path) -> subprocess.Popen[bytes]:
+    if port_open(spec.host, spec.port):
+        raise ServiceError(f"port {spec.port} is taken: set REDIS_PORT or stop what uses it")
+    spec.home.mkdir(parents=True, exist_ok=True)
+    proc = spawn(redis_command(spec), log)
+    try:
+        wait_port(spec.host, spec.port, 30, proc)
+    except ServiceError as exc:
+        stop_process(proc.pid)
+        raise ServiceError(f"Redis did not start ({exc}); see {log}") from None
+    return proc
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child has exited; reap it
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def stop_process(pid: int, timeout: float = 60.0) -> bool:
+    """SIGTERM the process group, wait for a clean exit, SIGKILL after ``timeout``."""
+    if not alive(pid):
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    return True
+
+
+def write_pid(run_dir: Path, name: str, pid: int) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / f"{name}.pid").write_text(str(pid))
+
+
+def read_pid(run_dir: Path, name: str) -> int | None:
+    try:
+        pid = int((run_dir / f"{name}.pid").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if alive(pid) else None
+
+
+def stop_named(run_dir: Path, name: str, timeout: float = 60.0) -> bool:
+    pid = read_pid(run_dir, name)
+    (run_dir / f"{name}.pid").unlink(missing_ok=True)
+    return pid is not None and stop_process(pid, timeout)

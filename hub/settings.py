@@ -1,0 +1,48 @@
+"""Run-time settings, from the environment (``HUB_*``) with defaults for a local machine."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    env: str = "development"  # "production" turns GraphiQL off
+    data_dir: Path = PROJECT_ROOT / ".data"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # how users reach the API; defaults to http://host:port
+    workers: int = 2  # uvicorn worker processes for `hub serve`
+
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str = ""
+    neo4j_password: str = ""
+    neo4j_database: str = "neo4j"
+    neo4j_pool_size: int = 50
+    neo4j_query_timeout: float = 5.0  # seconds; partner reads are bounded by this
+    neo4j_connect_timeout: float = 2.0
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    jwt_issuer: str = "credit-hub-dev"
+    jwt_audience: str = "credit-hub"
+    jwt_leeway: int = 30  # seconds of clock skew tolerated on exp/iat/nbf
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()
