@@ -94,16 +94,21 @@ def validate_resident_id(text: str) -> str:
         raise InvalidIdentifier("length", f"a resident ID has 18 characters, got {len(number)}")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidIdentifier("charset", "a resident ID is 17 digits and a digit or X")
+    if number[17] != resident_id_check_char(number[:17]):
+        raise InvalidIdentifier("checksum", "the check character of the resident ID does not match")
     try:
         ric.validate(number)
     except ValidationError as exc:
-        reason = "checksum" if number[17] != ric.calc_check_digit(number) else "birth-date"
-        raise InvalidIdentifier(reason, f"not a valid resident ID ({exc})") from exc
+        raise InvalidIdentifier(
+            "birth-date-or-place",
+            "the birth date or the birthplace code of the resident ID does not exist",
+        ) from exc
     return number
 
 
 def resident_id_check_char(first17: str) -> str:
-    return ric.calc_check_digit(first17)
+    """The 18th character (ISO 7064 MOD 11-2) for the first 17 digits of a resident ID."""
+    return ric.calc_check_digit(first17 + "0")  # stdnum expects the check position present
 
 
 def person_key(number: str, secret: bytes) -> str:

@@ -54,8 +54,10 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: Any) -> Any:
         for error in result.errors or []:
-            code = (error.extensions or {}).get("code", Code.INTERNAL.value)
-            GRAPHQL_ERRORS.labels(code).inc()
+            if not (error.extensions or {}).get("code"):
+                # Strawberry reports syntax errors before extensions see the operation.
+                error.extensions = {"code": Code.BAD_USER_INPUT.value}
+            GRAPHQL_ERRORS.labels(error.extensions["code"]).inc()
         return await super().process_result(request, result)
 
 

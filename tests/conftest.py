@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -88,7 +87,9 @@ def redis_server() -> Iterator[str]:
     services.stop_process(proc.pid)
 
 
-def hub_command(*args: str, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def hub_command(
+    *args: str, check: bool = True, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
     """Run the real `hub` command line against the test servers."""
     return subprocess.run(
         [sys.executable, "-m", "hub", *args],
@@ -176,8 +177,9 @@ class GraphQLClient:
     base: str
     token: str | None
 
-    def post(self, query: str, variables: dict[str, object] | None = None,
-             token: str | None = None) -> httpx.Response:
+    def post(
+        self, query: str, variables: dict[str, object] | None = None, token: str | None = None
+    ) -> httpx.Response:
         headers = {}
         bearer = token or self.token
         if bearer:

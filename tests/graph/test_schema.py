@@ -1,0 +1,49 @@
+"""Migrations and the shape of lookups, against the suite's own Neo4j."""
+
+from __future__ import annotations
+
+import pytest
+from neo4j import AsyncDriver
+from neo4j.exceptions import ConstraintError
+
+from graph.schema import KEYS, MIGRATIONS, migrate
+from graph.subjects import SUBJECT_BY_CODE
+
+
+async def test_migrations_run_twice_without_change(driver: AsyncDriver) -> None:
+    await migrate(driver, "neo4j")  # the session already migrated once
+    again = await migrate(driver, "neo4j")
+    assert again == []
+    records, _, _ = await driver.execute_query("MATCH (m:Migration) RETURN m.version AS v")
+    assert sorted(r["v"] for r in records) == [m.version for m in MIGRATIONS]
+    constraints, _, _ = await driver.execute_query(
+        "SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type "
+        "WHERE type = 'UNIQUENESS' RETURN labelsOrTypes[0] AS label, properties[0] AS prop"
+    )
+    assert {(r["label"], r["prop"]) for r in constraints} >= set(KEYS.items())
+
+
+async def test_a_second_subject_with_the_same_code_is_refused(driver: AsyncDriver) -> None:
+    await driver.execute_query("MERGE (:Subject {creditCode: 'DUPTEST000000000001'})")
+    with pytest.raises(ConstraintError):
+        await driver.execute_query("CREATE (:Subject {creditCode: 'DUPTEST000000000001'})")
+    await driver.execute_query("MATCH (s:Subject {creditCode: 'DUPTEST000000000001'}) DELETE s")
+
+
+def _operators(plan: dict[str, object]) -> list[str]:
+    found = [str(plan["operatorType"])]
+    for child in plan.get("children", []):  # type: ignore[attr-defined]
+        found.extend(_operators(child))
+    return found
+
+
+async def test_lookup_is_an_index_seek_not_a_label_scan(driver: AsyncDriver) -> None:
+    _, summary, _ = await driver.execute_query(
+        "EXPLAIN " + SUBJECT_BY_CODE,
+        code="91152201078371135X",
+        classes=["PUBLIC", "SHARED"],
+        cap=100,
+    )
+    operators = _operators(summary.plan)  # type: ignore[arg-type]
+    assert any(op.startswith("NodeUniqueIndexSeek") for op in operators), operators
+    assert not any("LabelScan" in op or "AllNodesScan" in op for op in operators), operators

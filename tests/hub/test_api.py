@@ -1,0 +1,324 @@
+"""The GraphQL contract over real HTTP: lookups, error codes, and what never leaves the hub."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import jwt
+import pytest
+
+from hub.keys import dev_jwt_secret
+from hub.settings import get_settings
+from tests.conftest import GraphQLClient, hub_command, mint
+
+SUBJECT = """
+query($code: String!) {
+  subject(creditCode: $code) {
+    creditCode name kind status division { code name }
+    legalRepresentative { name idMasked }
+    rating { grade score modelVersion computedAt measures }
+    records { id item category tier title decidedOn disclosure status }
+    sanctions { id listing measures startDate status }
+    licences { id kind number }
+    projects { id name role }
+  }
+}
+"""
+
+CODE = "91152201MA0P00A019"  # completed with its check character in the fixture
+ROWS = [
+    {
+        "kind": "Agency",
+        "code": "NMG152201",
+        "name": "乌兰浩特市自然资源局",
+        "level": "BANNER",
+        "division": "152201",
+    },
+    {
+        "kind": "Project",
+        "id": "P-API-1",
+        "name": "乌兰浩特市2024年土地整治项目",
+        "projectKind": "LAND_CONSOLIDATION",
+        "division": "152201",
+        "startedOn": "2024-03-01",
+    },
+    {
+        "kind": "Subject",
+        "creditCode": "@",
+        "name": "兴安盟接口测试矿业有限公司",
+        "subjectKind": "COMPANY",
+        "division": "152201",
+        "status": "ACTIVE",
+        "registeredOn": "2012-04-01",
+    },
+    {"kind": "Person", "idNumber": "152201198001010023", "name": "王五"},
+    {
+        "kind": "Relation",
+        "type": "LEGAL_REPRESENTATIVE_OF",
+        "from": {"person": "152201198001010023"},
+        "to": {"subject": "@"},
+        "since": "2012-04-01",
+    },
+    {
+        "kind": "Relation",
+        "type": "PARTICIPATES_IN",
+        "from": {"subject": "@"},
+        "to": {"project": "P-API-1"},
+        "role": "BIDDER",
+    },
+    {
+        "kind": "Licence",
+        "id": "L-API-1",
+        "licenceKind": "MINING",
+        "number": "C1522002012041120120001",
+        "holder": "@",
+        "issuer": "NMG152201",
+        "issuedOn": "2012-05-01",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-PUBLIC",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "ADMIN_PENALTY",
+        "category": "DISHONEST",
+        "tier": "SERIOUS",
+        "title": "非法采矿",
+        "decidedOn": "2024-06-01",
+        "status": "PUBLISHED",
+        "disclosure": "PUBLIC",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-SHARED",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "MINING_FILING_ABNORMAL",
+        "category": "DISHONEST",
+        "tier": "MINOR",
+        "title": "年度信息未按期填报",
+        "decidedOn": "2023-06-01",
+        "status": "PUBLISHED",
+        "disclosure": "SHARED",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-RESTRICTED",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "ADMIN_PENALTY",
+        "category": "DISHONEST",
+        "tier": "GENERAL",
+        "title": "内部核查线索",
+        "decidedOn": "2023-01-01",
+        "status": "PUBLISHED",
+        "disclosure": "RESTRICTED",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-CONFIDENTIAL",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "COURT_JUDGMENT",
+        "category": "DISHONEST",
+        "tier": "SERIOUS",
+        "title": "移送公安案件",
+        "decidedOn": "2023-02-01",
+        "status": "PUBLISHED",
+        "disclosure": "CONFIDENTIAL",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-PENDING",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "ADMIN_PENALTY",
+        "category": "DISHONEST",
+        "tier": "GENERAL",
+        "title": "待审核",
+        "decidedOn": "2024-09-01",
+        "status": "PENDING",
+        "disclosure": "PUBLIC",
+    },
+    {
+        "kind": "Sanction",
+        "id": "S-API-1",
+        "subject": "@",
+        "authority": "NMG152201",
+        "listing": "SERIOUS_DISHONESTY",
+        "basedOn": ["R-API-PUBLIC"],
+        "startDate": "2024-06-01",
+        "endDate": "2027-06-01",
+        "status": "ACTIVE",
+        "measures": ["BID_RESTRICTED", "LAND_AUCTION_BARRED"],
+    },
+    {
+        "kind": "Rating",
+        "id": "RT-API-1",
+        "subject": "@",
+        "score": 15,
+        "grade": "C",
+        "modelVersion": "test-1",
+        "computedAt": "2026-11-01T00:00:00+08:00",
+        "measures": ["KEY_INSPECTION"],
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def code(api: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    from graph.identifiers import uscc_check_char
+
+    full = CODE[:17] + uscc_check_char(CODE[:17])
+    text = "\n".join(json.dumps(r, ensure_ascii=False).replace('"@"', f'"{full}"') for r in ROWS)
+    file = tmp_path_factory.mktemp("api") / "subject.jsonl"
+    file.write_text(text + "\n", encoding="utf-8")
+    hub_command("import", str(file))
+    return full
+
+
+def test_partner_reads_a_subject_with_public_and_shared_information(
+    partner: GraphQLClient, code: str
+) -> None:
+    subject = partner.data(SUBJECT, {"code": code})["subject"]
+    assert isinstance(subject, dict)
+    assert subject["name"] == "兴安盟接口测试矿业有限公司"
+    assert subject["division"] == {"code": "152201", "name": "乌兰浩特市"}
+    assert subject["legalRepresentative"] == {"name": "王五", "idMasked": "1522**********0023"}
+    assert subject["rating"]["grade"] == "C" and subject["rating"]["measures"] == ["KEY_INSPECTION"]
+    assert {r["id"] for r in subject["records"]} == {"R-API-PUBLIC", "R-API-SHARED"}
+    assert subject["sanctions"][0]["measures"] == ["BID_RESTRICTED", "LAND_AUCTION_BARRED"]
+    assert subject["licences"][0]["number"] == "C1522002012041120120001"
+    assert subject["projects"] == [
+        {"id": "P-API-1", "name": "乌兰浩特市2024年土地整治项目", "role": "BIDDER"}
+    ]
+
+
+def test_no_role_sees_restricted_confidential_or_pending_yet(api: str, code: str) -> None:
+    """Interim rule until the permission model: PUBLIC and SHARED only, for every role."""
+    investigator = GraphQLClient(
+        api, mint("investigator", clearance="CONFIDENTIAL", purpose="investigation:C-1")
+    )
+    records = investigator.data(SUBJECT, {"code": code})["subject"]["records"]  # type: ignore[index]
+    assert {r["id"] for r in records} == {"R-API-PUBLIC", "R-API-SHARED"}
+    raw = investigator.post(SUBJECT, {"code": code}).text
+    assert "152201198001010023" not in raw  # the full ID number never leaves
+
+
+def test_typed_codes_are_normalised(partner: GraphQLClient, code: str) -> None:
+    typed = f" {code[:8]}-{code[8:].lower()} "
+    subject = partner.data(SUBJECT, {"code": typed})["subject"]
+    assert subject["creditCode"] == code  # type: ignore[index]
+
+
+def test_unknown_code_is_null(partner: GraphQLClient) -> None:
+    assert partner.data(SUBJECT, {"code": "91110000600037341L"}) == {"subject": None}
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [("91110000600037341N", "checksum"), ("9111000060003IOZSV", "charset"), ("123", "length")],
+)
+def test_malformed_code_is_invalid_credit_code(
+    partner: GraphQLClient, bad: str, reason: str
+) -> None:
+    body = partner.post(SUBJECT, {"code": bad}).json()
+    error = body["errors"][0]
+    assert error["extensions"] == {"code": "INVALID_CREDIT_CODE", "reason": reason}
+    assert body["data"] == {"subject": None}
+
+
+def _forged(**changes: object) -> str:
+    settings = get_settings()
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": "x",
+        "iat": now,
+        "exp": now + 300,
+        "agency": "BANK-TEST",
+        "level": "PARTNER",
+        "division": "150000",
+        "roles": ["partner"],
+        "clearance": "SHARED",
+    }
+    claims.update(changes)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, dev_jwt_secret(settings.keys_dir), algorithm="HS256")
+
+
+def _none_alg_token() -> str:
+    return jwt.encode(jwt.decode(_forged(), options={"verify_signature": False}), None, "none")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: None, id="missing"),
+        pytest.param(lambda: "not-a-jwt", id="garbage"),
+        pytest.param(_none_alg_token, id="alg-none"),
+        pytest.param(lambda: _forged(exp=int(time.time()) - 3600), id="expired"),
+        pytest.param(lambda: _forged(exp=None), id="no-exp"),
+        pytest.param(lambda: _forged(aud="someone-else"), id="wrong-audience"),
+        pytest.param(lambda: _forged(iss="evil"), id="wrong-issuer"),
+        pytest.param(lambda: _forged(roles=["superuser"]), id="unknown-role"),
+        pytest.param(lambda: _forged(nbf=int(time.time()) + 3600), id="future-nbf"),
+        pytest.param(
+            lambda: jwt.encode({"sub": "x"}, "another-key-another-key-another-key!", "HS256"),
+            id="other-key",
+        ),
+    ],
+)
+def test_bad_tokens_are_unauthenticated(api: str, token: object) -> None:
+    value = token()  # type: ignore[operator]
+    response = GraphQLClient(api, None).post("{ me { agency } }", token=value)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_me_reports_the_principal(api: str) -> None:
+    client = GraphQLClient(api, mint("reviewer", agency="NMG152200", division_code="152200"))
+    me = client.data("{ me { agency level division roles clearance purpose } }")["me"]
+    assert me == {
+        "agency": "NMG152200",
+        "level": "LEAGUE",
+        "division": "152200",
+        "roles": ["reviewer"],
+        "clearance": "RESTRICTED",
+        "purpose": None,
+    }
+
+
+def test_transport_rules(api: str) -> None:
+    token = mint()
+    auth = {"Authorization": f"Bearer {token}"}
+    get = httpx.get(f"{api}/graphql", params={"query": "{ me { agency } }"}, headers=auth)
+    assert get.status_code == 405
+    form = httpx.post(f"{api}/graphql", data={"query": "{ me { agency } }"}, headers=auth)
+    assert form.status_code == 415
+    big = httpx.post(
+        f"{api}/graphql", json={"query": "{ me { agency } }" + " " * 17000}, headers=auth
+    )
+    assert big.status_code == 413
+    assert big.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+
+
+def test_document_errors_are_bad_user_input_without_suggestions(partner: GraphQLClient) -> None:
+    body = partner.post('{ subject(creditCode: "91110000600037341L") { nam } }').json()
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Did you mean" not in error["message"]
+    syntax = partner.post("{ subject(").json()["errors"][0]
+    assert syntax["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_health_and_metrics(api: str) -> None:
+    assert httpx.get(f"{api}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{api}/readyz")
+    assert ready.status_code == 200 and ready.json()["neo4j"] == "ok"
+    metrics = httpx.get(f"{api}/metrics").text
+    assert "hub_http_requests_total" in metrics
