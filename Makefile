@@ -51,6 +51,8 @@ lint: venv
 	$(VENV)/bin/mypy
 
 bench: system venv
-	$(VENV)/bin/python -m bench.run
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq wrk >/dev/null; }
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 .PHONY: help system venv up down test lint bench

@@ -171,9 +171,14 @@ def seed(
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 42,
     out: Annotated[Path | None, typer.Option(help="Write JSON Lines here instead.")] = None,
     batch: Annotated[int, typer.Option(help="Rows per write transaction.")] = 10000,
+    if_empty: Annotated[bool, typer.Option(help="Only when the graph has no subject.")] = False,
 ) -> None:
     """Build a realistic, deterministic demo graph (or write it as JSON Lines)."""
     from graph.seed import generate
+
+    if if_empty and out is None and _with_driver(_subject_count) > 0:
+        err.print("the graph already has subjects; not seeding")
+        return
 
     if out is not None:
         started = time.monotonic()
@@ -206,6 +211,13 @@ def seed(
     _print_report(report, seconds)
     if report.rejected:
         raise _fail("the generator produced rows the importer refused (a bug: report it)")
+
+
+async def _subject_count(driver: AsyncDriver, settings: Settings) -> int:
+    records, _, _ = await driver.execute_query(
+        "MATCH (n:Subject) RETURN count(n) AS n", database_=settings.neo4j_database
+    )
+    return int(records[0]["n"])
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -373,14 +385,7 @@ def up(
         raise _fail(str(exc)) from None
     migrate_cmd()
 
-    async def count(driver: AsyncDriver, s: Settings) -> int:
-        records, _, _ = await driver.execute_query(
-            "MATCH (n:Subject) RETURN count(n) AS n", database_=s.neo4j_database
-        )
-        return int(records[0]["n"])
-
-    if _with_driver(count) == 0:
-        seed(subjects=demo_subjects, seed=42, out=None, batch=10000)
+    seed(subjects=demo_subjects, seed=42, out=None, batch=10000, if_empty=True)
     hub = [sys.executable, "-m", "hub"]
     _start(run_dir, logs, "api", [*hub, "serve"])
     _start(run_dir, logs, "worker", [*hub, "worker"])
@@ -401,12 +406,12 @@ def _wait_ready(settings: Settings, seconds: float = 60) -> None:
     raise _fail(f"the API did not become ready; see {settings.data_dir / 'logs' / 'api.log'}")
 
 
-_DEMO_ROLES = (
-    ("partner", "BANK-ICBC-NMG", "150000", None),
-    ("investigator", "NMG150000", "150000", "investigation:DEMO-2026-001"),
-    ("submitter", "NMG152201", "152201", None),
-    ("reviewer", "NMG152200", "152200", None),
-    ("admin", "NMG150000", "150000", None),
+_DEMO_ROLES = (  # role, agency, division, clearance, purpose
+    ("partner", "BANK-ICBC-NMG", "150000", "SHARED", "loan-review"),
+    ("investigator", "NMG150000", "150000", "CONFIDENTIAL", "investigation:DEMO-2026-001"),
+    ("submitter", "NMG152201", "152201", "RESTRICTED", None),
+    ("reviewer", "NMG152200", "152200", "RESTRICTED", None),
+    ("admin", "NMG150000", "150000", "RESTRICTED", None),
 )
 
 
@@ -418,7 +423,7 @@ def _welcome(settings: Settings) -> None:
         f"\n  ready    {url}/readyz\n  metrics  {url}/metrics\n\nDemo tokens (1 day):"
     )
     tokens = {}
-    for role, agency, div, purpose in _DEMO_ROLES:
+    for role, agency, div, clearance, purpose in _DEMO_ROLES:
         tokens[role] = mint_dev_token(
             secret,
             issuer=settings.jwt_issuer,
@@ -426,16 +431,14 @@ def _welcome(settings: Settings) -> None:
             role=role,
             agency=agency,
             division_code=div,
-            clearance="SHARED"
-            if role == "partner"
-            else ("CONFIDENTIAL" if role == "investigator" else "RESTRICTED"),
+            clearance=clearance,
             purpose=purpose,
             ttl=86400,
         )
         typer.echo(f"  {role:12} {tokens[role]}")
     from graph.seed import PLANTED
 
-    code = _planted_code(PLANTED)
+    code = PLANTED.phoenix.sanctioned  # a seriously dishonest company, worth a look
     typer.echo(
         "\nTry:\n"
         f"  curl -s {url}/graphql -H 'Authorization: Bearer {tokens['partner']}' \\\n"
@@ -448,18 +451,6 @@ def _welcome(settings: Settings) -> None:
         "{ edges { node { creditCode name grade } } pageInfo { hasNextPage endCursor } } }\"}'\n"
         "\nStop everything with `make down`."
     )
-
-
-def _planted_code(planted: Any) -> str:
-    """A subject worth looking at in the demo: the sanctioned company of the phoenix case."""
-    for attr in ("phoenix", "PHOENIX"):
-        case = getattr(planted, attr, None) if not isinstance(planted, dict) else planted.get(attr)
-        if case is not None:
-            for key in ("sanctioned", "sanctioned_code", "a", "company_a"):
-                value = case.get(key) if isinstance(case, dict) else getattr(case, key, None)
-                if isinstance(value, str):
-                    return value
-    return "91152201078371135X"
 
 
 @app.command()

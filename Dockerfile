@@ -1,0 +1,13 @@
+# The hub's Python processes (API, worker, beat). Neo4j and Redis use their official images.
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 UV_PROJECT_ENVIRONMENT=/venv PATH=/venv/bin:$PATH
+RUN pip install --no-cache-dir uv==0.13.8
+WORKDIR /app
+COPY pyproject.toml uv.lock README.md ./
+COPY hub hub
+COPY graph graph
+COPY connectors connectors
+COPY policies policies
+RUN uv sync --frozen --no-dev
+EXPOSE 8000
+CMD ["hub", "serve"]

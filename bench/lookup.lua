@@ -1,0 +1,41 @@
+-- wrk script: POST subject(creditCode) lookups, cycling through codes from a file.
+-- Each wrk thread loads the codes and starts at its own offset; GraphQL errors are counted.
+local codes = {}
+local index = 0
+errors = 0  -- global: read back per thread in done()
+local threads = {}
+local token = os.getenv("BENCH_TOKEN")
+local query = os.getenv("BENCH_QUERY")
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  for line in io.lines(args[1]) do codes[#codes + 1] = line end
+  index = math.random(#codes)
+end
+
+function request()
+  index = index % #codes + 1
+  local body = '{"query":"' .. query .. '","variables":{"code":"' .. codes[index] .. '"}}'
+  return wrk.format("POST", "/graphql", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. token,
+  }, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then errors = errors + 1 end
+end
+
+function done(summary, latency, requests)
+  local failed = 0
+  for _, thread in ipairs(threads) do failed = failed + thread:get("errors") end
+  io.write(string.format(
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"failed":%d,"socket_errors":%d,' ..
+    '"p50_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, failed,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end

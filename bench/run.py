@@ -1,0 +1,323 @@
+"""`make bench`: lookup throughput and latency over HTTP, against the driver-alone floor.
+
+Runs its own Neo4j, Redis and API under ``.data/bench`` (kept between runs, so the seeded graph
+is reused), seeds it up to ``--subjects``, then in one run:
+
+1. the floor: the same ``subject`` Cypher through the async neo4j driver alone, 16 concurrent
+   callers, fixed time;
+2. the API: ``subject(creditCode)`` over HTTP with 16 keep-alive connections (wrk), fixed time.
+
+Both results and their ratio are written to ``bench/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data" / "bench"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+PORTS = {"neo4j": 17787, "redis": 16479, "api": 18100}
+
+os.environ.update(
+    HUB_DATA_DIR=str(DATA),
+    HUB_NEO4J_URI=f"bolt://127.0.0.1:{PORTS['neo4j']}",
+    HUB_REDIS_URL=f"redis://127.0.0.1:{PORTS['redis']}/0",
+    HUB_PORT=str(PORTS["api"]),
+    HUB_ENV="production",
+)
+
+from graph.db import Neo4jConfig, connect  # noqa: E402
+from graph.subjects import NESTED_CAP, SUBJECT_BY_CODE  # noqa: E402
+from hub import services  # noqa: E402
+from hub.auth import mint_dev_token  # noqa: E402
+from hub.keys import dev_jwt_secret  # noqa: E402
+from hub.settings import get_settings  # noqa: E402
+
+QUERY = (
+    "query($code: String!) { subject(creditCode: $code) { creditCode name status "
+    "division { code name } legalRepresentative { name idMasked } rating { grade score } "
+    "records { id item tier decidedOn } sanctions { listing measures } } }"
+)
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    failed: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+def say(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+@contextmanager
+def stack(workers: int) -> Iterator[None]:
+    logs = DATA / "logs"
+    procs = []
+    try:
+        say("starting Neo4j and Redis under .data/bench")
+        procs.append(
+            services.start_neo4j(
+                services.Neo4jSpec(DATA / "neo4j", port=PORTS["neo4j"], pagecache="4g", heap="3g"),
+                ROOT / ".data" / "cache",
+                logs / "neo4j.log",
+            )
+        )
+        procs.append(
+            services.start_redis(
+                services.RedisSpec(DATA / "redis", port=PORTS["redis"]), logs / "redis.log"
+            )
+        )
+        subprocess.run([sys.executable, "-m", "hub", "migrate"], check=True, cwd=ROOT)
+        yield
+    finally:
+        for proc in reversed(procs):
+            services.stop_process(proc.pid)
+
+
+@contextmanager
+def api(workers: int) -> Iterator[str]:
+    proc = services.spawn(
+        [sys.executable, "-m", "hub", "serve", "--workers", str(workers)],
+        DATA / "logs" / "api.log",
+    )
+    base = f"http://127.0.0.1:{PORTS['api']}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("API did not become ready; see .data/bench/logs/api.log")
+            time.sleep(0.5)
+        yield base
+    finally:
+        services.stop_process(proc.pid)
+
+
+async def subject_count() -> int:
+    driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
+    try:
+        records, _, _ = await driver.execute_query("MATCH (s:Subject) RETURN count(s) AS n")
+        return int(records[0]["n"])
+    finally:
+        await driver.close()
+
+
+async def sample_codes(count: int, seed: int) -> list[str]:
+    driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
+    try:
+        records, _, _ = await driver.execute_query(
+            "MATCH (s:Subject) WHERE s.disclosure IN ['PUBLIC', 'SHARED'] "
+            "RETURN s.creditCode AS code"
+        )
+    finally:
+        await driver.close()
+    codes = [r["code"] for r in records]
+    return random.Random(seed).sample(codes, min(count, len(codes)))
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+async def driver_floor(codes: list[str], seconds: float, concurrency: int) -> Result:
+    """The same lookups with nothing but the driver between the caller and Neo4j."""
+    driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri, pool_size=concurrency))
+    latencies: list[float] = []
+    failed = 0
+    stop = time.monotonic() + seconds
+
+    async def caller(offset: int) -> None:
+        nonlocal failed
+        i = offset
+        while time.monotonic() < stop:
+            code = codes[i % len(codes)]
+            i += concurrency
+            started = time.perf_counter()
+            try:
+                await driver.execute_query(
+                    SUBJECT_BY_CODE,
+                    code=code,
+                    classes=["PUBLIC", "SHARED"],
+                    cap=NESTED_CAP,
+                    routing_="r",
+                )
+            except Exception:
+                failed += 1
+            latencies.append(time.perf_counter() - started)
+
+    began = time.monotonic()
+    await asyncio.gather(*(caller(n) for n in range(concurrency)))
+    elapsed = time.monotonic() - began
+    await driver.close()
+    p50, p95, p99 = percentiles(latencies)
+    return Result(
+        "neo4j driver alone", len(latencies), elapsed, failed, p50 * 1e3, p95 * 1e3, p99 * 1e3
+    )
+
+
+def http_load(base: str, codes_file: Path, seconds: int, connections: int) -> Result:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
+    settings = get_settings()
+    token = mint_dev_token(
+        dev_jwt_secret(settings.keys_dir),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        role="partner",
+        agency="BANK-BENCH",
+        division_code="150000",
+        clearance="SHARED",
+        purpose="loan-review",
+        ttl=3600,
+    )
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(ROOT / "bench" / "lookup.lua"),
+            base,
+            "--",
+            str(codes_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "BENCH_TOKEN": token, "BENCH_QUERY": QUERY.replace('"', '\\"')},
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON "))
+    data = json.loads(line.removeprefix("BENCH_JSON "))
+    return Result(
+        "API over HTTP (GraphQL)",
+        data["requests"],
+        data["duration_us"] / 1e6,
+        data["failed"] + data["socket_errors"],
+        data["p50_us"] / 1e3,
+        data["p95_us"] / 1e3,
+        data["p99_us"] / 1e3,
+    )
+
+
+def record(results: list[Result], args: argparse.Namespace, subjects: int) -> str:
+    floor, http = results
+    rows = "\n".join(
+        f"| {r.name} | {r.rate:,.0f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | "
+        f"{r.requests:,} | {r.failed} |"
+        for r in results
+    )
+    verdict = "meets" if http.rate >= 600 and http.p99_ms < 30 else "misses"
+    block = f"""<!-- lookup:begin -->
+## Lookup by credit code (issue 2)
+
+`{" ".join(["make bench", *sys.argv[1:]]) if sys.argv[1:] else "make bench"}` on
+{datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {subjects:,} subjects in the graph, {args.seconds} s per
+run, {args.connections} concurrent keep-alive clients, API with {args.workers} uvicorn workers,
+everything (Neo4j, Redis, API, load generator) on one {os.cpu_count()}-core machine.
+
+| path | lookups/s | p50 ms | p95 ms | p99 ms | requests | failed |
+|---|---:|---:|---:|---:|---:|---:|
+{rows}
+
+HTTP/driver throughput ratio: **{http.rate / floor.rate:.2f}**.
+Target (≥ 600 lookups/s, p99 < 30 ms): **{verdict}**.
+<!-- lookup:end -->"""
+    return block
+
+
+def write_results(block: str) -> None:
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    begin, end = "<!-- lookup:begin -->", "<!-- lookup:end -->"
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with stack(args.workers):
+        have = asyncio.run(subject_count())
+        if have < args.subjects:
+            say(f"seeding {args.subjects:,} subjects (graph has {have:,}); this takes a while")
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "hub",
+                    "seed",
+                    "--subjects",
+                    str(args.subjects),
+                    "--seed",
+                    "2026",
+                ],
+                check=True,
+                cwd=ROOT,
+                env={**os.environ, "HUB_PROGRESS_LOG": "1"},
+            )
+        subjects = asyncio.run(subject_count())
+        codes = asyncio.run(sample_codes(20_000, 1))
+        codes_file = DATA / "codes.txt"
+        codes_file.write_text("\n".join(codes) + "\n")
+        say(f"floor: driver alone, {args.connections} callers, {args.seconds} s")
+        floor = asyncio.run(driver_floor(codes, args.seconds, args.connections))
+        say(f"  {floor.rate:,.0f}/s p99 {floor.p99_ms:.1f} ms")
+        with api(args.workers) as base:
+            say("warm-up 5 s")
+            http_load(base, codes_file, 5, args.connections)
+            say(f"API: {args.connections} keep-alive connections, {args.seconds} s")
+            http = http_load(base, codes_file, args.seconds, args.connections)
+            say(f"  {http.rate:,.0f}/s p99 {http.p99_ms:.1f} ms")
+    results = [floor, http]
+    (ROOT / "bench" / "out").mkdir(exist_ok=True)
+    (ROOT / "bench" / "out" / "lookup.json").write_text(
+        json.dumps([asdict(r) | {"rate": r.rate} for r in results], indent=1)
+    )
+    write_results(record(results, args, subjects))
+    say(f"results written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
