@@ -57,14 +57,17 @@ _ENDPOINTS = {
 }
 
 
-def _merge_relation(rel_type: str, from_kind: str, to_kind: str) -> str:
+def _merge_relation(rel_type: str, from_kind: str, to_kind: str, extra: str | None) -> str:
+    """One relation per type and ends, and per role where the type has one (a bidder that is
+    also the contractor holds two relations to the project)."""
     from_label, from_key = _ENDPOINTS[from_kind]
     to_label, to_key = _ENDPOINTS[to_kind]
+    key = " {role: row.props.role}" if extra == "role" else ""
     return f"""
 UNWIND $rows AS row
 MATCH (a:{from_label} {{{from_key}: row.from}})
 MATCH (b:{to_label} {{{to_key}: row.to}})
-MERGE (a)-[r:{rel_type}]->(b)
+MERGE (a)-[r:{rel_type}{key}]->(b)
 ON CREATE SET r.firstSeen = $now
 SET r += row.props, r.lastSeen = $now
 RETURN collect(row.line) AS written
@@ -106,8 +109,8 @@ WRITES: dict[str, str] = {
         "s.ratedAt = CASE WHEN newer THEN row.props.computedAt ELSE s.ratedAt END",
     ),
     **{
-        f"{t}:{a}:{b}": _merge_relation(t, a, b)
-        for t, (pairs, _extra) in RELATIONS.items()
+        f"{t}:{a}:{b}": _merge_relation(t, a, b, extra)
+        for t, (pairs, extra) in RELATIONS.items()
         for a, b in sorted(pairs)
     },
 }
