@@ -44,12 +44,13 @@ os.environ.update(
 )
 
 from graph.db import Neo4jConfig, connect  # noqa: E402
-from graph.subjects import NESTED_CAP, SUBJECT_BY_CODE  # noqa: E402
+from graph.subjects import subject_by_code  # noqa: E402
 from hub import services  # noqa: E402
 from hub.auth import mint_dev_token  # noqa: E402
 from hub.keys import dev_jwt_secret  # noqa: E402
 from hub.settings import get_settings  # noqa: E402
 
+PARTS = frozenset({"legalRepresentative", "rating", "records", "sanctions"})  # what QUERY selects
 QUERY = (
     "query($code: String!) { subject(creditCode: $code) { creditCode name status "
     "division { code name } legalRepresentative { name idMasked } rating { grade score } "
@@ -166,13 +167,7 @@ async def driver_floor(codes: list[str], seconds: float, concurrency: int) -> Re
             i += concurrency
             started = time.perf_counter()
             try:
-                await driver.execute_query(
-                    SUBJECT_BY_CODE,
-                    code=code,
-                    classes=["PUBLIC", "SHARED"],
-                    cap=NESTED_CAP,
-                    routing_="r",
-                )
+                await subject_by_code(driver, "neo4j", code, ["PUBLIC", "SHARED"], 5.0, PARTS)
             except Exception:
                 failed += 1
             latencies.append(time.perf_counter() - started)
@@ -301,12 +296,14 @@ def main() -> None:
         codes = asyncio.run(sample_codes(20_000, 1))
         codes_file = DATA / "codes.txt"
         codes_file.write_text("\n".join(codes) + "\n")
+        say("warm-up: 20 s of lookups through the driver (page cache and JIT are cold)")
+        asyncio.run(driver_floor(codes, 20, args.connections))
         say(f"floor: driver alone, {args.connections} callers, {args.seconds} s")
         floor = asyncio.run(driver_floor(codes, args.seconds, args.connections))
         say(f"  {floor.rate:,.0f}/s p99 {floor.p99_ms:.1f} ms")
         with api(args.workers) as base:
-            say("warm-up 5 s")
-            http_load(base, codes_file, 5, args.connections)
+            say("warm-up: 10 s over HTTP")
+            http_load(base, codes_file, 10, args.connections)
             say(f"API: {args.connections} keep-alive connections, {args.seconds} s")
             http = http_load(base, codes_file, args.seconds, args.connections)
             say(f"  {http.rate:,.0f}/s p99 {http.p99_ms:.1f} ms")

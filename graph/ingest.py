@@ -153,6 +153,9 @@ async def _write_batch(
     return written
 
 
+_YIELD_EVERY = 200
+
+
 class Ingestor:
     """Buffers validated rows and writes them in dependency-ordered batches."""
 
@@ -182,6 +185,9 @@ class Ingestor:
         self._buffered += 1
         if self._buffered >= self._batch_size:
             await self._flush()
+        elif self._buffered % _YIELD_EVERY == 0:
+            # Let the write in flight send its next statement, so Neo4j works while we parse.
+            await asyncio.sleep(0)
 
     async def _flush(self) -> None:
         batches = [(kind, rows) for kind, rows in self._buffers.items() if rows]

@@ -61,7 +61,29 @@ def _claims_to_principal(claims: dict[str, Any]) -> Principal:
         roles=frozenset(roles),
         clearance=Clearance[str(clearance)],
         purpose=purpose,
+        expires_at=float(claims["exp"]),
     )
+
+
+class TokenCache:
+    """Verified principals by token, so a client's keep-alive stream of requests costs one
+    signature check, not one per request. An entry is used only until its token's ``exp``."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._entries: dict[str, Principal] = {}
+
+    def get(self, token: str) -> Principal | None:
+        principal = self._entries.get(token)
+        if principal is not None and principal.expires_at <= time.time():
+            del self._entries[token]
+            return None
+        return principal
+
+    def put(self, token: str, principal: Principal) -> None:
+        if len(self._entries) >= self._size:
+            self._entries.clear()  # simple and bounded; a refill costs one check per client
+        self._entries[token] = principal
 
 
 def verify_dev_token(

@@ -12,14 +12,13 @@ from typing import Any
 
 import strawberry
 from neo4j import AsyncDriver
-from neo4j.time import Date as NeoDate
-from neo4j.time import DateTime as NeoDateTime
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.nodes import SelectedField
 
 from graph.identifiers import InvalidIdentifier, validate_uscc
+from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
 from graph.subjects import SubjectFilter as GraphFilter
-from graph.subjects import list_subjects, subject_by_code
 from policies.access import visible_classes
 from policies.divisions import division as find_division
 from policies.divisions import jurisdiction_prefix
@@ -40,21 +39,32 @@ class Context:
     request_id: str
 
 
+def _selected(selections: list[Any]) -> set[str]:
+    """Field names selected, looking through fragments (which carry selections, not names)."""
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        else:
+            names |= _selected(selection.selections)
+    return names
+
+
+def _parts(info: strawberry.Info) -> frozenset[str]:
+    return ALL_PARTS & _selected(info.selected_fields[0].selections)
+
+
 def _ctx(info: strawberry.Info) -> Context:
     context: Context = info.context
     return context
 
 
-def _date(value: Any) -> date | None:
-    if isinstance(value, NeoDate):
-        return value.to_native()
-    return value if isinstance(value, date) else None
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
-def _datetime(value: Any) -> datetime | None:
-    if isinstance(value, NeoDateTime):
-        return value.to_native()
-    return value if isinstance(value, datetime) else None
+def _datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 @strawberry.enum
@@ -352,6 +362,7 @@ class Query:
                 code,
                 visible_classes(ctx.principal),
                 ctx.query_timeout,
+                _parts(info),
             )
         return _subject(row) if row else None
 

@@ -161,7 +161,9 @@ def spawn(
 
 def start_neo4j(spec: Neo4jSpec, cache: Path, log: Path) -> subprocess.Popen[bytes]:
     if port_open(spec.host, spec.port):
-        raise ServiceError(f"port {spec.port} is taken: set NEO4J_PORT or stop what uses it")
+        raise ServiceError(
+            f"port {spec.port} is taken: stop its user or pick another port in HUB_NEO4J_URI"
+        )
     spec.home.mkdir(parents=True, exist_ok=True)
     proc = spawn(neo4j_command(spec, launcher_runtime(cache)), log)
     try:
@@ -174,7 +176,9 @@ def start_neo4j(spec: Neo4jSpec, cache: Path, log: Path) -> subprocess.Popen[byt
 
 def start_redis(spec: RedisSpec, log: Path) -> subprocess.Popen[bytes]:
     if port_open(spec.host, spec.port):
-        raise ServiceError(f"port {spec.port} is taken: set REDIS_PORT or stop what uses it")
+        raise ServiceError(
+            f"port {spec.port} is taken: stop its user or pick another port in HUB_REDIS_URL"
+        )
     spec.home.mkdir(parents=True, exist_ok=True)
     proc = spawn(redis_command(spec), log)
     try:

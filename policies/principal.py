@@ -28,3 +28,4 @@ class Principal:
     roles: frozenset[str]
     clearance: Clearance
     purpose: str | None = None
+    expires_at: float = 0.0  # the token's `exp`, so a cached principal dies with its token

@@ -40,6 +40,7 @@ os.environ.update(
     HUB_HOST="127.0.0.1",
     HUB_PORT=str(API_PORT),
     HUB_ENV="test",
+    HUB_JWT_LEEWAY="0",
 )
 
 from hub import services  # noqa: E402  (after the environment is set)

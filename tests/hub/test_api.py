@@ -322,3 +322,12 @@ def test_health_and_metrics(api: str) -> None:
     assert ready.status_code == 200 and ready.json()["neo4j"] == "ok"
     metrics = httpx.get(f"{api}/metrics").text
     assert "hub_http_requests_total" in metrics
+
+
+def test_a_token_stops_working_when_it_expires_even_after_use(api: str) -> None:
+    client = GraphQLClient(api, mint(ttl=2))  # type: ignore[arg-type]
+    assert client.post("{ me { agency } }").status_code == 200
+    time.sleep(3)
+    response = client.post("{ me { agency } }")
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["message"] == "token expired"
