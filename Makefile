@@ -11,7 +11,8 @@ help:
 	@echo "make up     install, start Neo4j, Redis, API, worker and beat; migrate; seed demo data"
 	@echo "make test   the whole test suite against its own real servers"
 	@echo "make down   stop what 'make up' started"
-	@echo "make bench  benchmarks; results in bench/RESULTS.md"
+	@echo "make bench  lookup benchmark (100k subjects); results in bench/RESULTS.md"
+	@echo "make bench-seed  seed 1,000,000 subjects from nothing and time it (long)"
 	@echo "make lint   ruff and mypy"
 
 # System packages: Redis from Debian when missing; Java 17 and Maven are expected on the machine.
@@ -55,4 +56,8 @@ bench: system venv
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq wrk >/dev/null; }
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
-.PHONY: help system venv up down test lint bench
+# Long: builds 1,000,000 subjects from nothing (about half an hour on 2 cores).
+bench-seed: system venv
+	$(VENV)/bin/python -m bench.seed $(BENCH_ARGS)
+
+.PHONY: help system venv up down test lint bench bench-seed

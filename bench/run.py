@@ -32,7 +32,6 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 PORTS = {"neo4j": 17787, "redis": 16479, "api": 18100}
 
 os.environ.update(
@@ -49,6 +48,8 @@ from hub import services  # noqa: E402
 from hub.auth import mint_dev_token  # noqa: E402
 from hub.keys import dev_jwt_secret  # noqa: E402
 from hub.settings import get_settings  # noqa: E402
+
+from .common import RESULTS, say, write_block  # noqa: E402
 
 PARTS = frozenset({"legalRepresentative", "rating", "records", "sanctions"})  # what QUERY selects
 QUERY = (
@@ -71,10 +72,6 @@ class Result:
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
-
-
-def say(message: str) -> None:
-    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
 @contextmanager
@@ -237,8 +234,7 @@ def record(results: list[Result], args: argparse.Namespace, subjects: int) -> st
         for r in results
     )
     verdict = "meets" if http.rate >= 600 and http.p99_ms < 30 else "misses"
-    block = f"""<!-- lookup:begin -->
-## Lookup by credit code (issue 2)
+    block = f"""## Lookup by credit code (issue 2)
 
 `{" ".join(["make bench", *sys.argv[1:]]) if sys.argv[1:] else "make bench"}` on
 {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {subjects:,} subjects in the graph, {args.seconds} s per
@@ -251,19 +247,8 @@ everything (Neo4j, Redis, API, load generator) on one {os.cpu_count()}-core mach
 
 HTTP/driver throughput ratio: **{http.rate / floor.rate:.2f}**.
 Target (≥ 600 lookups/s, p99 < 30 ms): **{verdict}**.
-<!-- lookup:end -->"""
+"""
     return block
-
-
-def write_results(block: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    begin, end = "<!-- lookup:begin -->", "<!-- lookup:end -->"
-    if begin in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
 
 
 def main() -> None:
@@ -312,7 +297,7 @@ def main() -> None:
     (ROOT / "bench" / "out" / "lookup.json").write_text(
         json.dumps([asdict(r) | {"rate": r.rate} for r in results], indent=1)
     )
-    write_results(record(results, args, subjects))
+    write_block("lookup", record(results, args, subjects))
     say(f"results written to {RESULTS.relative_to(ROOT)}")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -227,45 +227,21 @@ class Ingestor:
         return self.report
 
 
-async def ingest_lines(
-    lines: Iterable[str] | AsyncIterator[str],
-    driver: AsyncDriver,
-    database: str,
-    secret: bytes,
-    *,
-    batch_size: int = 5000,
-    progress: Callable[[ImportReport], None] | None = None,
-) -> ImportReport:
-    """Validate and store JSON Lines; every bad line is reported with its number and reason."""
-    ingestor = Ingestor(driver, database, batch_size, progress)
-    number = 0
-
-    async def handle(text: str) -> None:
-        nonlocal number
-        number += 1
+def decode_lines(lines: Iterable[str]) -> Iterator[Any]:
+    """JSON Lines to values, one per line (``None`` for a blank line, a :class:`RowError` for
+    a line that is not JSON), so line numbers stay those of the file."""
+    for text in lines:
         if not text.strip():
-            return
+            yield None
+            continue
         try:
-            row = parse_row(json.loads(text), secret)
+            yield json.loads(text)
         except json.JSONDecodeError as exc:
-            ingestor.reject(number, "bad-json", f"not valid JSON: {exc.msg} at column {exc.colno}")
-            return
-        except RowError as exc:
-            ingestor.reject(number, exc.reason, str(exc))
-            return
-        await ingestor.add(number, row)
-
-    if isinstance(lines, AsyncIterator):
-        async for text in lines:
-            await handle(text)
-    else:
-        for text in lines:
-            await handle(text)
-    return await ingestor.close()
+            yield RowError("bad-json", f"not valid JSON: {exc.msg} at column {exc.colno}")
 
 
 async def ingest_rows(
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[Any],
     driver: AsyncDriver,
     database: str,
     secret: bytes,
@@ -273,10 +249,14 @@ async def ingest_rows(
     batch_size: int = 5000,
     progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
-    """Store already-decoded rows (the seed generator) through the same validation."""
+    """Validate and store rows; every refused row is reported with its number and reason."""
     ingestor = Ingestor(driver, database, batch_size, progress)
     for number, raw in enumerate(rows, start=1):
+        if raw is None:
+            continue
         try:
+            if isinstance(raw, RowError):
+                raise raw
             row = parse_row(raw, secret)
         except RowError as exc:
             ingestor.reject(number, exc.reason, str(exc))

@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from neo4j import AsyncDriver
+
+from policies.units import units
 
 KEYS: dict[str, str] = {
     "Subject": "creditCode",
@@ -40,6 +43,16 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    params: Callable[[], dict[str, Any]] = dict  # parameters for data migrations
+
+
+def _units() -> dict[str, Any]:
+    return {
+        "units": [
+            {"code": u.code, "name": u.name, "level": u.level.value, "division": u.division}
+            for u in units()
+        ]
+    }
 
 
 def _unique(label: str, prop: str) -> str:
@@ -76,6 +89,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("Agency", "division"),
         ),
     ),
+    Migration(
+        3,
+        "the department's units at region, league and banner level (GB/T 2260)",
+        (
+            "UNWIND $units AS u MERGE (a:Agency {code: u.code}) "
+            "SET a.name = u.name, a.level = u.level, a.division = u.division",
+        ),
+        _units,
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"
@@ -99,8 +121,9 @@ async def migrate(
     done = set(await applied_versions(driver, database))
     new: list[int] = []
     for migration in MIGRATIONS:
+        params = migration.params()
         for statement in migration.statements:
-            await driver.execute_query(statement, database_=database)
+            await driver.execute_query(statement, params, database_=database)
         await driver.execute_query(
             _RECORD,
             version=migration.version,

@@ -24,7 +24,8 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from stdnum import numdb
 
-from policies.divisions import PROVINCE, Division, Level, banners, divisions, leagues
+from policies.divisions import PROVINCE, Division, banners, leagues
+from policies.units import agency_code, units
 
 from .identifiers import USCC_ALPHABET, uscc_check_char
 
@@ -37,7 +38,6 @@ SYSTEM = "seed"
 MODEL_VERSION = "seed-1"
 REFERENCE_DATE = date(2026, 11, 1)  # "today" for every status decision, so output never ages
 COMPUTED_AT = "2026-11-01T00:00:00+08:00"
-AGENCY_PREFIX = "NMG"
 PLANTED_MIN_SUBJECTS = 100
 
 _REFERENCE = REFERENCE_DATE.toordinal()
@@ -474,11 +474,6 @@ _BIDDER_DRAWS = 4  # tries per wanted bidder and pool: few companies predate ear
 
 
 # --- rows -----------------------------------------------------------------------------------------
-
-
-def agency_code(division: str) -> str:
-    """The hub's agency code for the natural-resources office of a division."""
-    return AGENCY_PREFIX + division
 
 
 def _source(agency: str) -> dict[str, Any]:
@@ -1023,14 +1018,13 @@ class _Seeder:
             yield from self._participation(project)
 
     def _agencies(self) -> Iterator[Row]:
-        for division in divisions().values():
-            office = "自然资源厅" if division.level is Level.REGION else "自然资源局"
+        for unit in units():
             yield {
                 "kind": "Agency",
-                "code": agency_code(division.code),
-                "name": division.name + office,
-                "level": division.level.value,
-                "division": division.code,
+                "code": unit.code,
+                "name": unit.name,
+                "level": unit.level.value,
+                "division": unit.division,
             }
 
     def _project(self) -> Row:

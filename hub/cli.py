@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlparse
@@ -16,11 +17,12 @@ from urllib.parse import urlparse
 import httpx
 import typer
 from neo4j import AsyncDriver
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.db import Neo4jConfig, connect
-from graph.ingest import ImportReport, ingest_lines, ingest_rows
+from graph.ingest import ImportReport, decode_lines, ingest_rows
 from graph.schema import MIGRATIONS, Migration, applied_versions, migrate
 from policies.principal import ROLES, Clearance
 
@@ -31,6 +33,8 @@ from .settings import Settings, get_settings
 
 app = typer.Typer(help="Credit information exchange hub.", no_args_is_help=True)
 err = Console(stderr=True)
+# The driver logs each retry it makes; a command says once, clearly, what went wrong.
+logging.getLogger("neo4j").setLevel(logging.ERROR)
 T = TypeVar("T")
 
 
@@ -55,7 +59,13 @@ def _with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
         finally:
             await driver.close()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except (ServiceUnavailable, SessionExpired) as exc:
+        raise _fail(
+            f"Neo4j at {settings.neo4j_uri} is not reachable ({exc.__class__.__name__}): "
+            "start it with `make up`, or point HUB_NEO4J_URI at a running server"
+        ) from None
 
 
 def _fail(message: str) -> typer.Exit:
@@ -125,7 +135,7 @@ def migrate_cmd() -> None:
     err.print(f"schema at version {MIGRATIONS[-1].version}; {len(new)} new migration(s)")
 
 
-def _progress(total: int | None, label: str) -> Progress:
+def _progress(label: str) -> Progress:
     return Progress(
         TextColumn(label),
         BarColumn(),
@@ -149,11 +159,12 @@ def _print_report(report: ImportReport, seconds: float, show: int = 50) -> None:
         err.print(f"  ... and {len(report.rejected) - show} more (use --report FILE)")
 
 
-def _store(
-    rows: Callable[[Callable[[ImportReport], None]], Coroutine[Any, Any, ImportReport]], label: str
-) -> tuple[ImportReport, float]:
+def _store(rows: Iterable[Any], label: str, batch: int) -> tuple[ImportReport, float]:
+    """Validate and write rows with a progress display; the report and the seconds taken."""
+    settings = get_settings()
+    secret = pii_secret(settings.keys_dir)
     started = time.monotonic()
-    with _progress(None, label) as bar:
+    with _progress(label) as bar:
         task = bar.add_task(label, total=None, note="")
 
         def tick(report: ImportReport) -> None:
@@ -161,7 +172,12 @@ def _store(
             if not bar.console.is_terminal and os.environ.get("HUB_PROGRESS_LOG") == "1":
                 err.print(f"{label}: {report.read} rows")
 
-        report = asyncio.run(rows(tick))
+        async def work(driver: AsyncDriver, s: Settings) -> ImportReport:
+            return await ingest_rows(
+                rows, driver, s.neo4j_database, secret, batch_size=batch, progress=tick
+            )
+
+        report = _with_driver(work)
     return report, time.monotonic() - started
 
 
@@ -190,24 +206,7 @@ def seed(
                 count += 1
         err.print(f"wrote {count} rows to {out} in {time.monotonic() - started:.1f} s")
         return
-    settings = get_settings()
-    secret = pii_secret(settings.keys_dir)
-
-    async def run(tick: Callable[[ImportReport], None]) -> ImportReport:
-        driver = _driver(settings)
-        try:
-            return await ingest_rows(
-                generate(subjects, seed),
-                driver,
-                settings.neo4j_database,
-                secret,
-                batch_size=batch,
-                progress=tick,
-            )
-        finally:
-            await driver.close()
-
-    report, seconds = _store(run, f"seeding {subjects} subjects")
+    report, seconds = _store(generate(subjects, seed), f"seeding {subjects} subjects", batch)
     _print_report(report, seconds)
     if report.rejected:
         raise _fail("the generator produced rows the importer refused (a bug: report it)")
@@ -236,24 +235,7 @@ def import_cmd(
     """Load a JSON Lines file: each line validated, bad lines reported, good lines kept."""
     if not file.is_file():
         raise _fail(f"{file} is not a file")
-    settings = get_settings()
-    secret = pii_secret(settings.keys_dir)
-
-    async def run(tick: Callable[[ImportReport], None]) -> ImportReport:
-        driver = _driver(settings)
-        try:
-            return await ingest_lines(
-                _lines(file),
-                driver,
-                settings.neo4j_database,
-                secret,
-                batch_size=batch,
-                progress=tick,
-            )
-        finally:
-            await driver.close()
-
-    report, seconds = _store(run, f"importing {file.name}")
+    report, seconds = _store(decode_lines(_lines(file)), f"importing {file.name}", batch)
     _print_report(report, seconds)
     if report_file is not None:
         report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))

@@ -21,6 +21,10 @@ async def test_migrations_run_twice_without_change(driver: AsyncDriver) -> None:
         "WHERE type = 'UNIQUENESS' RETURN labelsOrTypes[0] AS label, properties[0] AS prop"
     )
     assert {(r["label"], r["prop"]) for r in constraints} >= set(KEYS.items())
+    units, _, _ = await driver.execute_query(
+        "MATCH (a:Agency) WHERE a.code STARTS WITH 'NMG' RETURN a.level AS level, count(*) AS n"
+    )
+    assert {r["level"]: r["n"] for r in units} == {"REGION": 1, "LEAGUE": 12, "BANNER": 103}
 
 
 async def test_a_second_subject_with_the_same_code_is_refused(driver: AsyncDriver) -> None:

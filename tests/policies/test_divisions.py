@@ -33,3 +33,13 @@ def test_jurisdiction_prefixes() -> None:
     assert jurisdiction_prefix("150000") == "15"
     assert jurisdiction_prefix("152200") == "1522"
     assert jurisdiction_prefix("152201") == "152201"
+
+
+def test_one_unit_per_division_at_three_levels() -> None:
+    from policies.units import units
+
+    found = {u.code: u for u in units()}
+    assert found["NMG150000"].name == "内蒙古自治区自然资源厅"
+    assert found["NMG152200"].name == "兴安盟自然资源局"
+    assert found["NMG152201"].level is Level.BANNER
+    assert len([u for u in found.values() if u.level is Level.LEAGUE]) == 12
