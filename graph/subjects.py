@@ -1,9 +1,10 @@
 """Reading subjects: one indexed lookup by credit code, and keyset-paged listing.
 
-Every query anchors on the ``Subject.creditCode`` uniqueness index and filters rows by the
-caller's visible disclosure classes inside Cypher, so rows the caller may not see never leave
-Neo4j. Nested lists are capped; field projections are explicit (a person's full ID number is
-never projected here).
+Every query anchors on the ``Subject.creditCode`` uniqueness index; the caller's read scope
+(policies/access.py: classes readable anywhere, within the jurisdiction prefix, or on rows its
+own unit owns; pending rows) is compiled into the ``WHERE`` of the anchor and of every nested
+list, so rows the caller may not see never leave Neo4j. Fields above PUBLIC are projected only
+when the subject row allows them (``readable``), so a withheld ID number is never sent either.
 """
 
 from __future__ import annotations
@@ -17,51 +18,83 @@ from neo4j import AsyncDriver
 from .db import read
 
 NESTED_CAP = 100
+CLASSES = ("PUBLIC", "SHARED", "RESTRICTED", "CONFIDENTIAL")
+
+
+def visible(row: str, owner: str) -> str:
+    """The read-scope rule for one row, as Cypher over the scope parameters."""
+    return (
+        f"({row}.disclosure IN $anywhere"
+        f" OR ({row}.disclosure IN $local AND s.division STARTS WITH $prefix)"
+        f" OR ({row}.disclosure IN $owned AND {owner} = $agency))"
+    )
+
+
+_PUBLISHED_OR_PENDING_IN_SCOPE = (
+    "(r.status = 'PUBLISHED' OR (r.status = 'PENDING' AND ("
+    "($pendingOwn AND r.sourceAgency = $agency)"
+    " OR ($pendingLocal AND s.division STARTS WITH $prefix))))"
+)
+
+# The classes the caller may read on this subject row: decides fields above PUBLIC.
+_READABLE = (
+    f"[c IN {list(CLASSES)!r} WHERE c IN $anywhere"
+    " OR (c IN $local AND s.division STARTS WITH $prefix)"
+    " OR (c IN $owned AND s.sourceAgency = $agency)] AS readable"
+)
 
 # Nested parts of a subject, each a fixed fragment; a lookup asks only for the parts the caller
 # selected, so a bare name lookup does not walk records, licences and projects.
 PARTS: dict[str, str] = {
     "legalRepresentative": """legalRepresentative: COLLECT {
     MATCH (p:Person)-[r:LEGAL_REPRESENTATIVE_OF]->(s) WHERE r.until IS NULL
-    RETURN p {.personId, .name, .idMasked, since: toString(r.since)} ORDER BY r.since DESC LIMIT 1
+    RETURN p {.name, since: toString(r.since),
+              idMasked: CASE WHEN 'SHARED' IN readable THEN p.idMasked END,
+              idNumber: CASE WHEN 'CONFIDENTIAL' IN readable THEN p.idNumber END}
+    ORDER BY r.since DESC LIMIT 1
   }[0]""",
     "rating": """rating: COLLECT {
     MATCH (rt:Rating)-[:RATED]->(s)
     RETURN rt {.id, .grade, .score, .modelVersion, .measures, computedAt: toString(rt.computedAt)}
     ORDER BY rt.computedAt DESC LIMIT 1
   }[0]""",
-    "records": """records: COLLECT {
+    "records": f"""records: COLLECT {{
     MATCH (s)-[:HAS_RECORD]->(r:CreditRecord)
-    WHERE r.status = 'PUBLISHED' AND r.disclosure IN $classes
-    RETURN r {.id, .item, .category, .tier, .title, .document, .legalBasis, .status,
+    WHERE {_PUBLISHED_OR_PENDING_IN_SCOPE} AND {visible("r", "r.sourceAgency")}
+    RETURN r {{.id, .item, .category, .tier, .title, .document, .legalBasis, .status,
               .disclosure, .sourceAgency, decidedOn: toString(r.decidedOn),
-              publishFrom: toString(r.publishFrom), publishUntil: toString(r.publishUntil)}
+              publishFrom: toString(r.publishFrom), publishUntil: toString(r.publishUntil)}}
     ORDER BY r.decidedOn DESC LIMIT $cap
-  }""",
-    "sanctions": """sanctions: COLLECT {
-    MATCH (x:Sanction)-[:SANCTIONED]->(s) WHERE x.disclosure IN $classes
-    RETURN x {.id, .listing, .measures, .status, .authority,
-              startDate: toString(x.startDate), endDate: toString(x.endDate)}
+  }}""",
+    "sanctions": f"""sanctions: COLLECT {{
+    MATCH (x:Sanction)-[:SANCTIONED]->(s) WHERE {visible("x", "x.authority")}
+    RETURN x {{.id, .listing, .measures, .status, .authority,
+              startDate: toString(x.startDate), endDate: toString(x.endDate)}}
     ORDER BY x.startDate DESC LIMIT $cap
-  }""",
-    "licences": """licences: COLLECT {
-    MATCH (s)-[:HOLDS]->(l:Licence) WHERE l.disclosure IN $classes
-    RETURN l {.id, .kind, .number, issuedOn: toString(l.issuedOn),
-              validUntil: toString(l.validUntil)}
+  }}""",
+    "licences": f"""licences: COLLECT {{
+    MATCH (s)-[:HOLDS]->(l:Licence) WHERE {visible("l", "l.sourceAgency")}
+    RETURN l {{.id, .kind, .number, issuedOn: toString(l.issuedOn),
+              validUntil: toString(l.validUntil)}}
     ORDER BY l.issuedOn DESC LIMIT $cap
-  }""",
-    "projects": """projects: COLLECT {
-    MATCH (s)-[pi:PARTICIPATES_IN]->(p:Project) WHERE p.disclosure IN $classes
-    RETURN p {.id, .name, .kind, .division, startedOn: toString(p.startedOn), role: pi.role}
+  }}""",
+    "projects": f"""projects: COLLECT {{
+    MATCH (s)-[pi:PARTICIPATES_IN]->(p:Project) WHERE {visible("p", "p.sourceAgency")}
+    RETURN p {{.id, .name, .kind, .division, startedOn: toString(p.startedOn), role: pi.role}}
     ORDER BY p.startedOn DESC LIMIT $cap
-  }""",
+  }}""",
+    "contacts": """contacts: CASE WHEN 'RESTRICTED' IN readable THEN {
+    phones: COLLECT { MATCH (s)-[:HAS_PHONE]->(c:Phone) RETURN c.number ORDER BY c.number },
+    addresses: COLLECT { MATCH (s)-[:HAS_ADDRESS]->(c:Address) RETURN c.text ORDER BY c.text },
+    emails: COLLECT { MATCH (s)-[:HAS_EMAIL]->(c:Email) RETURN c.address ORDER BY c.address }
+  } END""",
 }
 ALL_PARTS = frozenset(PARTS)
 
 # Temporal values leave Neo4j as ISO strings: hydrating the driver's Date/DateTime objects cost
 # about half a millisecond of Python per lookup (profiled), parsing the strings almost nothing.
 _SUBJECT_FIELDS = """.creditCode, .name, .kind, .division, .status, .disclosure, .grade, .score,
-  registeredOn: toString(s.registeredOn)"""
+  .sourceAgency, registeredOn: toString(s.registeredOn), readable: readable"""
 
 
 @cache
@@ -69,7 +102,8 @@ def subject_query(parts: frozenset[str] = ALL_PARTS) -> str:
     """The lookup for a choice of nested parts, anchored on the credit-code uniqueness index."""
     nested = "".join(f",\n  {PARTS[name]}" for name in PARTS if name in parts)
     return (
-        "MATCH (s:Subject {creditCode: $code}) WHERE s.disclosure IN $classes\n"
+        f"MATCH (s:Subject {{creditCode: $code}}) WHERE {visible('s', 's.sourceAgency')}\n"
+        f"WITH s, {_READABLE}\n"
         f"RETURN s {{\n  {_SUBJECT_FIELDS}{nested}\n}} AS subject"
     )
 
@@ -77,14 +111,15 @@ def subject_query(parts: frozenset[str] = ALL_PARTS) -> str:
 SUBJECT_BY_CODE = subject_query()
 
 _LIST_FIELDS = "s {.creditCode, .name, .kind, .division, .status, .grade, .score} AS subject"
+_LIST_FILTERS = f"""s.creditCode > $after AND {visible("s", "s.sourceAgency")}
+  AND ($division IS NULL OR s.division STARTS WITH $division)
+  AND ($kind IS NULL OR s.kind = $kind)
+  AND ($grade IS NULL OR s.grade = $grade)"""
 
 # Keyset pages ordered by the unique credit code: the index gives the order, the cursor the start.
 LIST_SUBJECTS = f"""
 MATCH (s:Subject)
-WHERE s.creditCode > $after AND s.disclosure IN $classes
-  AND ($division IS NULL OR s.division STARTS WITH $division)
-  AND ($kind IS NULL OR s.kind = $kind)
-  AND ($grade IS NULL OR s.grade = $grade)
+WHERE {_LIST_FILTERS}
 RETURN {_LIST_FIELDS}
 ORDER BY s.creditCode
 LIMIT $limit
@@ -93,11 +128,7 @@ LIMIT $limit
 # A name filter is selective: let the TEXT index find candidates, then order them.
 LIST_SUBJECTS_BY_NAME = f"""
 MATCH (s:Subject)
-WHERE s.name CONTAINS $name
-  AND s.creditCode > $after AND s.disclosure IN $classes
-  AND ($division IS NULL OR s.division STARTS WITH $division)
-  AND ($kind IS NULL OR s.kind = $kind)
-  AND ($grade IS NULL OR s.grade = $grade)
+WHERE s.name CONTAINS $name AND {_LIST_FILTERS}
 RETURN {_LIST_FIELDS}
 ORDER BY s.creditCode
 LIMIT $limit
@@ -116,18 +147,13 @@ async def subject_by_code(
     driver: AsyncDriver,
     database: str,
     code: str,
-    classes: list[str],
+    scope: dict[str, Any],
     time_limit: float,
     parts: frozenset[str] = ALL_PARTS,
 ) -> dict[str, Any] | None:
+    """``scope`` is :meth:`policies.access.ReadScope.params` of the caller."""
     records = await read(
-        driver,
-        database,
-        subject_query(parts),
-        time_limit,
-        code=code,
-        classes=classes,
-        cap=NESTED_CAP,
+        driver, database, subject_query(parts), time_limit, code=code, cap=NESTED_CAP, **scope
     )
     return dict(records[0]["subject"]) if records else None
 
@@ -136,7 +162,7 @@ async def list_subjects(
     driver: AsyncDriver,
     database: str,
     flt: SubjectFilter,
-    classes: list[str],
+    scope: dict[str, Any],
     after: str,
     limit: int,
     time_limit: float,
@@ -150,8 +176,8 @@ async def list_subjects(
         division=flt.division_prefix,
         kind=flt.kind,
         grade=flt.grade,
-        classes=classes,
         after=after,
         limit=limit,
+        **scope,
     )
     return [dict(r["subject"]) for r in records]

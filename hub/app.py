@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from graph.db import Neo4jConfig, connect, ping
+from policies.access import default_policy, read_scope
 from policies.principal import Principal
 
 from .auth import AuthError, TokenCache, bearer_token, verify_dev_token
@@ -46,13 +47,19 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         settings: Settings = state.settings
-        return Context(
-            principal=request.scope["hub.principal"],
+        principal: Principal = request.scope["hub.principal"]
+        context = Context(
+            principal=principal,
             driver=state.driver,
             database=settings.neo4j_database,
             query_timeout=settings.neo4j_query_timeout,
             request_id=request.scope["hub.request_id"],
+            scope=read_scope(principal, state.policy).params(),
+            policy=state.policy,
+            redacted=[],
         )
+        request.scope["hub.context"] = context
+        return context
 
     async def process_result(self, request: Any, result: Any) -> Any:
         for error in result.errors or []:
@@ -60,7 +67,13 @@ class HubGraphQL(GraphQL[Context, None]):
                 # Strawberry reports syntax errors before extensions see the operation.
                 error.extensions = {"code": Code.BAD_USER_INPUT.value}
             GRAPHQL_ERRORS.labels(error.extensions["code"]).inc()
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        context = request.scope.get("hub.context")
+        if context is not None and context.redacted:
+            # Withheld fields are named, so a caller knows null means "not for you".
+            extensions = dict(response.get("extensions") or {})
+            response["extensions"] = {**extensions, "redacted": context.redacted}
+        return response
 
 
 class GraphQLEndpoint:
@@ -225,6 +238,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.dev_secret = dev_jwt_secret(settings.keys_dir)
+        app.state.policy = default_policy()  # validated now: a bad policy stops the start
         app.state.driver = connect(
             Neo4jConfig(
                 uri=settings.neo4j_uri,

@@ -8,24 +8,26 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from neo4j import AsyncDriver
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.nodes import SelectedField
 
 from graph.identifiers import InvalidIdentifier, validate_uscc
 from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
 from graph.subjects import SubjectFilter as GraphFilter
-from policies.access import visible_classes
+from policies.access import AccessPolicy
 from policies.divisions import division as find_division
 from policies.divisions import jurisdiction_prefix
 from policies.principal import Principal
 
 from .errors import Code, CodedErrors, HubError, backing_services
 
+T = TypeVar("T")
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 
@@ -37,6 +39,9 @@ class Context:
     database: str
     query_timeout: float
     request_id: str
+    scope: dict[str, Any]  # the principal's read scope as Cypher parameters
+    policy: AccessPolicy
+    redacted: list[str]  # paths of selected fields withheld from this caller
 
 
 def _selected(selections: list[Any]) -> set[str]:
@@ -52,6 +57,30 @@ def _selected(selections: list[Any]) -> set[str]:
 
 def _parts(info: strawberry.Info) -> frozenset[str]:
     return ALL_PARTS & _selected(info.selected_fields[0].selections)
+
+
+def _guard(
+    info: strawberry.Info, readable: frozenset[str], type_name: str, field: str, value: T
+) -> T | None:
+    """A field above PUBLIC: its value when the row allows it, else null and a redaction note.
+
+    The graph layer already left the value out when not allowed; this reports it."""
+    ctx = _ctx(info)
+    if ctx.policy.field_class(type_name, field).name in readable:
+        return value
+    ctx.redacted.append(".".join(str(p) for p in info.path.as_list()))
+    return None
+
+
+class RootPolicy(BasePermission):
+    """Deny by default: a root field answers only the roles access.yaml lists for it."""
+
+    message = "your role may not use this field"
+    error_extensions = {"code": Code.FORBIDDEN.value}  # noqa: RUF012 - Strawberry's interface
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        ctx = _ctx(info)
+        return ctx.policy.may_call(ctx.principal, info.field_name)
 
 
 def _ctx(info: strawberry.Info) -> Context:
@@ -103,8 +132,25 @@ def _division(code: str) -> Division:
 @strawberry.type(description="A natural person as the subject's legal representative.")
 class Person:
     name: str
-    id_masked: str | None = strawberry.field(description="Resident ID, first 4 and last 4 shown.")
     since: date | None
+    readable: strawberry.Private[frozenset[str]]
+    masked: strawberry.Private[str | None]
+    number: strawberry.Private[str | None]
+
+    @strawberry.field(description="Resident ID, first 4 and last 4 shown (SHARED).")
+    def id_masked(self, info: strawberry.Info) -> str | None:
+        return _guard(info, self.readable, "Person", "idMasked", self.masked)
+
+    @strawberry.field(description="Full resident ID (CONFIDENTIAL, investigation purpose).")
+    def id_number(self, info: strawberry.Info) -> str | None:
+        return _guard(info, self.readable, "Person", "idNumber", self.number)
+
+
+@strawberry.type(description="Phones, addresses and e-mails on file (RESTRICTED).")
+class Contacts:
+    phones: list[str]
+    addresses: list[str]
+    emails: list[str]
 
 
 @strawberry.type(description="The subject's current credit grade on the nine-grade scale.")
@@ -178,10 +224,17 @@ class Subject:
     sanctions: list[Sanction]
     licences: list[Licence]
     projects: list[ProjectRole]
+    readable: strawberry.Private[frozenset[str]]
+    contact_data: strawberry.Private[Contacts | None]
+
+    @strawberry.field(description="Contacts on file; null unless RESTRICTED is readable here.")
+    def contacts(self, info: strawberry.Info) -> Contacts | None:
+        return _guard(info, self.readable, "Subject", "contacts", self.contact_data)
 
 
 def _subject(row: dict[str, Any]) -> Subject:
-    rep, rating = row.get("legalRepresentative"), row.get("rating")
+    rep, rating, contacts = row.get("legalRepresentative"), row.get("rating"), row.get("contacts")
+    readable = frozenset(row["readable"])
     return Subject(
         credit_code=row["creditCode"],
         name=row["name"],
@@ -191,7 +244,11 @@ def _subject(row: dict[str, Any]) -> Subject:
         registered_on=_date(row.get("registeredOn")),
         grade=Grade(row["grade"]) if row.get("grade") else None,
         legal_representative=Person(
-            name=rep["name"], id_masked=rep.get("idMasked"), since=_date(rep.get("since"))
+            name=rep["name"],
+            since=_date(rep.get("since")),
+            readable=readable,
+            masked=rep.get("idMasked"),
+            number=rep.get("idNumber"),
         )
         if rep
         else None,
@@ -255,6 +312,8 @@ def _subject(row: dict[str, Any]) -> Subject:
             )
             for p in row.get("projects") or []
         ],
+        readable=readable,
+        contact_data=Contacts(**contacts) if contacts else None,
     )
 
 
@@ -348,7 +407,10 @@ def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A subject by credit code; null when unknown or not visible.")
+    @strawberry.field(
+        description="A subject by credit code; null when unknown or not visible.",
+        permission_classes=[RootPolicy],
+    )
     async def subject(self, info: strawberry.Info, credit_code: str) -> Subject | None:
         ctx = _ctx(info)
         try:
@@ -360,13 +422,16 @@ class Query:
                 ctx.driver,
                 ctx.database,
                 code,
-                visible_classes(ctx.principal),
+                ctx.scope,
                 ctx.query_timeout,
                 _parts(info),
             )
         return _subject(row) if row else None
 
-    @strawberry.field(description="Subjects in credit-code order, in pages of at most 100.")
+    @strawberry.field(
+        description="Subjects in credit-code order, in pages of at most 100.",
+        permission_classes=[RootPolicy],
+    )
     async def subjects(
         self,
         info: strawberry.Info,
@@ -378,15 +443,16 @@ class Query:
         size = DEFAULT_PAGE if first is None else first
         if size < 1:
             raise HubError(Code.BAD_USER_INPUT, "first must be at least 1")
-        if size > MAX_PAGE:
-            raise HubError(Code.LIMIT_EXCEEDED, f"first may be at most {MAX_PAGE}", max=MAX_PAGE)
+        ceiling = min(MAX_PAGE, ctx.policy.page_max(ctx.principal))
+        if size > ceiling:
+            raise HubError(Code.LIMIT_EXCEEDED, f"first may be at most {ceiling}", max=ceiling)
         start = decode_cursor(after) if after else ""
         with backing_services():
             rows = await list_subjects(
                 ctx.driver,
                 ctx.database,
                 _graph_filter(filter),
-                visible_classes(ctx.principal),
+                ctx.scope,
                 start,
                 size + 1,
                 ctx.query_timeout,
@@ -414,7 +480,7 @@ class Query:
             ),
         )
 
-    @strawberry.field(description="Who the hub thinks is calling.")
+    @strawberry.field(description="Who the hub thinks is calling.", permission_classes=[RootPolicy])
     def me(self, info: strawberry.Info) -> PrincipalInfo:
         p = _ctx(info).principal
         return PrincipalInfo(

@@ -6,6 +6,7 @@ Everything lives under ``.data/test`` on free ports, so ``make test`` never touc
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -202,3 +203,158 @@ class GraphQLClient:
 @pytest.fixture
 def partner(api: str) -> GraphQLClient:
     return GraphQLClient(api, mint("partner"))
+
+
+CODE = "91152201MA0P00A019"  # completed with its check character in the fixture
+ROWS = [
+    {
+        "kind": "Agency",
+        "code": "NMG152201",
+        "name": "乌兰浩特市自然资源局",
+        "level": "BANNER",
+        "division": "152201",
+    },
+    {
+        "kind": "Project",
+        "id": "P-API-1",
+        "name": "乌兰浩特市2024年土地整治项目",
+        "projectKind": "LAND_CONSOLIDATION",
+        "division": "152201",
+        "startedOn": "2024-03-01",
+    },
+    {
+        "kind": "Subject",
+        "creditCode": "@",
+        "name": "兴安盟接口测试矿业有限公司",
+        "subjectKind": "COMPANY",
+        "division": "152201",
+        "status": "ACTIVE",
+        "registeredOn": "2012-04-01",
+        "phones": ["0482-8200001"],
+        "source": {"agency": "NMG152201", "system": "test"},
+    },
+    {"kind": "Person", "idNumber": "152201198001010023", "name": "王五"},
+    {
+        "kind": "Relation",
+        "type": "LEGAL_REPRESENTATIVE_OF",
+        "from": {"person": "152201198001010023"},
+        "to": {"subject": "@"},
+        "since": "2012-04-01",
+    },
+    {
+        "kind": "Relation",
+        "type": "PARTICIPATES_IN",
+        "from": {"subject": "@"},
+        "to": {"project": "P-API-1"},
+        "role": "BIDDER",
+    },
+    {
+        "kind": "Licence",
+        "id": "L-API-1",
+        "licenceKind": "MINING",
+        "number": "C1522002012041120120001",
+        "holder": "@",
+        "issuer": "NMG152201",
+        "issuedOn": "2012-05-01",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-PUBLIC",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "ADMIN_PENALTY",
+        "category": "DISHONEST",
+        "tier": "SERIOUS",
+        "title": "非法采矿",
+        "decidedOn": "2024-06-01",
+        "status": "PUBLISHED",
+        "disclosure": "PUBLIC",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-SHARED",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "MINING_FILING_ABNORMAL",
+        "category": "DISHONEST",
+        "tier": "MINOR",
+        "title": "年度信息未按期填报",
+        "decidedOn": "2023-06-01",
+        "status": "PUBLISHED",
+        "disclosure": "SHARED",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-RESTRICTED",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "ADMIN_PENALTY",
+        "category": "DISHONEST",
+        "tier": "GENERAL",
+        "title": "内部核查线索",
+        "decidedOn": "2023-01-01",
+        "status": "PUBLISHED",
+        "disclosure": "RESTRICTED",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-CONFIDENTIAL",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "COURT_JUDGMENT",
+        "category": "DISHONEST",
+        "tier": "SERIOUS",
+        "title": "移送公安案件",
+        "decidedOn": "2023-02-01",
+        "status": "PUBLISHED",
+        "disclosure": "CONFIDENTIAL",
+    },
+    {
+        "kind": "CreditRecord",
+        "id": "R-API-PENDING",
+        "subject": "@",
+        "agency": "NMG152201",
+        "item": "ADMIN_PENALTY",
+        "category": "DISHONEST",
+        "tier": "GENERAL",
+        "title": "待审核",
+        "decidedOn": "2024-09-01",
+        "status": "PENDING",
+        "disclosure": "PUBLIC",
+    },
+    {
+        "kind": "Sanction",
+        "id": "S-API-1",
+        "subject": "@",
+        "authority": "NMG152201",
+        "listing": "SERIOUS_DISHONESTY",
+        "basedOn": ["R-API-PUBLIC"],
+        "startDate": "2024-06-01",
+        "endDate": "2027-06-01",
+        "status": "ACTIVE",
+        "measures": ["BID_RESTRICTED", "LAND_AUCTION_BARRED"],
+    },
+    {
+        "kind": "Rating",
+        "id": "RT-API-1",
+        "subject": "@",
+        "score": 15,
+        "grade": "C",
+        "modelVersion": "test-1",
+        "computedAt": "2026-11-01T00:00:00+08:00",
+        "measures": ["KEY_INSPECTION"],
+    },
+]
+
+
+@pytest.fixture(scope="session")
+def code(api: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One subject with a record of every class, a pending one, a sanction and a rating."""
+    from graph.identifiers import uscc_check_char
+
+    full = CODE[:17] + uscc_check_char(CODE[:17])
+    text = "\n".join(json.dumps(r, ensure_ascii=False).replace('"@"', f'"{full}"') for r in ROWS)
+    file = tmp_path_factory.mktemp("api") / "subject.jsonl"
+    file.write_text(text + "\n", encoding="utf-8")
+    hub_command("import", str(file))
+    return full

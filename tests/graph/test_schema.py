@@ -8,6 +8,14 @@ from neo4j.exceptions import ConstraintError
 
 from graph.schema import KEYS, MIGRATIONS, migrate
 from graph.subjects import SUBJECT_BY_CODE
+from policies.access import read_scope
+from policies.principal import Clearance, Principal
+
+
+def mint_principal(role: str) -> Principal:
+    return Principal(
+        "t", "t", "NMG152201", "BANNER", "152201", frozenset({role}), Clearance.RESTRICTED
+    )
 
 
 async def test_migrations_run_twice_without_change(driver: AsyncDriver) -> None:
@@ -45,8 +53,8 @@ async def test_lookup_is_an_index_seek_not_a_label_scan(driver: AsyncDriver) -> 
     _, summary, _ = await driver.execute_query(
         "EXPLAIN " + SUBJECT_BY_CODE,
         code="91152201078371135X",
-        classes=["PUBLIC", "SHARED"],
         cap=100,
+        **read_scope(mint_principal("reviewer")).params(),
     )
     operators = _operators(summary.plan)  # type: ignore[arg-type]
     assert any(op.startswith("NodeUniqueIndexSeek") for op in operators), operators
