@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -21,10 +23,12 @@ from strawberry.asgi import GraphQL
 
 from graph.db import Neo4jConfig, connect, ping
 from policies.access import default_policy, read_scope
+from policies.limits import default_limits
 from policies.principal import Principal
 
 from .auth import AuthError, TokenCache, bearer_token, verify_dev_token
 from .errors import Code
+from .guards import Refusal, check, spend
 from .keys import dev_jwt_secret
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
 from .schema import Context, schema
@@ -34,10 +38,20 @@ MAX_BODY = 16 * 1024
 log = structlog.get_logger("hub.app")
 
 
-def _error(status: int, code: Code, message: str, **headers: str) -> JSONResponse:
+def _error(
+    status: int,
+    code: Code,
+    message: str,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     GRAPHQL_ERRORS.labels(code.value).inc()
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code.value}}]},
+        {
+            "errors": [
+                {"message": message, "extensions": {"code": code.value, **(extensions or {})}}
+            ]
+        },
         status_code=status,
         headers=headers,
     )
@@ -105,11 +119,47 @@ class GraphQLEndpoint:
         try:
             scope["hub.principal"] = self._principal(request)
         except AuthError as exc:
-            await _error(401, Code.UNAUTHENTICATED, str(exc), **{"WWW-Authenticate": "Bearer"})(
-                scope, receive, send
-            )
+            await _error(
+                401, Code.UNAUTHENTICATED, str(exc), headers={"WWW-Authenticate": "Bearer"}
+            )(scope, receive, send)
+            return
+        refusal = await self._guard(request, body, scope["hub.principal"])
+        if refusal is not None:
+            await refusal(scope, receive, send)
             return
         await self.graphql(scope, _replay(body), send)
+
+    async def _guard(self, request: Request, body: bytes, principal: Principal) -> Response | None:
+        """Limits of policies/limits.yaml, before anything runs: one operation per request,
+        then tokens, depth, aliases, directives, introspection, cost and the client's rate."""
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return None  # Strawberry answers malformed JSON itself
+        if isinstance(payload, list):
+            return _error(400, Code.BAD_USER_INPUT, "batching is off: one operation per request")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return None
+        variables = payload.get("variables")
+        state = request.app.state
+        try:
+            units = check(
+                payload["query"],
+                variables if isinstance(variables, dict) else {},
+                principal,
+                state.limits,
+                schema._schema,
+            )
+            await spend(state.redis, principal, units, state.limits, time.time())
+        except Refusal as refusal:
+            retry = refusal.extensions.get("retryAfter")
+            headers = {"Retry-After": str(retry)} if retry else {}
+            return _error(
+                429 if retry else 200, refusal.code, str(refusal), refusal.extensions, headers
+            )
+        except RedisError:
+            return _error(503, Code.UNAVAILABLE, "the rate-limit store is unavailable; retry")
+        return None
 
     def _principal(self, request: Request) -> Principal:
         token = bearer_token(request.headers.get("authorization"))
@@ -134,7 +184,9 @@ class GraphQLEndpoint:
         ):
             return None  # GraphiQL page, development only; GET never executes a query
         if request.method != "POST":
-            return _error(405, Code.BAD_USER_INPUT, "use POST with a JSON body", Allow="POST")
+            return _error(
+                405, Code.BAD_USER_INPUT, "use POST with a JSON body", headers={"Allow": "POST"}
+            )
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != "application/json":
             return _error(415, Code.BAD_USER_INPUT, "the body must be application/json")
@@ -239,6 +291,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.dev_secret = dev_jwt_secret(settings.keys_dir)
         app.state.policy = default_policy()  # validated now: a bad policy stops the start
+        app.state.limits = default_limits()
         app.state.driver = connect(
             Neo4jConfig(
                 uri=settings.neo4j_uri,

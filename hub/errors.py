@@ -79,8 +79,9 @@ class CodedErrors(MaskErrors):
                         extensions=original.extensions,
                     )
                 )
-            elif original is None and error.path is None:
-                # Syntax and validation errors: the document itself is at fault.
+            elif error.path is None:
+                # Syntax, validation and variable errors come before any resolver runs:
+                # the request itself is at fault.
                 processed.append(
                     GraphQLError(
                         error.message,
