@@ -24,5 +24,11 @@ app.conf.update(
     timezone="Asia/Shanghai",
     beat_schedule={
         "heartbeat": {"task": "connectors.tasks.heartbeat", "schedule": 15.0},
+        # Stale runs (queued behind a Neo4j outage) are dropped, not piled up.
+        "drain-audit": {
+            "task": "connectors.tasks.drain_audit",
+            "schedule": 2.0,
+            "options": {"expires": 10},
+        },
     },
 )

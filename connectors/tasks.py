@@ -6,6 +6,7 @@ import time
 
 import redis
 
+from . import audit
 from .celery_app import BROKER, app
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
@@ -17,3 +18,10 @@ def heartbeat() -> float:
     now = time.time()
     redis.Redis.from_url(BROKER).set(HEARTBEAT_KEY, now, ex=120)
     return now
+
+
+@app.task(name="connectors.tasks.drain_audit")
+def drain_audit() -> int | None:
+    """Beat runs this every 2 s: audit entries move from Redis into the Neo4j chain. While
+    Neo4j is down it fails and the entries wait in the stream for a later run."""
+    return audit.drain_in_worker(BROKER)

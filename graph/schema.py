@@ -33,9 +33,9 @@ KEYS: dict[str, str] = {
     "Address": "text",
     "Email": "address",
     "OutboxEvent": "id",
-    "AuditEvent": "seq",
     "Migration": "version",
 }
+# AuditEvent is keyed by (chain, seq) and eventId, AuditHead by chain: migration 4.
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +97,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             "SET a.name = u.name, a.level = u.level, a.division = u.division",
         ),
         _units,
+    ),
+    Migration(
+        4,
+        "audit chain: (chain, seq) and eventId unique, one head per chain, trail indexes",
+        (
+            "DROP CONSTRAINT auditevent_seq_unique IF EXISTS",  # one seq per chain, not overall
+            "CREATE CONSTRAINT auditevent_chain_seq_unique IF NOT EXISTS "
+            "FOR (n:AuditEvent) REQUIRE (n.chain, n.seq) IS UNIQUE",
+            _unique("AuditEvent", "eventId"),
+            _unique("AuditHead", "chain"),
+            "CREATE INDEX auditevent_subject_seq IF NOT EXISTS "
+            "FOR (n:AuditEvent) ON (n.subject, n.seq)",
+            "CREATE INDEX auditevent_agency_seq IF NOT EXISTS "
+            "FOR (n:AuditEvent) ON (n.agency, n.seq)",
+            _index("AuditEvent", "at"),
+        ),
+    ),
+    Migration(
+        5,
+        "registered operations (trusted documents) keyed by their SHA-256",
+        (_unique("Operation", "hash"),),
     ),
 )
 

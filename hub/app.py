@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import redis.asyncio as aioredis
 import structlog
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,14 +24,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from graph.db import Neo4jConfig, connect, ping
+from graph.operations import document as registered_document
+from graph.operations import document_hash
 from policies.access import default_policy, read_scope
-from policies.limits import default_limits
+from policies.limits import parse_limits
 from policies.principal import Principal
 
-from .auth import AuthError, TokenCache, bearer_token, verify_dev_token
+from .audit import AuditLog
+from .auth import AuthError, TokenCache, bearer_token, token_verifier
 from .errors import Code
 from .guards import Refusal, check, spend
-from .keys import dev_jwt_secret
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
 from .schema import Context, schema
 from .settings import Settings, get_settings
@@ -71,6 +75,7 @@ class HubGraphQL(GraphQL[Context, None]):
             scope=read_scope(principal, state.policy).params(),
             policy=state.policy,
             redacted=[],
+            audit_log=state.audit_log,
         )
         request.scope["hub.context"] = context
         return context
@@ -97,6 +102,7 @@ class GraphQLEndpoint:
     def __init__(self, development: bool) -> None:
         self.development = development
         self.tokens = TokenCache()
+        self.operations: dict[str, str] = {}  # hash → registered document
         self.graphql = HubGraphQL(
             schema,
             graphql_ide="graphiql" if development else None,
@@ -117,34 +123,40 @@ class GraphQLEndpoint:
             )
             return
         try:
-            scope["hub.principal"] = self._principal(request)
+            scope["hub.principal"] = await self._principal(request)
         except AuthError as exc:
             await _error(
                 401, Code.UNAUTHENTICATED, str(exc), headers={"WWW-Authenticate": "Bearer"}
             )(scope, receive, send)
             return
-        refusal = await self._guard(request, body, scope["hub.principal"])
-        if refusal is not None:
-            await refusal(scope, receive, send)
+        guarded = await self._guard(request, body, scope["hub.principal"])
+        if isinstance(guarded, Response):
+            await guarded(scope, receive, send)
             return
-        await self.graphql(scope, _replay(body), send)
+        await self.graphql(scope, _replay(guarded), send)
 
-    async def _guard(self, request: Request, body: bytes, principal: Principal) -> Response | None:
+    async def _guard(self, request: Request, body: bytes, principal: Principal) -> Response | bytes:
         """Limits of policies/limits.yaml, before anything runs: one operation per request,
-        then tokens, depth, aliases, directives, introspection, cost and the client's rate."""
+        registered operations where required, then tokens, depth, aliases, directives,
+        introspection, cost and the client's rate. Returns the body to run, or a refusal."""
         try:
             payload = json.loads(body)
         except ValueError:
-            return None  # Strawberry answers malformed JSON itself
+            return body  # Strawberry answers malformed JSON itself
         if isinstance(payload, list):
             return _error(400, Code.BAD_USER_INPUT, "batching is off: one operation per request")
-        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            return None
+        if not isinstance(payload, dict):
+            return body
         variables = payload.get("variables")
         state = request.app.state
         try:
+            query = await self._document(state, payload, principal)
+            if query is None:
+                return body
+            if payload.get("query") != query:
+                body = json.dumps({**payload, "query": query}).encode()
             units = check(
-                payload["query"],
+                query,
                 variables if isinstance(variables, dict) else {},
                 principal,
                 state.limits,
@@ -159,20 +171,53 @@ class GraphQLEndpoint:
             )
         except RedisError:
             return _error(503, Code.UNAVAILABLE, "the rate-limit store is unavailable; retry")
-        return None
+        except (ServiceUnavailable, SessionExpired):
+            return _error(503, Code.UNAVAILABLE, "the graph store is unavailable; retry shortly")
+        return body
 
-    def _principal(self, request: Request) -> Principal:
-        token = bearer_token(request.headers.get("authorization"))
-        principal = self.tokens.get(token)
-        if principal is None:
-            settings: Settings = request.app.state.settings
-            principal = verify_dev_token(
-                token,
-                request.app.state.dev_secret,
-                settings.jwt_issuer,
-                settings.jwt_audience,
-                settings.jwt_leeway,
+    async def _document(
+        self, state: Any, payload: dict[str, Any], principal: Principal
+    ) -> str | None:
+        """The document to run: sent as text, or registered and named by its SHA-256
+        (``documentId: "sha256:…"`` or Apollo's ``extensions.persistedQuery.sha256Hash``)."""
+        query = payload.get("query")
+        digest = _requested_hash(payload)
+        if digest is None:
+            if not isinstance(query, str):
+                return None
+            if state.limits.trusted_documents_only(principal):
+                digest = document_hash(query)
+                if await self._registered(state, digest) is None:
+                    raise Refusal(Code.FORBIDDEN, "your role may only send registered operations")
+            return query
+        registered = await self._registered(state, digest)
+        if registered is None:
+            raise Refusal(
+                Code.BAD_USER_INPUT,
+                "no operation is registered under that hash (hub operations register FILE)",
             )
+        if isinstance(query, str) and query != registered:
+            raise Refusal(Code.BAD_USER_INPUT, "the document does not match its hash")
+        return registered
+
+    async def _registered(self, state: Any, digest: str) -> str | None:
+        found = self.operations.get(digest)
+        if found is None:
+            settings: Settings = state.settings
+            found = await registered_document(
+                state.driver, settings.neo4j_database, digest, settings.neo4j_query_timeout
+            )
+            if found is not None:
+                if len(self.operations) >= 10_000:
+                    self.operations.clear()
+                self.operations[digest] = found  # registered documents never change
+        return found
+
+    async def _principal(self, request: Request) -> Principal:
+        token = bearer_token(request.headers.get("authorization"))
+        principal = self.tokens.get(token)  # a hit costs no signature check and no key fetch
+        if principal is None:
+            principal = await request.app.state.verifier.verify(token)
             self.tokens.put(token, principal)
         return principal
 
@@ -204,6 +249,17 @@ class GraphQLEndpoint:
                 return None
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _requested_hash(payload: dict[str, Any]) -> str | None:
+    document_id = payload.get("documentId")
+    if isinstance(document_id, str):
+        return document_id.removeprefix("sha256:").lower()
+    extensions = payload.get("extensions")
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if isinstance(persisted, dict) and isinstance(persisted.get("sha256Hash"), str):
+        return str(persisted["sha256Hash"]).lower()
+    return None
 
 
 def _replay(body: bytes) -> Receive:
@@ -289,9 +345,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.dev_secret = dev_jwt_secret(settings.keys_dir)
+        app.state.http = httpx.AsyncClient(follow_redirects=False)  # partner IdPs' JWKS
+        app.state.verifier = token_verifier(settings, app.state.http)  # bad issuers.yaml: no start
         app.state.policy = default_policy()  # validated now: a bad policy stops the start
-        app.state.limits = default_limits()
+        app.state.limits = parse_limits(
+            settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)
+        )
         app.state.driver = connect(
             Neo4jConfig(
                 uri=settings.neo4j_uri,
@@ -306,6 +365,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.redis = aioredis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
+        app.state.audit_log = AuditLog(app.state.redis)
         # Startup objects (schema, modules) never die: keep them out of the collector's way,
         # which shortens the pauses that show as tail latency.
         gc.collect()
@@ -315,6 +375,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await app.state.driver.close()
             await app.state.redis.aclose()
+            await app.state.http.aclose()
 
     app = Starlette(
         routes=[

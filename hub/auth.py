@@ -1,19 +1,30 @@
 """Bearer tokens: strict JWT validation into a :class:`Principal`, and dev tokens for local use.
 
-Algorithms are pinned per key (HS256 only for the local dev key), and ``iss``, ``aud``, ``exp``,
-``iat`` and ``sub`` are required. Anything else wrong is ``UNAUTHENTICATED`` with a reason.
+A token's unverified header and ``iss`` only choose who verifies it: a partner issuer listed in
+issuers.yaml (RS256/ES256, keys from its JWKS) or, outside production, the built-in dev issuer
+(HS256, the local key). Algorithms are pinned per issuer; ``iss``, ``aud``, ``exp``, ``iat`` and
+``sub`` are required; an issuer may assert only the agencies and clearance it is trusted with.
+Anything else wrong is ``UNAUTHENTICATED`` with a reason.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import jwt
 
 from policies.divisions import Level, division
+from policies.issuers import Issuer, load_issuers
 from policies.principal import LEVELS, ROLES, Clearance, Principal
+
+from .jwks import IssuerKeys, KeysUnavailable
+from .keys import dev_jwt_secret
+from .settings import Settings
 
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub"]
 _DIVISION = re.compile(r"^\d{6}$")
@@ -86,14 +97,32 @@ class TokenCache:
         self._entries[token] = principal
 
 
-def verify_dev_token(
-    token: str, secret: bytes, issuer: str, audience: str, leeway: int
-) -> Principal:
+def _route(token: str) -> tuple[dict[str, Any], str]:
+    """The header and ``iss``, read without verification: only to choose who verifies."""
     try:
-        claims = jwt.decode(
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise AuthError("malformed token") from None
+    iss = claims.get("iss")
+    if not isinstance(iss, str):
+        raise AuthError("token lacks required claim 'iss'")
+    return header, iss
+
+
+def _verified_claims(
+    token: str,
+    key: jwt.PyJWK | bytes,
+    algorithms: Sequence[str],
+    audience: str,
+    issuer: str,
+    leeway: int,
+) -> dict[str, Any]:
+    try:
+        return jwt.decode(
             token,
-            secret,
-            algorithms=["HS256"],
+            key,
+            algorithms=list(algorithms),
             audience=audience,
             issuer=issuer,
             leeway=leeway,
@@ -107,9 +136,84 @@ def verify_dev_token(
         raise AuthError("token issuer is not trusted") from None
     except jwt.MissingRequiredClaimError as exc:
         raise AuthError(f"token lacks required claim {exc.claim!r}") from None
-    except jwt.InvalidTokenError as exc:
+    except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from None
-    return _claims_to_principal(claims)
+
+
+async def _signing_key(keys: IssuerKeys, header: dict[str, Any]) -> jwt.PyJWK:
+    """The issuer's key named by the header's ``kid``; the algorithm is checked first, so a
+    token the issuer may not sign never triggers a fetch of its keys."""
+    if header.get("alg") not in keys.issuer.algorithms:
+        raise AuthError("token algorithm is not allowed for its issuer")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise AuthError("token header lacks 'kid'")
+    try:
+        key = await keys.get(kid)
+    except KeysUnavailable:
+        raise AuthError(
+            f"the signing keys of issuer {keys.issuer.issuer!r} could not be fetched"
+        ) from None
+    if key is None:
+        raise AuthError("token key id is not published by its issuer")
+    return key
+
+
+def _within_trust(issuer: Issuer, principal: Principal) -> None:
+    """A partner's IdP speaks only for the agencies, and up to the clearance, it is trusted with."""
+    if issuer.agencies is not None and principal.agency not in issuer.agencies:
+        raise AuthError("token issuer may not assert this agency")
+    if issuer.max_clearance is not None and principal.clearance > issuer.max_clearance:
+        raise AuthError("token clearance is above what its issuer may grant")
+
+
+@dataclass(frozen=True, slots=True)
+class DevIssuer:
+    """The built-in development issuer: HS256 with the local key, never in production."""
+
+    issuer: str
+    audience: str
+    secret: bytes
+
+
+class TokenVerifier:
+    """Verifies bearer tokens with the keys, algorithms and limits of the issuer they name."""
+
+    def __init__(self, issuers: Iterable[IssuerKeys], dev: DevIssuer | None, leeway: int) -> None:
+        self._issuers = {keys.issuer.issuer: keys for keys in issuers}
+        self._dev = dev
+        self._leeway = leeway
+
+    async def verify(self, token: str) -> Principal:
+        header, iss = _route(token)
+        if self._dev is not None and iss == self._dev.issuer:
+            dev = self._dev
+            claims = _verified_claims(token, dev.secret, ["HS256"], dev.audience, iss, self._leeway)
+            return _claims_to_principal(claims)
+        keys = self._issuers.get(iss)
+        if keys is None:
+            raise AuthError("token issuer is not trusted")
+        config = keys.issuer
+        key = await _signing_key(keys, header)
+        claims = _verified_claims(token, key, config.algorithms, config.audience, iss, self._leeway)
+        principal = _claims_to_principal(claims)
+        _within_trust(config, principal)
+        return principal
+
+
+def token_verifier(settings: Settings, client: httpx.AsyncClient) -> TokenVerifier:
+    """The verifier the settings describe: the issuers in ``issuers_file``, plus the dev issuer
+    unless ``env`` is "production". A bad issuers file raises ``ValueError``: the hub must not
+    start trusting less, or more, than the operator wrote."""
+    issuers = load_issuers(settings.issuers_file, settings.jwt_audience)
+    if any(i.issuer == settings.jwt_issuer for i in issuers):
+        raise ValueError(f"{settings.issuers_file}: {settings.jwt_issuer!r} is the dev issuer")
+    dev = None
+    if settings.env != "production":
+        secret = dev_jwt_secret(settings.keys_dir)
+        dev = DevIssuer(settings.jwt_issuer, settings.jwt_audience, secret)
+    keys = [IssuerKeys(i, client, min_refetch=settings.jwks_min_refetch) for i in issuers]
+    return TokenVerifier(keys, dev, settings.jwt_leeway)
 
 
 def default_level(role: str, div: str) -> str:

@@ -2,75 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import os
 import shutil
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import httpx
 import typer
 from neo4j import AsyncDriver
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from graph.db import Neo4jConfig, connect
 from graph.ingest import ImportReport, decode_lines, ingest_rows
 from graph.schema import MIGRATIONS, Migration, applied_versions, migrate
 from policies.principal import ROLES, Clearance
 
 from . import services
 from .auth import mint_dev_token
+from .cli_audit import app as audit_app
+from .cli_operations import app as operations_app
+from .clikit import err, fail, with_driver
 from .keys import dev_jwt_secret, pii_secret
 from .settings import Settings, get_settings
 
 app = typer.Typer(help="Credit information exchange hub.", no_args_is_help=True)
-err = Console(stderr=True)
-# The driver logs each retry it makes; a command says once, clearly, what went wrong.
-logging.getLogger("neo4j").setLevel(logging.ERROR)
-T = TypeVar("T")
-
-
-def _driver(settings: Settings) -> AsyncDriver:
-    return connect(
-        Neo4jConfig(
-            uri=settings.neo4j_uri,
-            user=settings.neo4j_user,
-            password=settings.neo4j_password,
-            database=settings.neo4j_database,
-        )
-    )
-
-
-def _with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
-    settings = get_settings()
-
-    async def run() -> T:
-        driver = _driver(settings)
-        try:
-            return await work(driver, settings)
-        finally:
-            await driver.close()
-
-    try:
-        return asyncio.run(run())
-    except (ServiceUnavailable, SessionExpired) as exc:
-        raise _fail(
-            f"Neo4j at {settings.neo4j_uri} is not reachable ({exc.__class__.__name__}): "
-            "start it with `make up`, or point HUB_NEO4J_URI at a running server"
-        ) from None
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
+app.add_typer(audit_app, name="audit")
+app.add_typer(operations_app, name="operations")
 
 
 @app.command()
@@ -131,7 +92,7 @@ def migrate_cmd() -> None:
     async def work(driver: AsyncDriver, settings: Settings) -> list[int]:
         return await migrate(driver, settings.neo4j_database, _print_migration)
 
-    new = _with_driver(work)
+    new = with_driver(work)
     err.print(f"schema at version {MIGRATIONS[-1].version}; {len(new)} new migration(s)")
 
 
@@ -177,7 +138,7 @@ def _store(rows: Iterable[Any], label: str, batch: int) -> tuple[ImportReport, f
                 rows, driver, s.neo4j_database, secret, batch_size=batch, progress=tick
             )
 
-        report = _with_driver(work)
+        report = with_driver(work)
     return report, time.monotonic() - started
 
 
@@ -192,7 +153,7 @@ def seed(
     """Build a realistic, deterministic demo graph (or write it as JSON Lines)."""
     from graph.seed import generate
 
-    if if_empty and out is None and _with_driver(_subject_count) > 0:
+    if if_empty and out is None and with_driver(_subject_count) > 0:
         err.print("the graph already has subjects; not seeding")
         return
 
@@ -209,7 +170,7 @@ def seed(
     report, seconds = _store(generate(subjects, seed), f"seeding {subjects} subjects", batch)
     _print_report(report, seconds)
     if report.rejected:
-        raise _fail("the generator produced rows the importer refused (a bug: report it)")
+        raise fail("the generator produced rows the importer refused (a bug: report it)")
 
 
 async def _subject_count(driver: AsyncDriver, settings: Settings) -> int:
@@ -234,7 +195,7 @@ def import_cmd(
 ) -> None:
     """Load a JSON Lines file: each line validated, bad lines reported, good lines kept."""
     if not file.is_file():
-        raise _fail(f"{file} is not a file")
+        raise fail(f"{file} is not a file")
     report, seconds = _store(decode_lines(_lines(file)), f"importing {file.name}", batch)
     _print_report(report, seconds)
     if report_file is not None:
@@ -254,10 +215,10 @@ def token(
 ) -> None:
     """Print a development token, alone on standard output."""
     if role not in ROLES:
-        raise _fail(f"role must be one of {', '.join(sorted(ROLES))}")
+        raise fail(f"role must be one of {', '.join(sorted(ROLES))}")
     level = clearance or ("SHARED" if role == "partner" else "RESTRICTED")
     if level not in Clearance.__members__:
-        raise _fail("clearance must be PUBLIC, SHARED, RESTRICTED or CONFIDENTIAL")
+        raise fail("clearance must be PUBLIC, SHARED, RESTRICTED or CONFIDENTIAL")
     settings = get_settings()
     try:
         signed = mint_dev_token(
@@ -272,7 +233,7 @@ def token(
             ttl=ttl,
         )
     except Exception as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(signed)
 
 
@@ -302,7 +263,7 @@ def status() -> None:
         return {"schema": max(versions, default=0), "subjects": records[0]["subjects"]}
 
     try:
-        info = _with_driver(graph)
+        info = with_driver(graph)
         typer.echo(
             f"neo4j    {settings.neo4j_uri}: schema v{info['schema']}, {info['subjects']} subjects"
         )
@@ -364,7 +325,7 @@ def up(
             )
             services.write_pid(run_dir, "redis", proc.pid)
     except services.ServiceError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     migrate_cmd()
 
     seed(subjects=demo_subjects, seed=42, out=None, batch=10000, if_empty=True)
@@ -385,7 +346,7 @@ def _wait_ready(settings: Settings, seconds: float = 60) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise _fail(f"the API did not become ready; see {settings.data_dir / 'logs' / 'api.log'}")
+    raise fail(f"the API did not become ready; see {settings.data_dir / 'logs' / 'api.log'}")
 
 
 _DEMO_ROLES = (  # role, agency, division, clearance, purpose

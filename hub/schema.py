@@ -5,18 +5,21 @@ from __future__ import annotations
 import base64
 import binascii
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
 from neo4j import AsyncDriver
-from strawberry.extensions import ParserCache, ValidationCache
+from redis.exceptions import RedisError
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.nodes import SelectedField
 
+from graph.audit import AuditEntry, ChainedEvent, Decision, trail
 from graph.identifiers import InvalidIdentifier, validate_uscc
 from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
 from graph.subjects import SubjectFilter as GraphFilter
@@ -25,6 +28,7 @@ from policies.divisions import division as find_division
 from policies.divisions import jurisdiction_prefix
 from policies.principal import Principal
 
+from .audit import AuditLog
 from .errors import Code, CodedErrors, HubError, backing_services
 
 T = TypeVar("T")
@@ -42,6 +46,54 @@ class Context:
     scope: dict[str, Any]  # the principal's read scope as Cypher parameters
     policy: AccessPolicy
     redacted: list[str]  # paths of selected fields withheld from this caller
+    audit_log: AuditLog | None = None
+    audited: list[Audited] = field(default_factory=list)  # what resolvers released or refused
+
+
+@dataclass(frozen=True, slots=True)
+class Audited:
+    field: str
+    subject: str | None
+    released: tuple[str, ...]
+    decision: Decision = "ALLOW"
+
+
+class AuditTrail(SchemaExtension):
+    """Every answer that released or refused something is in the audit stream before it leaves:
+    one pipelined XADD per request. If Redis will not take it, the data does not leave."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        ctx = self.execution_context.context
+        result = self.execution_context.result
+        if not isinstance(ctx, Context) or ctx.audit_log is None or not ctx.audited:
+            return
+        p = ctx.principal
+        entries = [
+            AuditEntry(
+                request_id=ctx.request_id,
+                principal=p.subject,
+                issuer=p.issuer,
+                agency=p.agency,
+                roles=tuple(sorted(p.roles)),
+                purpose=p.purpose,
+                action="read",
+                field=item.field,
+                subject=item.subject,
+                released=item.released,
+                withheld=tuple(ctx.redacted),
+                decision="PARTIAL" if ctx.redacted and item.decision == "ALLOW" else item.decision,
+            )
+            for item in ctx.audited
+        ]
+        try:
+            await ctx.audit_log.emit_all(entries)
+        except RedisError:
+            if result is not None:
+                result.data = None
+                result.errors = [
+                    HubError(Code.UNAVAILABLE, "the audit store is unavailable; retry shortly")
+                ]
 
 
 def _selected(selections: list[Any]) -> set[str]:
@@ -80,7 +132,10 @@ class RootPolicy(BasePermission):
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         ctx = _ctx(info)
-        return ctx.policy.may_call(ctx.principal, info.field_name)
+        allowed = ctx.policy.may_call(ctx.principal, info.field_name)
+        if not allowed:
+            ctx.audited.append(Audited(info.field_name, None, (), "DENY"))
+        return allowed
 
 
 def _ctx(info: strawberry.Info) -> Context:
@@ -232,6 +287,20 @@ class Subject:
         return _guard(info, self.readable, "Subject", "contacts", self.contact_data)
 
 
+def _released(row: dict[str, Any]) -> tuple[str, ...]:
+    """What a lookup handed out, for the audit: rows by id, and fields above PUBLIC by name."""
+    ids = [
+        item["id"]
+        for part in ("records", "sanctions", "licences", "projects")
+        for item in row.get(part) or []
+    ]
+    rep = row.get("legalRepresentative") or {}
+    fields = [f"legalRepresentative.{f}" for f in ("idMasked", "idNumber") if rep.get(f)]
+    if row.get("contacts"):
+        fields.append("contacts")
+    return (row["creditCode"], *ids, *fields)
+
+
 def _subject(row: dict[str, Any]) -> Subject:
     rep, rating, contacts = row.get("legalRepresentative"), row.get("rating"), row.get("contacts")
     readable = frozenset(row["readable"])
@@ -367,6 +436,44 @@ class PrincipalInfo:
     purpose: str | None
 
 
+@strawberry.type(name="AuditEvent", description="One link of the tamper-evident audit chain.")
+class AuditEventView:
+    seq: int
+    at: datetime
+    request_id: str
+    principal: str
+    agency: str
+    roles: list[str]
+    purpose: str | None
+    action: str
+    field: str
+    subject: str | None
+    released: list[str]
+    withheld: list[str]
+    decision: str
+    hash: str
+
+
+def _audit_view(item: ChainedEvent) -> AuditEventView:
+    e = item.event
+    return AuditEventView(
+        seq=item.seq,
+        at=datetime.fromisoformat(e.at),
+        request_id=e.request_id,
+        principal=e.principal,
+        agency=e.agency,
+        roles=list(e.roles),
+        purpose=e.purpose,
+        action=e.action,
+        field=e.field,
+        subject=e.subject,
+        released=list(e.released),
+        withheld=list(e.withheld),
+        decision=e.decision,
+        hash=item.hash,
+    )
+
+
 _CURSOR_PREFIX = "s1:"
 
 
@@ -426,7 +533,10 @@ class Query:
                 ctx.query_timeout,
                 _parts(info),
             )
-        return _subject(row) if row else None
+        if row is None:
+            return None
+        ctx.audited.append(Audited("subject", code, _released(row)))
+        return _subject(row)
 
     @strawberry.field(
         description="Subjects in credit-code order, in pages of at most 100.",
@@ -458,6 +568,7 @@ class Query:
                 ctx.query_timeout,
             )
         page = rows[:size]
+        ctx.audited.append(Audited("subjects", None, tuple(r["creditCode"] for r in page)))
         edges = [
             SubjectEdge(
                 cursor=encode_cursor(r["creditCode"]),
@@ -480,6 +591,45 @@ class Query:
             ),
         )
 
+    @strawberry.field(
+        description="The audit trail of a subject or of an agency, oldest first (admin).",
+        permission_classes=[RootPolicy],
+    )
+    async def audit_trail(
+        self,
+        info: strawberry.Info,
+        subject: str | None = None,
+        agency: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_seq: int = 0,
+        first: int = 100,
+    ) -> list[AuditEventView]:
+        ctx = _ctx(info)
+        if subject is None and agency is None:
+            raise HubError(Code.BAD_USER_INPUT, "give a subject, an agency or both")
+        if not 1 <= first <= MAX_PAGE:
+            raise HubError(Code.LIMIT_EXCEEDED, f"first must be 1-{MAX_PAGE}", max=MAX_PAGE)
+        code = None
+        if subject is not None:
+            try:
+                code = validate_uscc(subject)
+            except InvalidIdentifier as exc:
+                raise HubError(Code.INVALID_CREDIT_CODE, str(exc), reason=exc.reason) from None
+        with backing_services():
+            events = await trail(
+                ctx.driver,
+                ctx.database,
+                subject=code,
+                agency=agency,
+                since=since,
+                until=until,
+                after_seq=after_seq,
+                limit=first,
+            )
+        ctx.audited.append(Audited("auditTrail", code, tuple(str(e.seq) for e in events)))
+        return [_audit_view(e) for e in events]
+
     @strawberry.field(description="Who the hub thinks is calling.", permission_classes=[RootPolicy])
     def me(self, info: strawberry.Info) -> PrincipalInfo:
         p = _ctx(info).principal
@@ -498,5 +648,5 @@ schema = strawberry.Schema(
     query=Query,
     config=StrawberryConfig(disable_field_suggestions=True),
     # Classes, not instances: Strawberry builds one per operation.
-    extensions=[CodedErrors, ParserCache, ValidationCache],
+    extensions=[CodedErrors, AuditTrail, ParserCache, ValidationCache],
 )

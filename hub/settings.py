@@ -13,7 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
 
-    env: str = "development"  # "production" turns GraphiQL off
+    env: str = "development"  # "production" turns GraphiQL and dev tokens off
     data_dir: Path = PROJECT_ROOT / ".data"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -30,9 +30,12 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
 
-    jwt_issuer: str = "credit-hub-dev"
+    jwt_issuer: str = "credit-hub-dev"  # the built-in dev issuer, off when env is "production"
     jwt_audience: str = "credit-hub"
+    limits_file: Path = PROJECT_ROOT / "policies" / "limits.yaml"  # request limits, per role
     jwt_leeway: int = 30  # seconds of clock skew tolerated on exp/iat/nbf
+    issuers_file: Path = PROJECT_ROOT / "policies" / "issuers.yaml"  # trusted partner IdPs
+    jwks_min_refetch: float = 30.0  # seconds between fetches of one issuer's keys, at least
 
     @property
     def keys_dir(self) -> Path:

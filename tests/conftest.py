@@ -12,9 +12,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -34,6 +37,7 @@ def free_port() -> int:
 # Settings are read from the environment: point every in-process and child use at test servers.
 shutil.rmtree(TEST_DATA, ignore_errors=True)
 NEO4J_PORT, REDIS_PORT, API_PORT = free_port(), free_port(), free_port()
+JWKS_PORT = free_port()  # partner identity providers' keys: the `jwks` fixture
 os.environ.update(
     HUB_DATA_DIR=str(TEST_DATA),
     HUB_NEO4J_URI=f"bolt://127.0.0.1:{NEO4J_PORT}",
@@ -42,6 +46,8 @@ os.environ.update(
     HUB_PORT=str(API_PORT),
     HUB_ENV="test",
     HUB_JWT_LEEWAY="0",
+    HUB_ISSUERS_FILE=str(TEST_DATA / "issuers.yaml"),
+    HUB_JWKS_MIN_REFETCH="2",  # seconds; tests wait it out instead of 30
 )
 
 from hub import services  # noqa: E402  (after the environment is set)
@@ -358,3 +364,80 @@ def code(api: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     file.write_text(text + "\n", encoding="utf-8")
     hub_command("import", str(file))
     return full
+
+
+# Partner identity providers, for tests/hub/test_tokens.py. The API reads this file when it
+# starts; the keys behind each jwks_uri are whatever the tests put into the `jwks` server.
+PARTNER_ISSUER = "https://idp.bank-test.example"  # RS256 and ES256, may speak for BANK-TEST only
+ROTATING_ISSUER = "https://idp.rotating.example"  # RS256, any agency; its keys rotate in tests
+get_settings().issuers_file.parent.mkdir(parents=True, exist_ok=True)
+get_settings().issuers_file.write_text(
+    f"""issuers:
+  - issuer: {PARTNER_ISSUER}
+    jwks_uri: http://127.0.0.1:{JWKS_PORT}/bank
+    algorithms: [RS256, ES256]
+    agencies: [BANK-TEST]
+    max_clearance: SHARED
+  - issuer: {ROTATING_ISSUER}
+    jwks_uri: http://127.0.0.1:{JWKS_PORT}/rotating
+    algorithms: [RS256]
+""",
+    encoding="utf-8",
+)
+
+
+class JwksServer(ThreadingHTTPServer):
+    """Identity providers' key sets over real HTTP: ``sets[path]`` is served as a JWKS, a path
+    without a set answers 503 (an IdP that is down), and ``hits`` counts requests per path."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _JwksHandler)
+        self.sets: dict[str, list[dict[str, object]]] = {}
+        self.hits: Counter[str] = Counter()
+
+
+class _JwksHandler(BaseHTTPRequestHandler):
+    server: JwksServer
+
+    def do_GET(self) -> None:
+        self.server.hits[self.path] += 1
+        keys = self.server.sets.get(self.path)
+        body = json.dumps({"keys": keys}).encode() if keys is not None else b"{}"
+        self.send_response(200 if keys is not None else 503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the tests assert on ``hits``, not on a log."""
+
+
+@pytest.fixture(scope="session")
+def jwks() -> Iterator[JwksServer]:
+    server = JwksServer(JWKS_PORT)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def start_api(port: int, log_name: str, **env: str) -> subprocess.Popen[bytes]:
+    """Another real API process on ``port`` with extra settings, ready when this returns."""
+    log = (TEST_DATA / "logs" / f"{log_name}.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--workers", "1"],
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "HUB_PORT": str(port), **env},
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"API did not start; see {TEST_DATA / 'logs' / f'{log_name}.log'}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import GraphQLClient, mint
+from tests.conftest import GraphQLClient, hub_command, mint
 
 QUERY = """
 query($code: String!) {
@@ -80,3 +80,28 @@ def test_pending_records_only_for_submitter_and_reviewers(api: str, code: str) -
     investigator = mint("investigator", clearance="CONFIDENTIAL", purpose="investigation:X-1")
     assert "R-API-PENDING" not in _ids(_read(api, code, investigator))
     assert "R-API-PENDING" not in _ids(_read(api, code, mint("partner")))
+
+
+def test_reads_are_in_the_audit_trail_with_their_purpose(api: str, code: str) -> None:
+    investigator = mint("investigator", clearance="CONFIDENTIAL", purpose="investigation:AUD-9")
+    _read(api, code, investigator)
+    bank = mint("partner", agency="BANK-AUDIT")
+    _read(api, code, bank)
+    denied = GraphQLClient(api, bank).post('{ auditTrail(agency: "BANK-AUDIT") { seq } }').json()
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    hub_command("audit", "drain")  # what the worker does every 2 s
+    admin = GraphQLClient(api, mint("admin", agency="NMG150000"))
+    query = """query($code: String!) { auditTrail(subject: $code, first: 100) {
+        seq principal agency purpose field released withheld decision } }"""
+    events = admin.data(query, {"code": code})["auditTrail"]
+    mine = [e for e in events if e["purpose"] == "investigation:AUD-9"]  # type: ignore[union-attr]
+    assert mine and mine[-1]["field"] == "subject" and mine[-1]["decision"] == "ALLOW"
+    assert "R-API-CONFIDENTIAL" in mine[-1]["released"]
+    assert "legalRepresentative.idNumber" in mine[-1]["released"]
+    banks = [e for e in events if e["agency"] == "BANK-AUDIT"]  # type: ignore[union-attr]
+    assert banks[-1]["decision"] == "PARTIAL"
+    assert "subject.legalRepresentative.idNumber" in banks[-1]["withheld"]
+    assert "R-API-RESTRICTED" not in banks[-1]["released"]
+    denials = admin.data('{ auditTrail(agency: "BANK-AUDIT") { field decision } }')
+    assert {"field": "auditTrail", "decision": "DENY"} in denials["auditTrail"]  # type: ignore[operator]
+    assert hub_command("audit", "verify").returncode == 0

@@ -1,0 +1,59 @@
+"""What the command-line modules share: a driver for one command, and errors that say what to do."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from neo4j import AsyncDriver
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from rich.console import Console
+
+from graph.db import Neo4jConfig, connect
+
+from .settings import Settings, get_settings
+
+T = TypeVar("T")
+err = Console(stderr=True)
+# The driver logs each retry it makes; a command says once, clearly, what went wrong.
+logging.getLogger("neo4j").setLevel(logging.ERROR)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def driver_for(settings: Settings) -> AsyncDriver:
+    return connect(
+        Neo4jConfig(
+            uri=settings.neo4j_uri,
+            user=settings.neo4j_user,
+            password=settings.neo4j_password,
+            database=settings.neo4j_database,
+        )
+    )
+
+
+def with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
+    """Run ``work`` with a driver that is closed afterwards; an unreachable Neo4j is a clear
+    error, not a traceback."""
+    settings = get_settings()
+
+    async def run() -> T:
+        driver = driver_for(settings)
+        try:
+            return await work(driver, settings)
+        finally:
+            await driver.close()
+
+    try:
+        return asyncio.run(run())
+    except (ServiceUnavailable, SessionExpired) as exc:
+        raise fail(
+            f"Neo4j at {settings.neo4j_uri} is not reachable ({exc.__class__.__name__}): "
+            "start it with `make up`, or point HUB_NEO4J_URI at a running server"
+        ) from None

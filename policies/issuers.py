@@ -1,0 +1,141 @@
+"""Which identity providers the hub trusts for partner tokens (issuers.yaml).
+
+Operators edit the file, not code. Every entry is validated when it is loaded: an unknown key, an
+algorithm outside RS256/ES256 (never HS*, never ``none``) or a missing field stops the hub from
+starting, rather than trusting an issuer in a way nobody meant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from .principal import Clearance
+
+ALGORITHMS = frozenset({"RS256", "ES256"})
+_REQUIRED = {"issuer", "jwks_uri", "algorithms"}
+_OPTIONAL = {"audience", "agencies", "max_clearance"}
+
+
+class IssuerConfigError(ValueError):
+    """The issuers file is wrong; the message names the file and the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issuer:
+    """A trusted issuer: its tokens are checked against its own keys, algorithms and limits."""
+
+    issuer: str  # the tokens' `iss`
+    jwks_uri: str
+    algorithms: tuple[str, ...]
+    audience: str
+    agencies: frozenset[str] | None = None  # None: any agency
+    max_clearance: Clearance | None = None  # None: up to the claim
+
+
+def _text(raw: dict[str, Any], key: str, where: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise IssuerConfigError(f"{where}: {key} must be a non-empty string")
+    return value
+
+
+def _jwks_uri(raw: dict[str, Any], where: str) -> str:
+    uri = _text(raw, "jwks_uri", where)
+    parts = urlsplit(uri)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise IssuerConfigError(f"{where}: jwks_uri must be an https:// or http:// URL")
+    return uri
+
+
+def _algorithms(raw: dict[str, Any], where: str) -> tuple[str, ...]:
+    value = raw.get("algorithms")
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(a, str) and a in ALGORITHMS for a in value)
+    ):
+        raise IssuerConfigError(
+            f"{where}: algorithms must be a non-empty list of {', '.join(sorted(ALGORITHMS))}"
+        )
+    return tuple(dict.fromkeys(value))
+
+
+def _agencies(raw: dict[str, Any], where: str) -> frozenset[str] | None:
+    value = raw.get("agencies")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(a, str) for a in value):
+        raise IssuerConfigError(f"{where}: agencies must be a non-empty list of agency codes")
+    return frozenset(value)
+
+
+def _max_clearance(raw: dict[str, Any], where: str) -> Clearance | None:
+    value = raw.get("max_clearance")
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in Clearance.__members__:
+        raise IssuerConfigError(f"{where}: max_clearance {value!r} is not a disclosure class")
+    return Clearance[value]
+
+
+def _where(source: str, n: int, entry: Any) -> str:
+    """Names an entry by position and, when it has one, by issuer, for the operator's sake."""
+    name = entry.get("issuer") if isinstance(entry, dict) else None
+    return f"{source}: issuers[{n}]" + (f" ({name})" if isinstance(name, str) else "")
+
+
+def _issuer(raw: Any, where: str, default_audience: str) -> Issuer:
+    if not isinstance(raw, dict):
+        raise IssuerConfigError(f"{where}: must be a mapping")
+    unknown = set(raw) - _REQUIRED - _OPTIONAL
+    if unknown:
+        raise IssuerConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    missing = _REQUIRED - set(raw)
+    if missing:
+        raise IssuerConfigError(f"{where}: missing {sorted(missing)}")
+    return Issuer(
+        issuer=_text(raw, "issuer", where),
+        jwks_uri=_jwks_uri(raw, where),
+        algorithms=_algorithms(raw, where),
+        audience=_text(raw, "audience", where) if "audience" in raw else default_audience,
+        agencies=_agencies(raw, where),
+        max_clearance=_max_clearance(raw, where),
+    )
+
+
+def parse_issuers(text: str, source: str, default_audience: str) -> tuple[Issuer, ...]:
+    """Validate an issuers document; an empty one (or ``issuers:`` with no entries) trusts none."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise IssuerConfigError(f"{source}: not valid YAML: {exc}") from None
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or set(raw) != {"issuers"}:
+        raise IssuerConfigError(f"{source}: expected a mapping with the single key 'issuers'")
+    entries = raw["issuers"] or []
+    if not isinstance(entries, list):
+        raise IssuerConfigError(f"{source}: issuers must be a list")
+    issuers = tuple(
+        _issuer(entry, _where(source, n, entry), default_audience)
+        for n, entry in enumerate(entries)
+    )
+    names = [i.issuer for i in issuers]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise IssuerConfigError(f"{source}: issuer listed twice: {', '.join(duplicates)}")
+    return issuers
+
+
+def load_issuers(path: Path, default_audience: str) -> tuple[Issuer, ...]:
+    """The issuers in ``path``; a missing file is an error, since the shipped one always exists."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise IssuerConfigError(f"{path}: cannot read the issuers file: {exc}") from None
+    return parse_issuers(text, str(path), default_audience)
