@@ -208,8 +208,13 @@ def token_verifier(settings: Settings, client: httpx.AsyncClient) -> TokenVerifi
     issuers = load_issuers(settings.issuers_file, settings.jwt_audience)
     if any(i.issuer == settings.jwt_issuer for i in issuers):
         raise ValueError(f"{settings.issuers_file}: {settings.jwt_issuer!r} is the dev issuer")
+    production = settings.env == "production"
+    plain = [i.issuer for i in issuers if not i.jwks_uri.startswith("https://")]
+    if production and plain:
+        # Keys fetched over plain HTTP could be swapped on the way: no trust without TLS.
+        raise ValueError(f"{settings.issuers_file}: JWKS of {plain} not over https in production")
     dev = None
-    if settings.env != "production":
+    if not production:
         secret = dev_jwt_secret(settings.keys_dir)
         dev = DevIssuer(settings.jwt_issuer, settings.jwt_audience, secret)
     keys = [IssuerKeys(i, client, min_refetch=settings.jwks_min_refetch) for i in issuers]

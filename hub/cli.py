@@ -247,6 +247,7 @@ def status() -> None:
     """What runs, what the graph holds, whether workers answer."""
     import redis
 
+    from connectors.audit import AUDIT_STREAM
     from connectors.tasks import HEARTBEAT_KEY
 
     settings = get_settings()
@@ -270,9 +271,14 @@ def status() -> None:
     except Exception as exc:
         typer.echo(f"neo4j    {settings.neo4j_uri}: unreachable ({type(exc).__name__})")
     try:
-        beat_at = redis.Redis.from_url(settings.redis_url, socket_timeout=2).get(HEARTBEAT_KEY)
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+        beat_at = client.get(HEARTBEAT_KEY)
         age = f"{time.time() - float(beat_at):.0f} s ago" if beat_at else "none yet"
-        typer.echo(f"redis    {settings.redis_url}: ok; last worker heartbeat {age}")
+        waiting = client.xlen(AUDIT_STREAM)  # grows while Neo4j or the worker is away
+        typer.echo(
+            f"redis    {settings.redis_url}: ok; last worker heartbeat {age}; "
+            f"{waiting} audit entries waiting to be chained"
+        )
     except Exception as exc:
         typer.echo(f"redis    {settings.redis_url}: unreachable ({type(exc).__name__})")
     try:

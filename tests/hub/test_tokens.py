@@ -222,9 +222,21 @@ async def test_dev_tokens_are_refused_in_production() -> None:
     async with httpx.AsyncClient() as client:
         development = token_verifier(Settings(env="development"), client)
         assert (await development.verify(token)).agency == "NMG150000"
-        production = token_verifier(Settings(env="production"), client)
+        shipped = Settings.model_fields["issuers_file"].default  # no partner issuer in it
+        production = token_verifier(Settings(env="production", issuers_file=shipped), client)
         with pytest.raises(AuthError, match="token issuer is not trusted"):
             await production.verify(token)
+
+
+async def test_production_refuses_jwks_over_plain_http(tmp_path: Path) -> None:
+    file = tmp_path / "issuers.yaml"
+    file.write_text(
+        "issuers:\n  - {issuer: a, jwks_uri: 'http://idp.test/jwks', algorithms: [RS256]}\n"
+    )
+    async with httpx.AsyncClient() as client:
+        token_verifier(Settings(env="development", issuers_file=file), client)
+        with pytest.raises(ValueError, match="not over https in production"):
+            token_verifier(Settings(env="production", issuers_file=file), client)
 
 
 def test_the_shipped_issuers_file_trusts_no_partner() -> None:

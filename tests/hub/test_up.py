@@ -62,7 +62,8 @@ def test_up_twice_then_down_stops_everything() -> None:
         again = hub("up", "--demo-subjects", "150")  # harmless: nothing restarted, nothing seeded
         assert again.returncode == 0, again.stderr
         assert "already running" in again.stderr and "not seeding" in again.stderr
-        assert "running" in hub("status").stdout
+        status = hub("status").stdout
+        assert "running" in status and "audit entries waiting to be chained" in status
     finally:
         down = hub("down")
     assert down.returncode == 0, down.stderr
