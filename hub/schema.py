@@ -474,6 +474,14 @@ def _audit_view(item: ChainedEvent) -> AuditEventView:
     )
 
 
+def _credit_code(text: str) -> str:
+    """The normalised code, or INVALID_CREDIT_CODE saying which rule it breaks."""
+    try:
+        return validate_uscc(text)
+    except InvalidIdentifier as exc:
+        raise HubError(Code.INVALID_CREDIT_CODE, str(exc), reason=exc.reason) from None
+
+
 _CURSOR_PREFIX = "s1:"
 
 
@@ -520,10 +528,7 @@ class Query:
     )
     async def subject(self, info: strawberry.Info, credit_code: str) -> Subject | None:
         ctx = _ctx(info)
-        try:
-            code = validate_uscc(credit_code)
-        except InvalidIdentifier as exc:
-            raise HubError(Code.INVALID_CREDIT_CODE, str(exc), reason=exc.reason) from None
+        code = _credit_code(credit_code)
         with backing_services():
             row = await subject_by_code(
                 ctx.driver,
@@ -610,12 +615,7 @@ class Query:
             raise HubError(Code.BAD_USER_INPUT, "give a subject, an agency or both")
         if not 1 <= first <= MAX_PAGE:
             raise HubError(Code.LIMIT_EXCEEDED, f"first must be 1-{MAX_PAGE}", max=MAX_PAGE)
-        code = None
-        if subject is not None:
-            try:
-                code = validate_uscc(subject)
-            except InvalidIdentifier as exc:
-                raise HubError(Code.INVALID_CREDIT_CODE, str(exc), reason=exc.reason) from None
+        code = _credit_code(subject) if subject is not None else None
         with backing_services():
             events = await trail(
                 ctx.driver,
