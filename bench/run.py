@@ -87,7 +87,7 @@ class Result:
 
 
 @contextmanager
-def stack(workers: int) -> Iterator[None]:
+def stack() -> Iterator[None]:
     logs = DATA / "logs"
     procs = []
     try:
@@ -294,7 +294,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    with stack(args.workers):
+    with stack():
         have = asyncio.run(subject_count())
         if have < args.subjects:
             say(f"seeding {args.subjects:,} subjects (graph has {have:,}); this takes a while")

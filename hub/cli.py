@@ -258,10 +258,7 @@ def status() -> None:
 
     async def graph(driver: AsyncDriver, s: Settings) -> dict[str, Any]:
         versions = await applied_versions(driver, s.neo4j_database)
-        records, _, _ = await driver.execute_query(
-            "MATCH (n:Subject) RETURN count(n) AS subjects", database_=s.neo4j_database
-        )
-        return {"schema": max(versions, default=0), "subjects": records[0]["subjects"]}
+        return {"schema": max(versions, default=0), "subjects": await _subject_count(driver, s)}
 
     try:
         info = with_driver(graph)

@@ -17,8 +17,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from connectors.audit import drain as drain_stream
 from graph import audit
-from graph.db import Neo4jConfig, connect
 
+from .clikit import driver_for
 from .settings import Settings, get_settings
 
 app = typer.Typer(help="The audit chain: verify, drain, trail.", no_args_is_help=True)
@@ -30,18 +30,11 @@ Chain = Annotated[str, typer.Option(help="Which chain (tests use their own).")]
 
 
 def _run(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
-    """Run ``work`` with a driver (not hub.cli's helper: that module imports this one)."""
+    """Run ``work`` with a driver; an unreachable Neo4j or Redis exits 2, not 1 ("broken")."""
     settings = get_settings()
 
     async def run() -> T:
-        driver = connect(
-            Neo4jConfig(
-                uri=settings.neo4j_uri,
-                user=settings.neo4j_user,
-                password=settings.neo4j_password,
-                database=settings.neo4j_database,
-            )
-        )
+        driver = driver_for(settings)
         try:
             return await work(driver, settings)
         finally:

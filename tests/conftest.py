@@ -441,3 +441,23 @@ def start_api(port: int, log_name: str, **env: str) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError(f"API did not start; see {TEST_DATA / 'logs' / f'{log_name}.log'}")
+
+
+def partner_claims(**changes: object) -> dict[str, object]:
+    """A bank's valid claims for the dev issuer; a change of None drops that claim."""
+    settings = get_settings()
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": "x",
+        "iat": now,
+        "exp": now + 300,
+        "agency": "BANK-TEST",
+        "level": "PARTNER",
+        "division": "150000",
+        "roles": ["partner"],
+        "clearance": "SHARED",
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}

@@ -10,7 +10,7 @@ import pytest
 
 from hub.keys import dev_jwt_secret
 from hub.settings import get_settings
-from tests.conftest import GraphQLClient, mint
+from tests.conftest import GraphQLClient, mint, partner_claims
 
 SUBJECT = """
 query($code: String!) {
@@ -68,23 +68,8 @@ def test_malformed_code_is_invalid_credit_code(
 
 
 def _forged(**changes: object) -> str:
-    settings = get_settings()
-    now = int(time.time())
-    claims: dict[str, object] = {
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "sub": "x",
-        "iat": now,
-        "exp": now + 300,
-        "agency": "BANK-TEST",
-        "level": "PARTNER",
-        "division": "150000",
-        "roles": ["partner"],
-        "clearance": "SHARED",
-    }
-    claims.update(changes)
-    claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode(claims, dev_jwt_secret(settings.keys_dir), algorithm="HS256")
+    secret = dev_jwt_secret(get_settings().keys_dir)
+    return jwt.encode(partner_claims(**changes), secret, algorithm="HS256")
 
 
 def _none_alg_token() -> str:

@@ -33,6 +33,7 @@ from tests.conftest import (
     GraphQLClient,
     JwksServer,
     mint,
+    partner_claims,
 )
 
 Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -55,23 +56,15 @@ def _jwk(key: Key, kid: str, **extra: str) -> dict[str, object]:
 
 
 def _claims(**changes: object) -> dict[str, object]:
-    now = int(time.time())
-    claims: dict[str, object] = {
-        "iss": PARTNER_ISSUER,
-        "aud": get_settings().jwt_audience,
-        "sub": "BANK-TEST:loan-officer-7",
-        "iat": now,
-        "exp": now + 300,
-        "agency": "BANK-TEST",
-        "level": "PARTNER",
-        "division": "150000",
-        "roles": ["partner"],
-        "clearance": "SHARED",
-        "purpose": "loan-review",
-        "jti": uuid.uuid4().hex,  # every token distinct: none is served from the API's cache
-    }
-    claims.update(changes)
-    return {k: v for k, v in claims.items() if v is not None}
+    return partner_claims(
+        **{
+            "iss": PARTNER_ISSUER,
+            "sub": "BANK-TEST:loan-officer-7",
+            "purpose": "loan-review",
+            "jti": uuid.uuid4().hex,  # every token distinct: none is served from the cache
+            **changes,
+        }
+    )
 
 
 def _token(key: Key = BANK_RSA, kid: str | None = "bank-rsa", **changes: object) -> str:
