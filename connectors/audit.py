@@ -142,7 +142,7 @@ async def drain(
 
 
 @dataclass(frozen=True, slots=True)
-class _Worker:
+class WorkerClients:
     runner: asyncio.Runner
     driver: AsyncDriver
     redis: aioredis.Redis
@@ -161,7 +161,7 @@ def _neo4j_from_env() -> Neo4jConfig:
 
 
 @cache
-def _worker(pid: int, thread: int, redis_url: str) -> _Worker:
+def worker_clients(pid: int, thread: int, redis_url: str) -> WorkerClients:
     """One event loop, driver and Redis client per worker process (and thread): a driver's
     connections belong to the loop that opened them, so every run reuses the same loop."""
     runner = asyncio.Runner()
@@ -172,10 +172,10 @@ def _worker(pid: int, thread: int, redis_url: str) -> _Worker:
         return connect(config), client
 
     driver, client = runner.run(open_clients())
-    return _Worker(runner, driver, client, config.database)
+    return WorkerClients(runner, driver, client, config.database)
 
 
 def drain_in_worker(redis_url: str) -> int | None:
     """One scheduled drain, with this worker process's clients."""
-    worker = _worker(os.getpid(), threading.get_ident(), redis_url)
+    worker = worker_clients(os.getpid(), threading.get_ident(), redis_url)
     return worker.runner.run(drain(worker.redis, worker.driver, worker.database))

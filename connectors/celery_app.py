@@ -30,5 +30,10 @@ app.conf.update(
             "schedule": 2.0,
             "options": {"expires": 10},
         },
+        "expire-records": {
+            "task": "connectors.tasks.expire_records",
+            "schedule": 3600.0,
+            "options": {"expires": 600},
+        },
     },
 )

@@ -119,6 +119,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         "registered operations (trusted documents) keyed by their SHA-256",
         (_unique("Operation", "hash"),),
     ),
+    Migration(
+        6,
+        "submissions: natural key of records, archive imports and their rejections, queues",
+        (
+            _unique("CreditRecord", "naturalKey"),
+            _unique("ArchiveImport", "id"),
+            "CREATE INDEX importrejection_import_line IF NOT EXISTS "
+            "FOR (n:ImportRejection) ON (n.importId, n.line)",
+            "CREATE INDEX creditrecord_status_submitted IF NOT EXISTS "
+            "FOR (n:CreditRecord) ON (n.status, n.submittedAt)",
+            _index("CreditRecord", "sourceAgency"),
+            _index("CreditRecord", "publishUntil"),
+            _index("CreditRecord", "decidedOn"),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

@@ -31,7 +31,8 @@ def visible(row: str, owner: str) -> str:
 
 
 _PUBLISHED_OR_PENDING_IN_SCOPE = (
-    "(r.status = 'PUBLISHED' OR (r.status = 'PENDING' AND ("
+    "((r.status = 'PUBLISHED' AND (r.publishUntil IS NULL OR r.publishUntil >= date()))"
+    " OR (r.status IN ['PENDING', 'RETURNED'] AND ("
     "($pendingOwn AND r.sourceAgency = $agency)"
     " OR ($pendingLocal AND s.division STARTS WITH $prefix))))"
 )
@@ -55,7 +56,8 @@ PARTS: dict[str, str] = {
   }[0]""",
     "rating": """rating: COLLECT {
     MATCH (rt:Rating)-[:RATED]->(s)
-    RETURN rt {.id, .grade, .score, .modelVersion, .measures, computedAt: toString(rt.computedAt)}
+    RETURN rt {.id, .grade, .score, .modelVersion, .measures, .uncappedGrade, .caps,
+               .contributions, .consequences, computedAt: toString(rt.computedAt)}
     ORDER BY rt.computedAt DESC LIMIT 1
   }[0]""",
     "records": f"""records: COLLECT {{
@@ -63,6 +65,7 @@ PARTS: dict[str, str] = {
     WHERE {_PUBLISHED_OR_PENDING_IN_SCOPE} AND {visible("r", "r.sourceAgency")}
     RETURN r {{.id, .item, .category, .tier, .title, .document, .legalBasis, .status,
               .disclosure, .sourceAgency, decidedOn: toString(r.decidedOn),
+              publishedOn: toString(r.publishedOn),
               publishFrom: toString(r.publishFrom), publishUntil: toString(r.publishUntil)}}
     ORDER BY r.decidedOn DESC LIMIT $cap
   }}""",

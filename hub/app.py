@@ -32,11 +32,13 @@ from policies.principal import Principal
 
 from .audit import AuditLog
 from .auth import AuthError, TokenCache, bearer_token, token_verifier
+from .context import Context
 from .errors import Code
 from .guards import Refusal, check, spend
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
-from .schema import Context, schema
+from .schema import schema
 from .settings import Settings, get_settings
+from .uploads import upload_archive
 
 MAX_BODY = 16 * 1024
 log = structlog.get_logger("hub.app")
@@ -336,7 +338,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("not found", status_code=404)
 
 
-_ROUTES = {"/graphql", "/healthz", "/readyz", "/metrics"}
+_ROUTES = {"/graphql", "/archives", "/healthz", "/readyz", "/metrics"}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -384,6 +386,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 GraphQLEndpoint(settings.env == "development"),
                 methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
             ),
+            Route("/archives", upload_archive, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

@@ -15,7 +15,6 @@ from urllib.parse import urlparse
 import httpx
 import typer
 from neo4j import AsyncDriver
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.ingest import ImportReport, decode_lines, ingest_rows
 from graph.schema import MIGRATIONS, Migration, applied_versions, migrate
@@ -23,15 +22,20 @@ from policies.principal import ROLES, Clearance
 
 from . import services
 from .auth import mint_dev_token
+from .cli_archive import app as archive_app
+from .cli_archive import assess_cmd, rate_cmd
 from .cli_audit import app as audit_app
 from .cli_operations import app as operations_app
-from .clikit import err, fail, with_driver
+from .clikit import err, fail, progress_bar, with_driver
 from .keys import dev_jwt_secret, pii_secret
 from .settings import Settings, get_settings
 
 app = typer.Typer(help="Credit information exchange hub.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(operations_app, name="operations")
+app.add_typer(archive_app, name="archive")
+app.command("rate")(rate_cmd)
+app.command("assess")(assess_cmd)
 
 
 @app.command()
@@ -96,18 +100,6 @@ def migrate_cmd() -> None:
     err.print(f"schema at version {MIGRATIONS[-1].version}; {len(new)} new migration(s)")
 
 
-def _progress(label: str) -> Progress:
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not err.is_terminal and os.environ.get("HUB_PROGRESS") != "1",
-    )
-
-
 def _print_report(report: ImportReport, seconds: float, show: int = 50) -> None:
     rate = report.accepted / seconds if seconds else 0.0
     err.print(
@@ -125,7 +117,7 @@ def _store(rows: Iterable[Any], label: str, batch: int) -> tuple[ImportReport, f
     settings = get_settings()
     secret = pii_secret(settings.keys_dir)
     started = time.monotonic()
-    with _progress(label) as bar:
+    with progress_bar(label) as bar:
         task = bar.add_task(label, total=None, note="")
 
         def tick(report: ImportReport) -> None:

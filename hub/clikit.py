@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -11,6 +12,7 @@ import typer
 from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.db import Neo4jConfig, connect
 
@@ -57,3 +59,16 @@ def with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
             f"Neo4j at {settings.neo4j_uri} is not reachable ({exc.__class__.__name__}): "
             "start it with `make up`, or point HUB_NEO4J_URI at a running server"
         ) from None
+
+
+def progress_bar(label: str) -> Progress:
+    """Progress on standard error: drawn on a terminal, else only when HUB_PROGRESS=1."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal and os.environ.get("HUB_PROGRESS") != "1",
+    )

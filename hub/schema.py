@@ -2,60 +2,37 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import json
 import unicodedata
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
-from neo4j import AsyncDriver
 from redis.exceptions import RedisError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
-from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.nodes import SelectedField
 
-from graph.audit import AuditEntry, ChainedEvent, Decision, trail
-from graph.identifiers import InvalidIdentifier, validate_uscc
+from graph.audit import AuditEntry, ChainedEvent, trail
 from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
 from graph.subjects import SubjectFilter as GraphFilter
-from policies.access import AccessPolicy
 from policies.divisions import division as find_division
 from policies.divisions import jurisdiction_prefix
-from policies.principal import Principal
 
-from .audit import AuditLog
+from .context import Audited, Context, RootPolicy, decode_cursor, encode_cursor
+from .context import credit_code as _credit_code
+from .context import ctx as _ctx
+from .context import guard as _guard
+from .context import selected as _selected
+from .context import to_date as _date
+from .context import to_datetime as _datetime
 from .errors import Code, CodedErrors, HubError, backing_services
+from .records_api import RecordMutations, RecordQueries
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
-
-
-@dataclass(slots=True)
-class Context:
-    principal: Principal
-    driver: AsyncDriver
-    database: str
-    query_timeout: float
-    request_id: str
-    scope: dict[str, Any]  # the principal's read scope as Cypher parameters
-    policy: AccessPolicy
-    redacted: list[str]  # paths of selected fields withheld from this caller
-    audit_log: AuditLog | None = None
-    audited: list[Audited] = field(default_factory=list)  # what resolvers released or refused
-
-
-@dataclass(frozen=True, slots=True)
-class Audited:
-    field: str
-    subject: str | None
-    released: tuple[str, ...]
-    decision: Decision = "ALLOW"
 
 
 class AuditTrail(SchemaExtension):
@@ -77,7 +54,7 @@ class AuditTrail(SchemaExtension):
                 agency=p.agency,
                 roles=tuple(sorted(p.roles)),
                 purpose=p.purpose,
-                action="read",
+                action=item.action,
                 field=item.field,
                 subject=item.subject,
                 released=item.released,
@@ -96,59 +73,8 @@ class AuditTrail(SchemaExtension):
                 ]
 
 
-def _selected(selections: list[Any]) -> set[str]:
-    """Field names selected, looking through fragments (which carry selections, not names)."""
-    names: set[str] = set()
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            names.add(selection.name)
-        else:
-            names |= _selected(selection.selections)
-    return names
-
-
 def _parts(info: strawberry.Info) -> frozenset[str]:
     return ALL_PARTS & _selected(info.selected_fields[0].selections)
-
-
-def _guard(
-    info: strawberry.Info, readable: frozenset[str], type_name: str, field: str, value: T
-) -> T | None:
-    """A field above PUBLIC: its value when the row allows it, else null and a redaction note.
-
-    The graph layer already left the value out when not allowed; this reports it."""
-    ctx = _ctx(info)
-    if ctx.policy.field_class(type_name, field).name in readable:
-        return value
-    ctx.redacted.append(".".join(str(p) for p in info.path.as_list()))
-    return None
-
-
-class RootPolicy(BasePermission):
-    """Deny by default: a root field answers only the roles access.yaml lists for it."""
-
-    message = "your role may not use this field"
-    error_extensions = {"code": Code.FORBIDDEN.value}  # noqa: RUF012 - Strawberry's interface
-
-    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        ctx = _ctx(info)
-        allowed = ctx.policy.may_call(ctx.principal, info.field_name)
-        if not allowed:
-            ctx.audited.append(Audited(info.field_name, None, (), "DENY"))
-        return allowed
-
-
-def _ctx(info: strawberry.Info) -> Context:
-    context: Context = info.context
-    return context
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _datetime(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 @strawberry.enum
@@ -208,13 +134,61 @@ class Contacts:
     emails: list[str]
 
 
+@strawberry.type(description="One indicator's share of a score.")
+class RatingContribution:
+    code: str
+    name: str
+    kind: str = strawberry.field(description="qualitative or quantitative")
+    input: str = strawberry.field(description="The value the indicator read, as JSON.")
+    points: float
+
+
+@strawberry.type(description="What a grade means for the subject (bidding, supervision).")
+class Consequence:
+    code: str
+    name: str
+
+
 @strawberry.type(description="The subject's current credit grade on the nine-grade scale.")
 class Rating:
     grade: Grade
     score: float
     model_version: str
     computed_at: datetime | None
-    measures: list[str]
+    measures: list[str] = strawberry.field(description="Codes of the grade's consequences.")
+    uncapped_grade: Grade | None = strawberry.field(
+        description="The grade the score alone gives, before the caps of active listings."
+    )
+    caps: list[str] = strawberry.field(description="Active listings that lowered the grade.")
+    explanation: list[RatingContribution] = strawberry.field(
+        description="Each indicator's points and the value it read; base + points = score."
+    )
+    consequences: list[Consequence]
+
+
+def _rating(row: dict[str, Any]) -> Rating:
+    contributions = json.loads(row.get("contributions") or "[]")
+    consequences = json.loads(row.get("consequences") or "[]")
+    return Rating(
+        grade=Grade(row["grade"]),
+        score=row["score"],
+        model_version=row["modelVersion"],
+        computed_at=_datetime(row.get("computedAt")),
+        measures=row.get("measures") or [],
+        uncapped_grade=Grade(row["uncappedGrade"]) if row.get("uncappedGrade") else None,
+        caps=row.get("caps") or [],
+        explanation=[
+            RatingContribution(
+                code=c["code"],
+                name=c["name"],
+                kind=c["kind"],
+                input=json.dumps(c["input"], ensure_ascii=False),
+                points=c["points"],
+            )
+            for c in contributions
+        ],
+        consequences=[Consequence(code=c["code"], name=c["name"]) for c in consequences],
+    )
 
 
 @strawberry.type
@@ -229,6 +203,7 @@ class CreditRecord:
     legal_basis: str | None
     publish_from: date | None
     publish_until: date | None
+    published_on: date | None
     status: str
     disclosure: str
     agency: str | None
@@ -321,15 +296,7 @@ def _subject(row: dict[str, Any]) -> Subject:
         )
         if rep
         else None,
-        rating=Rating(
-            grade=Grade(rating["grade"]),
-            score=rating["score"],
-            model_version=rating["modelVersion"],
-            computed_at=_datetime(rating.get("computedAt")),
-            measures=rating.get("measures") or [],
-        )
-        if rating
-        else None,
+        rating=_rating(rating) if rating else None,
         records=[
             CreditRecord(
                 id=r["id"],
@@ -342,6 +309,7 @@ def _subject(row: dict[str, Any]) -> Subject:
                 legal_basis=r.get("legalBasis"),
                 publish_from=_date(r.get("publishFrom")),
                 publish_until=_date(r.get("publishUntil")),
+                published_on=_date(r.get("publishedOn")),
                 status=r["status"],
                 disclosure=r["disclosure"],
                 agency=r.get("sourceAgency"),
@@ -474,31 +442,6 @@ def _audit_view(item: ChainedEvent) -> AuditEventView:
     )
 
 
-def _credit_code(text: str) -> str:
-    """The normalised code, or INVALID_CREDIT_CODE saying which rule it breaks."""
-    try:
-        return validate_uscc(text)
-    except InvalidIdentifier as exc:
-        raise HubError(Code.INVALID_CREDIT_CODE, str(exc), reason=exc.reason) from None
-
-
-_CURSOR_PREFIX = "s1:"
-
-
-def encode_cursor(code: str) -> str:
-    return base64.urlsafe_b64encode((_CURSOR_PREFIX + code).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    if not raw.startswith(_CURSOR_PREFIX):
-        raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued")
-    return raw[len(_CURSOR_PREFIX) :]
-
-
 def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
     if flt is None:
         return GraphFilter()
@@ -521,7 +464,7 @@ def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
 
 
 @strawberry.type
-class Query:
+class Query(RecordQueries):
     @strawberry.field(
         description="A subject by credit code; null when unknown or not visible.",
         permission_classes=[RootPolicy],
@@ -644,8 +587,14 @@ class Query:
         )
 
 
+@strawberry.type
+class Mutation(RecordMutations):
+    pass
+
+
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     config=StrawberryConfig(disable_field_suggestions=True),
     # Classes, not instances: Strawberry builds one per operation.
     extensions=[CodedErrors, AuditTrail, ParserCache, ValidationCache],

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     neo4j_connect_timeout: float = 2.0
 
     redis_url: str = "redis://127.0.0.1:6379/0"
+    archive_max_bytes: int = 256 * 1024 * 1024  # one uploaded archive file (POST /archives)
 
     jwt_issuer: str = "credit-hub-dev"  # the built-in dev issuer, off when env is "production"
     jwt_audience: str = "credit-hub"
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def archives_dir(self) -> Path:
+        """Uploaded archives wait here for a worker; shared storage when workers are elsewhere."""
+        return self.data_dir / "archives"
 
     @property
     def base_url(self) -> str:

@@ -7,7 +7,9 @@ must stay inside the legal publication bounds, dishonest items need tiers, other
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -108,3 +110,29 @@ def check_record(item_code: str, tier: str | None, present: set[str]) -> list[st
     if not item.tiers and tier is not None:
         problems.append(f"{item_code} is {item.category.lower()}: it has no tier")
     return problems
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day ``months`` later, or the month's last day (2024-01-31 + 1 → 2024-02-29)."""
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """When a published record stops being published, and from when it may be repaired."""
+
+    until: date | None  # None: published while in force (basic and trustworthy items)
+    repairable_from: date | None
+
+
+def publication_window(item: Item, tier: str | None, decided_on: date) -> Window:
+    """Periods count from the decision date (国办发〔2025〕22号)."""
+    period = item.tiers.get(tier or "")
+    if period is None:
+        return Window(None, None)
+    return Window(
+        add_months(decided_on, period.max_months), add_months(decided_on, period.min_months)
+    )

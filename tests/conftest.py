@@ -461,3 +461,25 @@ def partner_claims(**changes: object) -> dict[str, object]:
     }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
+
+
+def unit_token(role: str, agency: str, person: str, clearance: str = "RESTRICTED") -> str:
+    """A dev token for one named person of a department unit (NMG + division), so tests can
+    tell two reviewers of the same unit apart."""
+    import jwt
+
+    from hub.keys import dev_jwt_secret
+    from policies.divisions import division as find_division
+
+    division = agency.removeprefix("NMG")
+    found = find_division(division)
+    assert found is not None, division
+    claims = partner_claims(
+        sub=person,
+        agency=agency,
+        level=found.level.value,
+        division=division,
+        roles=[role],
+        clearance=clearance,
+    )
+    return jwt.encode(claims, dev_jwt_secret(get_settings().keys_dir), algorithm="HS256")

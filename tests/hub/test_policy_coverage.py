@@ -13,17 +13,23 @@ def _object_types(graphql_schema: GraphQLSchema) -> dict[str, GraphQLObjectType]
     return {
         name: t
         for name, t in graphql_schema.type_map.items()
-        if isinstance(t, GraphQLObjectType) and not name.startswith("__") and name != "Query"
+        if isinstance(t, GraphQLObjectType)
+        and not name.startswith("__")
+        and name not in ("Query", "Mutation")
     }
 
 
 def test_every_root_field_has_a_policy_and_the_guard() -> None:
+    """Queries and mutations alike: a root field without an entry, or without the guard,
+    fails here."""
     policy = default_policy()
-    query = schema._schema.query_type
-    assert query is not None
-    assert set(query.fields) == set(policy.root_fields), "root fields and access.yaml differ"
-    for definition in schema.query.__strawberry_definition__.fields:  # type: ignore[attr-defined]
-        assert RootPolicy in definition.permission_classes, definition.name
+    query, mutation = schema._schema.query_type, schema._schema.mutation_type
+    assert query is not None and mutation is not None
+    roots = set(query.fields) | set(mutation.fields)
+    assert roots == set(policy.root_fields), "root fields and access.yaml differ"
+    for root in (schema.query, schema.mutation):
+        for definition in root.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+            assert RootPolicy in definition.permission_classes, definition.name
 
 
 def test_every_field_of_every_type_has_a_class() -> None:

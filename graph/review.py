@@ -1,0 +1,268 @@
+"""Review in the graph: queues, approve, return, repair, expiry; publication re-rates.
+
+Each step reads the record under a write lock (two reviewers approving at once are serialised),
+asks the pure rules of policies/review.py what follows, and writes the new state with a
+``REVIEWED`` edge from the reviewer's unit (who, decision, reason, when) in one transaction.
+A publication sets the disclosure period from the catalogue and recomputes the subject's
+rating in that same transaction, so nobody sees a published record with a stale grade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from policies.catalogue import default_catalogue, publication_window
+from policies.rating import RatingResult
+from policies.review import RecordState, ReviewRefused, approve, default_rules, return_record
+
+from .rating import rate_in
+
+_LOCK = """
+MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord {id: $id})
+WHERE s.division STARTS WITH $prefix
+SET r.lockedAt = $now
+RETURN r {.id, .status, .item, .tier, .submittedBy, .approvals, .sourceAgency, .returns,
+          decidedOn: toString(r.decidedOn), repairableFrom: toString(r.repairableFrom)} AS r,
+       s.creditCode AS subject
+"""
+
+_STEP = """
+MATCH (r:CreditRecord {id: $id})
+MATCH (a:Agency {code: $agency})
+CREATE (a)-[:REVIEWED {by: $by, decision: $decision, reason: $reason, at: $now}]->(r)
+SET r += $props
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    id: str
+    subject: str
+    status: str
+    approvals: int
+    needed: int
+    rating: RatingResult | None  # set when the step changed what the rating reads
+
+
+async def _locked(
+    tx: AsyncManagedTransaction, record_id: str, prefix: str, now: datetime
+) -> tuple[dict[str, Any], str]:
+    result = await tx.run(_LOCK, id=record_id, prefix=prefix, now=now)
+    found = await result.single()
+    if found is None:
+        # Unknown and out of jurisdiction read the same: no existence oracle.
+        raise ReviewRefused("NOT_FOUND", f"no record {record_id} in your jurisdiction")
+    return dict(found["r"]), found["subject"]
+
+
+def _state(row: dict[str, Any]) -> RecordState:
+    return RecordState(
+        status=row["status"],
+        tier=row.get("tier"),
+        submitted_by=row.get("submittedBy") or "",
+        approvals=tuple(row.get("approvals") or ()),
+    )
+
+
+def _published(row: dict[str, Any], today: date) -> dict[str, Any]:
+    """Publication starts today and ends at the catalogue's maximum from the decision date;
+    a historical record already past it is archived as EXPIRED at once."""
+    decided = date.fromisoformat(row["decidedOn"])
+    item = default_catalogue()[row["item"]]
+    window = publication_window(item, row.get("tier"), decided)
+    expired = window.until is not None and window.until < today
+    return {
+        "status": "EXPIRED" if expired else "PUBLISHED",
+        "publishedOn": today,
+        "publishFrom": today,
+        "publishUntil": window.until,
+        "repairableFrom": window.repairable_from,
+    }
+
+
+async def _step(
+    tx: AsyncManagedTransaction,
+    record_id: str,
+    *,
+    decision: str,
+    reason: str | None,
+    by: str,
+    agency: str,
+    prefix: str,
+    today: date,
+) -> StepResult:
+    now = datetime.now(UTC)
+    row, subject = await _locked(tx, record_id, prefix, now)
+    state = _state(row)
+    needed = default_rules().needed(state.tier)
+    if decision == "APPROVE":
+        outcome = approve(state, by)
+        props: dict[str, Any] = {"status": outcome.status, "approvals": list(outcome.approvals)}
+        if outcome.status == "PUBLISHED":
+            props |= _published(row, today)
+    else:
+        outcome = return_record(state, by, reason or "")
+        props = {
+            "status": "RETURNED",
+            "approvals": [],
+            "returnReason": (reason or "").strip(),
+            "returnedBy": by,
+            "returnedAt": now,
+            "returns": (row.get("returns") or 0) + 1,
+        }
+    await tx.run(
+        _STEP,
+        id=record_id,
+        agency=agency,
+        by=by,
+        decision=decision,
+        reason=(reason or "").strip() or None,
+        now=now,
+        props=props,
+    )
+    rating = None
+    if props["status"] in ("PUBLISHED", "EXPIRED") and decision == "APPROVE":
+        rating = (await rate_in(tx, [subject], today)).get(subject)
+    return StepResult(record_id, subject, props["status"], len(outcome.approvals), needed, rating)
+
+
+async def review(
+    driver: AsyncDriver,
+    database: str,
+    record_id: str,
+    *,
+    decision: str,
+    by: str,
+    agency: str,
+    prefix: str,
+    reason: str | None = None,
+    today: date | None = None,
+) -> StepResult:
+    """Approve or return a pending record; raises :class:`ReviewRefused` when not allowed."""
+    async with driver.session(database=database) as session:
+        return await session.execute_write(
+            _step,
+            record_id,
+            decision=decision,
+            reason=reason,
+            by=by,
+            agency=agency,
+            prefix=prefix,
+            today=today or date.today(),
+        )
+
+
+async def _repair(
+    tx: AsyncManagedTransaction,
+    record_id: str,
+    *,
+    reason: str,
+    by: str,
+    agency: str,
+    prefix: str,
+    today: date,
+) -> StepResult:
+    now = datetime.now(UTC)
+    row, subject = await _locked(tx, record_id, prefix, now)
+    if row["status"] != "PUBLISHED":
+        raise ReviewRefused("CONFLICT", f"the record is {row['status']}; only published ones")
+    if row.get("sourceAgency") != agency:
+        raise ReviewRefused("FORBIDDEN", "whoever listed it repairs it: the submitting unit")
+    start = row.get("repairableFrom")
+    if start is None:
+        raise ReviewRefused("CONFLICT", "only dishonest records with a period can be repaired")
+    if today < date.fromisoformat(start):
+        raise ReviewRefused("CONFLICT", f"repair is possible from {start}, the minimum period")
+    if len(reason.strip()) < 4:
+        raise ReviewRefused("BAD_USER_INPUT", "say why the record is repaired")
+    await tx.run(
+        _STEP,
+        id=record_id,
+        agency=agency,
+        by=by,
+        decision="REPAIR",
+        reason=reason.strip(),
+        now=now,
+        props={"status": "REPAIRED", "repairedOn": today, "publishUntil": today},
+    )
+    rating = (await rate_in(tx, [subject], today)).get(subject)
+    return StepResult(record_id, subject, "REPAIRED", 0, 0, rating)
+
+
+async def repair(
+    driver: AsyncDriver,
+    database: str,
+    record_id: str,
+    *,
+    reason: str,
+    by: str,
+    agency: str,
+    prefix: str,
+    today: date | None = None,
+) -> StepResult:
+    """Credit repair ends publication early and re-rates the subject."""
+    async with driver.session(database=database) as session:
+        return await session.execute_write(
+            _repair,
+            record_id,
+            reason=reason,
+            by=by,
+            agency=agency,
+            prefix=prefix,
+            today=today or date.today(),
+        )
+
+
+_EXPIRE = """
+MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord)
+WHERE r.publishUntil < $today AND r.status = 'PUBLISHED'
+WITH s, r LIMIT $limit
+SET r.status = 'EXPIRED', r.expiredOn = $today
+RETURN collect(DISTINCT s.creditCode) AS codes, count(r) AS n
+"""
+
+
+async def _expire_batch(
+    tx: AsyncManagedTransaction, today: date, limit: int
+) -> tuple[int, Sequence[str]]:
+    result = await tx.run(_EXPIRE, today=today, limit=limit)
+    found = await result.single(strict=True)
+    codes = found["codes"]
+    if codes:
+        await rate_in(tx, codes, today)
+    return found["n"], codes
+
+
+async def expire(driver: AsyncDriver, database: str, today: date | None = None) -> int:
+    """End publication at the maximum, in batches, re-rating the subjects concerned."""
+    today = today or date.today()
+    total = 0
+    while True:
+        async with driver.session(database=database) as session:
+            n, _ = await session.execute_write(_expire_batch, today, 1000)
+        total += n
+        if n == 0:
+            return total
+
+
+QUEUE = """
+MATCH (r:CreditRecord)
+WHERE r.status = $status AND r.submittedAt IS NOT NULL
+  AND (r.submittedAt > $afterAt OR (r.submittedAt = $afterAt AND r.id > $afterId))
+  AND ($unit IS NULL OR r.sourceAgency = $unit)
+MATCH (s:Subject)-[:HAS_RECORD]->(r)
+WHERE s.division STARTS WITH $prefix
+RETURN r {.id, .item, .category, .tier, .title, .document, .legalBasis, .disclosure,
+          .sourceAgency, .submittedBy, .approvals, .returnReason,
+          decidedOn: toString(r.decidedOn),
+          submittedAt: toString(r.submittedAt),
+          publishDeadline: toString(r.publishDeadline)} AS record,
+       s.creditCode AS subject, s.name AS subjectName
+ORDER BY r.submittedAt, r.id
+LIMIT $limit
+"""

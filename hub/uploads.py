@@ -1,0 +1,139 @@
+"""``POST /archives``: a unit uploads an archive file; a worker imports it.
+
+Multipart with one ``file`` part (and optionally ``format``), within its own size limit
+(``HUB_ARCHIVE_MAX_BYTES``), apart from the 16 KB GraphQL body limit. The answer (202) carries
+the import id; progress and report are read through GraphQL ``archiveImport(id)``. The upload
+is audited like every other step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from pathlib import Path
+
+import structlog
+from redis.exceptions import RedisError
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from connectors.tasks import import_archive
+from graph.archive import queue_import
+from graph.archive_files import FORMATS, ArchiveFormatError, detect_format
+from graph.audit import AuditEntry
+from policies.principal import Principal
+from policies.units import units
+
+from .auth import AuthError, bearer_token
+from .errors import Code
+from .settings import Settings
+
+log = structlog.get_logger("hub.uploads")
+
+
+def _refuse(status: int, code: Code, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code.value}}]},
+        status_code=status,
+        headers=headers or None,
+    )
+
+
+async def _principal(request: Request) -> Principal:
+    token = bearer_token(request.headers.get("authorization"))
+    principal: Principal = await request.app.state.verifier.verify(token)
+    return principal
+
+
+async def _audit(request: Request, principal: Principal, import_id: str, decision: str) -> None:
+    await request.app.state.audit_log.emit(
+        AuditEntry(
+            request_id=request.scope.get("hub.request_id", ""),
+            principal=principal.subject,
+            issuer=principal.issuer,
+            agency=principal.agency,
+            roles=tuple(sorted(principal.roles)),
+            purpose=principal.purpose,
+            action="write",
+            field="POST /archives",
+            subject=None,
+            released=(import_id,) if import_id else (),
+            withheld=(),
+            decision=decision,  # type: ignore[arg-type]
+        )
+    )
+
+
+async def upload_archive(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    try:
+        principal = await _principal(request)
+    except AuthError as exc:
+        return _refuse(401, Code.UNAUTHENTICATED, str(exc), **{"WWW-Authenticate": "Bearer"})
+    if "submitter" not in principal.roles or principal.level == "PARTNER":
+        await _audit(request, principal, "", "DENY")
+        return _refuse(403, Code.FORBIDDEN, "only the department's submitters upload archives")
+    if principal.agency not in {u.code for u in units()}:
+        await _audit(request, principal, "", "DENY")
+        return _refuse(403, Code.FORBIDDEN, f"{principal.agency} is not a unit of the department")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "multipart/form-data":
+        return _refuse(415, Code.BAD_USER_INPUT, "send multipart/form-data with a 'file' part")
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit():
+        return _refuse(411, Code.BAD_USER_INPUT, "give a Content-Length")
+    if int(length) > settings.archive_max_bytes:
+        return _refuse(
+            413,
+            Code.LIMIT_EXCEEDED,
+            f"an archive may be at most {settings.archive_max_bytes} bytes; split the file",
+        )
+    async with request.form(max_files=1, max_fields=5) as form:
+        upload = form.get("file")
+        fmt = form.get("format")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return _refuse(400, Code.BAD_USER_INPUT, "the form needs a 'file' part")
+        if fmt is not None and fmt not in FORMATS:
+            return _refuse(400, Code.BAD_USER_INPUT, f"format is one of {', '.join(FORMATS)}")
+        head = await upload.read(4096)
+        await upload.seek(0)
+        name = Path(upload.filename).name
+        try:
+            chosen = str(fmt) if fmt else detect_format(name, head)
+        except ArchiveFormatError as exc:
+            return _refuse(400, Code.BAD_USER_INPUT, str(exc))
+        import_id = "IMP-" + uuid.uuid4().hex[:16].upper()
+        settings.archives_dir.mkdir(parents=True, exist_ok=True)
+        path = settings.archives_dir / f"{import_id}.{chosen}"
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, 1024 * 1024)
+    try:
+        await _audit(request, principal, import_id, "ALLOW")
+    except RedisError:
+        path.unlink(missing_ok=True)
+        return _refuse(503, Code.UNAVAILABLE, "the audit store is unavailable; retry shortly")
+    await queue_import(
+        request.app.state.driver,
+        settings.neo4j_database,
+        import_id=import_id,
+        agency=principal.agency,
+        by=principal.subject,
+        file_name=name,
+        fmt=chosen,
+    )
+    await asyncio.to_thread(
+        import_archive.delay,
+        import_id,
+        str(path),
+        principal.agency,
+        principal.subject,
+        name,
+        chosen,
+    )
+    log.info("archive queued", import_id=import_id, agency=principal.agency)
+    return JSONResponse(
+        {"importId": import_id, "status": "QUEUED", "format": chosen, "fileName": name},
+        status_code=202,
+    )
