@@ -100,13 +100,19 @@ async def _step(
     row, subject = await _locked(tx, record_id, prefix, now)
     state = _state(row)
     needed = default_rules().needed(state.tier)
+    try:
+        if decision == "APPROVE":
+            outcome = approve(state, by)
+        else:
+            outcome = return_record(state, by, reason or "")
+    except ReviewRefused as exc:
+        exc.subject = subject
+        raise
     if decision == "APPROVE":
-        outcome = approve(state, by)
         props: dict[str, Any] = {"status": outcome.status, "approvals": list(outcome.approvals)}
         if outcome.status == "PUBLISHED":
             props |= _published(row, today)
     else:
-        outcome = return_record(state, by, reason or "")
         props = {
             "status": "RETURNED",
             "approvals": [],
@@ -157,6 +163,20 @@ async def review(
         )
 
 
+def _repairable(row: dict[str, Any], agency: str, reason: str, today: date) -> None:
+    if row["status"] != "PUBLISHED":
+        raise ReviewRefused("CONFLICT", f"the record is {row['status']}; only published ones")
+    if row.get("sourceAgency") != agency:
+        raise ReviewRefused("FORBIDDEN", "whoever listed it repairs it: the submitting unit")
+    start = row.get("repairableFrom")
+    if start is None:
+        raise ReviewRefused("CONFLICT", "only dishonest records with a period can be repaired")
+    if today < date.fromisoformat(start):
+        raise ReviewRefused("CONFLICT", f"repair is possible from {start}, the minimum period")
+    if len(reason.strip()) < 4:
+        raise ReviewRefused("BAD_USER_INPUT", "say why the record is repaired")
+
+
 async def _repair(
     tx: AsyncManagedTransaction,
     record_id: str,
@@ -169,17 +189,11 @@ async def _repair(
 ) -> StepResult:
     now = datetime.now(UTC)
     row, subject = await _locked(tx, record_id, prefix, now)
-    if row["status"] != "PUBLISHED":
-        raise ReviewRefused("CONFLICT", f"the record is {row['status']}; only published ones")
-    if row.get("sourceAgency") != agency:
-        raise ReviewRefused("FORBIDDEN", "whoever listed it repairs it: the submitting unit")
-    start = row.get("repairableFrom")
-    if start is None:
-        raise ReviewRefused("CONFLICT", "only dishonest records with a period can be repaired")
-    if today < date.fromisoformat(start):
-        raise ReviewRefused("CONFLICT", f"repair is possible from {start}, the minimum period")
-    if len(reason.strip()) < 4:
-        raise ReviewRefused("BAD_USER_INPUT", "say why the record is repaired")
+    try:
+        _repairable(row, agency, reason, today)
+    except ReviewRefused as exc:
+        exc.subject = subject
+        raise
     await tx.run(
         _STEP,
         id=record_id,

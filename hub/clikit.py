@@ -19,7 +19,7 @@ from graph.db import Neo4jConfig, connect
 from .settings import Settings, get_settings
 
 T = TypeVar("T")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # log lines stay whole when captured
 # The driver logs each retry it makes; a command says once, clearly, what went wrong.
 logging.getLogger("neo4j").setLevel(logging.ERROR)
 

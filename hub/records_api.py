@@ -198,7 +198,7 @@ async def _review(
                 prefix=unit_prefix(unit),
             )
     except ReviewRefused as exc:
-        context.audited.append(Audited(info.field_name, None, (record_id,), "DENY", "write"))
+        context.audited.append(Audited(info.field_name, exc.subject, (record_id,), "DENY", "write"))
         raise _refused(exc) from None
     context.audited.append(Audited(info.field_name, step.subject, (record_id,), action="write"))
     return _step_view(step)
@@ -286,7 +286,7 @@ class RecordMutations:
                     prefix=unit_prefix(unit),
                 )
         except ReviewRefused as exc:
-            context.audited.append(Audited("repairRecord", None, (id,), "DENY", "write"))
+            context.audited.append(Audited("repairRecord", exc.subject, (id,), "DENY", "write"))
             raise _refused(exc) from None
         context.audited.append(Audited("repairRecord", step.subject, (id,), action="write"))
         return _step_view(step)

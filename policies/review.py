@@ -23,11 +23,13 @@ class ReviewConfigError(ValueError):
 
 
 class ReviewRefused(Exception):
-    """The step is not allowed; ``code`` is the API's error code."""
+    """The step is not allowed; ``code`` is the API's error code. The graph layer adds the
+    record's ``subject`` once it knows it, so the refusal is audited against the subject."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, subject: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.subject = subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +73,14 @@ def parse_rules(text: str, source: str = "review.yaml") -> ReviewRules:
         raise ReviewConfigError(f"{source}: approvals needs a default")
     unknown = set(approvals) - {"default", *TIER_BOUNDS}
     if unknown:
-        raise ReviewConfigError(f"{source}: approvals: unknown tiers {sorted(unknown)}")
+        raise ReviewConfigError(f"{source}: approvals: unknown tiers {sorted(map(str, unknown))}")
     counts = {tier: _count(n, f"approvals.{tier}") for tier, n in approvals.items()}
     reason = raw["return_reason"]
     if not isinstance(reason, dict) or set(reason) != {"min_chars", "max_chars"}:
         raise ReviewConfigError(f"{source}: return_reason needs min_chars and max_chars")
     low, high = reason["min_chars"], reason["max_chars"]
-    if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high <= 2000):
+    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high))
+    if not (whole and 1 <= low <= high <= 2000):
         raise ReviewConfigError(f"{source}: return_reason: 1 <= min_chars <= max_chars <= 2000")
     return ReviewRules(counts, low, high)
 

@@ -9,6 +9,7 @@ package carries the State Council's holiday arrangements for the years it knows;
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -22,6 +23,7 @@ def covered(day: date) -> bool:
     return True
 
 
+@lru_cache(maxsize=65536)  # the package scans its tables on every call: ~20 µs a day
 def is_working_day(day: date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
@@ -29,6 +31,7 @@ def is_working_day(day: date) -> bool:
         return day.weekday() < 5
 
 
+@lru_cache(maxsize=65536)  # an archive has many records decided on the same day
 def add_working_days(start: date, days: int) -> date:
     """The ``days``-th working day after ``start`` (``start`` itself does not count)."""
     if days < 0:

@@ -234,6 +234,27 @@ def test_serious_record_needs_two_reviewers_then_shows_and_lowers_the_grade(
     assert after["rating"]["score"] == pytest.approx(before["rating"]["score"] + expected, abs=0.02)
     assert after["grade"] != before["grade"] and after["grade"] == step["grade"]
 
+    # Every step is in the audit chain, the refusals too.
+    hub_command("audit", "drain")
+    admin = GraphQLClient(api, mint("admin", agency="NMG150000"))
+    trail = admin.data(
+        """query($c: String!) { auditTrail(subject: $c, first: 100) {
+             field action decision principal released } }""",
+        {"c": A},
+    )["auditTrail"]
+    steps = [
+        (e["field"], e["decision"], e["principal"])
+        for e in trail  # type: ignore[union-attr]
+        if e["action"] == "write" and record_id in e["released"]  # type: ignore[index]
+    ]
+    assert steps == [
+        ("submitRecord", "ALLOW", "clerk-wang"),
+        ("approveRecord", "DENY", "clerk-wang"),
+        ("approveRecord", "ALLOW", "reviewer-li"),
+        ("approveRecord", "DENY", "reviewer-li"),
+        ("approveRecord", "ALLOW", "reviewer-zhao"),
+    ]
+
 
 def test_a_unit_submits_only_within_its_jurisdiction(subjects: None, api: str) -> None:
     submitter = unit_token("submitter", UNIT, "clerk-wang")
