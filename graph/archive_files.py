@@ -32,6 +32,7 @@ ALIASES: dict[str, str] = {
     "事项": "item",
     "事项代码": "item",
     "信息事项": "item",
+    "creditCode": "subject",  # the API's name for the subject's code
     "统一社会信用代码": "subject",
     "信用代码": "subject",
     "严重程度": "tier",

@@ -17,7 +17,14 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
-from policies.rating import RatingInputs, RatingModel, RatingResult, RecordFact, default_model
+from policies.rating import (
+    STATUSES,
+    RatingInputs,
+    RatingModel,
+    RatingResult,
+    RecordFact,
+    default_model,
+)
 
 INPUTS = """
 UNWIND $codes AS code
@@ -100,6 +107,8 @@ async def rate_in(
     rated: dict[str, RatingResult] = {}
     rows = []
     async for record in result:
+        if record["status"] not in STATUSES:
+            continue  # a subject registered without a status cannot be rated; rate_all says so
         inputs = _inputs(record)
         rating = model.rate(inputs, today)
         rated[record["code"]] = rating
@@ -123,18 +132,19 @@ async def rate_all(
     batch_size: int = 2000,
     today: date | None = None,
     progress: Callable[[int], None] | None = None,
-) -> int:
-    """Every subject, in keyset pages of ``batch_size``, each rated in one transaction."""
+) -> tuple[int, int]:
+    """Every subject, in keyset pages of ``batch_size``, each rated in one transaction.
+    Returns how many were rated and how many could not be (no status)."""
     today = today or date.today()
-    done, after = 0, ""
+    done, rated, after = 0, 0, ""
     while True:
         records, _, _ = await driver.execute_query(
             PAGE, after=after, limit=batch_size, database_=database, routing_="r"
         )
         codes = [r["code"] for r in records]
         if not codes:
-            return done
-        await rate(driver, database, codes, today)
+            return rated, done - rated
+        rated += len(await rate(driver, database, codes, today))
         done += len(codes)
         after = codes[-1]
         if progress is not None:

@@ -237,7 +237,7 @@ MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord)
 WHERE r.publishUntil < $today AND r.status = 'PUBLISHED'
 WITH s, r LIMIT $limit
 SET r.status = 'EXPIRED', r.expiredOn = $today
-RETURN collect(DISTINCT s.creditCode) AS codes, count(r) AS n
+RETURN collect(DISTINCT s.creditCode) AS codes, count(DISTINCT r) AS n
 """
 
 

@@ -103,6 +103,8 @@ def record_id(key: str) -> str:
 
 def parse_submission(raw: Mapping[str, Any], today: date) -> Submission:
     """Validate one record; raise :class:`RowError` with every catalogue problem at once."""
+    if "creditCode" in raw and "subject" not in raw:  # the API's name for the same thing
+        raw = {("subject" if k == "creditCode" else k): v for k, v in raw.items()}
     unknown = sorted(set(raw) - set(FIELDS))
     if unknown:
         raise RowError("unknown-field", f"unknown fields {', '.join(unknown)}")

@@ -323,7 +323,11 @@ def up(
         raise fail(str(exc)) from None
     migrate_cmd()
 
-    seed(subjects=demo_subjects, seed=42, out=None, batch=10000, if_empty=True)
+    if with_driver(_subject_count) == 0:
+        seed(subjects=demo_subjects, seed=42, out=None, batch=10000)
+        rate_cmd(all_subjects=True)  # demo grades explained by the current model
+    else:
+        err.print("the graph already has subjects; not seeding")
     hub = [sys.executable, "-m", "hub"]
     _start(run_dir, logs, "api", [*hub, "serve"])
     _start(run_dir, logs, "worker", [*hub, "worker"])

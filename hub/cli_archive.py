@@ -137,12 +137,12 @@ def rate_cmd(
     with progress_bar("rating") as bar:
         task = bar.add_task("rate", total=None, note="")
 
-        async def work(driver: AsyncDriver, s: Settings) -> int:
+        async def work(driver: AsyncDriver, s: Settings) -> tuple[int, int]:
             if not all_subjects:
                 rated = await rate(driver, s.neo4j_database, codes or [])
                 for code, result in rated.items():
                     typer.echo(f"{code} {result.grade} {result.score:.2f}")
-                return len(rated)
+                return len(rated), len(set(codes or [])) - len(rated)
             return await rate_all(
                 driver,
                 s.neo4j_database,
@@ -150,11 +150,13 @@ def rate_cmd(
                 progress=lambda n: bar.update(task, completed=n, note=""),
             )
 
-        done = with_driver(work)
+        done, skipped = with_driver(work)
     seconds = time.monotonic() - started
     err.print(
         f"rated {done} subjects in {seconds:.1f} s ({done / seconds if seconds else 0:,.0f}/s)"
     )
+    if skipped:
+        err.print(f"{skipped} not rated: unknown, or registered without a status")
 
 
 def assess_cmd(

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -219,8 +219,12 @@ async def test_expiry_ends_publication_and_rerates(
         id=record_id,
         past=date.today() - timedelta(days=1),
     )
+    due, _, _ = await driver.execute_query(
+        "MATCH (:Subject)-[:HAS_RECORD]->(r:CreditRecord) "
+        "WHERE r.status = 'PUBLISHED' AND r.publishUntil < date() RETURN count(DISTINCT r) AS n"
+    )
     done = hub_command("archive", "expire")
-    assert "1 record(s) expired" in done.stderr
+    assert f"{due[0]['n']} record(s) expired" in done.stderr
     records, _, _ = await driver.execute_query(
         "MATCH (r:CreditRecord {id: $id})<-[:HAS_RECORD]-(s)<-[:RATED]-(rt) "
         "RETURN r.status AS status, rt.inputs AS inputs",
@@ -324,13 +328,16 @@ def test_upload_limits(api: str, tmp_path: Path) -> None:
 async def test_rate_all_rates_every_subject_with_the_model(
     unit_subjects: None, driver: AsyncDriver
 ) -> None:
+    query = "MATCH (s:Subject) WHERE s.status IS NOT NULL RETURN s.creditCode AS c"
+    before = {r["c"] for r in (await driver.execute_query(query))[0]}
+    started = datetime.now(UTC)
     done = hub_command("rate", "--all", "--batch", "500")
     records, _, _ = await driver.execute_query(
-        "MATCH (s:Subject) OPTIONAL MATCH (rt:Rating)-[:RATED]->(s) "
-        "RETURN count(s) AS subjects, count(rt) AS ratings, "
-        "count(CASE WHEN rt.modelVersion = $v AND rt.grade = s.grade THEN 1 END) AS current",
+        "MATCH (rt:Rating)-[:RATED]->(s:Subject) WHERE rt.computedAt >= $started "
+        "AND rt.modelVersion = $v AND rt.grade = s.grade RETURN s.creditCode AS c",
         v=default_model().version,
+        started=started,
     )
-    counts = records[0]
-    assert f"rated {counts['subjects']} subjects" in done.stderr
-    assert counts["subjects"] == counts["ratings"] == counts["current"]
+    rated = {r["c"] for r in records}
+    assert rated == before, (sorted(before - rated), sorted(rated - before))
+    assert f"rated {len(rated)} subjects" in done.stderr
