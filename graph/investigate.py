@@ -371,3 +371,195 @@ async def upstream(
         )
         for r in records
     ]
+
+
+# --- network and paths -------------------------------------------------------------------------
+
+RELATION_KINDS = (
+    "LEGAL_REPRESENTATIVE_OF",
+    "SHAREHOLDER_OF",
+    "OFFICER_OF",
+    "CONTROLS",
+    "BRANCH_OF",
+    "SUCCEEDED_BY",
+    "PARTICIPATES_IN",
+    "HOLDS",
+    "HAS_PHONE",
+    "HAS_ADDRESS",
+    "HAS_EMAIL",
+    "SANCTIONED",
+)
+
+# A node as the network shows it: a stable id (kind:key), what it is, and whether it is
+# sanctioned (a subject with an active listing) or a hub (a value node not expanded).
+_NET_NODE = """CASE
+  WHEN m:Subject THEN {id: 'Subject:' + m.creditCode, kind: 'Subject', key: m.creditCode,
+    label: m.name, status: m.status, grade: m.grade,
+    sanctioned: EXISTS { MATCH (x:Sanction)-[:SANCTIONED]->(m) WHERE x.status = 'ACTIVE'
+                         AND x.listing IN $listings AND (x.endDate IS NULL OR x.endDate >= $asOf) }}
+  WHEN m:Person THEN {id: 'Person:' + m.personId, kind: 'Person', key: m.personId, label: m.name}
+  WHEN m:Licence THEN {id: 'Licence:' + m.id, kind: 'Licence', key: m.id, label: m.number}
+  WHEN m:Project THEN {id: 'Project:' + m.id, kind: 'Project', key: m.id, label: m.name}
+  WHEN m:Sanction THEN {id: 'Sanction:' + m.id, kind: 'Sanction', key: m.id, label: m.listing,
+                        status: m.status}
+  WHEN m:Phone THEN {id: 'Phone:' + m.number, kind: 'Phone', key: m.number, label: m.number,
+                     hub: COUNT { (m)--() } > $hubDegree}
+  WHEN m:Address THEN {id: 'Address:' + m.text, kind: 'Address', key: m.text, label: m.text,
+                       hub: COUNT { (m)--() } > $hubDegree}
+  WHEN m:Email THEN {id: 'Email:' + m.address, kind: 'Email', key: m.address, label: m.address,
+                     hub: COUNT { (m)--() } > $hubDegree}
+END"""
+_VALID_AS_OF = "(r.since IS NULL OR r.since <= $asOf) AND (r.until IS NULL OR r.until > $asOf)"
+_SHOWN = (
+    "(m:Subject OR m:Person OR m:Licence OR m:Project OR m:Sanction OR m:Phone"
+    " OR m:Address OR m:Email)"
+)
+
+NETWORK_START = f"""
+MATCH (m:Subject {{creditCode: $code}}) WHERE {node_visible("m")}
+RETURN elementId(m) AS eid, {_NET_NODE} AS node
+"""
+NETWORK_STEP = f"""
+UNWIND $frontier AS eid
+MATCH (n) WHERE elementId(n) = eid
+CALL (n) {{
+  MATCH (n)-[r]-(m)
+  WHERE type(r) IN $types AND {_VALID_AS_OF} AND {_SHOWN} AND {node_visible("m")}
+    AND (NOT m:Sanction OR m.disclosure IN $anywhere)
+  RETURN r, m ORDER BY elementId(r) LIMIT $fanout
+}}
+RETURN eid AS source, elementId(m) AS eid, {_NET_NODE} AS node,
+  {{id: elementId(r), kind: type(r), from: elementId(startNode(r)), to: elementId(endNode(r)),
+    since: toString(r.since), until: toString(r.until), share: r.share, role: r.role}} AS edge,
+  COUNT {{ (n)-[x]-() WHERE type(x) IN $types }} > $fanout AS capped
+"""
+
+
+@dataclass(slots=True)
+class Network:
+    nodes: dict[str, dict[str, Any]]  # element id → node
+    edges: dict[str, dict[str, Any]]  # element id → edge (from/to are element ids)
+    truncated: bool = False  # the node limit stopped the expansion
+    capped: set[str] | None = None  # nodes with more links than the fan-out cap
+
+
+async def network(
+    driver: AsyncDriver,
+    database: str,
+    code: str,
+    *,
+    depth: int,
+    types: list[str],
+    as_of: date,
+    limit: int,
+    fanout: int,
+    rules: ExposureRules,
+    scope: dict[str, Any],
+    time_limit: float,
+) -> Network | None:
+    """Breadth first from the subject, one query per level; hubs are shown, not expanded."""
+    common = {
+        "listings": list(rules.listings),
+        "hubDegree": rules.hub_degree,
+        "asOf": as_of,
+        **scope,
+    }
+    start = await read(driver, database, NETWORK_START, time_limit, code=code, **common)
+    if not start:
+        return None
+    root = start[0]["eid"]
+    net = Network({root: dict(start[0]["node"])}, {}, capped=set())
+    frontier = [root]
+    for _ in range(depth):
+        if not frontier:
+            break
+        rows = await read(
+            driver,
+            database,
+            NETWORK_STEP,
+            time_limit,
+            frontier=frontier,
+            types=types,
+            fanout=fanout,
+            **common,
+        )
+        following: list[str] = []
+        for row in rows:
+            if row["capped"] and net.capped is not None:
+                net.capped.add(row["source"])
+            eid = row["eid"]
+            if eid not in net.nodes:
+                if len(net.nodes) >= limit:
+                    net.truncated = True
+                    continue
+                node = dict(row["node"])
+                net.nodes[eid] = node
+                if not node.get("hub"):
+                    following.append(eid)
+            edge = dict(row["edge"])
+            if edge["from"] in net.nodes and edge["to"] in net.nodes:
+                net.edges[edge["id"]] = edge
+        frontier = following
+    return net
+
+
+@cache
+def paths_query(hops: int, k: int) -> str:
+    """The k shortest paths of at most ``hops`` links, hubs and hidden subjects excluded."""
+    if not (1 <= hops <= 6 and 1 <= k <= 10):
+        raise ValueError("hops is 1-6 and k 1-10")
+    m = "m"
+    return f"""
+MATCH (a:Subject {{creditCode: $from}}), (b:Subject {{creditCode: $to}})
+WHERE {node_visible("a")} AND {node_visible("b")}
+MATCH p = SHORTEST {k} (a)-[:{LINKS}|PARTICIPATES_IN]-{{1,{hops}}}(b)
+WHERE all({m} IN nodes(p) WHERE {_SHOWN} AND {node_visible(m)}
+          AND (NOT ({m}:Phone OR {m}:Address OR {m}:Email) OR COUNT {{ ({m})--() }} <= $hubDegree))
+  AND all(r IN relationships(p) WHERE {_VALID_AS_OF})
+RETURN [m IN nodes(p) | {_NET_NODE}] AS nodes,
+  [r IN relationships(p) | {{kind: type(r), since: toString(r.since), share: r.share,
+                            role: r.role}}] AS edges,
+  [r IN relationships(p) | [elementId(startNode(r)), elementId(endNode(r))]] AS ends,
+  [m IN nodes(p) | elementId(m)] AS eids
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class GraphPath:
+    nodes: tuple[dict[str, Any], ...]
+    edges: tuple[dict[str, Any], ...]  # each with kind, from and to as node positions
+
+
+async def shortest_paths(
+    driver: AsyncDriver,
+    database: str,
+    source: str,
+    target: str,
+    *,
+    hops: int,
+    k: int,
+    rules: ExposureRules,
+    scope: dict[str, Any],
+    time_limit: float,
+    as_of: date,
+) -> list[GraphPath]:
+    records = await read(
+        driver,
+        database,
+        paths_query(hops, k),
+        time_limit,
+        hubDegree=rules.hub_degree,
+        listings=list(rules.listings),
+        asOf=as_of,
+        **{"from": source, "to": target},
+        **scope,
+    )
+    found = []
+    for r in records:
+        position = {eid: i for i, eid in enumerate(r["eids"])}
+        edges = tuple(
+            {**e, "from": position[ends[0]], "to": position[ends[1]]}
+            for e, ends in zip(r["edges"], r["ends"], strict=True)
+        )
+        found.append(GraphPath(tuple(dict(n) for n in r["nodes"]), edges))
+    return found

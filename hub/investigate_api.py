@@ -7,20 +7,31 @@ subjects above the caller's clearance off its paths and is audited with what it 
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
+from typing import Annotated, Any
 
 import strawberry
 
 from graph.investigate import Exposure as ExposureRow
-from graph.investigate import ExposurePath, Ring, exposure, most_exposed, rings
+from graph.investigate import (
+    ExposurePath,
+    Ring,
+    exposure,
+    most_exposed,
+    network,
+    rings,
+    shortest_paths,
+)
 from policies.divisions import division as find_division
 from policies.divisions import jurisdiction_prefix
 from policies.exposure import default_rules
 
-from .context import Audited, RootPolicy, ctx
+from .context import Audited, RootPolicy, ctx, to_date
 from .context import credit_code as parse_code
 from .errors import Code, HubError, backing_services
 
 MAX_PAGE = 100
+FANOUT = 50  # links followed from one node; the rest are counted in `capped`
 
 
 @strawberry.type(description="A node on an investigator's path.")
@@ -212,3 +223,184 @@ class InvestigationQueries:
         released = tuple(m for r in chosen for m in r.members)
         context.audited.append(Audited("rings", code, released))
         return [_ring(r) for r in chosen]
+
+
+@strawberry.enum(description="Relationship kinds a network may follow.")
+class RelationKind(Enum):
+    LEGAL_REPRESENTATIVE_OF = "LEGAL_REPRESENTATIVE_OF"
+    SHAREHOLDER_OF = "SHAREHOLDER_OF"
+    OFFICER_OF = "OFFICER_OF"
+    CONTROLS = "CONTROLS"
+    BRANCH_OF = "BRANCH_OF"
+    SUCCEEDED_BY = "SUCCEEDED_BY"
+    PARTICIPATES_IN = "PARTICIPATES_IN"
+    HOLDS = "HOLDS"
+    HAS_PHONE = "HAS_PHONE"
+    HAS_ADDRESS = "HAS_ADDRESS"
+    HAS_EMAIL = "HAS_EMAIL"
+    SANCTIONED = "SANCTIONED"
+
+
+@strawberry.type(
+    description="A node of a network: a subject, person, licence, project, "
+    "sanction or shared identifier."
+)
+class NetworkNode:
+    id: str = strawberry.field(description="Kind and key, stable across queries.")
+    kind: str
+    key: str
+    label: str | None
+    status: str | None
+    grade: str | None
+    sanctioned: bool = strawberry.field(description="A subject with an active listing.")
+    hub: bool = strawberry.field(description="A value shared so widely it is not expanded.")
+
+
+@strawberry.type
+class NetworkEdge:
+    kind: str
+    source: str = strawberry.field(description="The id of the node the relationship leaves.")
+    target: str
+    since: date | None
+    until: date | None
+    share: float | None
+    role: str | None
+
+
+@strawberry.type(description="The neighbourhood of a subject.")
+class Network:
+    nodes: list[NetworkNode]
+    edges: list[NetworkEdge]
+    truncated: bool = strawberry.field(description="The node limit stopped the expansion.")
+    capped: list[str] = strawberry.field(
+        description="Nodes with more links than the per-node fan-out cap (not all shown)."
+    )
+
+
+@strawberry.type(description="One of the shortest paths between two subjects.")
+class Path:
+    nodes: list[NetworkNode]
+    edges: list[NetworkEdge]
+
+    @strawberry.field
+    def length(self) -> int:
+        return len(self.edges)
+
+
+def _node(n: dict[str, Any]) -> NetworkNode:
+    return NetworkNode(
+        id=n["id"],
+        kind=n["kind"],
+        key=n["key"],
+        label=n.get("label"),
+        status=n.get("status"),
+        grade=n.get("grade"),
+        sanctioned=bool(n.get("sanctioned")),
+        hub=bool(n.get("hub")),
+    )
+
+
+def _edge(e: dict[str, Any], source: str, target: str) -> NetworkEdge:
+    return NetworkEdge(
+        kind=e["kind"],
+        source=source,
+        target=target,
+        since=to_date(e.get("since")),
+        until=to_date(e.get("until")),
+        share=e.get("share"),
+        role=e.get("role"),
+    )
+
+
+def _bounded(name: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise HubError(Code.LIMIT_EXCEEDED, f"{name} must be {low}-{high}", max=high)
+    return value
+
+
+@strawberry.type
+class NetworkQueries:
+    @strawberry.field(
+        description="The neighbourhood of a subject up to depth 4, optionally through chosen "
+        "relationship kinds and as of a date; capped by limit and a per-node fan-out.",
+        permission_classes=[RootPolicy],
+    )
+    async def network(
+        self,
+        info: strawberry.Info,
+        credit_code: str,
+        depth: int = 2,
+        relations: list[RelationKind] | None = None,
+        as_of: date | None = None,
+        limit: int = 200,
+    ) -> Network:
+        context = ctx(info)
+        code = parse_code(credit_code)
+        kinds = [r.value for r in relations] if relations else [r.value for r in RelationKind]
+        with backing_services():
+            net = await network(
+                context.driver,
+                context.database,
+                code,
+                depth=_bounded("depth", depth, 1, 4),
+                types=kinds,
+                as_of=as_of or date.today(),
+                limit=_bounded("limit", limit, 1, 500),
+                fanout=FANOUT,
+                rules=default_rules(),
+                scope=context.scope,
+                time_limit=context.query_timeout,
+            )
+        if net is None:
+            raise HubError(Code.NOT_FOUND, "no such subject visible to you")
+        ids = {eid: node["id"] for eid, node in net.nodes.items()}
+        context.audited.append(
+            Audited(
+                "network",
+                code,
+                tuple(n["key"] for n in net.nodes.values() if n["kind"] == "Subject"),
+            )
+        )
+        return Network(
+            nodes=[_node(n) for n in net.nodes.values()],
+            edges=[_edge(e, ids[e["from"]], ids[e["to"]]) for e in net.edges.values()],
+            truncated=net.truncated,
+            capped=sorted(ids[eid] for eid in net.capped or ()),
+        )
+
+    @strawberry.field(
+        description="The k shortest paths between two subjects (at most 6 hops).",
+        permission_classes=[RootPolicy],
+    )
+    async def paths(
+        self,
+        info: strawberry.Info,
+        from_: Annotated[str, strawberry.argument(name="from")],
+        to: str,
+        max_hops: int = 6,
+        first: int = 3,
+    ) -> list[Path]:
+        context = ctx(info)
+        source, target = parse_code(from_), parse_code(to)
+        with backing_services():
+            found = await shortest_paths(
+                context.driver,
+                context.database,
+                source,
+                target,
+                hops=_bounded("maxHops", max_hops, 1, 6),
+                k=_bounded("first", first, 1, 10),
+                rules=default_rules(),
+                scope=context.scope,
+                time_limit=context.query_timeout,
+                as_of=date.today(),
+            )
+        released = {n["key"] for p in found for n in p.nodes if n["kind"] == "Subject"}
+        context.audited.append(Audited("paths", source, tuple(sorted(released | {target}))))
+        return [
+            Path(
+                nodes=[_node(n) for n in p.nodes],
+                edges=[_edge(e, p.nodes[e["from"]]["id"], p.nodes[e["to"]]["id"]) for e in p.edges],
+            )
+            for p in found
+        ]

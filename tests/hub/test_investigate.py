@@ -21,6 +21,19 @@ RINGS = """query($div: String!, $c: String) {
 }"""
 
 
+NETWORK = """query($c: String!, $d: Int, $r: [RelationKind!], $asOf: Date, $limit: Int) {
+  network(creditCode: $c, depth: $d, relations: $r, asOf: $asOf, limit: $limit) {
+    nodes { id kind key label sanctioned hub } edges { kind source target since share }
+    truncated capped
+  }
+}"""
+PATHS = """query($a: String!, $b: String!, $h: Int, $k: Int) {
+  paths(from: $a, to: $b, maxHops: $h, first: $k) {
+    length nodes { id kind key } edges { kind source target }
+  }
+}"""
+
+
 @pytest.fixture
 def investigator(api: str, seeded: int) -> GraphQLClient:
     return GraphQLClient(
@@ -68,10 +81,17 @@ def test_hubs_are_not_rings(investigator: GraphQLClient) -> None:
         EXPOSURE,
         RINGS,
         '{ mostExposed(division: "152200") { creditCode } }',
+        NETWORK,
+        PATHS,
     ],
 )
 def test_partners_and_units_are_refused(api: str, query: str) -> None:
-    variables = {"c": PLANTED.phoenix.new_company, "div": "152201"}
+    variables = {
+        "c": PLANTED.phoenix.new_company,
+        "div": "152201",
+        "a": PLANTED.phoenix.new_company,
+        "b": PLANTED.phoenix.sanctioned,
+    }
     for role in ("partner", "submitter", "reviewer"):
         body = GraphQLClient(api, mint(role)).post(query, variables).json()
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", role
@@ -103,3 +123,61 @@ def test_traversals_are_audited(investigator: GraphQLClient, api: str) -> None:
     mine = [e for e in trail if e["field"] == "exposure"]  # type: ignore[union-attr]
     assert mine and mine[-1]["purpose"] == "investigation:CASE-7"
     assert PLANTED.phoenix.sanctioned in mine[-1]["released"]
+
+
+def test_network_of_the_phoenix_company(investigator: GraphQLClient) -> None:
+    phoenix = PLANTED.phoenix
+    net: dict[str, Any] = investigator.data(NETWORK, {"c": phoenix.new_company, "d": 2})["network"]  # type: ignore[assignment]
+    nodes = {n["id"]: n for n in net["nodes"]}
+    assert nodes[f"Subject:{phoenix.sanctioned}"]["sanctioned"] is True
+    assert nodes[f"Subject:{phoenix.new_company}"]["sanctioned"] is False
+    assert f"Project:{phoenix.project}" in nodes
+    for edge in net["edges"]:
+        assert edge["source"] in nodes and edge["target"] in nodes
+    shares = {
+        (e["source"], e["target"]): e["share"]
+        for e in net["edges"]
+        if e["kind"] == "SHAREHOLDER_OF"
+    }
+    assert phoenix.person_share in shares.values()
+
+
+def test_network_respects_kinds_date_limit_and_hubs(investigator: GraphQLClient) -> None:
+    phoenix = PLANTED.phoenix
+    only = investigator.data(
+        NETWORK, {"c": phoenix.new_company, "d": 2, "r": ["LEGAL_REPRESENTATIVE_OF"]}
+    )["network"]
+    assert {e["kind"] for e in only["edges"]} == {"LEGAL_REPRESENTATIVE_OF"}  # type: ignore[index]
+    # Before the new company's legal representative took office, nothing links it.
+    before = investigator.data(
+        NETWORK,
+        {"c": phoenix.new_company, "d": 2, "r": ["LEGAL_REPRESENTATIVE_OF"], "asOf": "2022-12-31"},
+    )["network"]
+    assert before["edges"] == []  # type: ignore[index]
+    small = investigator.data(NETWORK, {"c": phoenix.new_company, "d": 4, "limit": 5})["network"]
+    assert len(small["nodes"]) == 5 and small["truncated"] is True  # type: ignore[index,arg-type]
+    hubbed = [
+        n
+        for n in investigator.data(NETWORK, {"c": PLANTED.subjects[0], "d": 4, "limit": 500})[
+            "network"
+        ]["nodes"]  # type: ignore[index]
+        if n["hub"]
+    ]
+    for hub in hubbed:
+        assert hub["kind"] in ("Phone", "Address", "Email")
+
+
+def test_shortest_paths_between_the_phoenix_pair(investigator: GraphQLClient) -> None:
+    phoenix = PLANTED.phoenix
+    found = investigator.data(
+        PATHS, {"a": phoenix.new_company, "b": phoenix.sanctioned, "h": 6, "k": 3}
+    )["paths"]
+    assert found and found[0]["length"] == 2  # type: ignore[index]
+    first = found[0]  # type: ignore[index]
+    assert [n["kind"] for n in first["nodes"]] == ["Subject", "Person", "Subject"]
+    assert first["nodes"][0]["key"] == phoenix.new_company
+    assert first["nodes"][-1]["key"] == phoenix.sanctioned
+    lengths = [p["length"] for p in found]  # type: ignore[union-attr]
+    assert lengths == sorted(lengths) and len(found) == 3  # type: ignore[arg-type]
+    too_far = investigator.post(PATHS, {"a": phoenix.new_company, "b": phoenix.sanctioned, "h": 7})
+    assert too_far.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
