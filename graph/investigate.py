@@ -323,13 +323,16 @@ OPTIONAL MATCH path = (h)-[:SHAREHOLDER_OF|CONTROLS*1..8]->(t)
 WHERE all(r IN relationships(path) WHERE {_IN_FORCE} AND (type(r) = 'SHAREHOLDER_OF'
                                                           OR NOT coalesce(r.derived, false)))
   AND all(n IN nodes(path) WHERE {node_visible("n")})
-UNWIND CASE WHEN path IS NULL THEN [null] ELSE relationships(path) END AS r
-WITH DISTINCT r WHERE r IS NOT NULL
-WITH r, startNode(r) AS h, endNode(r) AS c
-RETURN CASE WHEN h:Person THEN h.personId ELSE h.creditCode END AS holder,
-       CASE WHEN h:Person THEN h.name ELSE h.name END AS holderName,
-       h:Person OR (h:Subject AND h.creditCode STARTS WITH '11') AS terminal,
-       c.creditCode AS company, c.name AS companyName, type(r) AS type, r.share AS share
+WITH collect(path) AS paths
+WITH reduce(acc = [], p IN paths | acc + [r IN relationships(p) WHERE NOT r IN acc]) AS rels
+RETURN [r IN rels | {{
+  holder: CASE WHEN startNode(r):Person THEN startNode(r).personId
+               ELSE startNode(r).creditCode END,
+  holderName: startNode(r).name,
+  holderKind: CASE WHEN startNode(r):Person THEN 'Person' ELSE 'Subject' END,
+  terminal: startNode(r):Person OR startNode(r).creditCode STARTS WITH '11',
+  company: endNode(r).creditCode, companyName: endNode(r).name,
+  type: type(r), share: r.share}}] AS edges
 """
 
 
@@ -337,6 +340,7 @@ RETURN CASE WHEN h:Person THEN h.personId ELSE h.creditCode END AS holder,
 class Edge:
     holder: str
     holder_name: str
+    holder_kind: str  # Person or Subject
     terminal: bool  # a natural person or a state body (机关, code 11…): nobody holds it
     company: str
     company_name: str
@@ -356,20 +360,24 @@ async def upstream(
     scope: dict[str, Any],
     time_limit: float,
     today: date,
-) -> list[Edge]:
-    """Every holding and control edge above ``code`` (8 links at most), cycles included."""
+) -> list[Edge] | None:
+    """Every holding and control edge above ``code`` (8 links at most), cycles included;
+    ``None`` when the subject is unknown or not visible."""
     records = await read(driver, database, UPSTREAM, time_limit, code=code, today=today, **scope)
+    if not records:
+        return None
     return [
         Edge(
             r["holder"],
             r["holderName"],
+            r["holderKind"],
             r["terminal"],
             r["company"],
             r["companyName"],
             r["type"],
             _fraction(r["share"]),
         )
-        for r in records
+        for r in records[0]["edges"]
     ]
 
 

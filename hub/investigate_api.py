@@ -21,7 +21,9 @@ from graph.investigate import (
     network,
     rings,
     shortest_paths,
+    upstream,
 )
+from graph.ownership import Holding, beneficial_owners, ultimate_controller
 from policies.divisions import division as find_division
 from policies.divisions import jurisdiction_prefix
 from policies.exposure import default_rules
@@ -404,3 +406,87 @@ class NetworkQueries:
             )
             for p in found
         ]
+
+
+@strawberry.type(description="Who holds a share of a subject, through every chain.")
+class BeneficialOwner:
+    key: str
+    kind: str = strawberry.field(description="Person or Subject (a state body).")
+    name: str
+    share: float = strawberry.field(description="Fraction of the subject, 0-1, exact to 1e-9.")
+    exact: str = strawberry.field(description="The exact share as a fraction, e.g. 125/232.")
+    chains: list[list[str]] = strawberry.field(
+        description="Holding chains owner → … → subject (keys); turns round a cycle count in "
+        "the share but are not listed."
+    )
+
+
+@strawberry.type(description="The ultimate controller and the beneficial owners of a subject.")
+class ControlReport:
+    credit_code: str
+    controller: str | None = strawberry.field(description="Key of the ultimate controller.")
+    controller_name: str | None
+    control_chain: list[str] = strawberry.field(description="Controller → … → subject.")
+    control_reason: str = strawberry.field(
+        description="explicit, majority, beneficial-majority or none."
+    )
+    beneficial_owners: list[BeneficialOwner] = strawberry.field(
+        description="Owners of at least 25%, largest first."
+    )
+
+
+@strawberry.type
+class ControlQueries:
+    @strawberry.field(
+        description="Ultimate controller (majority chains and explicit control, stopping at a "
+        "natural person or a state body) and beneficial owners of at least 25%.",
+        permission_classes=[RootPolicy],
+    )
+    async def controllers(self, info: strawberry.Info, credit_code: str) -> ControlReport:
+        context = ctx(info)
+        code = parse_code(credit_code)
+        with backing_services():
+            found = await upstream(
+                context.driver,
+                context.database,
+                code,
+                context.scope,
+                context.query_timeout,
+                date.today(),
+            )
+        if found is None:
+            raise HubError(Code.NOT_FOUND, "no such subject visible to you")
+        terminal = {e.holder for e in found if e.terminal}
+        kinds = {e.holder: e.holder_kind for e in found}
+        names = {e.holder: e.holder_name for e in found} | {
+            e.company: e.company_name for e in found
+        }
+        holdings = [Holding(e.holder, e.company, e.share) for e in found]
+        try:
+            owners = beneficial_owners(code, holdings, terminal.__contains__)
+            control = ultimate_controller(code, holdings, terminal.__contains__)
+        except ValueError as exc:
+            raise HubError(
+                Code.CONFLICT, f"the holdings above {code} cannot be solved: {exc}"
+            ) from None
+        context.audited.append(
+            Audited("controllers", code, tuple(o.key for o in owners if o.key in names))
+        )
+        return ControlReport(
+            credit_code=code,
+            controller=control.controller,
+            controller_name=names.get(control.controller or ""),
+            control_chain=list(control.chain),
+            control_reason=control.reason,
+            beneficial_owners=[
+                BeneficialOwner(
+                    key=o.key,
+                    kind=kinds.get(o.key, "Subject"),
+                    name=names.get(o.key, ""),
+                    share=round(float(o.share), 9),
+                    exact=f"{o.share.numerator}/{o.share.denominator}",
+                    chains=[list(c) for c in o.chains],
+                )
+                for o in owners
+            ],
+        )

@@ -28,7 +28,7 @@ from .context import selected as _selected
 from .context import to_date as _date
 from .context import to_datetime as _datetime
 from .errors import Code, CodedErrors, HubError, backing_services
-from .investigate_api import InvestigationQueries, NetworkQueries
+from .investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
 from .records_api import RecordMutations, RecordQueries
 
 T = TypeVar("T")
@@ -465,7 +465,7 @@ def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
 
 
 @strawberry.type
-class Query(RecordQueries, InvestigationQueries, NetworkQueries):
+class Query(RecordQueries, InvestigationQueries, NetworkQueries, ControlQueries):
     @strawberry.field(
         description="A subject by credit code; null when unknown or not visible.",
         permission_classes=[RootPolicy],

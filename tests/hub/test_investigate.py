@@ -3,6 +3,7 @@ partners are refused, and every traversal is in the audit trail."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -181,3 +182,53 @@ def test_shortest_paths_between_the_phoenix_pair(investigator: GraphQLClient) ->
     assert lengths == sorted(lengths) and len(found) == 3  # type: ignore[arg-type]
     too_far = investigator.post(PATHS, {"a": phoenix.new_company, "b": phoenix.sanctioned, "h": 7})
     assert too_far.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+
+
+CONTROLLERS = """query($c: String!) {
+  controllers(creditCode: $c) {
+    controller controllerName controlChain controlReason
+    beneficialOwners { kind name share exact chains }
+  }
+}"""
+HOLDING_NAMES = {"Q": "李建国", "R": "赵海燕", "T": "高志远"}
+
+
+@pytest.mark.parametrize(
+    ("company", "controller", "reason"),
+    [
+        ("C1", "Q", "beneficial-majority"),  # nobody over 1/2 directly; Q owns 125/232
+        ("C2", "Q", "beneficial-majority"),  # C1 holds 0.6 of C2, and Q controls C1
+        ("C3", "T", "majority"),  # T holds 0.6 directly
+    ],
+)
+def test_circular_holding_owners_are_exact(
+    investigator: GraphQLClient, company: str, controller: str, reason: str
+) -> None:
+    holding = PLANTED.holding
+    code = holding.companies[company]
+    report: dict[str, Any] = investigator.data(CONTROLLERS, {"c": code})["controllers"]  # type: ignore[assignment]
+    # By hand (graph/seed.py): x = (I - S)^-1 d over the cycle C1 -> C2 -> C3 -> C1.
+    expected = {
+        HOLDING_NAMES[person]: shares[company]
+        for person, shares in holding.beneficial.items()
+        if shares[company] >= Fraction(1, 4)
+    }
+    owners = {o["name"]: o for o in report["beneficialOwners"]}
+    assert {name: Fraction(o["exact"]) for name, o in owners.items()} == expected
+    for name, owner in owners.items():
+        assert owner["kind"] == "Person"
+        assert owner["share"] == pytest.approx(float(expected[name]), abs=1e-9)
+        for chain in owner["chains"]:
+            assert chain[-1] == code and len(set(chain)) == len(chain)
+    assert report["controllerName"] == HOLDING_NAMES[controller]
+    assert report["controlReason"] == reason
+    assert report["controlChain"][-1] == code
+
+
+def test_controllers_refuse_partners(api: str) -> None:
+    body = (
+        GraphQLClient(api, mint("partner"))
+        .post(CONTROLLERS, {"c": PLANTED.holding.companies["C1"]})
+        .json()
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
