@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from policies.names import name_keys
+
 from .identifiers import InvalidIdentifier, resident_id, validate_uscc
 
 DISCLOSURE = ("PUBLIC", "SHARED", "RESTRICTED", "CONFIDENTIAL")
@@ -184,13 +186,24 @@ def _contacts(row: Mapping[str, Any]) -> dict[str, list[str]]:
     }
 
 
+def _names(name: str) -> dict[str, str]:
+    """Search keys stored beside a name (policies/names.py)."""
+    keys = name_keys(name)
+    return {
+        "name": name,
+        "nameNormalised": keys.normalised,
+        "namePinyin": keys.pinyin,
+        "nameInitials": keys.initials,
+    }
+
+
 def _subject(row: Mapping[str, Any], _secret: bytes) -> Row:
     return Row(
         "Subject",
         {
             "key": _credit_code(row.get("creditCode"), "creditCode"),
             "props": {
-                "name": _text(row, "name"),
+                **_names(_text(row, "name")),
                 "kind": _choice(row, "subjectKind", SUBJECT_KINDS),
                 "division": _division(row),
                 "status": _choice(row, "status", SUBJECT_STATUS),
@@ -216,7 +229,7 @@ def _person(row: Mapping[str, Any], secret: bytes) -> Row:
         {
             "key": rid.key,
             "props": {
-                "name": _text(row, "name"),
+                **_names(_text(row, "name")),
                 "idMasked": rid.masked,
                 "idNumber": rid.number,
                 **_provenance(row),

@@ -134,6 +134,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("CreditRecord", "decidedOn"),
         ),
     ),
+    Migration(
+        7,
+        "name search: full-text (CJK) over names, pinyin and initials",
+        (
+            "CREATE FULLTEXT INDEX name_fulltext IF NOT EXISTS FOR (n:Subject|Person) "
+            "ON EACH [n.name, n.nameNormalised] "
+            "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
+            _index("Subject", "namePinyin", "TEXT"),
+            _index("Person", "namePinyin", "TEXT"),
+            _index("Subject", "nameInitials"),
+            _index("Person", "nameInitials"),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

@@ -34,6 +34,7 @@ from .audit import AuditLog
 from .auth import AuthError, TokenCache, bearer_token, token_verifier
 from .context import Context
 from .errors import Code
+from .exports import export_network
 from .guards import Refusal, check, spend
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
 from .schema import schema
@@ -338,7 +339,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("not found", status_code=404)
 
 
-_ROUTES = {"/graphql", "/archives", "/healthz", "/readyz", "/metrics"}
+_ROUTES = {"/graphql", "/archives", "/exports/network", "/healthz", "/readyz", "/metrics"}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -387,6 +388,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
             ),
             Route("/archives", upload_archive, methods=["POST"]),
+            Route("/exports/network", export_network, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

@@ -30,6 +30,7 @@ from .context import to_datetime as _datetime
 from .errors import Code, CodedErrors, HubError, backing_services
 from .investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
 from .records_api import RecordMutations, RecordQueries
+from .search_api import SearchQueries
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20
@@ -465,7 +466,7 @@ def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
 
 
 @strawberry.type
-class Query(RecordQueries, InvestigationQueries, NetworkQueries, ControlQueries):
+class Query(RecordQueries, InvestigationQueries, NetworkQueries, ControlQueries, SearchQueries):
     @strawberry.field(
         description="A subject by credit code; null when unknown or not visible.",
         permission_classes=[RootPolicy],

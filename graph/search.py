@@ -1,0 +1,99 @@
+"""Name search for investigators (full text over Chinese names, pinyin, initials) and the
+resident-ID lookup of people by their keyed hash.
+
+Chinese input goes to the full-text index (CJK analyzer) as a phrase over the name and its
+normalised form; Latin input is pinyin and goes to the pinyin and initials indexes. Subjects the
+caller may not read are left out, as everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncDriver
+
+from policies.names import is_pinyin, normalise
+
+from .db import read
+from .investigate import node_visible
+
+_HIT = """CASE WHEN n:Subject
+  THEN {kind: 'Subject', key: n.creditCode, name: n.name, division: n.division}
+  ELSE {kind: 'Person', key: n.personId, name: n.name, division: null} END"""
+
+FULLTEXT = f"""
+CALL db.index.fulltext.queryNodes('name_fulltext', $lucene, {{limit: $limit * 5}})
+YIELD node AS n, score
+WHERE (n:Subject OR n:Person) AND (n:Subject OR $people) AND (n:Person OR $subjects)
+  AND {node_visible("n")}
+RETURN {_HIT} AS hit, score
+ORDER BY score DESC, hit.key
+LIMIT $limit
+"""
+
+PINYIN = f"""
+CALL () {{
+  MATCH (n:Subject) WHERE $subjects AND (n.nameInitials = $q OR n.namePinyin CONTAINS $q)
+  RETURN n
+  UNION
+  MATCH (n:Person) WHERE $people AND (n.nameInitials = $q OR n.namePinyin CONTAINS $q)
+  RETURN n
+}}
+WITH n WHERE {node_visible("n")}
+WITH n, CASE WHEN n.nameInitials = $q OR n.namePinyin = $q THEN 2.0
+             WHEN n.namePinyin STARTS WITH $q THEN 1.5 ELSE 1.0 END AS score
+RETURN {_HIT} AS hit, score
+ORDER BY score DESC, size(n.name), hit.key
+LIMIT $limit
+"""
+
+PERSON = f"""
+MATCH (p:Person {{personId: $key}})
+RETURN p.personId AS key, p.name AS name, p.idMasked AS idMasked,
+  COLLECT {{
+    MATCH (p)-[r]->(s:Subject) WHERE {node_visible("s")}
+    RETURN {{kind: type(r), creditCode: s.creditCode, name: s.name, since: toString(r.since),
+            until: toString(r.until), share: r.share, role: r.role}}
+    ORDER BY s.creditCode, type(r)
+  }} AS ties
+"""
+
+_LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
+
+
+def lucene_phrase(text: str) -> str:
+    """A phrase query for the text, with every Lucene operator escaped."""
+    escaped = "".join(f"\\{c}" if c in _LUCENE_SPECIAL else c for c in text)
+    return f'"{escaped}"'
+
+
+async def search_names(
+    driver: AsyncDriver,
+    database: str,
+    text: str,
+    *,
+    subjects: bool,
+    people: bool,
+    limit: int,
+    scope: dict[str, Any],
+    time_limit: float,
+) -> tuple[str, list[dict[str, Any]]]:
+    """(how it matched: fulltext or pinyin, hits with their score)."""
+    core = normalise(text)
+    common = {"subjects": subjects, "people": people, "limit": limit, **scope}
+    if is_pinyin(text):
+        records = await read(driver, database, PINYIN, time_limit, q=core, **common)
+        how = "pinyin"
+    else:
+        records = await read(
+            driver, database, FULLTEXT, time_limit, lucene=lucene_phrase(core), **common
+        )
+        how = "fulltext"
+    return how, [{**r["hit"], "score": r["score"]} for r in records]
+
+
+async def person_by_key(
+    driver: AsyncDriver, database: str, key: str, scope: dict[str, Any], time_limit: float
+) -> dict[str, Any] | None:
+    records = await read(driver, database, PERSON, time_limit, key=key, **scope)
+    return dict(records[0]) if records else None
