@@ -14,6 +14,7 @@ help:
 	@echo "make bench  lookup benchmark (100k subjects); results in bench/RESULTS.md"
 	@echo "make bench-seed  seed 1,000,000 subjects from nothing and time it (long)"
 	@echo "make bench-archive  1,000,000-row archive import and hub rate --all (after make bench)"
+	@echo "make bench-investigate  latency of network, paths, controllers, exposure (after make bench)"
 	@echo "make lint   ruff and mypy"
 
 # System packages: Redis from Debian when missing; Java 17 and Maven are expected on the machine.
@@ -64,4 +65,7 @@ bench-seed: system venv
 bench-archive: system venv
 	$(VENV)/bin/python -m bench.archive $(BENCH_ARGS)
 
-.PHONY: help system venv up down test lint bench bench-seed bench-archive
+bench-investigate: system venv
+	$(VENV)/bin/python -m bench.investigate $(BENCH_ARGS)
+
+.PHONY: help system venv up down test lint bench bench-seed bench-archive bench-investigate
