@@ -20,12 +20,10 @@ from typing import Any
 
 import httpx
 
-from bench.run import api, stack, subject_count
+from bench.run import api, dev_token, stack, subject_count
 from graph.db import Neo4jConfig, connect
 from graph.investigate import exposure, network, shortest_paths, upstream
-from hub.auth import mint_dev_token
 from hub.investigate_api import FANOUT, RelationKind
-from hub.keys import dev_jwt_secret
 from hub.settings import get_settings
 from policies.access import read_scope
 from policies.exposure import default_rules
@@ -122,18 +120,7 @@ async def bare(pairs: list[tuple[str, str]]) -> dict[str, tuple[float, float]]:
 
 
 def over_http(base: str, pairs: list[tuple[str, str]]) -> dict[str, tuple[float, float]]:
-    settings = get_settings()
-    token = mint_dev_token(
-        dev_jwt_secret(settings.keys_dir),
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        role="investigator",
-        agency="NMG150000",
-        division_code="150000",
-        clearance="RESTRICTED",
-        purpose="investigation:BENCH",
-        ttl=3600,
-    )
+    token = dev_token("investigator", "NMG150000", "RESTRICTED", "investigation:BENCH")
     out = {}
     with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
         for name, query in QUERIES.items():

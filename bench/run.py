@@ -211,21 +211,26 @@ async def driver_floor(codes: list[str], seconds: float, concurrency: int) -> Re
     )
 
 
-def http_load(base: str, codes_file: Path, seconds: int, connections: int) -> Result:
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
+def dev_token(role: str, agency: str, clearance: str, purpose: str) -> str:
+    """An hour's dev token for the benchmark's client, signed with the bench stack's key."""
     settings = get_settings()
-    token = mint_dev_token(
+    return mint_dev_token(
         dev_jwt_secret(settings.keys_dir),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
-        role="partner",
-        agency="BANK-BENCH",
+        role=role,
+        agency=agency,
         division_code="150000",
-        clearance="SHARED",
-        purpose="loan-review",
+        clearance=clearance,
+        purpose=purpose,
         ttl=3600,
     )
+
+
+def http_load(base: str, codes_file: Path, seconds: int, connections: int) -> Result:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
+    token = dev_token("partner", "BANK-BENCH", "SHARED", "loan-review")
     out = subprocess.run(
         [
             "wrk",

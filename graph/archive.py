@@ -10,6 +10,7 @@ worker restarted) resumes without writing anything twice.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -18,8 +19,7 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
-from policies.divisions import jurisdiction_prefix
-from policies.units import AGENCY_PREFIX
+from policies.units import unit_prefix
 
 from .archive_files import read_archive
 from .rows import RowError
@@ -61,14 +61,11 @@ CREATE (i:ArchiveImport {id: $id, agency: $agency, submittedBy: $by, fileName: $
 _CLEAR_REJECTIONS = """
 MATCH (x:ImportRejection {importId: $id}) WITH x LIMIT 10000 DELETE x RETURN count(*) AS n
 """
+# count(*) leaves one row even when there are no rejections, so the counts are always set.
 _PROGRESS = """
 UNWIND $rejections AS x
 CREATE (:ImportRejection {importId: $id, line: x.line, reason: x.reason, message: x.message})
 WITH count(*) AS ignored
-MATCH (i:ArchiveImport {id: $id})
-SET i += $counts, i.updatedAt = $now
-"""
-_PROGRESS_NO_REJECTIONS = """
 MATCH (i:ArchiveImport {id: $id})
 SET i += $counts, i.updatedAt = $now
 """
@@ -78,9 +75,8 @@ SET i.status = $status, i.finishedAt = $now, i.error = $error
 """
 
 
-def unit_prefix(agency: str) -> str:
-    """The division prefix a department unit (``NMG`` + division) may submit for."""
-    return jurisdiction_prefix(agency.removeprefix(AGENCY_PREFIX))
+def new_import_id() -> str:
+    return "IMP-" + uuid.uuid4().hex[:16].upper()
 
 
 async def _write_batch(
@@ -117,12 +113,13 @@ async def _write_batch(
         else:
             setattr(totals, o.outcome, getattr(totals, o.outcome) + 1)
     totals.rejected += len(rejections)
-    counts = asdict(totals)
-    if rejections:
-        found = [asdict(r) for r in rejections]
-        await tx.run(_PROGRESS, id=import_id, counts=counts, now=now, rejections=found)
-    else:
-        await tx.run(_PROGRESS_NO_REJECTIONS, id=import_id, counts=counts, now=now)
+    await tx.run(
+        _PROGRESS,
+        id=import_id,
+        counts=asdict(totals),
+        now=now,
+        rejections=[asdict(r) for r in rejections],
+    )
     return totals
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-from policies.units import units
+from policies.units import units_by_code
 
 ASSESSMENT = """
 MATCH (r:CreditRecord)
@@ -61,7 +61,7 @@ async def assess(
     unit: str | None = None,
 ) -> list[dict[str, Any]]:
     """One row per unit with records decided from ``first`` to ``last``."""
-    names = {u.code: u for u in units()}
+    names = units_by_code()
     records, _, _ = await driver.execute_query(
         ASSESSMENT,
         {"from": first, "to": last, "today": today, "unit": unit},

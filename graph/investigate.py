@@ -10,7 +10,7 @@ validated integers put into fixed query templates; nothing from the caller is sp
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from functools import cache
@@ -54,17 +54,24 @@ _NODE = """CASE
 END"""
 
 
+# Every node and relationship of a path: no hub crossed, no hidden subject, in force today.
+_ON_PATH = f"""all(n IN nodes(path) WHERE {_NOT_HUB} AND {node_visible("n")})
+  AND all(r IN relationships(path) WHERE {_IN_FORCE})"""
+
+
+def _depth(depth: int) -> int:
+    if not 1 <= depth <= 4:
+        raise ValueError("depth is 1-4")
+    return depth
+
+
 @cache
 def exposure_query(depth: int) -> str:
     """Paths from the subject to actively listed subjects, at most ``depth`` links long."""
-    if not 1 <= depth <= 4:
-        raise ValueError("depth is 1-4")
     return f"""
 MATCH (t:Subject {{creditCode: $code}}) WHERE {node_visible("t")}
-MATCH path = (t)-[:{LINKS}*1..{depth}]-(x:Subject)
-WHERE x <> t
-  AND all(n IN nodes(path) WHERE {_NOT_HUB} AND {node_visible("n")})
-  AND all(r IN relationships(path) WHERE {_IN_FORCE})
+MATCH path = (t)-[:{LINKS}*1..{_depth(depth)}]-(x:Subject)
+WHERE x <> t AND {_ON_PATH}
 MATCH {_ACTIVE_LISTING}
 WITH path, x, sn LIMIT $limit
 RETURN x.creditCode AS code, x.name AS name,
@@ -80,14 +87,10 @@ RETURN x.creditCode AS code, x.name AS name,
 @cache
 def exposed_in_division_query(depth: int) -> str:
     """From every active listing outward: subjects of a division and their paths to it."""
-    if not 1 <= depth <= 4:
-        raise ValueError("depth is 1-4")
     return f"""
 MATCH {_ACTIVE_LISTING} AND {node_visible("x")}
-MATCH path = (x)-[:{LINKS}*1..{depth}]-(t:Subject)
-WHERE t <> x AND t.division STARTS WITH $division
-  AND all(n IN nodes(path) WHERE {_NOT_HUB} AND {node_visible("n")})
-  AND all(r IN relationships(path) WHERE {_IN_FORCE})
+MATCH path = (x)-[:{LINKS}*1..{_depth(depth)}]-(t:Subject)
+WHERE t <> x AND t.division STARTS WITH $division AND {_ON_PATH}
 WITH t, x, path LIMIT $limit
 RETURN t.creditCode AS target, t.name AS targetName, x.creditCode AS code,
   [r IN relationships(path) | type(r)] AS kinds
@@ -448,7 +451,11 @@ class Network:
     nodes: dict[str, dict[str, Any]]  # element id → node
     edges: dict[str, dict[str, Any]]  # element id → edge (from/to are element ids)
     truncated: bool = False  # the node limit stopped the expansion
-    capped: set[str] | None = None  # nodes with more links than the fan-out cap
+    capped: set[str] = field(default_factory=set)  # more links than the fan-out cap
+
+    def ids(self) -> dict[str, str]:
+        """Element id → stable ``Kind:key`` id: element ids change across stores, these do not."""
+        return {eid: node["id"] for eid, node in self.nodes.items()}
 
 
 async def network(
@@ -476,7 +483,7 @@ async def network(
     if not start:
         return None
     root = start[0]["eid"]
-    net = Network({root: dict(start[0]["node"])}, {}, capped=set())
+    net = Network({root: dict(start[0]["node"])}, {})
     frontier = [root]
     for _ in range(depth):
         if not frontier:
@@ -493,7 +500,7 @@ async def network(
         )
         following: list[str] = []
         for row in rows:
-            if row["capped"] and net.capped is not None:
+            if row["capped"]:
                 net.capped.add(row["source"])
             eid = row["eid"]
             if eid not in net.nodes:

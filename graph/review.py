@@ -85,84 +85,6 @@ def _published(row: dict[str, Any], today: date) -> dict[str, Any]:
     }
 
 
-async def _step(
-    tx: AsyncManagedTransaction,
-    record_id: str,
-    *,
-    decision: str,
-    reason: str | None,
-    by: str,
-    agency: str,
-    prefix: str,
-    today: date,
-) -> StepResult:
-    now = datetime.now(UTC)
-    row, subject = await _locked(tx, record_id, prefix, now)
-    state = _state(row)
-    needed = default_rules().needed(state.tier)
-    try:
-        if decision == "APPROVE":
-            outcome = approve(state, by)
-        else:
-            outcome = return_record(state, by, reason or "")
-    except ReviewRefused as exc:
-        exc.subject = subject
-        raise
-    if decision == "APPROVE":
-        props: dict[str, Any] = {"status": outcome.status, "approvals": list(outcome.approvals)}
-        if outcome.status == "PUBLISHED":
-            props |= _published(row, today)
-    else:
-        props = {
-            "status": "RETURNED",
-            "approvals": [],
-            "returnReason": (reason or "").strip(),
-            "returnedBy": by,
-            "returnedAt": now,
-            "returns": (row.get("returns") or 0) + 1,
-        }
-    await tx.run(
-        _STEP,
-        id=record_id,
-        agency=agency,
-        by=by,
-        decision=decision,
-        reason=(reason or "").strip() or None,
-        now=now,
-        props=props,
-    )
-    rating = None
-    if props["status"] in ("PUBLISHED", "EXPIRED") and decision == "APPROVE":
-        rating = (await rate_in(tx, [subject], today)).get(subject)
-    return StepResult(record_id, subject, props["status"], len(outcome.approvals), needed, rating)
-
-
-async def review(
-    driver: AsyncDriver,
-    database: str,
-    record_id: str,
-    *,
-    decision: str,
-    by: str,
-    agency: str,
-    prefix: str,
-    reason: str | None = None,
-    today: date | None = None,
-) -> StepResult:
-    """Approve or return a pending record; raises :class:`ReviewRefused` when not allowed."""
-    async with driver.session(database=database) as session:
-        return await session.execute_write(
-            _step,
-            record_id,
-            decision=decision,
-            reason=reason,
-            by=by,
-            agency=agency,
-            prefix=prefix,
-            today=today or date.today(),
-        )
-
-
 def _repairable(row: dict[str, Any], agency: str, reason: str, today: date) -> None:
     if row["status"] != "PUBLISHED":
         raise ReviewRefused("CONFLICT", f"the record is {row['status']}; only published ones")
@@ -177,10 +99,35 @@ def _repairable(row: dict[str, Any], agency: str, reason: str, today: date) -> N
         raise ReviewRefused("BAD_USER_INPUT", "say why the record is repaired")
 
 
-async def _repair(
+def _changes(
+    decision: str, row: dict[str, Any], *, by: str, agency: str, reason: str, today: date,
+    now: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    """The record's new properties after one step, or :class:`ReviewRefused`."""
+    state = _state(row)
+    if decision == "APPROVE":
+        outcome = approve(state, by)
+        props = {"status": outcome.status, "approvals": list(outcome.approvals)}
+        return props | _published(row, today) if outcome.status == "PUBLISHED" else props
+    if decision == "RETURN":
+        return_record(state, by, reason)
+        return {
+            "status": "RETURNED",
+            "approvals": [],
+            "returnReason": reason.strip(),
+            "returnedBy": by,
+            "returnedAt": now,
+            "returns": (row.get("returns") or 0) + 1,
+        }
+    _repairable(row, agency, reason, today)
+    return {"status": "REPAIRED", "repairedOn": today, "publishUntil": today}
+
+
+async def _step(
     tx: AsyncManagedTransaction,
     record_id: str,
     *,
+    decision: str,
     reason: str,
     by: str,
     agency: str,
@@ -190,7 +137,7 @@ async def _repair(
     now = datetime.now(UTC)
     row, subject = await _locked(tx, record_id, prefix, now)
     try:
-        _repairable(row, agency, reason, today)
+        props = _changes(decision, row, by=by, agency=agency, reason=reason, today=today, now=now)
     except ReviewRefused as exc:
         exc.subject = subject
         raise
@@ -199,32 +146,40 @@ async def _repair(
         id=record_id,
         agency=agency,
         by=by,
-        decision="REPAIR",
-        reason=reason.strip(),
+        decision=decision,
+        reason=reason.strip() or None,
         now=now,
-        props={"status": "REPAIRED", "repairedOn": today, "publishUntil": today},
+        props=props,
     )
-    rating = (await rate_in(tx, [subject], today)).get(subject)
-    return StepResult(record_id, subject, "REPAIRED", 0, 0, rating)
+    rating = None
+    if props["status"] in ("PUBLISHED", "EXPIRED", "REPAIRED"):  # what the rating reads changed
+        rating = (await rate_in(tx, [subject], today)).get(subject)
+    needed = 0 if decision == "REPAIR" else default_rules().needed(row.get("tier"))
+    return StepResult(
+        record_id, subject, props["status"], len(props.get("approvals", ())), needed, rating
+    )
 
 
-async def repair(
+async def review(
     driver: AsyncDriver,
     database: str,
     record_id: str,
     *,
-    reason: str,
+    decision: str,
     by: str,
     agency: str,
     prefix: str,
+    reason: str | None = None,
     today: date | None = None,
 ) -> StepResult:
-    """Credit repair ends publication early and re-rates the subject."""
+    """APPROVE or RETURN a pending record, or REPAIR a published one (credit repair ends
+    publication early); raises :class:`ReviewRefused` when the step is not allowed."""
     async with driver.session(database=database) as session:
         return await session.execute_write(
-            _repair,
+            _step,
             record_id,
-            reason=reason,
+            decision=decision,
+            reason=reason or "",
             by=by,
             agency=agency,
             prefix=prefix,

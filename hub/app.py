@@ -31,9 +31,9 @@ from policies.limits import parse_limits
 from policies.principal import Principal
 
 from .audit import AuditLog
-from .auth import AuthError, TokenCache, bearer_token, token_verifier
+from .auth import AuthError, TokenCache, authenticate, token_verifier
 from .context import Context
-from .errors import Code
+from .errors import Code, error_response
 from .exports import export_network
 from .guards import Refusal, check, spend
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
@@ -43,25 +43,6 @@ from .uploads import upload_archive
 
 MAX_BODY = 16 * 1024
 log = structlog.get_logger("hub.app")
-
-
-def _error(
-    status: int,
-    code: Code,
-    message: str,
-    extensions: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    GRAPHQL_ERRORS.labels(code.value).inc()
-    return JSONResponse(
-        {
-            "errors": [
-                {"message": message, "extensions": {"code": code.value, **(extensions or {})}}
-            ]
-        },
-        status_code=status,
-        headers=headers,
-    )
 
 
 class HubGraphQL(GraphQL[Context, None]):
@@ -104,7 +85,6 @@ class GraphQLEndpoint:
 
     def __init__(self, development: bool) -> None:
         self.development = development
-        self.tokens = TokenCache()
         self.operations: dict[str, str] = {}  # hash → registered document
         self.graphql = HubGraphQL(
             schema,
@@ -121,14 +101,14 @@ class GraphQLEndpoint:
             return
         body = await self._body(request)
         if body is None:
-            await _error(413, Code.LIMIT_EXCEEDED, f"request body over {MAX_BODY} bytes")(
+            await error_response(413, Code.LIMIT_EXCEEDED, f"request body over {MAX_BODY} bytes")(
                 scope, receive, send
             )
             return
         try:
-            scope["hub.principal"] = await self._principal(request)
+            scope["hub.principal"] = await authenticate(request)
         except AuthError as exc:
-            await _error(
+            await error_response(
                 401, Code.UNAUTHENTICATED, str(exc), headers={"WWW-Authenticate": "Bearer"}
             )(scope, receive, send)
             return
@@ -147,7 +127,9 @@ class GraphQLEndpoint:
         except ValueError:
             return body  # Strawberry answers malformed JSON itself
         if isinstance(payload, list):
-            return _error(400, Code.BAD_USER_INPUT, "batching is off: one operation per request")
+            return error_response(
+                400, Code.BAD_USER_INPUT, "batching is off: one operation per request"
+            )
         if not isinstance(payload, dict):
             return body
         variables = payload.get("variables")
@@ -169,13 +151,17 @@ class GraphQLEndpoint:
         except Refusal as refusal:
             retry = refusal.extensions.get("retryAfter")
             headers = {"Retry-After": str(retry)} if retry else {}
-            return _error(
+            return error_response(
                 429 if retry else 200, refusal.code, str(refusal), refusal.extensions, headers
             )
         except RedisError:
-            return _error(503, Code.UNAVAILABLE, "the rate-limit store is unavailable; retry")
+            return error_response(
+                503, Code.UNAVAILABLE, "the rate-limit store is unavailable; retry"
+            )
         except (ServiceUnavailable, SessionExpired):
-            return _error(503, Code.UNAVAILABLE, "the graph store is unavailable; retry shortly")
+            return error_response(
+                503, Code.UNAVAILABLE, "the graph store is unavailable; retry shortly"
+            )
         return body
 
     async def _document(
@@ -216,14 +202,6 @@ class GraphQLEndpoint:
                 self.operations[digest] = found  # registered documents never change
         return found
 
-    async def _principal(self, request: Request) -> Principal:
-        token = bearer_token(request.headers.get("authorization"))
-        principal = self.tokens.get(token)  # a hit costs no signature check and no key fetch
-        if principal is None:
-            principal = await request.app.state.verifier.verify(token)
-            self.tokens.put(token, principal)
-        return principal
-
     async def _refuse(self, request: Request) -> Response | None:
         if (
             request.method == "GET"
@@ -232,15 +210,15 @@ class GraphQLEndpoint:
         ):
             return None  # GraphiQL page, development only; GET never executes a query
         if request.method != "POST":
-            return _error(
+            return error_response(
                 405, Code.BAD_USER_INPUT, "use POST with a JSON body", headers={"Allow": "POST"}
             )
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != "application/json":
-            return _error(415, Code.BAD_USER_INPUT, "the body must be application/json")
+            return error_response(415, Code.BAD_USER_INPUT, "the body must be application/json")
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return _error(413, Code.LIMIT_EXCEEDED, f"request body over {MAX_BODY} bytes")
+            return error_response(413, Code.LIMIT_EXCEEDED, f"request body over {MAX_BODY} bytes")
         return None
 
     async def _body(self, request: Request) -> bytes | None:
@@ -350,6 +328,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.http = httpx.AsyncClient(follow_redirects=False)  # partner IdPs' JWKS
         app.state.verifier = token_verifier(settings, app.state.http)  # bad issuers.yaml: no start
+        app.state.tokens = TokenCache()  # verified principals, shared by every route
         app.state.policy = default_policy()  # validated now: a bad policy stops the start
         app.state.limits = parse_limits(
             settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)

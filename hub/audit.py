@@ -14,7 +14,36 @@ import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
 from connectors.audit import AUDIT_STREAM
-from graph.audit import AuditEntry
+from graph.audit import Action, AuditEntry, Decision
+from policies.principal import Principal
+
+
+def entry(
+    principal: Principal,
+    request_id: str,
+    *,
+    action: Action,
+    field: str,
+    subject: str | None,
+    released: tuple[str, ...],
+    decision: Decision,
+    withheld: tuple[str, ...] = (),
+) -> AuditEntry:
+    """What the caller was given or refused, with who the token says the caller is."""
+    return AuditEntry(
+        request_id=request_id,
+        principal=principal.subject,
+        issuer=principal.issuer,
+        agency=principal.agency,
+        roles=tuple(sorted(principal.roles)),
+        purpose=principal.purpose,
+        action=action,
+        field=field,
+        subject=subject,
+        released=released,
+        withheld=withheld,
+        decision=decision,
+    )
 
 
 def _fields(entry: AuditEntry) -> dict[FieldT, EncodableT]:

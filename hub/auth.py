@@ -259,3 +259,16 @@ def mint_dev_token(
         claims["purpose"] = purpose
     _claims_to_principal(claims)  # refuse to mint what the hub would refuse to read
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+async def authenticate(request: Any) -> Principal:
+    """The principal of a Starlette request's bearer token, through the app's token cache
+    (``app.state.tokens``) and verifier; raises :class:`AuthError`. One mechanism for GraphQL,
+    uploads and exports."""
+    state = request.app.state
+    token = bearer_token(request.headers.get("authorization"))
+    principal: Principal | None = state.tokens.get(token)  # a hit costs no signature check
+    if principal is None:
+        principal = await state.verifier.verify(token)
+        state.tokens.put(token, principal)
+    return principal

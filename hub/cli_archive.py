@@ -7,7 +7,6 @@ import getpass
 import json
 import sys
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,12 +14,12 @@ from typing import Annotated, Any
 import typer
 from neo4j import AsyncDriver
 
-from graph.archive import Counts, all_rejections, find_import, import_archive
+from graph.archive import Counts, all_rejections, find_import, import_archive, new_import_id
 from graph.archive_files import FORMATS, ArchiveFormatError
 from graph.assessment import ASSESSMENT_COLUMNS, assess
 from graph.rating import rate, rate_all
 from graph.review import expire
-from policies.units import units
+from policies.units import units_by_code
 
 from .clikit import err, fail, progress_bar, with_driver
 from .settings import Settings
@@ -28,12 +27,8 @@ from .settings import Settings
 app = typer.Typer(help="Credit archives of the department's units.", no_args_is_help=True)
 
 
-def new_import_id() -> str:
-    return "IMP-" + uuid.uuid4().hex[:16].upper()
-
-
 def known_unit(agency: str) -> None:
-    if agency not in {u.code for u in units()}:
+    if agency not in units_by_code():
         raise fail(f"{agency!r} is not a unit of the department (codes are NMG + division code)")
 
 

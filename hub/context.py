@@ -17,6 +17,7 @@ from strawberry.types.nodes import SelectedField
 from graph.audit import Decision
 from graph.identifiers import InvalidIdentifier, validate_uscc
 from policies.access import AccessPolicy
+from policies.divisions import division, jurisdiction_prefix
 from policies.principal import Principal
 
 from .audit import AuditLog
@@ -89,6 +90,21 @@ class RootPolicy(BasePermission):
         if not allowed:
             context.audited.append(Audited(info.field_name, None, (), "DENY"))
         return allowed
+
+
+def bounded(name: str, value: int, low: int, high: int) -> int:
+    """A size or depth argument, or LIMIT_EXCEEDED naming its bounds (``max`` in extensions)."""
+    if not low <= value <= high:
+        raise HubError(Code.LIMIT_EXCEEDED, f"{name} must be {low}-{high}", max=high)
+    return value
+
+
+def division_prefix(code: str) -> str:
+    """The code prefix a division argument selects (a banner, a league's banners, or all), or
+    BAD_USER_INPUT for a code GB/T 2260 does not know."""
+    if division(code) is None:
+        raise HubError(Code.BAD_USER_INPUT, f"unknown division code {code!r}")
+    return jurisdiction_prefix(code)
 
 
 def to_date(value: str | None) -> date | None:

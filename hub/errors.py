@@ -16,7 +16,10 @@ from neo4j.exceptions import (
     ServiceUnavailable,
     SessionExpired,
 )
+from starlette.responses import JSONResponse
 from strawberry.extensions import MaskErrors
+
+from .metrics import GRAPHQL_ERRORS
 
 log = structlog.get_logger("hub.errors")
 
@@ -38,6 +41,27 @@ class HubError(GraphQLError):
 
     def __init__(self, code: Code, message: str, **extensions: Any) -> None:
         super().__init__(message, extensions={"code": code.value, **extensions})
+
+
+def error_response(
+    status: int,
+    code: Code,
+    message: str,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A refusal outside GraphQL execution, in GraphQL's error shape, so clients handle one
+    kind of error everywhere (GraphQL transport, uploads, exports)."""
+    GRAPHQL_ERRORS.labels(code.value).inc()
+    return JSONResponse(
+        {
+            "errors": [
+                {"message": message, "extensions": {"code": code.value, **(extensions or {})}}
+            ]
+        },
+        status_code=status,
+        headers=headers,
+    )
 
 
 @contextmanager

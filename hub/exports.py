@@ -23,15 +23,16 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from graph.audit import AuditEntry
+from graph.audit import Decision
 from graph.investigate import RELATION_KINDS, Network, network
 from policies.access import read_scope
 from policies.exposure import default_rules
 from policies.principal import Principal
 
-from .auth import AuthError, bearer_token
-from .context import credit_code, to_date
-from .errors import Code, HubError, backing_services
+from .audit import entry as audit_entry
+from .auth import AuthError, authenticate
+from .context import bounded, credit_code, to_date
+from .errors import Code, HubError, backing_services, error_response
 from .guards import Refusal, spend
 from .investigate_api import FANOUT
 from .settings import Settings
@@ -99,22 +100,12 @@ class ExportRequest:
 # --- refusals and audit ------------------------------------------------------------------------
 
 
-def _refuse(error: HubError, **headers: str) -> JSONResponse:
-    """The GraphQL error shape, so clients handle one kind of refusal everywhere."""
+def _refuse(error: HubError, **headers: str) -> Response:
+    """A coded error with the HTTP status its code means here (429 for the rate)."""
     extensions = dict(error.extensions or {})
-    status = 429 if "retryAfter" in extensions else _STATUS.get(Code(extensions["code"]), 400)
-    return JSONResponse(
-        {"errors": [{"message": error.message, "extensions": extensions}]},
-        status_code=status,
-        headers=headers or None,
-    )
-
-
-async def _principal(request: Request) -> Principal:
-    principal: Principal = await request.app.state.verifier.verify(
-        bearer_token(request.headers.get("authorization"))
-    )
-    return principal
+    code = Code(extensions.pop("code"))
+    status = 429 if "retryAfter" in extensions else _STATUS.get(code, 400)
+    return error_response(status, code, error.message, extensions, headers or None)
 
 
 async def _audit(
@@ -122,23 +113,18 @@ async def _audit(
     principal: Principal,
     subject: str | None,
     released: tuple[str, ...],
-    decision: str,
+    decision: Decision,
 ) -> None:
     """One entry like the GraphQL field's, acknowledged by Redis before anything is answered."""
     await request.app.state.audit_log.emit(
-        AuditEntry(
-            request_id=request.scope.get("hub.request_id", ""),
-            principal=principal.subject,
-            issuer=principal.issuer,
-            agency=principal.agency,
-            roles=tuple(sorted(principal.roles)),
-            purpose=principal.purpose,
+        audit_entry(
+            principal,
+            request.scope.get("hub.request_id", ""),
             action="read",
             field=FIELD,
             subject=subject,
             released=released,
-            withheld=(),
-            decision=decision,  # type: ignore[arg-type]
+            decision=decision,
         )
     )
 
@@ -162,9 +148,7 @@ def _integer(params: QueryParams, name: str, default: int, high: int) -> int:
         value = int(raw)
     except ValueError:
         raise HubError(Code.BAD_USER_INPUT, f"{name} must be an integer") from None
-    if not 1 <= value <= high:
-        raise HubError(Code.LIMIT_EXCEEDED, f"{name} must be 1-{high}", max=high)
-    return value
+    return bounded(name, value, 1, high)
 
 
 def _kinds(raw: str | None) -> list[str]:
@@ -219,11 +203,6 @@ def parse_request(params: QueryParams) -> ExportRequest:
 # --- the network as plain data ------------------------------------------------------------------
 
 
-def node_ids(net: Network) -> dict[str, str]:
-    """Element id → stable ``Kind:key`` id: element ids change across stores, these do not."""
-    return {eid: node["id"] for eid, node in net.nodes.items()}
-
-
 def _day(value: str | None) -> str | None:
     day = to_date(value)
     return day.isoformat() if day else None
@@ -257,13 +236,13 @@ def _edge(e: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
 
 def network_answer(code: str, net: Network) -> dict[str, Any]:
     """The GraphQL field's answer as plain data, plus the subject it was asked for."""
-    ids = node_ids(net)
+    ids = net.ids()
     return {
         "subject": code,
         "nodes": [_node(n) for n in net.nodes.values()],
         "edges": [_edge(e, ids) for e in net.edges.values()],
         "truncated": net.truncated,
-        "capped": sorted(ids[eid] for eid in net.capped or ()),
+        "capped": sorted(ids[eid] for eid in net.capped),
     }
 
 
@@ -372,7 +351,7 @@ async def _authorised(request: Request) -> Principal | Response:
     """The principal, or the refusal: 401 without a valid token, 403 (audited) without a role
     allowed the ``network`` field."""
     try:
-        principal = await _principal(request)
+        principal = await authenticate(request)
     except AuthError as exc:
         return _refuse(HubError(Code.UNAUTHENTICATED, str(exc)), **{"WWW-Authenticate": "Bearer"})
     if request.app.state.policy.may_call(principal, "network"):

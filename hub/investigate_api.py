@@ -24,11 +24,9 @@ from graph.investigate import (
     upstream,
 )
 from graph.ownership import Holding, beneficial_owners, ultimate_controller
-from policies.divisions import division as find_division
-from policies.divisions import jurisdiction_prefix
 from policies.exposure import default_rules
 
-from .context import Audited, RootPolicy, ctx, to_date
+from .context import Audited, RootPolicy, bounded, ctx, division_prefix, to_date
 from .context import credit_code as parse_code
 from .errors import Code, HubError, backing_services
 
@@ -120,24 +118,7 @@ def _ring(r: Ring) -> SubjectRing:
 
 def _depth(depth: int | None) -> int:
     rules = default_rules()
-    chosen = rules.max_depth if depth is None else depth
-    if not 1 <= chosen <= rules.max_depth:
-        raise HubError(
-            Code.LIMIT_EXCEEDED, f"depth must be 1-{rules.max_depth}", max=rules.max_depth
-        )
-    return chosen
-
-
-def _division_prefix(code: str) -> str:
-    if find_division(code) is None:
-        raise HubError(Code.BAD_USER_INPUT, f"unknown division code {code!r}")
-    return jurisdiction_prefix(code)
-
-
-def _first(first: int) -> int:
-    if not 1 <= first <= MAX_PAGE:
-        raise HubError(Code.LIMIT_EXCEEDED, f"first must be 1-{MAX_PAGE}", max=MAX_PAGE)
-    return first
+    return bounded("depth", rules.max_depth if depth is None else depth, 1, rules.max_depth)
 
 
 @strawberry.type
@@ -181,13 +162,13 @@ class InvestigationQueries:
             found = await most_exposed(
                 context.driver,
                 context.database,
-                _division_prefix(division),
+                division_prefix(division),
                 _depth(depth),
                 default_rules(),
                 context.scope,
                 context.query_timeout,
                 date.today(),
-                _first(first),
+                bounded("first", first, 1, MAX_PAGE),
             )
         context.audited.append(Audited("mostExposed", None, tuple(e.code for e in found)))
         return [
@@ -214,14 +195,14 @@ class InvestigationQueries:
             found = await rings(
                 context.driver,
                 context.database,
-                _division_prefix(division),
+                division_prefix(division),
                 default_rules(),
                 context.scope,
                 context.query_timeout,
             )
         chosen = [
             r for r in found if len(r.members) >= min_size and (code is None or code in r.members)
-        ][: _first(first)]
+        ][: bounded("first", first, 1, MAX_PAGE)]
         released = tuple(m for r in chosen for m in r.members)
         context.audited.append(Audited("rings", code, released))
         return [_ring(r) for r in chosen]
@@ -314,12 +295,6 @@ def _edge(e: dict[str, Any], source: str, target: str) -> NetworkEdge:
     )
 
 
-def _bounded(name: str, value: int, low: int, high: int) -> int:
-    if not low <= value <= high:
-        raise HubError(Code.LIMIT_EXCEEDED, f"{name} must be {low}-{high}", max=high)
-    return value
-
-
 @strawberry.type
 class NetworkQueries:
     @strawberry.field(
@@ -344,10 +319,10 @@ class NetworkQueries:
                 context.driver,
                 context.database,
                 code,
-                depth=_bounded("depth", depth, 1, 4),
+                depth=bounded("depth", depth, 1, 4),
                 types=kinds,
                 as_of=as_of or date.today(),
-                limit=_bounded("limit", limit, 1, 500),
+                limit=bounded("limit", limit, 1, 500),
                 fanout=FANOUT,
                 rules=default_rules(),
                 scope=context.scope,
@@ -355,7 +330,7 @@ class NetworkQueries:
             )
         if net is None:
             raise HubError(Code.NOT_FOUND, "no such subject visible to you")
-        ids = {eid: node["id"] for eid, node in net.nodes.items()}
+        ids = net.ids()
         context.audited.append(
             Audited(
                 "network",
@@ -367,7 +342,7 @@ class NetworkQueries:
             nodes=[_node(n) for n in net.nodes.values()],
             edges=[_edge(e, ids[e["from"]], ids[e["to"]]) for e in net.edges.values()],
             truncated=net.truncated,
-            capped=sorted(ids[eid] for eid in net.capped or ()),
+            capped=sorted(ids[eid] for eid in net.capped),
         )
 
     @strawberry.field(
@@ -390,8 +365,8 @@ class NetworkQueries:
                 context.database,
                 source,
                 target,
-                hops=_bounded("maxHops", max_hops, 1, 6),
-                k=_bounded("first", first, 1, 10),
+                hops=bounded("maxHops", max_hops, 1, 6),
+                k=bounded("first", first, 1, 10),
                 rules=default_rules(),
                 scope=context.scope,
                 time_limit=context.query_timeout,

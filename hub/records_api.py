@@ -12,16 +12,16 @@ from typing import Annotated
 import strawberry
 from neo4j.exceptions import ConstraintError
 
-from graph.archive import find_import, rejections, unit_prefix
+from graph.archive import find_import, rejections
 from graph.assessment import assess
-from graph.review import QUEUE, StepResult, repair, review
+from graph.review import QUEUE, StepResult, review
 from graph.rows import RowError
 from graph.submissions import parse_submission, submit_one
 from policies.principal import Principal
 from policies.review import ReviewRefused
-from policies.units import units
+from policies.units import covers, unit_prefix, units_by_code
 
-from .context import Audited, RootPolicy, ctx, decode_cursor, encode_cursor, to_date
+from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor, to_date
 from .errors import Code, HubError, backing_services
 
 MAX_PAGE = 100
@@ -35,7 +35,7 @@ _QUEUE_CURSOR = "q1:"
 
 def unit_of(principal: Principal) -> str:
     """The caller's unit code; only the department's units submit and review."""
-    if principal.level == "PARTNER" or principal.agency not in {u.code for u in units()}:
+    if principal.level == "PARTNER" or principal.agency not in units_by_code():
         raise HubError(
             Code.FORBIDDEN, "only the department's units (agency NMG + division code) may do this"
         )
@@ -135,8 +135,7 @@ class ArchiveImport:
     async def rejections(
         self, info: strawberry.Info, after_line: int = 0, first: int = 100
     ) -> list[ImportRejection]:
-        if not 1 <= first <= MAX_PAGE:
-            raise HubError(Code.LIMIT_EXCEEDED, f"first must be 1-{MAX_PAGE}", max=MAX_PAGE)
+        bounded("first", first, 1, MAX_PAGE)
         context = ctx(info)
         with backing_services():
             found = await rejections(context.driver, context.database, self.id, after_line, first)
@@ -272,24 +271,7 @@ class RecordMutations:
         permission_classes=[RootPolicy],
     )
     async def repair_record(self, info: strawberry.Info, id: str, reason: str) -> ReviewStep:
-        context = ctx(info)
-        unit = unit_of(context.principal)
-        try:
-            with backing_services():
-                step = await repair(
-                    context.driver,
-                    context.database,
-                    id,
-                    reason=reason,
-                    by=context.principal.subject,
-                    agency=unit,
-                    prefix=unit_prefix(unit),
-                )
-        except ReviewRefused as exc:
-            context.audited.append(Audited("repairRecord", exc.subject, (id,), "DENY", "write"))
-            raise _refused(exc) from None
-        context.audited.append(Audited("repairRecord", step.subject, (id,), action="write"))
-        return _step_view(step)
+        return await _review(info, id, "REPAIR", reason)
 
 
 def _queue_after(after: str | None) -> tuple[datetime, str]:
@@ -374,8 +356,7 @@ class RecordQueries:
         own = unit_of(context.principal)
         if status not in ("PENDING", "RETURNED"):
             raise HubError(Code.BAD_USER_INPUT, "status is PENDING or RETURNED")
-        if not 1 <= first <= MAX_PAGE:
-            raise HubError(Code.LIMIT_EXCEEDED, f"first must be 1-{MAX_PAGE}", max=MAX_PAGE)
+        bounded("first", first, 1, MAX_PAGE)
         if "reviewer" not in context.principal.roles:
             unit = own  # a submitter sees its own unit's submissions only
         after_at, after_id = _queue_after(after)
@@ -419,7 +400,7 @@ class RecordQueries:
         own = unit_of(context.principal)
         with backing_services():
             row = await find_import(context.driver, context.database, id)
-        if row is None or not str(row["agency"]).removeprefix("NMG").startswith(unit_prefix(own)):
+        if row is None or not covers(own, str(row["agency"])):
             return None  # someone else's import reads as absent
         context.audited.append(Audited("archiveImport", None, (id,)))
         return _import_view(row)
@@ -439,10 +420,9 @@ class RecordQueries:
         own = unit_of(context.principal)
         if from_ > to:
             raise HubError(Code.BAD_USER_INPUT, "from is after to")
-        prefix = unit_prefix(own)
         with backing_services():
             rows = await assess(context.driver, context.database, from_, to, date.today(), unit)
-        visible = [r for r in rows if str(r["unit"]).removeprefix("NMG").startswith(prefix)]
+        visible = [r for r in rows if covers(own, str(r["unit"]))]
         context.audited.append(
             Audited("collectionAssessment", None, tuple(str(r["unit"]) for r in visible))
         )

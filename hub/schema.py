@@ -14,13 +14,21 @@ from redis.exceptions import RedisError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from graph.audit import AuditEntry, ChainedEvent, trail
+from graph.audit import ChainedEvent, trail
 from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
 from graph.subjects import SubjectFilter as GraphFilter
 from policies.divisions import division as find_division
-from policies.divisions import jurisdiction_prefix
 
-from .context import Audited, Context, RootPolicy, decode_cursor, encode_cursor
+from .audit import entry as audit_entry
+from .context import (
+    Audited,
+    Context,
+    RootPolicy,
+    bounded,
+    decode_cursor,
+    division_prefix,
+    encode_cursor,
+)
 from .context import credit_code as _credit_code
 from .context import ctx as _ctx
 from .context import guard as _guard
@@ -47,15 +55,10 @@ class AuditTrail(SchemaExtension):
         result = self.execution_context.result
         if not isinstance(ctx, Context) or ctx.audit_log is None or not ctx.audited:
             return
-        p = ctx.principal
         entries = [
-            AuditEntry(
-                request_id=ctx.request_id,
-                principal=p.subject,
-                issuer=p.issuer,
-                agency=p.agency,
-                roles=tuple(sorted(p.roles)),
-                purpose=p.purpose,
+            audit_entry(
+                ctx.principal,
+                ctx.request_id,
                 action=item.action,
                 field=item.field,
                 subject=item.subject,
@@ -454,9 +457,7 @@ def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
             raise HubError(Code.BAD_USER_INPUT, "filter.name must be 1-50 characters")
     prefix = None
     if flt.division is not None:
-        if find_division(flt.division) is None:
-            raise HubError(Code.BAD_USER_INPUT, f"unknown division code {flt.division!r}")
-        prefix = jurisdiction_prefix(flt.division)
+        prefix = division_prefix(flt.division)
     return GraphFilter(
         name=name,
         division_prefix=prefix,
@@ -558,8 +559,7 @@ class Query(RecordQueries, InvestigationQueries, NetworkQueries, ControlQueries,
         ctx = _ctx(info)
         if subject is None and agency is None:
             raise HubError(Code.BAD_USER_INPUT, "give a subject, an agency or both")
-        if not 1 <= first <= MAX_PAGE:
-            raise HubError(Code.LIMIT_EXCEEDED, f"first must be 1-{MAX_PAGE}", max=MAX_PAGE)
+        bounded("first", first, 1, MAX_PAGE)
         code = _credit_code(subject) if subject is not None else None
         with backing_services():
             events = await trail(

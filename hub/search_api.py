@@ -12,7 +12,7 @@ import strawberry
 from graph.identifiers import InvalidIdentifier, resident_id
 from graph.search import person_by_key, search_names
 
-from .context import Audited, RootPolicy, ctx, to_date
+from .context import Audited, RootPolicy, bounded, ctx, to_date
 from .errors import Code, HubError, backing_services
 from .keys import pii_secret
 from .settings import get_settings
@@ -80,8 +80,7 @@ class SearchQueries:
         cleaned = unicodedata.normalize("NFKC", text).strip()
         if not 1 <= len(cleaned) <= 50:
             raise HubError(Code.BAD_USER_INPUT, "text must be 1-50 characters")
-        if not 1 <= first <= 100:
-            raise HubError(Code.LIMIT_EXCEEDED, "first must be 1-100", max=100)
+        bounded("first", first, 1, 100)
         with backing_services():
             how, hits = await search_names(
                 context.driver,

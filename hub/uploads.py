@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import uuid
 from pathlib import Path
 
 import structlog
@@ -20,48 +19,32 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from connectors.tasks import import_archive
-from graph.archive import queue_import
+from graph.archive import new_import_id, queue_import
 from graph.archive_files import FORMATS, ArchiveFormatError, detect_format
-from graph.audit import AuditEntry
+from graph.audit import Decision
 from policies.principal import Principal
-from policies.units import units
+from policies.units import units_by_code
 
-from .auth import AuthError, bearer_token
-from .errors import Code
+from .audit import entry as audit_entry
+from .auth import AuthError, authenticate
+from .errors import Code, error_response
 from .settings import Settings
 
 log = structlog.get_logger("hub.uploads")
 
 
-def _refuse(status: int, code: Code, message: str, **headers: str) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code.value}}]},
-        status_code=status,
-        headers=headers or None,
-    )
-
-
-async def _principal(request: Request) -> Principal:
-    token = bearer_token(request.headers.get("authorization"))
-    principal: Principal = await request.app.state.verifier.verify(token)
-    return principal
-
-
-async def _audit(request: Request, principal: Principal, import_id: str, decision: str) -> None:
+async def _audit(
+    request: Request, principal: Principal, import_id: str, decision: Decision
+) -> None:
     await request.app.state.audit_log.emit(
-        AuditEntry(
-            request_id=request.scope.get("hub.request_id", ""),
-            principal=principal.subject,
-            issuer=principal.issuer,
-            agency=principal.agency,
-            roles=tuple(sorted(principal.roles)),
-            purpose=principal.purpose,
+        audit_entry(
+            principal,
+            request.scope.get("hub.request_id", ""),
             action="write",
             field="POST /archives",
             subject=None,
             released=(import_id,) if import_id else (),
-            withheld=(),
-            decision=decision,  # type: ignore[arg-type]
+            decision=decision,
         )
     )
 
@@ -69,23 +52,31 @@ async def _audit(request: Request, principal: Principal, import_id: str, decisio
 async def upload_archive(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     try:
-        principal = await _principal(request)
+        principal = await authenticate(request)
     except AuthError as exc:
-        return _refuse(401, Code.UNAUTHENTICATED, str(exc), **{"WWW-Authenticate": "Bearer"})
+        return error_response(
+            401, Code.UNAUTHENTICATED, str(exc), headers={"WWW-Authenticate": "Bearer"}
+        )
     if "submitter" not in principal.roles or principal.level == "PARTNER":
         await _audit(request, principal, "", "DENY")
-        return _refuse(403, Code.FORBIDDEN, "only the department's submitters upload archives")
-    if principal.agency not in {u.code for u in units()}:
+        return error_response(
+            403, Code.FORBIDDEN, "only the department's submitters upload archives"
+        )
+    if principal.agency not in units_by_code():
         await _audit(request, principal, "", "DENY")
-        return _refuse(403, Code.FORBIDDEN, f"{principal.agency} is not a unit of the department")
+        return error_response(
+            403, Code.FORBIDDEN, f"{principal.agency} is not a unit of the department"
+        )
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "multipart/form-data":
-        return _refuse(415, Code.BAD_USER_INPUT, "send multipart/form-data with a 'file' part")
+        return error_response(
+            415, Code.BAD_USER_INPUT, "send multipart/form-data with a 'file' part"
+        )
     length = request.headers.get("content-length")
     if length is None or not length.isdigit():
-        return _refuse(411, Code.BAD_USER_INPUT, "give a Content-Length")
+        return error_response(411, Code.BAD_USER_INPUT, "give a Content-Length")
     if int(length) > settings.archive_max_bytes:
-        return _refuse(
+        return error_response(
             413,
             Code.LIMIT_EXCEEDED,
             f"an archive may be at most {settings.archive_max_bytes} bytes; split the file",
@@ -94,17 +85,19 @@ async def upload_archive(request: Request) -> Response:
         upload = form.get("file")
         fmt = form.get("format")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return _refuse(400, Code.BAD_USER_INPUT, "the form needs a 'file' part")
+            return error_response(400, Code.BAD_USER_INPUT, "the form needs a 'file' part")
         if fmt is not None and fmt not in FORMATS:
-            return _refuse(400, Code.BAD_USER_INPUT, f"format is one of {', '.join(FORMATS)}")
+            return error_response(
+                400, Code.BAD_USER_INPUT, f"format is one of {', '.join(FORMATS)}"
+            )
         head = await upload.read(4096)
         await upload.seek(0)
         name = Path(upload.filename).name
         try:
             chosen = str(fmt) if fmt else detect_format(name, head)
         except ArchiveFormatError as exc:
-            return _refuse(400, Code.BAD_USER_INPUT, str(exc))
-        import_id = "IMP-" + uuid.uuid4().hex[:16].upper()
+            return error_response(400, Code.BAD_USER_INPUT, str(exc))
+        import_id = new_import_id()
         settings.archives_dir.mkdir(parents=True, exist_ok=True)
         path = settings.archives_dir / f"{import_id}.{chosen}"
         with path.open("wb") as out:
@@ -113,7 +106,9 @@ async def upload_archive(request: Request) -> Response:
         await _audit(request, principal, import_id, "ALLOW")
     except RedisError:
         path.unlink(missing_ok=True)
-        return _refuse(503, Code.UNAVAILABLE, "the audit store is unavailable; retry shortly")
+        return error_response(
+            503, Code.UNAVAILABLE, "the audit store is unavailable; retry shortly"
+        )
     await queue_import(
         request.app.state.driver,
         settings.neo4j_database,

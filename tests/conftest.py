@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 import pytest
@@ -204,6 +205,19 @@ class GraphQLClient:
         body = response.json()
         assert response.status_code == 200 and not body.get("errors"), body
         return body["data"]  # type: ignore[no-any-return]
+
+
+def graphql(api: str, token: str, query: str, **variables: object) -> dict[str, Any]:
+    """One GraphQL call with a bearer token; the whole answer (data and errors), HTTP 200."""
+    response = httpx.post(
+        f"{api}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 @pytest.fixture

@@ -12,13 +12,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from neo4j import AsyncDriver
 
 from graph.identifiers import uscc_check_char
 from policies.catalogue import add_months
-from tests.conftest import GraphQLClient, hub_command, mint, unit_token
+from tests.conftest import GraphQLClient, graphql, hub_command, mint, unit_token
 
 UNIT = "NMG152201"  # 乌兰浩特市自然资源局 (banner level, Xing'an League)
 OTHER_DIVISION = "150102"  # 新城区, Hohhot: outside the unit's jurisdiction
@@ -165,18 +164,6 @@ query($c: String!) {
 """
 
 
-def _call(api: str, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(
-        f"{api}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=15,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def test_serious_record_needs_two_reviewers_then_shows_and_lowers_the_grade(
     subjects: None, api: str
 ) -> None:
@@ -197,7 +184,7 @@ def test_serious_record_needs_two_reviewers_then_shows_and_lowers_the_grade(
     # The grade before: A has only public records of its registration; rate it now.
     hub_command("rate", A)
     before = partner.data(LOOKUP, {"c": A})["subject"]
-    submitted = _call(api, submitter, SUBMIT, {"r": record})["data"]["submitRecord"]
+    submitted = graphql(api, submitter, SUBMIT, r=record)["data"]["submitRecord"]
     assert submitted["outcome"] == "created" and submitted["status"] == "PENDING"
     record_id = submitted["id"]
 
@@ -206,18 +193,18 @@ def test_serious_record_needs_two_reviewers_then_shows_and_lowers_the_grade(
         return any(r["id"] == record_id for r in found)
 
     assert not partner_sees()
-    own = _call(api, unit_token("reviewer", UNIT, "clerk-wang"), APPROVE, {"id": record_id})
+    own = graphql(api, unit_token("reviewer", UNIT, "clerk-wang"), APPROVE, id=record_id)
     assert own["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # nobody reviews their own
-    by_submitter = _call(api, submitter, APPROVE, {"id": record_id})
+    by_submitter = graphql(api, submitter, APPROVE, id=record_id)
     assert by_submitter["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # not a reviewer
 
-    step = _call(api, first_reviewer, APPROVE, {"id": record_id})["data"]["approveRecord"]
+    step = graphql(api, first_reviewer, APPROVE, id=record_id)["data"]["approveRecord"]
     assert (step["status"], step["approvals"], step["approvalsNeeded"]) == ("PENDING", 1, 2)
     assert not partner_sees()
-    again = _call(api, first_reviewer, APPROVE, {"id": record_id})
+    again = graphql(api, first_reviewer, APPROVE, id=record_id)
     assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
 
-    step = _call(api, second_reviewer, APPROVE, {"id": record_id})["data"]["approveRecord"]
+    step = graphql(api, second_reviewer, APPROVE, id=record_id)["data"]["approveRecord"]
     assert (step["status"], step["approvals"]) == ("PUBLISHED", 2)
     after = partner.data(LOOKUP, {"c": A})["subject"]
     shown = next(r for r in after["records"] if r["id"] == record_id)
@@ -266,9 +253,9 @@ def test_a_unit_submits_only_within_its_jurisdiction(subjects: None, api: str) -
         "document": "许〔2025〕1号",
         "legalBasis": "矿产资源法",
     }
-    answer = _call(api, submitter, SUBMIT, {"r": record})
+    answer = graphql(api, submitter, SUBMIT, r=record)
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    bad = _call(api, submitter, SUBMIT, {"r": {**record, "subject": A, "item": "NOPE"}})
+    bad = graphql(api, submitter, SUBMIT, r={**record, "subject": A, "item": "NOPE"})
     assert bad["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "unknown-item"}
-    partner = _call(api, mint("partner"), SUBMIT, {"r": record})
+    partner = graphql(api, mint("partner"), SUBMIT, r=record)
     assert partner["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from neo4j import AsyncDriver
 
 from graph.seed import PLANTED
 from tests.conftest import GraphQLClient, hub_command, mint
@@ -157,15 +158,25 @@ def test_network_respects_kinds_date_limit_and_hubs(investigator: GraphQLClient)
     assert before["edges"] == []  # type: ignore[index]
     small = investigator.data(NETWORK, {"c": phoenix.new_company, "d": 4, "limit": 5})["network"]
     assert len(small["nodes"]) == 5 and small["truncated"] is True  # type: ignore[index,arg-type]
-    hubbed = [
-        n
-        for n in investigator.data(NETWORK, {"c": PLANTED.subjects[0], "d": 4, "limit": 500})[
-            "network"
-        ]["nodes"]  # type: ignore[index]
-        if n["hub"]
-    ]
-    for hub in hubbed:
-        assert hub["kind"] in ("Phone", "Address", "Email")
+
+
+async def test_a_hub_is_shown_but_not_expanded(
+    investigator: GraphQLClient, driver: AsyncDriver
+) -> None:
+    """The incubator's address is shared by many subjects: a network through it shows the
+    address, flags it a hub, and does not list the other tenants behind it."""
+    records, _, _ = await driver.execute_query(
+        "MATCH (s:Subject)-[:HAS_ADDRESS]->(:Address {text: $a}) RETURN s.creditCode AS c "
+        "ORDER BY c LIMIT 1",
+        a=PLANTED.hub_address,
+    )
+    start = records[0]["c"]
+    net: dict[str, Any] = investigator.data(
+        NETWORK, {"c": start, "d": 2, "r": ["HAS_ADDRESS"], "limit": 500}
+    )["network"]  # type: ignore[assignment]
+    hub = f"Address:{PLANTED.hub_address}"
+    assert {n["id"]: n["hub"] for n in net["nodes"]}[hub] is True
+    assert {n["id"] for n in net["nodes"] if n["kind"] == "Subject"} == {f"Subject:{start}"}
 
 
 def test_shortest_paths_between_the_phoenix_pair(investigator: GraphQLClient) -> None:

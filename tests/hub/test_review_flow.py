@@ -26,7 +26,7 @@ from hub.services import stop_process
 from hub.settings import PROJECT_ROOT
 from policies.rating import default_model
 from policies.workdays import add_working_days
-from tests.conftest import TEST_DATA, free_port, hub_command, mint, start_api, unit_token
+from tests.conftest import TEST_DATA, free_port, graphql, hub_command, mint, start_api, unit_token
 
 UNIT = "NMG152202"
 E = "91152202MA0R00E01" + uscc_check_char("91152202MA0R00E01")
@@ -51,18 +51,6 @@ query($c: String!) {
   }
 }
 """
-
-
-def call(api: str, token: str, query: str, **variables: Any) -> dict[str, Any]:
-    response = httpx.post(
-        f"{api}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=15,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def ok(body: dict[str, Any]) -> dict[str, Any]:
@@ -117,29 +105,29 @@ def test_queue_return_resubmit_and_the_assessment(api: str, unit_subjects: None)
     elsewhere = unit_token("reviewer", "NMG150102", "reviewer-hohhot")
     today = date.today()
     late, overdue, timely = (today - timedelta(days=d) for d in (60, 59, 1))
-    first = ok(call(api, submitter, SUBMIT, r=_record(late, 1)))["submitRecord"]["id"]
-    ok(call(api, submitter, SUBMIT, r=_record(overdue, 2)))
-    third = ok(call(api, submitter, SUBMIT, r=_record(timely, 3)))["submitRecord"]["id"]
+    first = ok(graphql(api, submitter, SUBMIT, r=_record(late, 1)))["submitRecord"]["id"]
+    ok(graphql(api, submitter, SUBMIT, r=_record(overdue, 2)))
+    third = ok(graphql(api, submitter, SUBMIT, r=_record(timely, 3)))["submitRecord"]["id"]
 
-    queue = ok(call(api, reviewer, QUEUE, status="PENDING"))["reviewQueue"]["edges"]
+    queue = ok(graphql(api, reviewer, QUEUE, status="PENDING"))["reviewQueue"]["edges"]
     mine = {e["node"]["id"]: e["node"] for e in queue}
     assert first in mine and mine[first]["submittedBy"] == SUBMITTER
     assert mine[first]["publishDeadline"] == add_working_days(late, 7).isoformat()
-    assert ok(call(api, elsewhere, QUEUE, status="PENDING"))["reviewQueue"]["edges"] == []
-    assert code_of(call(api, elsewhere, APPROVE, id=first)) == "NOT_FOUND"
+    assert ok(graphql(api, elsewhere, QUEUE, status="PENDING"))["reviewQueue"]["edges"] == []
+    assert code_of(graphql(api, elsewhere, APPROVE, id=first)) == "NOT_FOUND"
 
-    assert code_of(call(api, reviewer, RETURN, id=first, why="no")) == "BAD_USER_INPUT"
-    returned = ok(call(api, reviewer, RETURN, id=first, why="缺少法律依据条款"))
+    assert code_of(graphql(api, reviewer, RETURN, id=first, why="no")) == "BAD_USER_INPUT"
+    returned = ok(graphql(api, reviewer, RETURN, id=first, why="缺少法律依据条款"))
     assert returned["returnRecord"]["status"] == "RETURNED"
-    back = ok(call(api, submitter, QUEUE, status="RETURNED"))["reviewQueue"]["edges"]
+    back = ok(graphql(api, submitter, QUEUE, status="RETURNED"))["reviewQueue"]["edges"]
     assert [(e["node"]["id"], e["node"]["returnReason"]) for e in back] == [
         (first, "缺少法律依据条款")
     ]
     fixed = _record(late, 1, legalBasis="土地管理法第七十七条")
-    again = ok(call(api, submitter, SUBMIT, r=fixed))["submitRecord"]
+    again = ok(graphql(api, submitter, SUBMIT, r=fixed))["submitRecord"]
     assert (again["id"], again["outcome"], again["status"]) == (first, "updated", "PENDING")
-    assert ok(call(api, reviewer, APPROVE, id=first))["approveRecord"]["status"] == "PUBLISHED"
-    assert ok(call(api, reviewer, APPROVE, id=third))["approveRecord"]["status"] == "PUBLISHED"
+    assert ok(graphql(api, reviewer, APPROVE, id=first))["approveRecord"]["status"] == "PUBLISHED"
+    assert ok(graphql(api, reviewer, APPROVE, id=third))["approveRecord"]["status"] == "PUBLISHED"
 
     query = """query($from: Date!, $to: Date!, $unit: String) {
       collectionAssessment(from: $from, to: $to, unit: $unit) {
@@ -148,7 +136,7 @@ def test_queue_return_resubmit_and_the_assessment(api: str, unit_subjects: None)
       }
     }"""
     window = {"from": late.isoformat(), "to": date.today().isoformat(), "unit": UNIT}
-    (row,) = ok(call(api, reviewer, query, **window))["collectionAssessment"]
+    (row,) = ok(graphql(api, reviewer, query, **window))["collectionAssessment"]
     assert row == {
         "unit": UNIT,
         "submitted": 3,
@@ -167,7 +155,7 @@ def test_queue_return_resubmit_and_the_assessment(api: str, unit_subjects: None)
     ).stdout
     (line,) = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
     assert (line["unit"], line["submitted"], line["late"], line["overdue"]) == (UNIT, "3", "1", "1")
-    partner = call(api, mint("partner"), query, **window)
+    partner = graphql(api, mint("partner"), query, **window)
     assert code_of(partner) == "FORBIDDEN"
 
 
@@ -178,28 +166,30 @@ def test_historical_record_is_archived_expiry_and_repair_rerate(
     reviewer = unit_token("reviewer", UNIT, "reviewer-sun")
     partner = mint("partner")
     # General tier: at most 12 months from the decision, so a 2019 record is archived at once.
-    old = ok(call(api, submitter, SUBMIT, r=_record(date(2019, 4, 1), 9, subject=F)))
-    step = ok(call(api, reviewer, APPROVE, id=old["submitRecord"]["id"]))["approveRecord"]
+    old = ok(graphql(api, submitter, SUBMIT, r=_record(date(2019, 4, 1), 9, subject=F)))
+    step = ok(graphql(api, reviewer, APPROVE, id=old["submitRecord"]["id"]))["approveRecord"]
     assert step["status"] == "EXPIRED"
-    seen = ok(call(api, partner, RECORDS, c=F))["subject"]["records"]
+    seen = ok(graphql(api, partner, RECORDS, c=F))["subject"]["records"]
     assert old["submitRecord"]["id"] not in {r["id"] for r in seen}
 
     # Serious, decided 2024-06-03: repairable from 2025-06-03, published until 2027-06-03.
     serious = _record(date(2024, 6, 3), 10, subject=F, tier="SERIOUS")
-    record_id = ok(call(api, submitter, SUBMIT, r=serious))["submitRecord"]["id"]
-    ok(call(api, reviewer, APPROVE, id=record_id))
-    published = ok(call(api, unit_token("reviewer", UNIT, "reviewer-qian"), APPROVE, id=record_id))
+    record_id = ok(graphql(api, submitter, SUBMIT, r=serious))["submitRecord"]["id"]
+    ok(graphql(api, reviewer, APPROVE, id=record_id))
+    published = ok(
+        graphql(api, unit_token("reviewer", UNIT, "reviewer-qian"), APPROVE, id=record_id)
+    )
     assert published["approveRecord"]["status"] == "PUBLISHED"
-    rated = ok(call(api, partner, RECORDS, c=F))["subject"]
+    rated = ok(graphql(api, partner, RECORDS, c=F))["subject"]
     assert record_id in {r["id"] for r in rated["records"]}
     points = {c["code"]: c["points"] for c in rated["rating"]["explanation"]}
     assert points["DISHONEST_RECORDS"] < -10
     assert rated["rating"]["modelVersion"] == default_model().version
 
-    assert code_of(call(api, submitter, REPAIR, id=record_id, why="已整改")) == "FORBIDDEN"
-    repaired = ok(call(api, reviewer, REPAIR, id=record_id, why="已履行义务并作出信用承诺"))
+    assert code_of(graphql(api, submitter, REPAIR, id=record_id, why="已整改")) == "FORBIDDEN"
+    repaired = ok(graphql(api, reviewer, REPAIR, id=record_id, why="已履行义务并作出信用承诺"))
     assert repaired["repairRecord"]["status"] == "REPAIRED"
-    after = ok(call(api, partner, RECORDS, c=F))["subject"]
+    after = ok(graphql(api, partner, RECORDS, c=F))["subject"]
     assert record_id not in {r["id"] for r in after["records"]}
     points = {c["code"]: c["points"] for c in after["rating"]["explanation"]}
     assert points["DISHONEST_RECORDS"] == 0
@@ -211,8 +201,10 @@ async def test_expiry_ends_publication_and_rerates(
     submitter = unit_token("submitter", UNIT, SUBMITTER)
     reviewer = unit_token("reviewer", UNIT, "reviewer-sun")
     record = _record(date.today() - timedelta(days=30), 11, subject=F, tier="MINOR")
-    record_id = ok(call(api, submitter, SUBMIT, r=record))["submitRecord"]["id"]
-    assert ok(call(api, reviewer, APPROVE, id=record_id))["approveRecord"]["status"] == "PUBLISHED"
+    record_id = ok(graphql(api, submitter, SUBMIT, r=record))["submitRecord"]["id"]
+    assert (
+        ok(graphql(api, reviewer, APPROVE, id=record_id))["approveRecord"]["status"] == "PUBLISHED"
+    )
     # Time passes: the minor tier's three months are over.
     await driver.execute_query(
         "MATCH (r:CreditRecord {id: $id}) SET r.publishUntil = $past",
@@ -286,7 +278,7 @@ def test_uploaded_xlsx_is_imported_by_a_worker(
     import_id = answer.json()["importId"]
     deadline = time.monotonic() + 60
     while True:
-        found = ok(call(api, submitter, STATUS, id=import_id))["archiveImport"]
+        found = ok(graphql(api, submitter, STATUS, id=import_id))["archiveImport"]
         if found["status"] in ("DONE", "FAILED"):
             break
         assert time.monotonic() < deadline, "see .data/test/logs/archive-worker.log"
@@ -301,7 +293,7 @@ def test_uploaded_xlsx_is_imported_by_a_worker(
         "rejections": [{"line": 4, "reason": "invalid-credit-code"}],
     }
     other_unit = unit_token("submitter", "NMG150102", "clerk-hohhot")
-    assert ok(call(api, other_unit, STATUS, id=import_id))["archiveImport"] is None
+    assert ok(graphql(api, other_unit, STATUS, id=import_id))["archiveImport"] is None
 
 
 def test_upload_limits(api: str, tmp_path: Path) -> None:
