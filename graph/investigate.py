@@ -518,19 +518,23 @@ async def network(
     return net
 
 
+# A path an investigator may be shown: every node of a shown kind and visible, no hub on the
+# way, every link in force.
+_PATH_SHOWN = f"""all(m IN nodes(p) WHERE {_SHOWN} AND {node_visible("m")}
+      AND (NOT (m:Phone OR m:Address OR m:Email) OR COUNT {{ (m)--() }} <= $hubDegree))
+  AND all(r IN relationships(p) WHERE {_VALID_AS_OF})"""
+
+
 @cache
 def paths_query(hops: int, k: int) -> str:
     """The k shortest paths of at most ``hops`` links, hubs and hidden subjects excluded."""
     if not (1 <= hops <= 6 and 1 <= k <= 10):
         raise ValueError("hops is 1-6 and k 1-10")
-    m = "m"
     return f"""
 MATCH (a:Subject {{creditCode: $from}}), (b:Subject {{creditCode: $to}})
 WHERE {node_visible("a")} AND {node_visible("b")}
 MATCH p = SHORTEST {k} (a)-[:{LINKS}|PARTICIPATES_IN]-{{1,{hops}}}(b)
-WHERE all({m} IN nodes(p) WHERE {_SHOWN} AND {node_visible(m)}
-          AND (NOT ({m}:Phone OR {m}:Address OR {m}:Email) OR COUNT {{ ({m})--() }} <= $hubDegree))
-  AND all(r IN relationships(p) WHERE {_VALID_AS_OF})
+WHERE {_PATH_SHOWN}
 RETURN [m IN nodes(p) | {_NET_NODE}] AS nodes,
   [r IN relationships(p) | {{kind: type(r), since: toString(r.since), share: r.share,
                             role: r.role}}] AS edges,
@@ -578,3 +582,72 @@ async def shortest_paths(
         )
         found.append(GraphPath(tuple(dict(n) for n in r["nodes"]), edges))
     return found
+
+
+@cache
+def connecting_query(hops: int) -> str:
+    """One shortest path per pair of subjects, with the same exclusions as ``paths_query``."""
+    if not 1 <= hops <= 6:
+        raise ValueError("hops is 1-6")
+    return f"""
+UNWIND $pairs AS pair
+MATCH (a:Subject {{creditCode: pair[0]}}), (b:Subject {{creditCode: pair[1]}})
+WHERE {node_visible("a")} AND {node_visible("b")}
+CALL (a, b) {{
+  MATCH p = SHORTEST 1 (a)-[:{LINKS}|PARTICIPATES_IN]-{{1,{hops}}}(b)
+  WHERE {_PATH_SHOWN}
+  RETURN p
+}}
+RETURN pair, [m IN nodes(p) | {{eid: elementId(m), node: {_NET_NODE}}}] AS nodes,
+  [r IN relationships(p) | {{id: elementId(r), kind: type(r), from: elementId(startNode(r)),
+    to: elementId(endNode(r)), since: toString(r.since), until: toString(r.until),
+    share: r.share, role: r.role}}] AS edges
+"""
+
+
+SUBJECTS_SHOWN = f"""
+MATCH (m:Subject) WHERE m.creditCode IN $codes AND {node_visible("m")}
+RETURN elementId(m) AS eid, {_NET_NODE} AS node
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Subgraph:
+    network: Network  # the subjects asked for that the caller may see, and the paths found
+    hops: dict[tuple[str, str], int]  # (from, to) → length of its shortest path; absent: none
+
+
+async def connecting_subgraph(
+    driver: AsyncDriver,
+    database: str,
+    codes: list[str],
+    *,
+    hops: int,
+    rules: ExposureRules,
+    scope: dict[str, Any],
+    time_limit: float,
+    as_of: date,
+) -> Subgraph:
+    """The union of one shortest path between every pair of the subjects: how a set of subjects
+    connects, the way a single ``paths`` call shows it for two."""
+    common = {"hubDegree": rules.hub_degree, "listings": list(rules.listings), "asOf": as_of}
+    shown = await read(driver, database, SUBJECTS_SHOWN, time_limit, codes=codes, **common, **scope)
+    net = Network({r["eid"]: dict(r["node"]) for r in shown}, {})
+    pairs = [[a, b] for i, a in enumerate(codes) for b in codes[i + 1 :]]
+    records = await read(
+        driver,
+        database,
+        connecting_query(hops),
+        time_limit,
+        pairs=pairs,
+        **common,
+        **scope,
+    )
+    lengths: dict[tuple[str, str], int] = {}
+    for r in records:
+        for n in r["nodes"]:
+            net.nodes.setdefault(n["eid"], dict(n["node"]))
+        for e in r["edges"]:
+            net.edges.setdefault(e["id"], dict(e))
+        lengths[(r["pair"][0], r["pair"][1])] = len(r["edges"])
+    return Subgraph(net, lengths)

@@ -8,11 +8,12 @@ caller may not read are left out, as everywhere.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, LiteralString
 
 from neo4j import AsyncDriver
 
-from policies.names import is_pinyin, normalise
+from policies.names import is_pinyin, name_keys, normalise
 
 from .db import read
 from .investigate import node_visible
@@ -97,3 +98,62 @@ async def person_by_key(
 ) -> dict[str, Any] | None:
     records = await read(driver, database, PERSON, time_limit, key=key, **scope)
     return dict(records[0]) if records else None
+
+
+# --- search keys -------------------------------------------------------------------------------
+
+# Graphs imported before migration 7, or after the normalisation rules changed, lack the keys or
+# hold stale ones. Pages walk each label's unique key in order, so a pass resumes nowhere twice.
+_KEYED: dict[str, LiteralString] = {
+    "Subject": """
+MATCH (n:Subject) WHERE n.creditCode > $after AND ($everything OR n.nameNormalised IS NULL)
+RETURN n.creditCode AS key, n.name AS name ORDER BY key LIMIT $size""",
+    "Person": """
+MATCH (n:Person) WHERE n.personId > $after AND ($everything OR n.nameNormalised IS NULL)
+RETURN n.personId AS key, n.name AS name ORDER BY key LIMIT $size""",
+}
+_WRITE_KEYS: dict[str, LiteralString] = {
+    "Subject": """
+UNWIND $rows AS row MATCH (n:Subject {creditCode: row.key})
+SET n.nameNormalised = row.normalised, n.namePinyin = row.pinyin, n.nameInitials = row.initials""",
+    "Person": """
+UNWIND $rows AS row MATCH (n:Person {personId: row.key})
+SET n.nameNormalised = row.normalised, n.namePinyin = row.pinyin, n.nameInitials = row.initials""",
+}
+
+
+async def reindex_names(
+    driver: AsyncDriver,
+    database: str,
+    *,
+    everything: bool,
+    batch_size: int = 5000,
+    progress: Callable[[str, int], None] = lambda label, done: None,
+) -> dict[str, int]:
+    """Write the search keys (normalised name, pinyin, initials) of subjects and people that lack
+    them, or of all with ``everything``; returns how many of each were written."""
+    written: dict[str, int] = {}
+    for label, page in _KEYED.items():
+        after, done = "", 0
+        while True:
+            records, _, _ = await driver.execute_query(
+                page, after=after, everything=everything, size=batch_size, database_=database
+            )
+            if not records:
+                break
+            rows = []
+            for r in records:
+                keys = name_keys(r["name"] or "")
+                rows.append(
+                    {
+                        "key": r["key"],
+                        "normalised": keys.normalised,
+                        "pinyin": keys.pinyin,
+                        "initials": keys.initials,
+                    }
+                )
+            await driver.execute_query(_WRITE_KEYS[label], rows=rows, database_=database)
+            after, done = records[-1]["key"], done + len(rows)
+            progress(label, done)
+        written[label] = done
+    return written

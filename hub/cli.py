@@ -26,6 +26,7 @@ from .cli_archive import app as archive_app
 from .cli_archive import assess_cmd, rate_cmd
 from .cli_audit import app as audit_app
 from .cli_operations import app as operations_app
+from .cli_search import reindex_cmd
 from .clikit import err, fail, progress_bar, with_driver
 from .keys import dev_jwt_secret, pii_secret
 from .settings import Settings, get_settings
@@ -36,6 +37,7 @@ app.add_typer(operations_app, name="operations")
 app.add_typer(archive_app, name="archive")
 app.command("rate")(rate_cmd)
 app.command("assess")(assess_cmd)
+app.command("reindex")(reindex_cmd)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from graph.investigate import Exposure as ExposureRow
 from graph.investigate import (
     ExposurePath,
     Ring,
+    connecting_subgraph,
     exposure,
     most_exposed,
     network,
@@ -270,6 +271,28 @@ class Path:
         return len(self.edges)
 
 
+@strawberry.type(description="Two of the subjects asked for and how far apart they are.")
+class SubjectPair:
+    source: str = strawberry.field(name="from")
+    to: str
+    hops: int | None = strawberry.field(
+        description="Links on the shortest path; null when none within maxHops."
+    )
+
+
+@strawberry.type(description="How a set of subjects connects: a shortest path per pair, merged.")
+class Subgraph:
+    nodes: list[NetworkNode]
+    edges: list[NetworkEdge]
+    pairs: list[SubjectPair]
+    missing: list[str] = strawberry.field(
+        description="Credit codes asked for that are unknown or not visible to you."
+    )
+
+
+MAX_SET = 8  # subjects in one connecting subgraph: 28 pairs
+
+
 def _node(n: dict[str, Any]) -> NetworkNode:
     return NetworkNode(
         id=n["id"],
@@ -381,6 +404,43 @@ class NetworkQueries:
             )
             for p in found
         ]
+
+    @strawberry.field(
+        description="How a set of 2 to 8 subjects connects: the union of a shortest path (at "
+        "most maxHops links) between every pair.",
+        permission_classes=[RootPolicy],
+    )
+    async def connecting_subgraph(
+        self, info: strawberry.Info, credit_codes: list[str], max_hops: int = 4
+    ) -> Subgraph:
+        context = ctx(info)
+        bounded("creditCodes", len(credit_codes), 2, MAX_SET)
+        codes = list(dict.fromkeys(parse_code(c) for c in credit_codes))
+        bounded("distinct creditCodes", len(codes), 2, MAX_SET)
+        with backing_services():
+            found = await connecting_subgraph(
+                context.driver,
+                context.database,
+                codes,
+                hops=bounded("maxHops", max_hops, 1, 6),
+                rules=default_rules(),
+                scope=context.scope,
+                time_limit=context.query_timeout,
+                as_of=date.today(),
+            )
+        net, ids = found.network, found.network.ids()
+        shown = {n["key"] for n in net.nodes.values() if n["kind"] == "Subject"}
+        context.audited.append(Audited("connectingSubgraph", codes[0], tuple(sorted(shown))))
+        return Subgraph(
+            nodes=[_node(n) for n in net.nodes.values()],
+            edges=[_edge(e, ids[e["from"]], ids[e["to"]]) for e in net.edges.values()],
+            pairs=[
+                SubjectPair(source=a, to=b, hops=found.hops.get((a, b)))
+                for i, a in enumerate(codes)
+                for b in codes[i + 1 :]
+            ],
+            missing=[c for c in codes if c not in shown],
+        )
 
 
 @strawberry.type(description="Who holds a share of a subject, through every chain.")

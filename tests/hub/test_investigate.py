@@ -35,6 +35,13 @@ PATHS = """query($a: String!, $b: String!, $h: Int, $k: Int) {
   }
 }"""
 
+SUBGRAPH = """query($codes: [String!]!, $h: Int) {
+  connectingSubgraph(creditCodes: $codes, maxHops: $h) {
+    nodes { id kind key sanctioned } edges { kind source target } pairs { from to hops } missing
+  }
+}"""
+UNKNOWN = "91110000600037341L"  # a valid code no subject has
+
 
 @pytest.fixture
 def investigator(api: str, seeded: int) -> GraphQLClient:
@@ -85,6 +92,7 @@ def test_hubs_are_not_rings(investigator: GraphQLClient) -> None:
         '{ mostExposed(division: "152200") { creditCode } }',
         NETWORK,
         PATHS,
+        SUBGRAPH,
     ],
 )
 def test_partners_and_units_are_refused(api: str, query: str) -> None:
@@ -93,6 +101,7 @@ def test_partners_and_units_are_refused(api: str, query: str) -> None:
         "div": "152201",
         "a": PLANTED.phoenix.new_company,
         "b": PLANTED.phoenix.sanctioned,
+        "codes": [PLANTED.phoenix.new_company, PLANTED.phoenix.sanctioned],
     }
     for role in ("partner", "submitter", "reviewer"):
         body = GraphQLClient(api, mint(role)).post(query, variables).json()
@@ -193,6 +202,41 @@ def test_shortest_paths_between_the_phoenix_pair(investigator: GraphQLClient) ->
     assert lengths == sorted(lengths) and len(found) == 3  # type: ignore[arg-type]
     too_far = investigator.post(PATHS, {"a": phoenix.new_company, "b": phoenix.sanctioned, "h": 7})
     assert too_far.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+
+
+def test_connecting_subgraph_of_ring_members(investigator: GraphQLClient) -> None:
+    """Ring members 1, 3 and 5 are chained through 2 and 4 by shared contacts: 1–3 and 3–5 are
+    four links apart, 1–5 eight, beyond maxHops 4; an unknown code is reported, not fatal."""
+    s1, s2, s3, s4, s5 = PLANTED.ring.members
+    got: dict[str, Any] = investigator.data(SUBGRAPH, {"codes": [s1, s3, s5, UNKNOWN], "h": 4})[
+        "connectingSubgraph"
+    ]  # type: ignore[assignment]
+    hops = {(p["from"], p["to"]): p["hops"] for p in got["pairs"]}
+    assert hops == {
+        (s1, s3): 4,
+        (s1, s5): None,
+        (s3, s5): 4,
+        (s1, UNKNOWN): None,
+        (s3, UNKNOWN): None,
+        (s5, UNKNOWN): None,
+    }
+    assert got["missing"] == [UNKNOWN]
+    subjects = {n["key"] for n in got["nodes"] if n["kind"] == "Subject"}
+    assert subjects == {s1, s2, s3, s4, s5}
+    values = {n["key"] for n in got["nodes"] if n["kind"] in ("Phone", "Address", "Email")}
+    assert values == {link[3] for link in PLANTED.ring.links}
+    ids = {n["id"] for n in got["nodes"]}
+    assert len(got["edges"]) == 8
+    assert all(e["source"] in ids and e["target"] in ids for e in got["edges"])
+    wider = investigator.data(SUBGRAPH, {"codes": [s1, s5], "h": 6})["connectingSubgraph"]
+    assert wider["pairs"] == [{"from": s1, "to": s5, "hops": None}]  # type: ignore[index]
+
+
+def test_connecting_subgraph_bounds(investigator: GraphQLClient) -> None:
+    one = investigator.post(SUBGRAPH, {"codes": [PLANTED.ring.members[0]] * 2})
+    assert one.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+    many = investigator.post(SUBGRAPH, {"codes": list(PLANTED.subjects[:9])})
+    assert many.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
 
 
 CONTROLLERS = """query($c: String!) {

@@ -4,9 +4,10 @@ pinyin and initials, and the resident-ID lookup that needs CONFIDENTIAL clearanc
 from __future__ import annotations
 
 import pytest
+from neo4j import AsyncDriver
 
 from graph.seed import PLANTED
-from tests.conftest import GraphQLClient, mint
+from tests.conftest import GraphQLClient, hub_command, mint
 
 SEARCH = """query($t: String!, $k: SearchKind, $n: Int) {
   search(text: $t, kind: $k, first: $n) { kind key name score matchedBy }
@@ -43,6 +44,22 @@ def test_pinyin_and_initials(investigator: GraphQLClient) -> None:
     people = _hits(investigator, "baozhigang", "PERSON")
     assert people[0]["name"] == "包志刚" and people[0]["kind"] == "Person"
     assert _hits(investigator, "bzg", "PERSON")[0]["name"] == "包志刚"
+
+
+async def test_reindex_writes_missing_keys_so_pinyin_finds_old_names(
+    investigator: GraphQLClient, driver: AsyncDriver
+) -> None:
+    """A subject loaded before the search keys existed is not found by pinyin until `hub
+    reindex` writes its keys; a second run has nothing left to write."""
+    await driver.execute_query(
+        "MATCH (n:Subject {creditCode: $c}) REMOVE n.nameNormalised, n.namePinyin, n.nameInitials",
+        c=PLANTED.phoenix.sanctioned,
+    )
+    assert PLANTED.phoenix.sanctioned not in {h["key"] for h in _hits(investigator, "hengtai")}
+    done = hub_command("reindex")
+    assert "search keys written for 1 subjects and 0 people" in done.stderr
+    assert PLANTED.phoenix.sanctioned in {h["key"] for h in _hits(investigator, "hengtai")}
+    assert "for 0 subjects and 0 people" in hub_command("reindex").stderr
 
 
 def test_lucene_operators_are_text(investigator: GraphQLClient) -> None:
