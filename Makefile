@@ -14,7 +14,7 @@ help:
 	@echo "make bench  lookup benchmark (100k subjects); results in bench/RESULTS.md"
 	@echo "make bench-seed  seed 1,000,000 subjects from nothing and time it (long)"
 	@echo "make bench-archive  1,000,000-row archive import and hub rate --all (after make bench)"
-	@echo "make bench-investigate  latency of network, paths, controllers, exposure (after make bench)"
+	@echo "make bench-investigate  latency of network, paths, controllers, exposure (after make bench-seed)"
 	@echo "make lint   ruff and mypy"
 
 # System packages: Redis from Debian when missing; Java 17 and Maven are expected on the machine.
@@ -28,6 +28,21 @@ system:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
 
+# The browser tests' Chromium, from Debian (only `make test` needs it).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing chromium (Debian package) for the browser tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null; }
+
+# The pages' browser library (cytoscape.js), exactly as locked (package-lock.json).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 and npm"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+assets: node_modules/.installed
+
 $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q uv==$(UV_VERSION)
@@ -39,13 +54,13 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 venv: $(VENV)/.synced
 
-up: system venv
+up: system venv assets
 	$(HUB) up
 
 down:
 	@if [ -x $(HUB) ]; then $(HUB) down; else echo "nothing to stop"; fi
 
-test: system venv
+test: system venv assets browser
 	$(VENV)/bin/pytest
 
 lint: venv
@@ -68,4 +83,4 @@ bench-archive: system venv
 bench-investigate: system venv
 	$(VENV)/bin/python -m bench.investigate $(BENCH_ARGS)
 
-.PHONY: help system venv up down test lint bench bench-seed bench-archive bench-investigate
+.PHONY: help system browser assets venv up down test lint bench bench-seed bench-archive bench-investigate

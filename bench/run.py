@@ -31,7 +31,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / ".data" / "bench"
+# Another benchmark may point the stack at another store (bench.investigate: the 1M graph).
+DATA = ROOT / ".data" / os.environ.get("HUB_BENCH_STORE", "bench")
+PAGECACHE = os.environ.get("HUB_BENCH_PAGECACHE", "4g")
 PORTS = {"neo4j": 17787, "redis": 16479, "api": 18100}
 
 os.environ.update(
@@ -91,10 +93,12 @@ def stack() -> Iterator[None]:
     logs = DATA / "logs"
     procs = []
     try:
-        say("starting Neo4j and Redis under .data/bench")
+        say(f"starting Neo4j and Redis under {DATA.relative_to(ROOT)}")
         procs.append(
             services.start_neo4j(
-                services.Neo4jSpec(DATA / "neo4j", port=PORTS["neo4j"], pagecache="4g", heap="3g"),
+                services.Neo4jSpec(
+                    DATA / "neo4j", port=PORTS["neo4j"], pagecache=PAGECACHE, heap="3g"
+                ),
                 ROOT / ".data" / "cache",
                 logs / "neo4j.log",
             )
@@ -147,7 +151,7 @@ def api(workers: int, unguarded: bool = False) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise SystemExit("API did not become ready; see .data/bench/logs/api.log")
+                raise SystemExit(f"API did not become ready; see {DATA / 'logs' / 'api.log'}")
             time.sleep(0.5)
         yield base
     finally:
