@@ -146,11 +146,14 @@ def _page(node: FieldNode, variables: Mapping[str, Any], default: int) -> int:
         if argument.name.value != _PAGE_ARGUMENT:
             continue
         value = argument.value
+        given: object = None
         if isinstance(value, IntValueNode):
-            return int(value.value)
-        if isinstance(value, VariableNode):
+            given = int(value.value)
+        elif isinstance(value, VariableNode):
             given = variables.get(value.name.value)
-            return given if isinstance(given, int) and given > 0 else default
+        # A size the field will refuse is charged as the default: a negative one would make the
+        # cost negative, refund the client's window, and overflow Redis's 64-bit counter.
+        return given if isinstance(given, int) and given > 0 else default
     return default
 
 

@@ -74,6 +74,15 @@ def test_cost_is_estimated_before_execution(partner: GraphQLClient) -> None:
     assert "data" not in response.json() or response.json()["data"] is None
 
 
+@pytest.mark.parametrize("size", ["-99999999999999999999999", "-5", "0"])
+def test_a_negative_page_is_refused_not_a_refund(partner: GraphQLClient, size: str) -> None:
+    """A page size below 1 is charged as the default page: it neither refunds the client's rate
+    window with a negative cost nor overflows the Redis counter (which answered 503)."""
+    response = partner.post(f"{{ subjects(first: {size}) {{ edges {{ cursor }} }} }}")
+    assert response.status_code == 200
+    assert _code(response) == "BAD_USER_INPUT"
+
+
 def test_graphiql_is_not_served_outside_development(api: str) -> None:
     page = httpx.get(f"{api}/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 405
