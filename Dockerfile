@@ -1,4 +1,10 @@
 # The hub's Python processes (API, worker, beat). Neo4j and Redis use their official images.
+# The pages' browser library comes from npm, as locked in package-lock.json.
+FROM node:20-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 UV_PROJECT_ENVIRONMENT=/venv PATH=/venv/bin:$PATH
 RUN pip install --no-cache-dir uv==0.13.8
@@ -8,6 +14,7 @@ COPY hub hub
 COPY graph graph
 COPY connectors connectors
 COPY policies policies
+COPY --from=assets /app/node_modules/cytoscape/dist node_modules/cytoscape/dist
 RUN uv sync --frozen --no-dev
 EXPOSE 8000
 CMD ["hub", "serve"]

@@ -28,12 +28,13 @@ system:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
 
-# The browser tests' Chromium, from Debian (only `make test` needs it).
+# The browser tests' Chromium and a Chinese font for its screenshots, from Debian (only
+# `make test` needs them).
 browser:
-	@command -v chromium >/dev/null || { \
-	  echo "installing chromium (Debian package) for the browser tests"; \
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
+	  echo "installing chromium and fonts-wqy-microhei (Debian packages) for the browser tests"; \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 # The pages' browser library (cytoscape.js), exactly as locked (package-lock.json).
 node_modules/.installed: package.json package-lock.json

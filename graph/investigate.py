@@ -426,10 +426,23 @@ _SHOWN = (
     " OR m:Address OR m:Email)"
 )
 
-NETWORK_START = f"""
-MATCH (m:Subject {{creditCode: $code}}) WHERE {node_visible("m")}
+# Where a network may start: a node kind and the property its ``Kind:key`` id carries.
+START_KEYS = {
+    "Subject": "creditCode",
+    "Person": "personId",
+    "Licence": "id",
+    "Project": "id",
+    "Phone": "number",
+    "Address": "text",
+    "Email": "address",
+}
+NETWORK_START = {
+    kind: f"""
+MATCH (m:{kind} {{{prop}: $key}}) WHERE {node_visible("m")}
 RETURN elementId(m) AS eid, {_NET_NODE} AS node
 """
+    for kind, prop in START_KEYS.items()
+}
 NETWORK_STEP = f"""
 UNWIND $frontier AS eid
 MATCH (n) WHERE elementId(n) = eid
@@ -461,8 +474,9 @@ class Network:
 async def network(
     driver: AsyncDriver,
     database: str,
-    code: str,
+    key: str,
     *,
+    kind: str = "Subject",
     depth: int,
     types: list[str],
     as_of: date,
@@ -472,19 +486,20 @@ async def network(
     scope: dict[str, Any],
     time_limit: float,
 ) -> Network | None:
-    """Breadth first from the subject, one query per level; hubs are shown, not expanded."""
+    """Breadth first from a node (a subject by default), one query per level; hubs are shown,
+    not expanded, even when the network starts at one."""
     common = {
         "listings": list(rules.listings),
         "hubDegree": rules.hub_degree,
         "asOf": as_of,
         **scope,
     }
-    start = await read(driver, database, NETWORK_START, time_limit, code=code, **common)
+    start = await read(driver, database, NETWORK_START[kind], time_limit, key=key, **common)
     if not start:
         return None
-    root = start[0]["eid"]
-    net = Network({root: dict(start[0]["node"])}, {})
-    frontier = [root]
+    root, node = start[0]["eid"], dict(start[0]["node"])
+    net = Network({root: node}, {})
+    frontier = [] if node.get("hub") else [root]
     for _ in range(depth):
         if not frontier:
             break

@@ -30,6 +30,7 @@ from policies.access import default_policy, read_scope
 from policies.limits import parse_limits
 from policies.principal import Principal
 
+from . import pages
 from .audit import AuditLog
 from .auth import AuthError, TokenCache, authenticate, token_verifier
 from .context import Context
@@ -371,6 +372,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *pages.routes(),
         ],
         lifespan=lifespan,
         exception_handlers={404: not_found},

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import strawberry
 
-from graph.investigate import Exposure as ExposureRow
 from graph.investigate import (
+    START_KEYS,
     ExposurePath,
     Ring,
     connecting_subgraph,
@@ -24,6 +24,7 @@ from graph.investigate import (
     shortest_paths,
     upstream,
 )
+from graph.investigate import Exposure as ExposureRow
 from graph.ownership import Holding, beneficial_owners, ultimate_controller
 from policies.exposure import default_rules
 
@@ -293,6 +294,21 @@ class Subgraph:
 MAX_SET = 8  # subjects in one connecting subgraph: 28 pairs
 
 
+def _start(credit_code: str | None, node: str | None) -> tuple[str, str]:
+    """(kind, key) of where a network starts: a credit code, or a node id such as Person:…."""
+    if (credit_code is None) == (node is None):
+        raise HubError(Code.BAD_USER_INPUT, "give either creditCode or node")
+    if credit_code is not None:
+        return "Subject", parse_code(credit_code)
+    kind, _, key = (node or "").partition(":")
+    if kind not in START_KEYS or not key or len(key) > 300:
+        raise HubError(
+            Code.BAD_USER_INPUT,
+            f"node is Kind:key with Kind one of {', '.join(START_KEYS)}, as network ids are",
+        )
+    return kind, parse_code(key) if kind == "Subject" else key
+
+
 def _node(n: dict[str, Any]) -> NetworkNode:
     return NetworkNode(
         id=n["id"],
@@ -328,20 +344,29 @@ class NetworkQueries:
     async def network(
         self,
         info: strawberry.Info,
-        credit_code: str,
+        credit_code: str | None = None,
+        node: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Start at another node instead: its id, as network nodes carry it "
+                "(Person:…, Phone:…, Project:…)."
+            ),
+        ] = None,
         depth: int = 2,
         relations: list[RelationKind] | None = None,
         as_of: date | None = None,
         limit: int = 200,
     ) -> Network:
         context = ctx(info)
-        code = parse_code(credit_code)
+        kind, key = _start(credit_code, node)
+        code = key if kind == "Subject" else None
         kinds = [r.value for r in relations] if relations else [r.value for r in RelationKind]
         with backing_services():
             net = await network(
                 context.driver,
                 context.database,
-                code,
+                key,
+                kind=kind,
                 depth=bounded("depth", depth, 1, 4),
                 types=kinds,
                 as_of=as_of or date.today(),
@@ -352,7 +377,7 @@ class NetworkQueries:
                 time_limit=context.query_timeout,
             )
         if net is None:
-            raise HubError(Code.NOT_FOUND, "no such subject visible to you")
+            raise HubError(Code.NOT_FOUND, f"no such {kind.lower()} visible to you")
         ids = net.ids()
         context.audited.append(
             Audited(

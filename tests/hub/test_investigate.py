@@ -23,8 +23,9 @@ RINGS = """query($div: String!, $c: String) {
 }"""
 
 
-NETWORK = """query($c: String!, $d: Int, $r: [RelationKind!], $asOf: Date, $limit: Int) {
-  network(creditCode: $c, depth: $d, relations: $r, asOf: $asOf, limit: $limit) {
+NETWORK = """query($c: String, $n: String, $d: Int, $r: [RelationKind!], $asOf: Date,
+                  $limit: Int) {
+  network(creditCode: $c, node: $n, depth: $d, relations: $r, asOf: $asOf, limit: $limit) {
     nodes { id kind key label sanctioned hub } edges { kind source target since share }
     truncated capped
   }
@@ -186,6 +187,40 @@ async def test_a_hub_is_shown_but_not_expanded(
     hub = f"Address:{PLANTED.hub_address}"
     assert {n["id"]: n["hub"] for n in net["nodes"]}[hub] is True
     assert {n["id"] for n in net["nodes"] if n["kind"] == "Subject"} == {f"Subject:{start}"}
+
+
+def test_network_from_a_person_and_from_a_hub(investigator: GraphQLClient) -> None:
+    """The page expands people and values too: the phoenix person's network holds both of its
+    companies; a hub is shown alone, never expanded, even as the start."""
+    phoenix = PLANTED.phoenix
+    around = investigator.data(
+        NETWORK, {"c": phoenix.new_company, "d": 1, "r": ["LEGAL_REPRESENTATIVE_OF"]}
+    )["network"]
+    person = next(n["id"] for n in around["nodes"] if n["kind"] == "Person")  # type: ignore[index]
+    net = investigator.data(NETWORK, {"n": person, "d": 1})["network"]
+    subjects = {n["key"] for n in net["nodes"] if n["kind"] == "Subject"}  # type: ignore[index]
+    assert {phoenix.new_company, phoenix.sanctioned} <= subjects
+    hub = investigator.data(NETWORK, {"n": f"Address:{PLANTED.hub_address}", "d": 2})["network"]
+    assert [(n["kind"], n["hub"]) for n in hub["nodes"]] == [("Address", True)]  # type: ignore[index]
+    assert hub["edges"] == []  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("variables", "code"),
+    [
+        ({}, "BAD_USER_INPUT"),
+        ({"c": PLANTED.phoenix.new_company, "n": "Person:x"}, "BAD_USER_INPUT"),
+        ({"n": "Sanction:x"}, "BAD_USER_INPUT"),
+        ({"n": "Person:"}, "BAD_USER_INPUT"),
+        ({"n": "Subject:91110000600037341N"}, "INVALID_CREDIT_CODE"),
+        ({"n": "Person:no-such-person"}, "NOT_FOUND"),
+    ],
+)
+def test_network_start_is_checked(
+    investigator: GraphQLClient, variables: dict[str, str], code: str
+) -> None:
+    body = investigator.post(NETWORK, variables).json()
+    assert body["errors"][0]["extensions"]["code"] == code
 
 
 def test_shortest_paths_between_the_phoenix_pair(investigator: GraphQLClient) -> None:
