@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import secrets
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
+import httpx
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from redis.typing import EncodableT, FieldT
@@ -30,41 +30,15 @@ from redis.typing import EncodableT, FieldT
 from graph.audit import DEFAULT_CHAIN, AuditEvent, append
 from graph.db import Neo4jConfig, connect
 
+from .locks import RedisLock
+
 AUDIT_STREAM = "hub:audit"
 BATCH = 2000  # stream entries per append transaction
 LOCK_TTL_MS = 10_000  # a drainer killed with the lock blocks others this long at most
 BUDGET = 5.0  # seconds a scheduled run keeps draining, well inside the lock's lifetime
 
-# Compare-and-delete / compare-and-extend: touch the lock only while it is still ours.
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-_EXTEND = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-return 0
-"""
-
 log = logging.getLogger(__name__)
 Entry = tuple[bytes | str | None, Mapping[bytes | str, bytes | str] | None]
-
-
-@dataclass(frozen=True, slots=True)
-class _Lock:
-    """One drainer per stream: SET NX PX with a random token, renewed before each batch."""
-
-    redis: aioredis.Redis
-    key: str
-    token: str = field(default_factory=lambda: secrets.token_hex(16))
-
-    async def acquire(self) -> bool:
-        return bool(await self.redis.set(self.key, self.token, nx=True, px=LOCK_TTL_MS))
-
-    async def renew(self) -> bool:
-        return bool(await self.redis.eval(_EXTEND, 1, self.key, self.token, LOCK_TTL_MS))
-
-    async def release(self) -> None:
-        await self.redis.eval(_RELEASE, 1, self.key, self.token)
 
 
 def lock_key(stream: str) -> str:
@@ -97,7 +71,7 @@ async def _events(redis: aioredis.Redis, stream: str, entries: Sequence[Entry]) 
 
 
 async def _drain(
-    lock: _Lock,
+    lock: RedisLock,
     driver: AsyncDriver,
     database: str,
     stream: str,
@@ -129,7 +103,7 @@ async def drain(
 ) -> int | None:
     """Move entries from the stream into the chain until it is empty or ``budget`` seconds
     have passed; how many moved, or None when another drainer holds the lock."""
-    lock = _Lock(redis, lock_key(stream))
+    lock = RedisLock(redis, lock_key(stream), LOCK_TTL_MS)
     if not await lock.acquire():
         return None
     try:
@@ -146,6 +120,7 @@ class WorkerClients:
     runner: asyncio.Runner
     driver: AsyncDriver
     redis: aioredis.Redis
+    http: httpx.AsyncClient  # keep-alive connections to partners, reused across deliveries
     database: str
 
 
@@ -167,12 +142,16 @@ def worker_clients(pid: int, thread: int, redis_url: str) -> WorkerClients:
     runner = asyncio.Runner()
     config = _neo4j_from_env()
 
-    async def open_clients() -> tuple[AsyncDriver, aioredis.Redis]:
+    async def open_clients() -> tuple[AsyncDriver, aioredis.Redis, httpx.AsyncClient]:
         client = aioredis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=2)
-        return connect(config), client
+        http = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            follow_redirects=False,  # a partner's endpoint answers itself
+        )
+        return connect(config), client, http
 
-    driver, client = runner.run(open_clients())
-    return WorkerClients(runner, driver, client, config.database)
+    driver, client, http = runner.run(open_clients())
+    return WorkerClients(runner, driver, client, http, config.database)
 
 
 def drain_in_worker(redis_url: str) -> int | None:

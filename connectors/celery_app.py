@@ -30,6 +30,12 @@ app.conf.update(
             "schedule": 2.0,
             "options": {"expires": 10},
         },
+        # Retries come due here, and lanes whose wake-up was lost are found again.
+        "sweep-deliveries": {
+            "task": "connectors.tasks.sweep_deliveries",
+            "schedule": 1.0,
+            "options": {"expires": 5},
+        },
         "expire-records": {
             "task": "connectors.tasks.expire_records",
             "schedule": 3600.0,

@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,25 @@ import redis
 
 from graph.archive import import_archive as run_import
 from graph.archive_files import ArchiveFormatError
+from graph.outbox import due, lanes_due, shard_of
 from graph.review import expire
+from policies.measures import Catalogue, default_catalogue, parse_catalogue
 
 from . import audit
 from .celery_app import BROKER, app
+from .delivery import lane_lock, run_lane
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
+
+
+@cache
+def catalogue() -> Catalogue:
+    """policies/measures.yaml, or the file ``HUB_MEASURES_FILE`` names (the API's setting, read
+    directly: connectors do not import hub)."""
+    path = os.environ.get("HUB_MEASURES_FILE")
+    if not path:
+        return default_catalogue()
+    return parse_catalogue(Path(path).read_text(encoding="utf-8"), path)
 
 
 @app.task(name="connectors.tasks.heartbeat")
@@ -67,3 +81,57 @@ def expire_records() -> int:
     """Beat runs this hourly: publication ends at the maximum period, ratings follow."""
     clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
     return clients.runner.run(expire(clients.driver, clients.database))
+
+
+@app.task(name="connectors.tasks.deliver")
+def deliver(partner: str, shard: int) -> dict[str, int]:
+    """Work one delivery lane until nothing in it is due. Acknowledged late: a worker killed
+    mid-delivery leaves the deliveries pending and the task is run again."""
+    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+    rules = catalogue()
+
+    async def work() -> dict[str, int]:
+        posted = delivered = 0
+        while True:
+            run = await run_lane(
+                clients.driver,
+                clients.database,
+                clients.redis,
+                clients.http,
+                rules,
+                partner,
+                shard,
+            )
+            posted, delivered = posted + run.posted, delivered + run.delivered
+            # A delivery made due while this run held the lane found it taken: look once more.
+            if run.skipped or not await due(
+                clients.driver, clients.database, partner, shard, time.time(), 1
+            ):
+                return {"posted": posted, "delivered": delivered}
+
+    return clients.runner.run(work())
+
+
+def wake(partners: list[str] | tuple[str, ...], subject: str) -> None:
+    """Start delivering an event just committed (the sweeper would, within a second or so)."""
+    for partner in partners:
+        deliver.apply_async((partner, shard_of(subject)), expires=60)
+
+
+@app.task(name="connectors.tasks.sweep_deliveries")
+def sweep_deliveries() -> int:
+    """Beat runs this every second: every lane with a due delivery and no runner gets one, so
+    retries happen on time and nothing waits on a lost broker message."""
+    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+    timeout = catalogue().delivery.timeout_seconds
+
+    async def work() -> int:
+        started = 0
+        for partner, shard in await lanes_due(clients.driver, clients.database, time.time()):
+            lock = lane_lock(clients.redis, partner, shard, timeout)
+            if not await clients.redis.exists(lock.key):
+                deliver.apply_async((partner, shard), expires=30)
+                started += 1
+        return started
+
+    return clients.runner.run(work())

@@ -147,6 +147,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("Person", "nameInitials"),
         ),
     ),
+    Migration(
+        8,
+        "joint punishment: the outbox's feed versions, deliveries per event and partner",
+        (
+            _unique("OutboxEvent", "version"),
+            "CREATE INDEX outboxevent_subject_seq IF NOT EXISTS "
+            "FOR (n:OutboxEvent) ON (n.subject, n.seq)",
+            _unique("Delivery", "id"),
+            "CREATE INDEX delivery_partner_status_next IF NOT EXISTS "
+            "FOR (n:Delivery) ON (n.partner, n.status, n.nextAt)",
+            "CREATE INDEX delivery_status_next IF NOT EXISTS "
+            "FOR (n:Delivery) ON (n.status, n.nextAt)",
+            "CREATE INDEX delivery_partner_subject IF NOT EXISTS "
+            "FOR (n:Delivery) ON (n.partner, n.subject, n.status)",
+            _index("Delivery", "event"),
+            _unique("Counter", "name"),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -86,14 +87,31 @@ def neo4j_server() -> Iterator[Neo4jServer]:
     server.stop()
 
 
+_REDIS = services.RedisSpec(TEST_DATA / "redis", "127.0.0.1", REDIS_PORT)
+_redis_procs: list[subprocess.Popen[bytes]] = []
+
+
+def _start_redis() -> None:
+    _redis_procs.append(services.start_redis(_REDIS, TEST_DATA / "logs" / "redis.log"))
+
+
+def restart_redis(hard: bool) -> None:
+    """Stop the suite's Redis, with SIGKILL when ``hard`` (whatever it had not written to its
+    append-only file is gone), and start it again on the same port and data."""
+    proc = _redis_procs.pop()
+    if hard:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    else:
+        services.stop_process(proc.pid)
+    _start_redis()
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:
-    proc = services.start_redis(
-        services.RedisSpec(TEST_DATA / "redis", "127.0.0.1", REDIS_PORT),
-        TEST_DATA / "logs" / "redis.log",
-    )
+    _start_redis()
     yield f"redis://127.0.0.1:{REDIS_PORT}/0"
-    services.stop_process(proc.pid)
+    services.stop_process(_redis_procs[-1].pid)
 
 
 def hub_command(

@@ -1,0 +1,129 @@
+"""Pushing outbox events to partners as signed webhooks.
+
+One runner works one lane (a partner and a shard of its subjects) at a time, under a Redis lock.
+It reads the lane's due deliveries (graph/outbox.py: pending, due, first in line for their
+subject), posts them concurrently over one keep-alive HTTP client, signed per Standard Webhooks
+(connectors/signing.py), and records each outcome: a 2xx is delivered; anything else, a
+timeout or a refused connection is retried after an exponential, jittered backoff and, after
+``max_attempts``, dead-lettered with its reason. Then it takes the next due ones, so a
+subject's later events follow its earlier ones.
+
+Nothing here is the source of truth: a delivery stays PENDING in the graph until a partner
+accepted it. A worker killed mid-post leaves it pending; the task is redelivered (late
+acknowledgement) or the sweeper finds the lane again, and the partner drops the duplicate by
+its ``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+
+import httpx
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+
+from graph.outbox import Due, Outcome, due, record
+from graph.partners import Partner, find, signing_key
+from policies.measures import Catalogue
+
+from .locks import RedisLock
+from .signing import headers
+
+BATCH = 50  # deliveries posted concurrently by one runner
+BUDGET = 20.0  # seconds a runner keeps going before it hands the lane back
+
+
+def lane_lock(redis: aioredis.Redis, partner: str, shard: int, timeout: float) -> RedisLock:
+    # Outlives one batch (every post ends within the timeout), so a live runner never loses it.
+    return RedisLock(redis, f"hub:deliver:{partner}:{shard}", int((timeout + 10) * 1000))
+
+
+def body(partner: Partner, catalogue: Catalogue, item: Due) -> bytes:
+    """The webhook body for this partner: the event, with only the measures its kind applies."""
+    data = dict(item.data)
+    if "measures" in data:
+        data["measures"] = [
+            m
+            for m in data["measures"]
+            if catalogue.measures.get(m["code"]) is None
+            or catalogue.measures[m["code"]].partner_kind == partner.kind
+        ]
+    message = {"id": item.event, "type": item.type, "timestamp": item.created_at, "data": data}
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def _post(
+    http: httpx.AsyncClient,
+    partner: Partner,
+    key: str,
+    catalogue: Catalogue,
+    item: Due,
+) -> Outcome:
+    payload = body(partner, catalogue, item)
+    sent = headers(key, item.event, int(time.time()), payload)
+    retry = catalogue.delivery.backoff(item.attempts + 1)
+    assert partner.endpoint is not None
+    try:
+        response = await http.post(
+            partner.endpoint,
+            content=payload,
+            headers=sent,
+            timeout=catalogue.delivery.timeout_seconds,
+        )
+    except httpx.TimeoutException:
+        return Outcome(item.id, False, None, "timeout", retry)
+    except httpx.HTTPError as exc:
+        return Outcome(item.id, False, None, f"{type(exc).__name__}: {exc}"[:300], retry)
+    if 200 <= response.status_code < 300:
+        return Outcome(item.id, True, response.status_code, None, 0.0)
+    return Outcome(item.id, False, response.status_code, f"HTTP {response.status_code}", retry)
+
+
+@dataclass(frozen=True, slots=True)
+class LaneRun:
+    posted: int
+    delivered: int
+    skipped: bool  # another runner holds the lane
+
+
+async def run_lane(
+    driver: AsyncDriver,
+    database: str,
+    redis: aioredis.Redis,
+    http: httpx.AsyncClient,
+    catalogue: Catalogue,
+    partner_code: str,
+    shard: int,
+    budget: float = BUDGET,
+) -> LaneRun:
+    """Deliver what is due in one lane until nothing is, or ``budget`` seconds have passed."""
+    lock = lane_lock(redis, partner_code, shard, catalogue.delivery.timeout_seconds)
+    if not await lock.acquire():
+        return LaneRun(0, 0, True)
+    posted = delivered = 0
+    started = time.monotonic()
+    try:
+        partner = await find(driver, database, partner_code)
+        key = await signing_key(driver, database, partner_code)
+        if partner is None or key is None or partner.status != "ACTIVE" or not partner.endpoint:
+            return LaneRun(0, 0, False)  # paused or gone: its deliveries wait
+        while time.monotonic() - started < budget:
+            batch = await due(driver, database, partner_code, shard, time.time(), BATCH)
+            if not batch:
+                break
+            outcomes = await asyncio.gather(
+                *(_post(http, partner, key, catalogue, item) for item in batch)
+            )
+            await record(
+                driver, database, list(outcomes), time.time(), catalogue.delivery.max_attempts
+            )
+            posted += len(outcomes)
+            delivered += sum(o.delivered for o in outcomes)
+            if not await lock.renew():
+                break  # the lock lapsed: someone else may be running this lane now
+    finally:
+        await lock.release()
+    return LaneRun(posted, delivered, False)

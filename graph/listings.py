@@ -1,0 +1,192 @@
+"""A listing's publication and its end, each with its outbox event in the same transaction.
+
+Publishing a listing makes (or activates) its ``Sanction``, ties it to the subject and the
+records it rests on, re-rates the subject (the listing caps the grade) and emits
+``sanction.listed`` with the measures the catalogue attaches to the listing; ending it (expiry,
+repair, withdrawal) emits ``sanction.ended``. Either all of that commits or none of it does, so a
+partner never hears of a listing the hub does not hold, nor misses one it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from policies.measures import Catalogue
+
+from .outbox import Emitted, NewEvent, emit
+from .rating import rate_in
+
+EndReason = Literal["EXPIRED", "REPAIRED", "WITHDRAWN"]
+_END_STATUS = {"EXPIRED": "ENDED", "REPAIRED": "REPAIRED", "WITHDRAWN": "ENDED"}
+
+
+class ListingError(ValueError):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class ListingDecision:
+    id: str
+    subject: str
+    listing: str  # SERIOUS_DISHONESTY or ABNORMAL_OPERATION
+    authority: str  # the deciding unit
+    based_on: tuple[str, ...]  # published record ids
+    start: date
+    end: date
+    disclosure: str
+    decided_by: str
+
+
+PUBLISH = """
+MATCH (s:Subject {creditCode: $subject}) MATCH (a:Agency {code: $authority})
+WHERE size($basedOn) = COUNT {
+  MATCH (r:CreditRecord)<-[:HAS_RECORD]-(s) WHERE r.id IN $basedOn AND r.status = 'PUBLISHED'
+}
+MERGE (n:Sanction {id: $id})
+ON CREATE SET n.createdAt = datetime()
+WITH n, s, a, n.status = 'ACTIVE' AS already
+SET n.listing = $listing, n.measures = $measures, n.startDate = $start, n.endDate = $end,
+    n.status = 'ACTIVE', n.disclosure = $disclosure, n.authority = $authority,
+    n.decidedBy = $by, n.updatedAt = datetime()
+MERGE (n)-[:SANCTIONED]->(s)
+WITH n, s, already
+CALL (n) { MATCH (r:CreditRecord) WHERE r.id IN $basedOn MERGE (n)-[:BASED_ON]->(r) }
+RETURN already, s.name AS name
+"""
+END = """
+MATCH (n:Sanction {id: $id})-[:SANCTIONED]->(s:Subject)
+WITH n, s, n.status AS was
+SET n.status = CASE WHEN was = 'ACTIVE' THEN $status ELSE was END,
+    n.endedAt = CASE WHEN was = 'ACTIVE' THEN $today ELSE n.endedAt END,
+    n.endReason = CASE WHEN was = 'ACTIVE' THEN $reason ELSE n.endReason END,
+    n.updatedAt = datetime()
+RETURN was, n.listing AS listing, n.measures AS measures, n.startDate AS start,
+  n.endDate AS end, n.disclosure AS disclosure, n.authority AS authority,
+  s.creditCode AS subject, s.name AS name
+"""
+
+
+def _measures(catalogue: Catalogue, codes: list[str]) -> list[dict[str, str]]:
+    return [
+        {
+            "code": code,
+            "name": catalogue.measures[code].name,
+            "partnerKind": catalogue.measures[code].partner_kind,
+            "basis": catalogue.measures[code].basis,
+        }
+        for code in codes
+        if code in catalogue.measures
+    ]
+
+
+def _data(
+    sanction: str, subject: str, name: str, listing: str, status: str, **rest: Any
+) -> dict[str, Any]:
+    return {
+        "sanctionId": sanction,
+        "creditCode": subject,
+        "name": name,
+        "listing": listing,
+        "status": status,
+        **rest,
+    }
+
+
+async def publish_listing(
+    driver: AsyncDriver, database: str, catalogue: Catalogue, decision: ListingDecision
+) -> Emitted:
+    """Publish a decided listing and emit ``sanction.listed`` (``.modified`` when it was
+    already active), in one transaction."""
+    measures = [m.code for m in catalogue.for_listing(decision.listing)]
+    kinds = tuple(sorted({catalogue.measures[c].partner_kind for c in measures}))
+
+    async def work(tx: AsyncManagedTransaction) -> Emitted:
+        result = await tx.run(
+            PUBLISH,
+            id=decision.id,
+            subject=decision.subject,
+            authority=decision.authority,
+            basedOn=list(decision.based_on),
+            listing=decision.listing,
+            measures=measures,
+            start=decision.start,
+            end=decision.end,
+            disclosure=decision.disclosure,
+            by=decision.decided_by,
+        )
+        row = await result.single()
+        if row is None:
+            raise ListingError(
+                "not-found",
+                "unknown subject or unit, or a record it rests on is not a published record "
+                "of that subject",
+            )
+        await rate_in(tx, [decision.subject], decision.start)
+        data = _data(
+            decision.id,
+            decision.subject,
+            row["name"],
+            decision.listing,
+            "ACTIVE",
+            startDate=decision.start.isoformat(),
+            endDate=decision.end.isoformat(),
+            authority=decision.authority,
+            basedOn=list(decision.based_on),
+            measures=_measures(catalogue, measures),
+        )
+        kind = "sanction.modified" if row["already"] else "sanction.listed"
+        return await emit(
+            tx, NewEvent(kind, decision.subject, decision.id, decision.disclosure, kinds, data)
+        )
+
+    async with driver.session(database=database) as session:
+        return await session.execute_write(work)
+
+
+async def end_listing(
+    driver: AsyncDriver,
+    database: str,
+    catalogue: Catalogue,
+    sanction: str,
+    reason: EndReason,
+    today: date,
+) -> Emitted | None:
+    """End an active listing and emit ``sanction.ended``; None when it was not active (ending
+    twice tells nobody twice)."""
+
+    async def work(tx: AsyncManagedTransaction) -> Emitted | None:
+        result = await tx.run(
+            END, id=sanction, status=_END_STATUS[reason], reason=reason, today=today
+        )
+        row = await result.single()
+        if row is None:
+            raise ListingError("not-found", f"no sanction {sanction}")
+        if row["was"] != "ACTIVE":
+            return None
+        await rate_in(tx, [row["subject"]], today)
+        codes = list(row["measures"] or [])
+        kinds = tuple(
+            sorted({catalogue.measures[c].partner_kind for c in codes if c in catalogue.measures})
+        )
+        data = _data(
+            sanction,
+            row["subject"],
+            row["name"],
+            row["listing"],
+            _END_STATUS[reason],
+            endReason=reason,
+            endedOn=today.isoformat(),
+            measures=_measures(catalogue, codes),
+        )
+        return await emit(
+            tx, NewEvent("sanction.ended", row["subject"], sanction, row["disclosure"], kinds, data)
+        )
+
+    async with driver.session(database=database) as session:
+        return await session.execute_write(work)

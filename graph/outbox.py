@@ -1,0 +1,213 @@
+"""The transactional outbox: sanction changes become events, and events become deliveries.
+
+``emit`` runs inside the transaction that changes a listing, so the change and its event commit
+or fail together. It numbers the event twice: ``version``, one global count that the delta feed
+pages by, and ``seq``, a count per subject that delivery keeps in order. In the same
+transaction it creates one ``Delivery`` per partner that must hear of it: active, with an
+endpoint, subscribed to the event's type, of a partner kind the listing's measures go to, and
+cleared for the event's disclosure class. Workers (connectors/delivery.py) then work the
+deliveries; their state lives here, in the graph, so nothing depends on a broker message.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from policies.principal import Clearance
+
+SHARDS = 4  # deliveries to one partner run in this many lanes; a subject stays in one lane
+RANKS = {c.name: c.value for c in Clearance}
+
+
+def shard_of(subject: str) -> int:
+    return zlib.crc32(subject.encode()) % SHARDS
+
+
+def new_event_id(now: float) -> str:
+    """Time-ordered and unique: ``evt_`` + milliseconds (hex) + 64 random bits."""
+    return f"evt_{int(now * 1000):012x}{secrets.token_hex(8)}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    type: str  # sanction.listed, sanction.modified, sanction.ended
+    subject: str  # credit code
+    sanction: str  # sanction id
+    disclosure: str  # the sanction's class: partners below it never hear of it
+    partner_kinds: tuple[str, ...]  # kinds its measures go to
+    data: dict[str, Any]  # the webhook's `data`
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    id: str
+    version: int
+    seq: int
+    partners: tuple[str, ...]  # deliveries created, one per partner
+
+
+EMIT = """
+MERGE (c:Counter {name: 'feed'}) ON CREATE SET c.value = 0
+SET c.value = c.value + 1
+WITH c.value AS version
+OPTIONAL MATCH (prev:OutboxEvent {subject: $subject})
+WITH version, coalesce(max(prev.seq), 0) + 1 AS seq
+CREATE (e:OutboxEvent {id: $id, version: version, seq: seq, type: $type, subject: $subject,
+  sanction: $sanction, disclosure: $disclosure, kinds: $kinds, data: $data, createdAt: $at})
+WITH e
+CALL (e) {
+  MATCH (p:Partner {status: 'ACTIVE'})
+  WHERE p.endpoint IS NOT NULL AND e.type IN p.events AND p.kind IN e.kinds
+    AND $ranks[p.clearance] >= $ranks[e.disclosure]
+  CREATE (d:Delivery {id: e.id + '|' + p.code, event: e.id, partner: p.code, subject: e.subject,
+    seq: e.seq, version: e.version, shard: $shard, status: 'PENDING', attempts: 0,
+    nextAt: $now, createdAt: $now})
+  RETURN collect(p.code) AS partners
+}
+RETURN e.version AS version, e.seq AS seq, partners
+"""
+
+
+async def emit(tx: AsyncManagedTransaction, event: NewEvent, now: float | None = None) -> Emitted:
+    """Write the event and its deliveries in the caller's transaction."""
+    now = time.time() if now is None else now
+    event_id = new_event_id(now)
+    result = await tx.run(
+        EMIT,
+        id=event_id,
+        type=event.type,
+        subject=event.subject,
+        sanction=event.sanction,
+        disclosure=event.disclosure,
+        kinds=list(event.partner_kinds),
+        data=json.dumps(event.data, ensure_ascii=False, sort_keys=True),
+        at=datetime.fromtimestamp(now, UTC).isoformat(),
+        ranks=RANKS,
+        shard=shard_of(event.subject),
+        now=now,
+    )
+    row = await result.single(strict=True)
+    return Emitted(event_id, row["version"], row["seq"], tuple(sorted(row["partners"])))
+
+
+# --- delivery state ---------------------------------------------------------------------------
+
+# The deliveries of one lane that may go now: pending, due, and first in line for their subject
+# (an earlier pending event of the same subject goes first; a dead-lettered one does not block).
+DUE = """
+MATCH (d:Delivery {partner: $partner, status: 'PENDING'})
+WHERE d.nextAt <= $now AND d.shard = $shard
+  AND NOT EXISTS {
+    MATCH (x:Delivery {partner: $partner, subject: d.subject, status: 'PENDING'})
+    WHERE x.seq < d.seq
+  }
+WITH d ORDER BY d.version LIMIT $batch
+MATCH (e:OutboxEvent {id: d.event})
+RETURN d.id AS id, d.attempts AS attempts, e.id AS event, e.type AS type, e.subject AS subject,
+  e.data AS data, e.createdAt AS createdAt
+"""
+RECORD = """
+UNWIND $outcomes AS o
+MATCH (d:Delivery {id: o.id, status: 'PENDING'})
+WITH d, o, d.attempts + 1 AS tried
+SET d.attempts = tried, d.lastAttemptAt = $now, d.lastStatus = o.httpStatus,
+    d.lastError = o.error,
+    d.status = CASE WHEN o.delivered THEN 'DELIVERED'
+                    WHEN tried >= $maxAttempts THEN 'DEAD' ELSE 'PENDING' END,
+    d.deliveredAt = CASE WHEN o.delivered THEN $now ELSE d.deliveredAt END,
+    d.nextAt = CASE WHEN o.delivered THEN d.nextAt ELSE $now + o.backoff END
+RETURN d.status AS status, count(*) AS n
+"""
+LANES_DUE = """
+MATCH (d:Delivery {status: 'PENDING'}) WHERE d.nextAt <= $now
+WITH DISTINCT d.partner AS partner, d.shard AS shard
+MATCH (p:Partner {code: partner, status: 'ACTIVE'})
+RETURN partner, shard
+"""
+NEXT_DUE = """
+MATCH (d:Delivery {partner: $partner, status: 'PENDING'}) WHERE d.shard = $shard
+RETURN min(d.nextAt) AS next
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    id: str
+    attempts: int
+    event: str
+    type: str
+    subject: str
+    data: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    id: str
+    delivered: bool
+    http_status: int | None
+    error: str | None
+    backoff: float  # seconds until the next try, if it failed
+
+
+async def due(
+    driver: AsyncDriver, database: str, partner: str, shard: int, now: float, batch: int
+) -> list[Due]:
+    records, _, _ = await driver.execute_query(
+        DUE, partner=partner, shard=shard, now=now, batch=batch, database_=database
+    )
+    return [
+        Due(
+            r["id"],
+            r["attempts"],
+            r["event"],
+            r["type"],
+            r["subject"],
+            json.loads(r["data"]),
+            r["createdAt"],
+        )
+        for r in records
+    ]
+
+
+async def record(
+    driver: AsyncDriver, database: str, outcomes: list[Outcome], now: float, max_attempts: int
+) -> dict[str, int]:
+    """Write a batch's outcomes; returns how many deliveries are now in each state."""
+    records, _, _ = await driver.execute_query(
+        RECORD,
+        outcomes=[
+            {
+                "id": o.id,
+                "delivered": o.delivered,
+                "httpStatus": o.http_status,
+                "error": o.error,
+                "backoff": o.backoff,
+            }
+            for o in outcomes
+        ],
+        now=now,
+        maxAttempts=max_attempts,
+        database_=database,
+    )
+    return {r["status"]: r["n"] for r in records}
+
+
+async def lanes_due(driver: AsyncDriver, database: str, now: float) -> list[tuple[str, int]]:
+    records, _, _ = await driver.execute_query(LANES_DUE, now=now, database_=database)
+    return [(r["partner"], r["shard"]) for r in records]
+
+
+async def next_due(driver: AsyncDriver, database: str, partner: str, shard: int) -> float | None:
+    records, _, _ = await driver.execute_query(
+        NEXT_DUE, partner=partner, shard=shard, database_=database
+    )
+    return records[0]["next"] if records else None

@@ -1,0 +1,253 @@
+"""Sanctions reach partners through a real Celery worker and beat, as signed webhooks, against
+partner servers on loopback that are fast, slow, failing, timing out, answering twice or down.
+
+Every event ends delivered exactly once as each partner sees it (duplicates dropped by their
+``webhook-id``), in order per subject, or dead-lettered with its reason; a worker killed with
+SIGKILL mid-delivery and a Redis restart lose nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from neo4j import AsyncDriver
+
+from connectors.signing import new_credentials
+from graph.listings import ListingDecision, end_listing, publish_listing
+from graph.partners import Keys, register
+from hub.services import stop_process
+from hub.settings import PROJECT_ROOT
+from policies.measures import MEASURES_FILE, Catalogue, parse_catalogue
+from tests.conftest import TEST_DATA, free_port, restart_redis
+from tests.partners import Behaviour, Inbox, PartnerServer
+from tests.subjects import fresh_subjects
+
+FAST_RULES = {  # the shipped waits are minutes; the same logic in seconds
+    "max_attempts: 8": "max_attempts: 4",
+    "backoff_seconds: 2 ": "backoff_seconds: 0.2 ",
+    "backoff_max_seconds: 600": "backoff_max_seconds: 1",
+    "timeout_seconds: 10": "timeout_seconds: 1",
+}
+
+
+@pytest.fixture(scope="module")
+def rules() -> tuple[Path, Catalogue]:
+    text = MEASURES_FILE.read_text(encoding="utf-8")
+    for old, new in FAST_RULES.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = TEST_DATA / "measures-fast.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path, parse_catalogue(text, str(path))
+
+
+def _spawn(name: str, rules_file: Path, *args: str) -> subprocess.Popen[bytes]:
+    logs = TEST_DATA / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hub", name, *args],
+        cwd=PROJECT_ROOT,
+        stdout=(logs / f"delivery-{name}.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "HUB_MEASURES_FILE": str(rules_file)},
+    )
+
+
+@dataclass
+class Workers:
+    rules_file: Path
+    worker: subprocess.Popen[bytes]
+    beat: subprocess.Popen[bytes]
+
+    def restart_worker(self) -> None:
+        self.worker = _spawn("worker", self.rules_file, "--concurrency", "4")
+
+
+@pytest.fixture
+def workers(redis_server: str, migrated: None, rules: tuple[Path, Catalogue]) -> Iterator[Workers]:
+    running = Workers(
+        rules[0],
+        _spawn("worker", rules[0], "--concurrency", "4"),
+        _spawn("beat", rules[0]),
+    )
+    yield running
+    for proc in (running.worker, running.beat):
+        stop_process(proc.pid, timeout=20)
+        proc.wait(timeout=5)
+
+
+async def _partner(
+    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, url: str | None
+) -> str:
+    keys = new_credentials("HMAC_SHA256")
+    await register(
+        driver,
+        "neo4j",
+        catalogue,
+        {
+            "code": code,
+            "name": f"测试伙伴 {code}",
+            "kind": kind,
+            "endpoint": url,
+            "events": ["sanction.listed", "sanction.ended"],
+            "clearance": "SHARED",
+        },
+        Keys(keys.scheme, keys.signing, keys.verifying),
+        allow_http=False,
+    )
+    return keys.verifying
+
+
+async def _retire(driver: AsyncDriver) -> None:
+    """Later tests' events go to nobody here."""
+    await driver.execute_query(
+        "MATCH (p:Partner) WHERE p.code STARTS WITH 'DL-' SET p.status = 'DISABLED'"
+    )
+
+
+async def _states(driver: AsyncDriver, partner: str) -> dict[str, list[dict[str, object]]]:
+    records, _, _ = await driver.execute_query(
+        "MATCH (d:Delivery {partner: $p}) RETURN d.status AS status, d.event AS event, "
+        "d.attempts AS attempts, d.lastError AS error ORDER BY d.version",
+        p=partner,
+    )
+    out: dict[str, list[dict[str, object]]] = {}
+    for r in records:
+        out.setdefault(r["status"], []).append(dict(r))
+    return out
+
+
+async def _settled(driver: AsyncDriver, partners: list[str], expected: int, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        records, _, _ = await driver.execute_query(
+            "MATCH (d:Delivery) WHERE d.partner IN $ps RETURN d.status AS s, count(*) AS n",
+            ps=partners,
+        )
+        counts = {r["s"]: r["n"] for r in records}
+        if counts.get("PENDING", 0) == 0 and sum(counts.values()) == expected:
+            return
+        assert time.monotonic() < deadline, f"still {counts}; see logs/delivery-worker.log"
+        await asyncio.sleep(0.25)
+
+
+async def _listings(
+    driver: AsyncDriver, catalogue: Catalogue, subjects: list[tuple[str, str]], tag: str
+) -> list[str]:
+    """List every subject, then end every listing: two events per subject, listed first."""
+    today = date.today()
+    events = []
+    for code, record in subjects:
+        decision = ListingDecision(
+            id=f"S-DL-{tag}-{code[-6:]}",
+            subject=code,
+            listing="SERIOUS_DISHONESTY",
+            authority="NMG152201",
+            based_on=(record,),
+            start=today,
+            end=today + timedelta(days=3 * 365),
+            disclosure="PUBLIC",
+            decided_by="reviewer-1",
+        )
+        events.append((await publish_listing(driver, "neo4j", catalogue, decision)).id)
+    for code, _ in subjects:
+        ended = await end_listing(
+            driver, "neo4j", catalogue, f"S-DL-{tag}-{code[-6:]}", "REPAIRED", today
+        )
+        assert ended is not None
+        events.append(ended.id)
+    return events
+
+
+async def test_every_event_reaches_every_partner_once_in_order_or_is_dead_lettered(
+    driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+) -> None:
+    catalogue = rules[1]
+    behaviours = {
+        "DL-FAST": ("BANK", Behaviour()),
+        "DL-SLOW": ("BIDDING", Behaviour(always_sleep=0.4)),
+        "DL-FLAKY": ("PROCUREMENT", Behaviour(fail_first=2)),
+        "DL-TIMEOUT": ("LAND_MINING", Behaviour(sleep_first=1, sleep=1.5)),
+        "DL-TWICE": ("DEPARTMENT", Behaviour(accept_then_fail=1)),
+    }
+    servers: dict[str, PartnerServer] = {}
+    for code, (kind, behaviour) in behaviours.items():
+        server = PartnerServer(free_port(), Inbox("", behaviour))
+        server.inbox.secret = await _partner(driver, catalogue, code, kind, server.url)
+        servers[code] = server.start()
+    late_port = free_port()  # nothing listens here until the partner comes up
+    late_url = f"http://127.0.0.1:{late_port}/hub-events"
+    late_inbox = Inbox(await _partner(driver, catalogue, "DL-LATE", "BANK", late_url), Behaviour())
+    dead_port = free_port()  # never answers
+    await _partner(driver, catalogue, "DL-DOWN", "BANK", f"http://127.0.0.1:{dead_port}/hub-events")
+    try:
+        subjects = fresh_subjects(4)
+        events = await _listings(driver, catalogue, subjects, "A")
+        await asyncio.sleep(2.0)
+        servers["DL-LATE"] = PartnerServer(late_port, late_inbox).start()  # comes up late
+        everyone = [*behaviours, "DL-LATE", "DL-DOWN"]
+        await _settled(driver, everyone, expected=len(events) * len(everyone), wait=60)
+
+        for code, server in servers.items():
+            inbox = server.inbox
+            assert sorted(inbox.ids) == sorted(events), code  # each event once, none missing
+            assert inbox.bad_signatures == 0, code
+            for subject, _ in subjects:  # listed before ended, per subject
+                kinds = [m["type"] for m in inbox.applied if m["data"]["creditCode"] == subject]
+                assert kinds == ["sanction.listed", "sanction.ended"], (code, subject)
+            states = await _states(driver, code)
+            assert set(states) == {"DELIVERED"}, (code, states.keys())
+        assert servers["DL-TWICE"].inbox.duplicates == len(events)  # each came twice, kept once
+        assert all(n == 3 for n in servers["DL-FLAKY"].inbox.copies.values())
+        measures = {m["code"] for m in servers["DL-FAST"].inbox.applied[0]["data"]["measures"]}
+        assert measures == {"LOAN_REVIEW"}  # a bank is told the bank's measure only
+
+        dead = await _states(driver, "DL-DOWN")
+        assert set(dead) == {"DEAD"} and len(dead["DEAD"]) == len(events)
+        assert all(d["attempts"] == 4 and "ConnectError" in str(d["error"]) for d in dead["DEAD"])
+    finally:
+        for server in servers.values():
+            server.stop()
+        await _retire(driver)
+
+
+async def test_a_worker_killed_mid_delivery_and_a_redis_restart_lose_nothing(
+    driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+) -> None:
+    """SIGKILL the whole worker while a slow partner holds requests open, then SIGKILL Redis
+    (the broker, with the queued tasks and the lane locks) and start both again: every event
+    still arrives, once."""
+    catalogue = rules[1]
+    server = PartnerServer(free_port(), Inbox("", Behaviour(always_sleep=0.5)))
+    server.inbox.secret = await _partner(driver, catalogue, "DL-KILL", "BANK", server.url)
+    server.start()
+    try:
+        subjects = fresh_subjects(6)
+        events = await _listings(driver, catalogue, subjects, "K")
+        deadline = time.monotonic() + 20
+        while not server.inbox.copies:  # wait until deliveries are in flight
+            assert time.monotonic() < deadline, "no delivery started"
+            await asyncio.sleep(0.05)
+        os.killpg(workers.worker.pid, signal.SIGKILL)
+        workers.worker.wait(timeout=10)
+        assert len(server.inbox.ids) < len(events)  # killed with work left
+        restart_redis(hard=True)
+        workers.restart_worker()
+        await _settled(driver, ["DL-KILL"], expected=len(events), wait=90)
+        assert sorted(server.inbox.ids) == sorted(events)
+        assert server.inbox.bad_signatures == 0
+    finally:
+        server.stop()
+        await _retire(driver)

@@ -1,0 +1,131 @@
+"""The outbox's fan-out: an event becomes a delivery for exactly the partners that must hear of
+it (active, with an endpoint, subscribed, of a kind its measures go to, cleared for it), in the
+same transaction as the change, numbered for the feed and per subject."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from neo4j import AsyncDriver
+
+from connectors.signing import new_credentials
+from graph.listings import ListingDecision, ListingError, end_listing, publish_listing
+from graph.partners import Keys, PartnerError, register
+from policies.measures import default_catalogue
+from tests.subjects import fresh_subjects
+
+CATALOGUE = default_catalogue()
+
+
+async def _register(driver: AsyncDriver, partner: str, **fields: object) -> None:
+    keys = new_credentials("HMAC_SHA256")
+    defaults: dict[str, object] = {
+        "code": partner,
+        "name": partner,
+        "kind": "BANK",
+        "endpoint": "https://bank.example.cn/hub",
+        "events": ["sanction.listed", "sanction.ended"],
+    }
+    await register(
+        driver,
+        "neo4j",
+        CATALOGUE,
+        {**defaults, **fields},
+        Keys(keys.scheme, keys.signing, keys.verifying),
+        allow_http=False,
+    )
+
+
+async def _deliveries(driver: AsyncDriver, event: str) -> set[str]:
+    records, _, _ = await driver.execute_query(
+        "MATCH (d:Delivery {event: $e}) RETURN d.partner AS p", e=event
+    )
+    return {r["p"] for r in records if r["p"].startswith("FO-")}
+
+
+async def test_fan_out_follows_kind_subscription_clearance_and_status(driver: AsyncDriver) -> None:
+    await _register(driver, "FO-BANK")
+    await _register(driver, "FO-COURT", kind="JUDICIAL")  # no measure of a listing is theirs
+    await _register(driver, "FO-ENDS-ONLY", events=["sanction.ended"])
+    await _register(driver, "FO-PAUSED", status="PAUSED")
+    await _register(driver, "FO-POLLS", endpoint=None)  # reads the feed instead
+    await _register(driver, "FO-PUBLIC", clearance="PUBLIC")
+    ((code, record),) = fresh_subjects(1)
+    today = date.today()
+    decision = ListingDecision(
+        "S-FO-1",
+        code,
+        "SERIOUS_DISHONESTY",
+        "NMG152201",
+        (record,),
+        today,
+        today + timedelta(days=400),
+        "SHARED",
+        "reviewer-1",
+    )
+    listed = await publish_listing(driver, "neo4j", CATALOGUE, decision)
+    assert await _deliveries(driver, listed.id) == {"FO-BANK"}
+    again = await publish_listing(driver, "neo4j", CATALOGUE, decision)  # already active
+    records, _, _ = await driver.execute_query(
+        "MATCH (e:OutboxEvent {id: $id}) RETURN e.type AS t, e.seq AS seq, e.version AS v",
+        id=again.id,
+    )
+    assert records[0]["t"] == "sanction.modified" and records[0]["seq"] == listed.seq + 1
+    assert again.version > listed.version
+    ended = await end_listing(driver, "neo4j", CATALOGUE, "S-FO-1", "REPAIRED", today)
+    assert ended is not None
+    assert await _deliveries(driver, ended.id) == {"FO-BANK", "FO-ENDS-ONLY"}
+    assert await end_listing(driver, "neo4j", CATALOGUE, "S-FO-1", "REPAIRED", today) is None
+    await driver.execute_query(
+        "MATCH (p:Partner) WHERE p.code STARTS WITH 'FO-' SET p.status = 'DISABLED'"
+    )
+
+
+async def test_a_listing_without_published_grounds_writes_nothing(driver: AsyncDriver) -> None:
+    ((code, _),) = fresh_subjects(1)
+    decision = ListingDecision(
+        "S-FO-2",
+        code,
+        "SERIOUS_DISHONESTY",
+        "NMG152201",
+        ("R-NO-SUCH",),
+        date.today(),
+        date.today() + timedelta(days=400),
+        "PUBLIC",
+        "reviewer-1",
+    )
+    with pytest.raises(ListingError):
+        await publish_listing(driver, "neo4j", CATALOGUE, decision)
+    records, _, _ = await driver.execute_query(
+        "OPTIONAL MATCH (n:Sanction {id: 'S-FO-2'}) "
+        "RETURN n IS NULL AS none, COUNT { (:OutboxEvent {subject: $c}) } AS events",
+        c=code,
+    )
+    assert records[0]["none"] and records[0]["events"] == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"kind": "POLICE"}, "unknown-kind"),
+        ({"events": ["sanction.deleted"]}, "unknown-event"),
+        ({"endpoint": "http://bank.example.cn/hub"}, "invalid-endpoint"),
+        ({"endpoint": "ftp://bank.example.cn/hub"}, "invalid-endpoint"),
+        ({"clearance": "CONFIDENTIAL"}, "invalid-clearance"),
+        ({"code": "x"}, "invalid-code"),
+    ],
+)
+async def test_registry_refuses_bad_partners(
+    driver: AsyncDriver, fields: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(PartnerError) as refused:
+        await _register(driver, "FO-BAD", **fields)
+    assert refused.value.reason == reason
+
+
+async def test_a_code_is_registered_once(driver: AsyncDriver) -> None:
+    await _register(driver, "FO-ONCE", status="DISABLED")
+    with pytest.raises(PartnerError) as refused:
+        await _register(driver, "FO-ONCE")
+    assert refused.value.reason == "exists"

@@ -1,0 +1,49 @@
+"""The joint-punishment catalogue: what a listing asks of which partners, and the file's checks."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from policies.measures import MEASURES_FILE, MeasuresConfigError, default_catalogue, parse_catalogue
+
+
+def test_a_serious_listing_reaches_every_kind_but_the_courts() -> None:
+    catalogue = default_catalogue()
+    kinds = {m.partner_kind for m in catalogue.for_listing("SERIOUS_DISHONESTY")}
+    assert kinds == {"PROCUREMENT", "BIDDING", "BANK", "LAND_MINING", "DEPARTMENT"}
+    abnormal = {m.code for m in catalogue.for_listing("ABNORMAL_OPERATION")}
+    assert abnormal == {"LOAN_REVIEW", "MINING_RIGHT_BARRED", "KEY_INSPECTION"}
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
+    rules = default_catalogue().delivery
+    rng = random.Random(1)
+    waits = [rules.backoff(n, rng) for n in range(1, 12)]
+    for attempts, wait in enumerate(waits, start=1):
+        ceiling = min(rules.backoff_max_seconds, rules.backoff_seconds * 2 ** (attempts - 1))
+        assert ceiling / 2 <= wait <= ceiling
+    assert len({round(w, 6) for w in waits}) == len(waits)  # jittered, not lock-step
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (("partner_kind: PROCUREMENT", "partner_kind: POLICE"), "measures.PROCUREMENT_EXCLUDED"),
+        (
+            (
+                "listings: [SERIOUS_DISHONESTY]\n    basis: 《中华人民共和国政府采购法》",
+                "listings: [BLACKLIST]\n    basis: 《中华人民共和国政府采购法》",
+            ),
+            "listings",
+        ),
+        (("max_attempts: 8", "max_attempts: 0"), "delivery.max_attempts"),
+        (("version: 1", "version: 2"), "version"),
+    ],
+)
+def test_bad_files_are_refused_with_the_entry_named(change: tuple[str, str], named: str) -> None:
+    text = MEASURES_FILE.read_text(encoding="utf-8")
+    assert change[0] in text
+    with pytest.raises(MeasuresConfigError, match=named.replace(".", r"\.")):
+        parse_catalogue(text.replace(change[0], change[1], 1))

@@ -1,0 +1,59 @@
+"""Subjects made for one test: new credit codes, each with a published serious record, loaded
+through the real `hub import`, so tests that change them leave the seeded graph alone."""
+
+from __future__ import annotations
+
+import json
+
+from graph.identifiers import uscc_check_char
+from tests.conftest import TEST_DATA, hub_command
+
+_SUBJECTS = 0
+
+
+def _code(n: int) -> str:
+    first17 = f"91152201MA0DL{n:04d}"
+    return first17 + uscc_check_char(first17)
+
+
+def fresh_subjects(count: int) -> list[tuple[str, str]]:
+    """New subjects, each with a published serious record: (credit code, record id)."""
+    global _SUBJECTS
+    lines, made = [], []
+    for _ in range(count):
+        _SUBJECTS += 1
+        code, record = _code(_SUBJECTS), f"R-DL-{_SUBJECTS:04d}"
+        lines.append(
+            {
+                "kind": "Subject",
+                "creditCode": code,
+                "name": f"推送测试{_SUBJECTS}号矿业有限公司",
+                "subjectKind": "COMPANY",
+                "division": "152201",
+                "status": "ACTIVE",
+                "registeredOn": "2015-01-01",
+            }
+        )
+        lines.append(
+            {
+                "kind": "CreditRecord",
+                "id": record,
+                "subject": code,
+                "agency": "NMG152201",
+                "item": "ADMIN_PENALTY",
+                "category": "DISHONEST",
+                "tier": "SERIOUS",
+                "title": "非法采矿行政处罚决定",
+                "decidedOn": "2026-06-01",
+                "document": f"乌自然资罚〔2026〕{_SUBJECTS}号",
+                "publishFrom": "2026-06-02",
+                "publishUntil": "2029-06-01",
+                "status": "PUBLISHED",
+                "disclosure": "PUBLIC",
+            }
+        )
+        made.append((code, record))
+    path = TEST_DATA / f"delivery-subjects-{_SUBJECTS}.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
+    hub_command("import", str(path))
+    return made
