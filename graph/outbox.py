@@ -61,14 +61,15 @@ WITH c.value AS version
 OPTIONAL MATCH (prev:OutboxEvent {subject: $subject})
 WITH version, coalesce(max(prev.seq), 0) + 1 AS seq
 CREATE (e:OutboxEvent {id: $id, version: version, seq: seq, type: $type, subject: $subject,
-  sanction: $sanction, disclosure: $disclosure, kinds: $kinds, data: $data, createdAt: $at})
+  sanction: $sanction, disclosure: $disclosure, kinds: $kinds, data: $data, createdAt: $at,
+  shard: $shard})
 WITH e
 CALL (e) {
   MATCH (p:Partner {status: 'ACTIVE'})
   WHERE p.endpoint IS NOT NULL AND e.type IN p.events AND p.kind IN e.kinds
     AND $ranks[p.clearance] >= $ranks[e.disclosure]
   CREATE (d:Delivery {id: e.id + '|' + p.code, event: e.id, partner: p.code, subject: e.subject,
-    seq: e.seq, version: e.version, shard: $shard, status: 'PENDING', attempts: 0,
+    seq: e.seq, version: e.version, shard: e.shard, status: 'PENDING', attempts: 0,
     nextAt: $now, createdAt: $now})
   RETURN collect(p.code) AS partners
 }
@@ -211,3 +212,71 @@ async def next_due(driver: AsyncDriver, database: str, partner: str, shard: int)
         NEXT_DUE, partner=partner, shard=shard, database_=database
     )
     return records[0]["next"] if records else None
+
+
+# An operator sends a partner everything since a point in time again (it lost its copy, or it
+# joined late): every event it would have been sent gets a fresh pending delivery, in order.
+REPLAY = """
+MATCH (p:Partner {code: $partner})
+MATCH (e:OutboxEvent) WHERE e.createdAt >= $since AND e.type IN p.events AND p.kind IN e.kinds
+  AND $ranks[p.clearance] >= $ranks[e.disclosure]
+MERGE (d:Delivery {id: e.id + '|' + p.code})
+ON CREATE SET d.event = e.id, d.partner = p.code, d.subject = e.subject, d.seq = e.seq,
+  d.version = e.version, d.shard = e.shard, d.createdAt = $now
+SET d.status = 'PENDING', d.attempts = 0, d.nextAt = $now, d.replayedAt = $now,
+  d.lastError = null
+RETURN count(d) AS n
+"""
+
+
+async def replay(
+    driver: AsyncDriver, database: str, partner: str, since: datetime, now: float
+) -> int:
+    """Queue every event since ``since`` for the partner again; how many."""
+    records, _, _ = await driver.execute_query(
+        REPLAY,
+        partner=partner,
+        since=since.astimezone(UTC).isoformat(),
+        ranks=RANKS,
+        now=now,
+        database_=database,
+    )
+    return int(records[0]["n"]) if records else 0
+
+
+DELIVERIES = """
+MATCH (d:Delivery {partner: $partner})
+WHERE d.version < $before AND ($status IS NULL OR d.status = $status)
+WITH d ORDER BY d.version DESC LIMIT $first
+MATCH (e:OutboxEvent {id: d.event})
+RETURN d {.*, type: e.type, createdAt: e.createdAt} AS delivery
+"""
+COUNTS = "MATCH (d:Delivery {partner: $partner}) RETURN d.status AS status, count(*) AS n"
+
+
+async def deliveries(
+    driver: AsyncDriver,
+    database: str,
+    partner: str,
+    status: str | None,
+    before: int,
+    first: int,
+) -> list[dict[str, Any]]:
+    """A partner's deliveries, newest event first, below feed version ``before``."""
+    records, _, _ = await driver.execute_query(
+        DELIVERIES,
+        partner=partner,
+        status=status,
+        before=before,
+        first=first,
+        database_=database,
+        routing_="r",
+    )
+    return [dict(r["delivery"]) for r in records]
+
+
+async def delivery_counts(driver: AsyncDriver, database: str, partner: str) -> dict[str, int]:
+    records, _, _ = await driver.execute_query(
+        COUNTS, partner=partner, database_=database, routing_="r"
+    )
+    return {r["status"]: r["n"] for r in records}

@@ -162,6 +162,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX delivery_partner_subject IF NOT EXISTS "
             "FOR (n:Delivery) ON (n.partner, n.subject, n.status)",
             _index("Delivery", "event"),
+            _index("OutboxEvent", "createdAt"),
+            "CREATE INDEX delivery_partner_version IF NOT EXISTS "
+            "FOR (n:Delivery) ON (n.partner, n.version)",
             _unique("Counter", "name"),
         ),
     ),

@@ -26,6 +26,7 @@ from .cli_archive import app as archive_app
 from .cli_archive import assess_cmd, rate_cmd
 from .cli_audit import app as audit_app
 from .cli_operations import app as operations_app
+from .cli_partners import app as partners_app
 from .cli_search import reindex_cmd
 from .clikit import err, fail, progress_bar, with_driver
 from .keys import dev_jwt_secret, pii_secret
@@ -35,6 +36,7 @@ app = typer.Typer(help="Credit information exchange hub.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(operations_app, name="operations")
 app.add_typer(archive_app, name="archive")
+app.add_typer(partners_app, name="partners")
 app.command("rate")(rate_cmd)
 app.command("assess")(assess_cmd)
 app.command("reindex")(reindex_cmd)

@@ -37,6 +37,7 @@ from .context import to_date as _date
 from .context import to_datetime as _datetime
 from .errors import Code, CodedErrors, HubError, backing_services
 from .investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
+from .partners_api import PartnerMutations, PartnerQueries
 from .records_api import RecordMutations, RecordQueries
 from .search_api import SearchQueries
 
@@ -467,7 +468,14 @@ def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
 
 
 @strawberry.type
-class Query(RecordQueries, InvestigationQueries, NetworkQueries, ControlQueries, SearchQueries):
+class Query(
+    RecordQueries,
+    InvestigationQueries,
+    NetworkQueries,
+    ControlQueries,
+    SearchQueries,
+    PartnerQueries,
+):
     @strawberry.field(
         description="A subject by credit code; null when unknown or not visible.",
         permission_classes=[RootPolicy],
@@ -590,7 +598,7 @@ class Query(RecordQueries, InvestigationQueries, NetworkQueries, ControlQueries,
 
 
 @strawberry.type
-class Mutation(RecordMutations):
+class Mutation(RecordMutations, PartnerMutations):
     pass
 
 

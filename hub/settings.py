@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     limits_file: Path = PROJECT_ROOT / "policies" / "limits.yaml"  # request limits, per role
     jwt_leeway: int = 30  # seconds of clock skew tolerated on exp/iat/nbf
     issuers_file: Path = PROJECT_ROOT / "policies" / "issuers.yaml"  # trusted partner IdPs
+    measures_file: Path = PROJECT_ROOT / "policies" / "measures.yaml"  # joint punishment, delivery
     jwks_min_refetch: float = 30.0  # seconds between fetches of one issuer's keys, at least
 
     @property
