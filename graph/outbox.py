@@ -23,6 +23,8 @@ from neo4j import AsyncDriver, AsyncManagedTransaction
 
 from policies.principal import Clearance
 
+from .db import read
+
 SHARDS = 4  # deliveries to one partner run in this many lanes; a subject stays in one lane
 RANKS = {c.name: c.value for c in Clearance}
 
@@ -280,3 +282,39 @@ async def delivery_counts(driver: AsyncDriver, database: str, partner: str) -> d
         COUNTS, partner=partner, database_=database, routing_="r"
     )
     return {r["status"]: r["n"] for r in records}
+
+
+# The delta feed: events after a version, oldest first, of the classes and partner kind asked.
+FEED = """
+MATCH (e:OutboxEvent) WHERE e.version > $after AND e.disclosure IN $classes
+  AND ($kind IS NULL OR $kind IN e.kinds)
+WITH e ORDER BY e.version LIMIT $first
+RETURN e.version AS version, e.id AS id, e.type AS type, e.data AS data, e.createdAt AS at
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEvent:
+    version: int
+    id: str
+    type: str
+    data: dict[str, Any]
+    at: str
+
+
+async def feed(
+    driver: AsyncDriver,
+    database: str,
+    after: int,
+    first: int,
+    classes: list[str],
+    kind: str | None,
+    time_limit: float,
+) -> list[FeedEvent]:
+    records = await read(
+        driver, database, FEED, time_limit, after=after, first=first, classes=classes, kind=kind
+    )
+    return [
+        FeedEvent(r["version"], r["id"], r["type"], json.loads(r["data"]), r["at"])
+        for r in records
+    ]

@@ -36,6 +36,7 @@ from .context import selected as _selected
 from .context import to_date as _date
 from .context import to_datetime as _datetime
 from .errors import Code, CodedErrors, HubError, backing_services
+from .feed_api import FeedQueries
 from .investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
 from .partners_api import PartnerMutations, PartnerQueries
 from .records_api import RecordMutations, RecordQueries
@@ -475,6 +476,7 @@ class Query(
     ControlQueries,
     SearchQueries,
     PartnerQueries,
+    FeedQueries,
 ):
     @strawberry.field(
         description="A subject by credit code; null when unknown or not visible.",

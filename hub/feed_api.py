@@ -1,0 +1,142 @@
+"""``sanctionFeed``: the delta feed for partners that poll instead of receiving webhooks.
+
+Each entry is one outbox event, ADD (a listing published), MOD (changed) or DEL (ended: stop
+applying it), in the order the hub wrote them. The cursor is the event's feed version, kept in
+the graph, so a partner resumes where it stopped across restarts of either side. A partner sees
+only events of its agreement: its registered kind's measures, and disclosure classes up to the
+lower of its token's clearance and its registered one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+import strawberry
+
+from graph.outbox import FeedEvent, feed
+from graph.partners import find
+from policies.principal import Clearance
+
+from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
+from .errors import Code, HubError, backing_services
+
+MAX_PAGE = 100
+_OPS = {"sanction.listed": "ADD", "sanction.modified": "MOD", "sanction.ended": "DEL"}
+
+
+@strawberry.enum(description="What a feed entry asks of the partner.")
+class FeedOp(Enum):
+    ADD = "ADD"
+    MOD = "MOD"
+    DEL = "DEL"
+
+
+@strawberry.type(description="A measure the partner applies while the listing is in force.")
+class FeedMeasure:
+    code: str
+    name: str
+    basis: str
+
+
+@strawberry.type(description="One change to a listing.")
+class FeedEntry:
+    cursor: str
+    version: int = strawberry.field(description="The feed's own count, gap-free and rising.")
+    op: FeedOp
+    event_id: str = strawberry.field(description="The same id webhooks carry: drop repeats.")
+    sanction_id: str
+    credit_code: str
+    name: str
+    listing: str
+    status: str
+    start_date: date | None
+    end_date: date | None
+    measures: list[FeedMeasure]
+    at: str
+
+
+@strawberry.type
+class SanctionFeed:
+    entries: list[FeedEntry]
+    end_cursor: str | None = strawberry.field(
+        description="Pass it as `after` next time (the same cursor when nothing was new)."
+    )
+    has_next_page: bool
+
+
+def _day(value: object) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _entry(e: FeedEvent, kind: str | None) -> FeedEntry:
+    data = e.data
+    return FeedEntry(
+        cursor=encode_cursor(str(e.version), "f1:"),
+        version=e.version,
+        op=FeedOp(_OPS[e.type]),
+        event_id=e.id,
+        sanction_id=data["sanctionId"],
+        credit_code=data["creditCode"],
+        name=data["name"],
+        listing=data["listing"],
+        status=data["status"],
+        start_date=_day(data.get("startDate")),
+        end_date=_day(data.get("endDate")),
+        measures=[
+            FeedMeasure(code=m["code"], name=m["name"], basis=m["basis"])
+            for m in data.get("measures", [])
+            if kind is None or m["partnerKind"] == kind
+        ],
+        at=e.at,
+    )
+
+
+@strawberry.type
+class FeedQueries:
+    @strawberry.field(
+        description="Listings added, changed and ended, oldest first, after a cursor: a "
+        "versioned ADD/MOD/DEL delta feed whose cursor survives restarts.",
+        permission_classes=[RootPolicy],
+    )
+    async def sanction_feed(
+        self, info: strawberry.Info, after: str | None = None, first: int = 20
+    ) -> SanctionFeed:
+        context = ctx(info)
+        principal = context.principal
+        size = bounded("first", first, 1, MAX_PAGE)
+        try:
+            since = int(decode_cursor(after, "f1:")) if after else 0
+        except ValueError:
+            raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued") from None
+        ceiling, kind = principal.clearance, None
+        with backing_services():
+            if principal.level == "PARTNER":
+                registered = await find(context.driver, context.database, principal.agency)
+                if registered is None or registered.status == "DISABLED":
+                    context.audited.append(Audited("sanctionFeed", None, (), "DENY"))
+                    raise HubError(
+                        Code.FORBIDDEN,
+                        f"{principal.agency} is not a registered partner; ask the hub's operators",
+                    )
+                kind = registered.kind
+                ceiling = min(ceiling, Clearance[registered.clearance])
+            classes = [c.name for c in Clearance if c <= ceiling]
+            rows = await feed(
+                context.driver,
+                context.database,
+                since,
+                size + 1,
+                classes,
+                kind,
+                context.query_timeout,
+            )
+        page = rows[:size]
+        context.audited.append(
+            Audited("sanctionFeed", None, tuple(sorted({e.data["creditCode"] for e in page})))
+        )
+        return SanctionFeed(
+            entries=[_entry(e, kind) for e in page],
+            end_cursor=encode_cursor(str(page[-1].version), "f1:") if page else after,
+            has_next_page=len(rows) > size,
+        )
