@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from dataclasses import asdict
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import redis
 
 from graph.archive import import_archive as run_import
 from graph.archive_files import ArchiveFormatError
+from graph.determination import expire_listings
 from graph.outbox import due, lanes_due, shard_of
 from graph.review import expire
 from policies.measures import Catalogue, default_catalogue, parse_catalogue
@@ -77,10 +79,17 @@ def import_archive(
 
 
 @app.task(name="connectors.tasks.expire_records")
-def expire_records() -> int:
-    """Beat runs this hourly: publication ends at the maximum period, ratings follow."""
+def expire_records() -> dict[str, int]:
+    """Beat runs this hourly: publication of records and listings ends at the maximum period,
+    ratings follow, and partners are told each listing ended."""
     clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
-    return clients.runner.run(expire(clients.driver, clients.database))
+    records = clients.runner.run(expire(clients.driver, clients.database))
+    ended = clients.runner.run(
+        expire_listings(clients.driver, clients.database, catalogue(), date.today())
+    )
+    for event in ended:
+        wake(event.partners, event.subject)
+    return {"records": records, "listings": len(ended)}
 
 
 @app.task(name="connectors.tasks.deliver")

@@ -98,55 +98,97 @@ def _data(
     }
 
 
+async def publish_in(
+    tx: AsyncManagedTransaction, catalogue: Catalogue, decision: ListingDecision
+) -> Emitted:
+    """Publish a decided listing and emit ``sanction.listed`` (``.modified`` when it was
+    already active), inside the caller's transaction."""
+    measures = [m.code for m in catalogue.for_listing(decision.listing)]
+    kinds = tuple(sorted({catalogue.measures[c].partner_kind for c in measures}))
+    result = await tx.run(
+        PUBLISH,
+        id=decision.id,
+        subject=decision.subject,
+        authority=decision.authority,
+        basedOn=list(decision.based_on),
+        listing=decision.listing,
+        measures=measures,
+        start=decision.start,
+        end=decision.end,
+        disclosure=decision.disclosure,
+        by=decision.decided_by,
+    )
+    row = await result.single()
+    if row is None:
+        raise ListingError(
+            "not-found",
+            "unknown subject or unit, or a record it rests on is not a published record "
+            "of that subject",
+        )
+    await rate_in(tx, [decision.subject], decision.start)
+    data = _data(
+        decision.id,
+        decision.subject,
+        row["name"],
+        decision.listing,
+        "ACTIVE",
+        startDate=decision.start.isoformat(),
+        endDate=decision.end.isoformat(),
+        authority=decision.authority,
+        basedOn=list(decision.based_on),
+        measures=_measures(catalogue, measures),
+    )
+    kind = "sanction.modified" if row["already"] else "sanction.listed"
+    return await emit(
+        tx, NewEvent(kind, decision.subject, decision.id, decision.disclosure, kinds, data)
+    )
+
+
 async def publish_listing(
     driver: AsyncDriver, database: str, catalogue: Catalogue, decision: ListingDecision
 ) -> Emitted:
-    """Publish a decided listing and emit ``sanction.listed`` (``.modified`` when it was
-    already active), in one transaction."""
-    measures = [m.code for m in catalogue.for_listing(decision.listing)]
-    kinds = tuple(sorted({catalogue.measures[c].partner_kind for c in measures}))
+    """``publish_in`` in a transaction of its own."""
 
     async def work(tx: AsyncManagedTransaction) -> Emitted:
-        result = await tx.run(
-            PUBLISH,
-            id=decision.id,
-            subject=decision.subject,
-            authority=decision.authority,
-            basedOn=list(decision.based_on),
-            listing=decision.listing,
-            measures=measures,
-            start=decision.start,
-            end=decision.end,
-            disclosure=decision.disclosure,
-            by=decision.decided_by,
-        )
-        row = await result.single()
-        if row is None:
-            raise ListingError(
-                "not-found",
-                "unknown subject or unit, or a record it rests on is not a published record "
-                "of that subject",
-            )
-        await rate_in(tx, [decision.subject], decision.start)
-        data = _data(
-            decision.id,
-            decision.subject,
-            row["name"],
-            decision.listing,
-            "ACTIVE",
-            startDate=decision.start.isoformat(),
-            endDate=decision.end.isoformat(),
-            authority=decision.authority,
-            basedOn=list(decision.based_on),
-            measures=_measures(catalogue, measures),
-        )
-        kind = "sanction.modified" if row["already"] else "sanction.listed"
-        return await emit(
-            tx, NewEvent(kind, decision.subject, decision.id, decision.disclosure, kinds, data)
-        )
+        return await publish_in(tx, catalogue, decision)
 
     async with driver.session(database=database) as session:
         return await session.execute_write(work)
+
+
+async def end_in(
+    tx: AsyncManagedTransaction,
+    catalogue: Catalogue,
+    sanction: str,
+    reason: EndReason,
+    today: date,
+) -> Emitted | None:
+    """End an active listing and emit ``sanction.ended`` inside the caller's transaction; None
+    when it was not active (ending twice tells nobody twice)."""
+    result = await tx.run(END, id=sanction, status=_END_STATUS[reason], reason=reason, today=today)
+    row = await result.single()
+    if row is None:
+        raise ListingError("not-found", f"no sanction {sanction}")
+    if row["was"] != "ACTIVE":
+        return None
+    await rate_in(tx, [row["subject"]], today)
+    codes = list(row["measures"] or [])
+    kinds = tuple(
+        sorted({catalogue.measures[c].partner_kind for c in codes if c in catalogue.measures})
+    )
+    data = _data(
+        sanction,
+        row["subject"],
+        row["name"],
+        row["listing"],
+        _END_STATUS[reason],
+        endReason=reason,
+        endedOn=today.isoformat(),
+        measures=_measures(catalogue, codes),
+    )
+    return await emit(
+        tx, NewEvent("sanction.ended", row["subject"], sanction, row["disclosure"], kinds, data)
+    )
 
 
 async def end_listing(
@@ -157,36 +199,10 @@ async def end_listing(
     reason: EndReason,
     today: date,
 ) -> Emitted | None:
-    """End an active listing and emit ``sanction.ended``; None when it was not active (ending
-    twice tells nobody twice)."""
+    """``end_in`` in a transaction of its own."""
 
     async def work(tx: AsyncManagedTransaction) -> Emitted | None:
-        result = await tx.run(
-            END, id=sanction, status=_END_STATUS[reason], reason=reason, today=today
-        )
-        row = await result.single()
-        if row is None:
-            raise ListingError("not-found", f"no sanction {sanction}")
-        if row["was"] != "ACTIVE":
-            return None
-        await rate_in(tx, [row["subject"]], today)
-        codes = list(row["measures"] or [])
-        kinds = tuple(
-            sorted({catalogue.measures[c].partner_kind for c in codes if c in catalogue.measures})
-        )
-        data = _data(
-            sanction,
-            row["subject"],
-            row["name"],
-            row["listing"],
-            _END_STATUS[reason],
-            endReason=reason,
-            endedOn=today.isoformat(),
-            measures=_measures(catalogue, codes),
-        )
-        return await emit(
-            tx, NewEvent("sanction.ended", row["subject"], sanction, row["disclosure"], kinds, data)
-        )
+        return await end_in(tx, catalogue, sanction, reason, today)
 
     async with driver.session(database=database) as session:
         return await session.execute_write(work)

@@ -51,6 +51,7 @@ class NewEvent:
 @dataclass(frozen=True, slots=True)
 class Emitted:
     id: str
+    subject: str
     version: int
     seq: int
     partners: tuple[str, ...]  # deliveries created, one per partner
@@ -98,7 +99,9 @@ async def emit(tx: AsyncManagedTransaction, event: NewEvent, now: float | None =
         now=now,
     )
     row = await result.single(strict=True)
-    return Emitted(event_id, row["version"], row["seq"], tuple(sorted(row["partners"])))
+    return Emitted(
+        event_id, event.subject, row["version"], row["seq"], tuple(sorted(row["partners"]))
+    )
 
 
 # --- delivery state ---------------------------------------------------------------------------
@@ -315,6 +318,5 @@ async def feed(
         driver, database, FEED, time_limit, after=after, first=first, classes=classes, kind=kind
     )
     return [
-        FeedEvent(r["version"], r["id"], r["type"], json.loads(r["data"]), r["at"])
-        for r in records
+        FeedEvent(r["version"], r["id"], r["type"], json.loads(r["data"]), r["at"]) for r in records
     ]

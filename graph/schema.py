@@ -149,7 +149,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         8,
-        "joint punishment: the outbox's feed versions, deliveries per event and partner",
+        "joint punishment: listing cases, the outbox's feed versions, deliveries per partner",
         (
             _unique("OutboxEvent", "version"),
             "CREATE INDEX outboxevent_subject_seq IF NOT EXISTS "
@@ -166,6 +166,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX delivery_partner_version IF NOT EXISTS "
             "FOR (n:Delivery) ON (n.partner, n.version)",
             _unique("Counter", "name"),
+            _unique("ListingCase", "id"),
+            _index("ListingCase", "status"),
         ),
     ),
 )

@@ -14,14 +14,18 @@ from typing import Annotated, Any
 import typer
 from neo4j import AsyncDriver
 
+from connectors.tasks import wake
 from graph.archive import Counts, all_rejections, find_import, import_archive, new_import_id
 from graph.archive_files import FORMATS, ArchiveFormatError
 from graph.assessment import ASSESSMENT_COLUMNS, assess
+from graph.determination import expire_listings
+from graph.outbox import Emitted
 from graph.rating import rate, rate_all
 from graph.review import expire
 from policies.units import units_by_code
 
 from .clikit import err, fail, progress_bar, with_driver
+from .partners_api import catalogue
 from .settings import Settings
 
 app = typer.Typer(help="Credit archives of the department's units.", no_args_is_help=True)
@@ -111,13 +115,17 @@ def report_cmd(import_id: Annotated[str, typer.Argument(help="The import id, IMP
 
 @app.command("expire")
 def expire_cmd() -> None:
-    """End the publication of records past their maximum period, and re-rate their subjects
-    (the beat runs this every hour)."""
+    """End the publication of records and listings past their maximum period, re-rate their
+    subjects and tell partners (the beat runs this every hour)."""
 
-    async def work(driver: AsyncDriver, s: Settings) -> int:
-        return await expire(driver, s.neo4j_database)
+    async def work(driver: AsyncDriver, s: Settings) -> tuple[int, list[Emitted]]:
+        records = await expire(driver, s.neo4j_database)
+        return records, await expire_listings(driver, s.neo4j_database, catalogue(), date.today())
 
-    err.print(f"{with_driver(work)} record(s) expired")
+    records, ended = with_driver(work)
+    for event in ended:
+        wake(event.partners, event.subject)
+    err.print(f"{records} record(s) and {len(ended)} listing(s) expired")
 
 
 def rate_cmd(

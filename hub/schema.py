@@ -35,6 +35,7 @@ from .context import guard as _guard
 from .context import selected as _selected
 from .context import to_date as _date
 from .context import to_datetime as _datetime
+from .determination_api import DeterminationMutations, DeterminationQueries
 from .errors import Code, CodedErrors, HubError, backing_services
 from .feed_api import FeedQueries
 from .investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
@@ -477,6 +478,7 @@ class Query(
     SearchQueries,
     PartnerQueries,
     FeedQueries,
+    DeterminationQueries,
 ):
     @strawberry.field(
         description="A subject by credit code; null when unknown or not visible.",
@@ -600,7 +602,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(RecordMutations, PartnerMutations):
+class Mutation(RecordMutations, PartnerMutations, DeterminationMutations):
     pass
 
 

@@ -216,7 +216,7 @@ async def test_expiry_ends_publication_and_rerates(
         "WHERE r.status = 'PUBLISHED' AND r.publishUntil < date() RETURN count(DISTINCT r) AS n"
     )
     done = hub_command("archive", "expire")
-    assert f"{due[0]['n']} record(s) expired" in done.stderr
+    assert f"{due[0]['n']} record(s) and " in done.stderr
     records, _, _ = await driver.execute_query(
         "MATCH (r:CreditRecord {id: $id})<-[:HAS_RECORD]-(s)<-[:RATED]-(rt) "
         "RETURN r.status AS status, rt.inputs AS inputs",
