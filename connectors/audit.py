@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import httpx
+import aiohttp
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from redis.typing import EncodableT, FieldT
@@ -120,7 +120,7 @@ class WorkerClients:
     runner: asyncio.Runner
     driver: AsyncDriver
     redis: aioredis.Redis
-    http: httpx.AsyncClient  # keep-alive connections to partners, reused across deliveries
+    http: aiohttp.ClientSession  # keep-alive connections to partners, reused by deliveries
     database: str
 
 
@@ -142,12 +142,9 @@ def worker_clients(pid: int, thread: int, redis_url: str) -> WorkerClients:
     runner = asyncio.Runner()
     config = _neo4j_from_env()
 
-    async def open_clients() -> tuple[AsyncDriver, aioredis.Redis, httpx.AsyncClient]:
+    async def open_clients() -> tuple[AsyncDriver, aioredis.Redis, aiohttp.ClientSession]:
         client = aioredis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=2)
-        http = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            follow_redirects=False,  # a partner's endpoint answers itself
-        )
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
         return connect(config), client, http
 
     driver, client, http = runner.run(open_clients())

@@ -36,6 +36,11 @@ app.conf.update(
             "schedule": 1.0,
             "options": {"expires": 5},
         },
+        "reconcile-partners": {
+            "task": "connectors.tasks.reconcile_partners",
+            "schedule": 3600.0,
+            "options": {"expires": 600},
+        },
         "expire-records": {
             "task": "connectors.tasks.expire_records",
             "schedule": 3600.0,

@@ -21,7 +21,7 @@ import json
 import time
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
@@ -32,13 +32,16 @@ from policies.measures import Catalogue
 from .locks import RedisLock
 from .signing import headers
 
-BATCH = 50  # deliveries posted concurrently by one runner
+BATCH = 50  # due deliveries a runner reads and records at once
+IN_FLIGHT = 8  # posts in flight at once per runner (two workers keep 16 to 64 going)
 BUDGET = 20.0  # seconds a runner keeps going before it hands the lane back
 
 
 def lane_lock(redis: aioredis.Redis, partner: str, shard: int, timeout: float) -> RedisLock:
-    # Outlives one batch (every post ends within the timeout), so a live runner never loses it.
-    return RedisLock(redis, f"hub:deliver:{partner}:{shard}", int((timeout + 10) * 1000))
+    # Outlives one batch (each post ends within the timeout, IN_FLIGHT at a time), so a live
+    # runner never loses it; a dead one blocks its lane this long at most.
+    rounds = -(-BATCH // IN_FLIGHT)
+    return RedisLock(redis, f"hub:deliver:{partner}:{shard}", int((timeout * rounds + 10) * 1000))
 
 
 def body(partner: Partner, catalogue: Catalogue, item: Due) -> bytes:
@@ -56,7 +59,7 @@ def body(partner: Partner, catalogue: Catalogue, item: Due) -> bytes:
 
 
 async def _post(
-    http: httpx.AsyncClient,
+    http: aiohttp.ClientSession,
     partner: Partner,
     key: str,
     catalogue: Catalogue,
@@ -67,19 +70,22 @@ async def _post(
     retry = catalogue.delivery.backoff(item.attempts + 1)
     assert partner.endpoint is not None
     try:
-        response = await http.post(
+        async with http.post(
             partner.endpoint,
-            content=payload,
+            data=payload,
             headers=sent,
-            timeout=catalogue.delivery.timeout_seconds,
-        )
-    except httpx.TimeoutException:
+            timeout=aiohttp.ClientTimeout(total=catalogue.delivery.timeout_seconds),
+            allow_redirects=False,  # a partner's endpoint answers itself
+        ) as response:
+            await response.read()  # drained, so the connection is kept for the next post
+            status = response.status
+    except TimeoutError:
         return Outcome(item.id, False, None, "timeout", retry)
-    except httpx.HTTPError as exc:
+    except aiohttp.ClientError as exc:
         return Outcome(item.id, False, None, f"{type(exc).__name__}: {exc}"[:300], retry)
-    if 200 <= response.status_code < 300:
-        return Outcome(item.id, True, response.status_code, None, 0.0)
-    return Outcome(item.id, False, response.status_code, f"HTTP {response.status_code}", retry)
+    if 200 <= status < 300:
+        return Outcome(item.id, True, status, None, 0.0)
+    return Outcome(item.id, False, status, f"HTTP {status}", retry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +99,7 @@ async def run_lane(
     driver: AsyncDriver,
     database: str,
     redis: aioredis.Redis,
-    http: httpx.AsyncClient,
+    http: aiohttp.ClientSession,
     catalogue: Catalogue,
     partner_code: str,
     shard: int,
@@ -110,13 +116,17 @@ async def run_lane(
         key = await signing_key(driver, database, partner_code)
         if partner is None or key is None or partner.status != "ACTIVE" or not partner.endpoint:
             return LaneRun(0, 0, False)  # paused or gone: its deliveries wait
+        gate = asyncio.Semaphore(IN_FLIGHT)
+
+        async def post(item: Due) -> Outcome:
+            async with gate:
+                return await _post(http, partner, key, catalogue, item)
+
         while time.monotonic() - started < budget:
             batch = await due(driver, database, partner_code, shard, time.time(), BATCH)
             if not batch:
                 break
-            outcomes = await asyncio.gather(
-                *(_post(http, partner, key, catalogue, item) for item in batch)
-            )
+            outcomes = await asyncio.gather(*(post(item) for item in batch))
             await record(
                 driver, database, list(outcomes), time.time(), catalogue.delivery.max_attempts
             )

@@ -16,7 +16,9 @@ import redis
 from graph.archive import import_archive as run_import
 from graph.archive_files import ArchiveFormatError
 from graph.determination import expire_listings
+from graph.feedback import reconcile
 from graph.outbox import due, lanes_due, shard_of
+from graph.partners import all_partners
 from graph.review import expire
 from policies.measures import Catalogue, default_catalogue, parse_catalogue
 
@@ -142,5 +144,30 @@ def sweep_deliveries() -> int:
                 deliver.apply_async((partner, shard), expires=30)
                 started += 1
         return started
+
+    return clients.runner.run(work())
+
+
+@app.task(name="connectors.tasks.reconcile_partners")
+def reconcile_partners() -> dict[str, dict[str, int]]:
+    """Beat runs this hourly: each partner's reported measures against the hub's listings;
+    what differs is sent again."""
+    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+    rules = catalogue()
+
+    async def work() -> dict[str, dict[str, int]]:
+        done = {}
+        for partner in await all_partners(clients.driver, clients.database):
+            if partner.status != "ACTIVE" or not partner.endpoint:
+                continue
+            found = await reconcile(
+                clients.driver,
+                clients.database,
+                rules,
+                partner.code,
+                rules.delivery.reconcile_after_seconds,
+            )
+            done[partner.code] = {"unapplied": found.unapplied, "stale": found.stale}
+        return done
 
     return clients.runner.run(work())

@@ -25,10 +25,9 @@ from .listings import ListingDecision, end_in, publish_in
 from .outbox import Emitted
 
 _GROUNDS = """
-MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord)
+MATCH (s:Subject {creditCode: $subject})-[:HAS_RECORD]->(r:CreditRecord)
 WHERE r.id IN $records AND s.division STARTS WITH $prefix
-RETURN s.creditCode AS subject, r.id AS id, r.status AS status, r.category AS category,
-  r.tier AS tier
+RETURN r.id AS id, r.status AS status, r.category AS category, r.tier AS tier
 """
 _CREATE = """
 MATCH (s:Subject {creditCode: $subject})
@@ -85,6 +84,7 @@ async def propose(
     database: str,
     rules: DeterminationRules,
     *,
+    subject: str,
     records: list[str],
     fault: str,
     reason: str,
@@ -93,20 +93,19 @@ async def propose(
     prefix: str,
     now: datetime,
 ) -> str:
-    """Open a case on published dishonest records of one subject in the unit's jurisdiction;
+    """Open a case on published dishonest records of a subject in the unit's jurisdiction;
     refused unless fault and severity make the subject seriously dishonest."""
     text = rules_of.check_reason(rules, reason)
     found, _, _ = await driver.execute_query(
-        _GROUNDS, records=records, prefix=prefix, database_=database
+        _GROUNDS, subject=subject, records=records, prefix=prefix, database_=database
     )
     by_id = {r["id"]: r for r in found}
     if missing := [r for r in records if r not in by_id]:
-        raise StepRefused("NOT_FOUND", "unknown-record", f"no record {missing[0]} of yours")
+        raise StepRefused(
+            "NOT_FOUND", "unknown-record", f"no record {missing[0]} of {subject} of yours"
+        )
     if unpublished := [r for r in records if by_id[r]["status"] != "PUBLISHED"]:
         raise StepRefused("CONFLICT", "not-published", f"{unpublished[0]} is not published")
-    subjects = {r["subject"] for r in found}
-    if len(subjects) != 1:
-        raise StepRefused("BAD_USER_INPUT", "several-subjects", "one case, one subject")
     dishonest = [r["tier"] for r in found if r["category"] == "DISHONEST"]
     if len(dishonest) != len(found):
         raise StepRefused("BAD_USER_INPUT", "not-dishonest", "every record must be dishonest")
@@ -121,7 +120,7 @@ async def propose(
     await driver.execute_query(
         _CREATE,
         id=case_id,
-        subject=subjects.pop(),
+        subject=subject,
         listing=outcome,
         fault=fault,
         outcome=outcome,

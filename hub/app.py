@@ -36,6 +36,7 @@ from .auth import AuthError, TokenCache, authenticate, token_verifier
 from .context import Context
 from .errors import Code, error_response
 from .exports import export_network
+from .feedback_api import post_feedback
 from .guards import Refusal, check, spend
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
 from .schema import schema
@@ -369,6 +370,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             Route("/archives", upload_archive, methods=["POST"]),
             Route("/exports/network", export_network, methods=["GET"]),
+            Route("/feedback", post_feedback, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

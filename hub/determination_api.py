@@ -18,6 +18,7 @@ from policies.determination import StepRefused, default_rules
 from policies.units import unit_prefix
 
 from .context import Audited, RootPolicy, ctx
+from .context import credit_code as parse_code
 from .errors import Code, HubError, backing_services
 from .partners_api import catalogue
 from .records_api import unit_of
@@ -158,10 +159,16 @@ class DeterminationMutations:
         permission_classes=[RootPolicy],
     )
     async def propose_listing(
-        self, info: strawberry.Info, records: list[str], fault: Fault, reason: str
+        self,
+        info: strawberry.Info,
+        credit_code: str,
+        records: list[str],
+        fault: Fault,
+        reason: str,
     ) -> ListingCase:
         context = ctx(info)
         unit = unit_of(context.principal)
+        code = parse_code(credit_code)
         if not 1 <= len(records) <= 20:
             raise HubError(Code.BAD_USER_INPUT, "a case rests on 1-20 records")
         try:
@@ -170,6 +177,7 @@ class DeterminationMutations:
                     context.driver,
                     context.database,
                     default_rules(),
+                    subject=code,
                     records=records,
                     fault=fault.value,
                     reason=reason,
@@ -180,7 +188,7 @@ class DeterminationMutations:
                 )
                 view = await _view(context, case_id, unit_prefix(unit))
         except StepRefused as exc:
-            context.audited.append(Audited("proposeListing", None, tuple(records), "DENY", "write"))
+            context.audited.append(Audited("proposeListing", code, tuple(records), "DENY", "write"))
             raise _refused(exc) from None
         context.audited.append(
             Audited("proposeListing", view.credit_code, (case_id,), action="write")

@@ -133,3 +133,20 @@ class CodedErrors(MaskErrors):
                     )
                 )
         return processed
+
+
+_HTTP_STATUS = {
+    Code.UNAUTHENTICATED: 401,
+    Code.FORBIDDEN: 403,
+    Code.NOT_FOUND: 404,
+    Code.UNAVAILABLE: 503,
+    Code.INTERNAL: 500,
+}
+
+
+def refusal_response(error: HubError, **headers: str) -> JSONResponse:
+    """A HubError outside GraphQL, with the HTTP status its code means (429 for the rate)."""
+    extensions = dict(error.extensions or {})
+    code = Code(extensions.pop("code"))
+    status = 429 if "retryAfter" in extensions else _HTTP_STATUS.get(code, 400)
+    return error_response(status, code, error.message, extensions, headers or None)

@@ -32,7 +32,7 @@ from policies.principal import Principal
 from .audit import entry as audit_entry
 from .auth import AuthError, authenticate
 from .context import bounded, credit_code, to_date
-from .errors import Code, HubError, backing_services, error_response
+from .errors import Code, HubError, backing_services, refusal_response
 from .guards import Refusal, spend
 from .investigate_api import FANOUT
 from .settings import Settings
@@ -74,13 +74,6 @@ GRAPHML_KEYS = (
     ("e_share", "edge", "share", "double"),
     ("e_role", "edge", "role", "string"),
 )
-_STATUS = {
-    Code.UNAUTHENTICATED: 401,
-    Code.FORBIDDEN: 403,
-    Code.NOT_FOUND: 404,
-    Code.UNAVAILABLE: 503,
-    Code.INTERNAL: 500,
-}
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Characters XML 1.0 cannot carry even escaped; imported text could hold them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -98,14 +91,6 @@ class ExportRequest:
 
 
 # --- refusals and audit ------------------------------------------------------------------------
-
-
-def _refuse(error: HubError, **headers: str) -> Response:
-    """A coded error with the HTTP status its code means here (429 for the rate)."""
-    extensions = dict(error.extensions or {})
-    code = Code(extensions.pop("code"))
-    status = 429 if "retryAfter" in extensions else _STATUS.get(code, 400)
-    return error_response(status, code, error.message, extensions, headers or None)
 
 
 async def _audit(
@@ -353,14 +338,16 @@ async def _authorised(request: Request) -> Principal | Response:
     try:
         principal = await authenticate(request)
     except AuthError as exc:
-        return _refuse(HubError(Code.UNAUTHENTICATED, str(exc)), **{"WWW-Authenticate": "Bearer"})
+        return refusal_response(
+            HubError(Code.UNAUTHENTICATED, str(exc)), **{"WWW-Authenticate": "Bearer"}
+        )
     if request.app.state.policy.may_call(principal, "network"):
         return principal
     try:
         await _audit(request, principal, None, (), "DENY")
     except RedisError:
-        return _refuse(HubError(Code.UNAVAILABLE, "the audit store is unavailable; retry"))
-    return _refuse(HubError(Code.FORBIDDEN, "your role may not export networks"))
+        return refusal_response(HubError(Code.UNAVAILABLE, "the audit store is unavailable; retry"))
+    return refusal_response(HubError(Code.FORBIDDEN, "your role may not export networks"))
 
 
 async def export_network(request: Request) -> Response:
@@ -376,15 +363,21 @@ async def export_network(request: Request) -> Response:
     except Refusal as refusal:
         retry = refusal.extensions.get("retryAfter")
         headers = {"Retry-After": str(retry)} if retry else {}
-        return _refuse(HubError(refusal.code, str(refusal), **refusal.extensions), **headers)
+        return refusal_response(
+            HubError(refusal.code, str(refusal), **refusal.extensions), **headers
+        )
     except RedisError:
-        return _refuse(HubError(Code.UNAVAILABLE, "the rate-limit store is unavailable; retry"))
+        return refusal_response(
+            HubError(Code.UNAVAILABLE, "the rate-limit store is unavailable; retry")
+        )
     except HubError as error:
-        return _refuse(error)
+        return refusal_response(error)
     answer = network_answer(asked.code, net)
     released = tuple(n["key"] for n in answer["nodes"] if n["kind"] == "Subject")
     try:
         await _audit(request, principal, asked.code, released, "ALLOW")
     except RedisError:
-        return _refuse(HubError(Code.UNAVAILABLE, "the audit store is unavailable; retry shortly"))
+        return refusal_response(
+            HubError(Code.UNAVAILABLE, "the audit store is unavailable; retry shortly")
+        )
     return _file(answer, asked.fmt)

@@ -38,6 +38,7 @@ from .context import to_datetime as _datetime
 from .determination_api import DeterminationMutations, DeterminationQueries
 from .errors import Code, CodedErrors, HubError, backing_services
 from .feed_api import FeedQueries
+from .feedback_api import FeedbackMutations
 from .investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
 from .partners_api import PartnerMutations, PartnerQueries
 from .records_api import RecordMutations, RecordQueries
@@ -602,7 +603,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(RecordMutations, PartnerMutations, DeterminationMutations):
+class Mutation(RecordMutations, PartnerMutations, DeterminationMutations, FeedbackMutations):
     pass
 
 

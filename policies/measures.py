@@ -39,6 +39,7 @@ class DeliveryRules:
     backoff_seconds: float
     backoff_max_seconds: float
     timeout_seconds: float
+    reconcile_after_seconds: float
 
     def backoff(self, attempts: int, rng: random.Random | None = None) -> float:
         """Seconds before the next try after ``attempts`` failures: doubling from the base up
@@ -106,7 +107,13 @@ def parse_catalogue(text: str, source: str = "measures.yaml") -> Catalogue:
     if not isinstance(events, dict) or not events:
         raise MeasuresConfigError(f"{source}: events maps webhook types to their meaning")
     delivery = raw["delivery"]
-    rules = {"max_attempts", "backoff_seconds", "backoff_max_seconds", "timeout_seconds"}
+    rules = {
+        "max_attempts",
+        "backoff_seconds",
+        "backoff_max_seconds",
+        "timeout_seconds",
+        "reconcile_after_seconds",
+    }
     if not isinstance(delivery, dict) or set(delivery) != rules:
         raise MeasuresConfigError(f"{source}: delivery needs {sorted(rules)}")
     where = f"{source}: delivery"
@@ -119,6 +126,12 @@ def parse_catalogue(text: str, source: str = "measures.yaml") -> Catalogue:
             _number(delivery["backoff_seconds"], f"{where}.backoff_seconds", 0.01, 3600),
             _number(delivery["backoff_max_seconds"], f"{where}.backoff_max_seconds", 0.01, 86400),
             _number(delivery["timeout_seconds"], f"{where}.timeout_seconds", 0.1, 300),
+            _number(
+                delivery["reconcile_after_seconds"],
+                f"{where}.reconcile_after_seconds",
+                0,
+                30 * 86400,
+            ),
         ),
     )
 

@@ -51,6 +51,9 @@ class Inbox:
 
 class PartnerServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: the hub's 50 concurrent posts would overflow it and
+    # wait out TCP's one-second SYN retry, which measures the partner, not the hub.
+    request_queue_size = 512
 
     def __init__(self, port: int, inbox: Inbox) -> None:
         super().__init__(("127.0.0.1", port), _Handler)

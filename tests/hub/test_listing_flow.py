@@ -31,8 +31,8 @@ CASE = """fragment C on ListingCase {
 PROPOSE = (
     CASE
     + """
-mutation($r: [String!]!, $f: Fault!, $why: String!) {
-  proposeListing(records: $r, fault: $f, reason: $why) { ...C } }"""
+mutation($c: String!, $r: [String!]!, $f: Fault!, $why: String!) {
+  proposeListing(creditCode: $c, records: $r, fault: $f, reason: $why) { ...C } }"""
 )
 ADVANCE = (
     CASE
@@ -42,6 +42,7 @@ mutation($id: String!, $s: CaseStepKind!, $why: String!, $doc: String, $m: Int, 
     ...C } }"""
 )
 READ = CASE + "query($id: String!) { listingCase(id: $id) { ...C } }"
+UNKNOWN = "91110000600037341L"  # a valid code no subject has
 
 
 def _error(body: dict[str, Any]) -> dict[str, Any]:
@@ -74,11 +75,13 @@ async def test_a_listing_from_proposal_to_the_partner(
     second = GraphQLClient(api, unit_token("reviewer", unit, "reviewer-2"))
     try:
         ((code, record),) = fresh_subjects(1)
-        light = submitter.post(PROPOSE, {"r": [record], "f": "NEGLIGENCE", "why": "过失所致"})
+        light = submitter.post(
+            PROPOSE, {"c": code, "r": [record], "f": "NEGLIGENCE", "why": "过失所致"}
+        )
         assert _error(light.json()) == {"code": "BAD_USER_INPUT", "reason": "not-listable"}
 
         case: dict[str, Any] = submitter.data(
-            PROPOSE, {"r": [record], "f": "INTENT", "why": "故意越界开采，情节严重"}
+            PROPOSE, {"c": code, "r": [record], "f": "INTENT", "why": "故意越界开采，情节严重"}
         )["proposeListing"]  # type: ignore[assignment]
         assert case["status"] == "PROPOSED" and case["creditCode"] == code
         cid = case["id"]
@@ -163,7 +166,7 @@ async def test_expiry_ends_the_listing_and_tells_partners(
     unit = "NMG152201"
     ((code, record),) = fresh_subjects(1)
     submitter = GraphQLClient(api, unit_token("submitter", unit, "clerk-1"))
-    cid = submitter.data(PROPOSE, {"r": [record], "f": "MALICE", "why": "恶意串通投标"})[
+    cid = submitter.data(PROPOSE, {"c": code, "r": [record], "f": "MALICE", "why": "恶意串通投标"})[
         "proposeListing"
     ]["id"]  # type: ignore[index]
     for action, by, reason, document in (
@@ -203,7 +206,7 @@ def test_only_units_take_cases_forward(api: str, migrated: None) -> None:
     for role in ("partner", "investigator", "admin"):
         body = (
             GraphQLClient(api, mint(role))
-            .post(PROPOSE, {"r": ["R-1"], "f": "INTENT", "why": "理由充分"})
+            .post(PROPOSE, {"c": UNKNOWN, "r": ["R-1"], "f": "INTENT", "why": "理由充分"})
             .json()
         )
         assert _error(body)["code"] == "FORBIDDEN", role
