@@ -36,6 +36,11 @@ app.conf.update(
             "schedule": 1.0,
             "options": {"expires": 5},
         },
+        "pull-feeds": {
+            "task": "connectors.tasks.pull_feeds",
+            "schedule": 60.0,
+            "options": {"expires": 50},
+        },
         "reconcile-partners": {
             "task": "connectors.tasks.reconcile_partners",
             "schedule": 3600.0,

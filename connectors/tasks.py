@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import redis
 
 from graph.archive import import_archive as run_import
@@ -25,6 +26,9 @@ from policies.measures import Catalogue, default_catalogue, parse_catalogue
 from . import audit
 from .celery_app import BROKER, app
 from .delivery import lane_lock, run_lane
+from .locks import RedisLock
+from .pull import FeedFetchError, pull
+from .pull import due as feeds_due
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
 
@@ -168,6 +172,47 @@ def reconcile_partners() -> dict[str, dict[str, int]]:
                 rules.delivery.reconcile_after_seconds,
             )
             done[partner.code] = {"unapplied": found.unapplied, "stale": found.stale}
+        return done
+
+    return clients.runner.run(work())
+
+
+@app.task(name="connectors.tasks.pull_feeds")
+def pull_feeds() -> dict[str, Any]:
+    """Beat runs this every minute: each enabled outside list is pulled when due (one puller
+    per feed at a time), and partners are woken for what changed."""
+    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+
+    async def work() -> dict[str, Any]:
+        done: dict[str, Any] = {}
+        async with httpx.AsyncClient() as http:
+            for feed in await feeds_due(clients.redis, time.time()):
+                lock = RedisLock(clients.redis, f"hub:feed:{feed.code}:lock", 600_000)
+                if not await lock.acquire():
+                    continue
+                try:
+                    report = await pull(
+                        clients.driver,
+                        clients.database,
+                        clients.redis,
+                        http,
+                        catalogue(),
+                        feed,
+                        date.today(),
+                    )
+                except FeedFetchError as exc:
+                    done[feed.code] = f"failed: {exc}"
+                    continue
+                finally:
+                    await lock.release()
+                for subject, partners in report.events:
+                    wake(partners, subject)
+                done[feed.code] = {
+                    "listed": report.listed,
+                    "modified": report.modified,
+                    "ended": report.ended,
+                    "rejected": len(report.rejected),
+                }
         return done
 
     return clients.runner.run(work())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from policies.listings import LISTINGS
 from policies.names import name_keys
 
 from .identifiers import InvalidIdentifier, resident_id, validate_uscc
@@ -32,7 +33,6 @@ LICENCE_KINDS = ("LAND_USE", "MINING", "EXPLORATION", "SURVEYING", "GEOLOGICAL")
 CATEGORIES = ("BASIC", "TRUSTWORTHY", "DISHONEST")
 TIERS = ("MINOR", "GENERAL", "SERIOUS")
 RECORD_STATUS = ("PENDING", "PUBLISHED", "RETURNED", "EXPIRED", "REPAIRED")
-LISTINGS = ("SERIOUS_DISHONESTY", "ABNORMAL_OPERATION")
 SANCTION_STATUS = ("ACTIVE", "ENDED", "REPAIRED")
 OFFICER_ROLES = ("DIRECTOR", "SUPERVISOR", "MANAGER", "CHAIR")
 PROJECT_ROLES = ("BIDDER", "CONTRACTOR", "SUPERVISOR")

@@ -25,6 +25,7 @@ from .auth import mint_dev_token
 from .cli_archive import app as archive_app
 from .cli_archive import assess_cmd, rate_cmd
 from .cli_audit import app as audit_app
+from .cli_feeds import app as feeds_app
 from .cli_operations import app as operations_app
 from .cli_partners import app as partners_app
 from .cli_search import reindex_cmd
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(operations_app, name="operations")
 app.add_typer(archive_app, name="archive")
 app.add_typer(partners_app, name="partners")
+app.add_typer(feeds_app, name="feeds")
 app.command("rate")(rate_cmd)
 app.command("assess")(assess_cmd)
 app.command("reindex")(reindex_cmd)

@@ -11,6 +11,7 @@ from typing import TypeVar
 import typer
 from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -58,6 +59,11 @@ def with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
         raise fail(
             f"Neo4j at {settings.neo4j_uri} is not reachable ({exc.__class__.__name__}): "
             "start it with `make up`, or point HUB_NEO4J_URI at a running server"
+        ) from None
+    except RedisConnectionError:
+        raise fail(
+            f"Redis at {settings.redis_url} is not reachable: start it with `make up`, or point "
+            "HUB_REDIS_URL at a running server"
         ) from None
 
 

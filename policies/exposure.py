@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from .listings import LISTINGS
+
 EXPOSURE_FILE = Path(__file__).with_name("exposure.yaml")
 RELATIONSHIPS = (
     "LEGAL_REPRESENTATIVE_OF",
@@ -24,7 +26,6 @@ RELATIONSHIPS = (
     "HAS_EMAIL",
     "HAS_ADDRESS",
 )
-LISTINGS = ("SERIOUS_DISHONESTY", "ABNORMAL_OPERATION")
 
 
 class ExposureConfigError(ValueError):

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .exposure import LISTINGS
+from .listings import LISTINGS
 
 MEASURES_FILE = Path(__file__).with_name("measures.yaml")
 

@@ -18,12 +18,12 @@ from typing import Any
 import yaml
 
 from .catalogue import CATEGORIES, TIER_BOUNDS, default_catalogue
+from .listings import LISTINGS
 
 RATING_FILE = Path(__file__).with_name("rating.yaml")
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")  # best first
 CLASSES = ("A", "B", "C")  # a grade's class is its first letter
 STATUSES = ("ACTIVE", "REVOKED", "CANCELLED")
-LISTINGS = ("SERIOUS_DISHONESTY", "ABNORMAL_OPERATION")
 KINDS = ("qualitative", "quantitative")
 READS = ("status", "years_registered", "licences", "projects", "records")
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12

@@ -31,13 +31,7 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
     ("change", "named"),
     [
         (("partner_kind: PROCUREMENT", "partner_kind: POLICE"), "measures.PROCUREMENT_EXCLUDED"),
-        (
-            (
-                "listings: [SERIOUS_DISHONESTY]\n    basis: 《中华人民共和国政府采购法》",
-                "listings: [BLACKLIST]\n    basis: 《中华人民共和国政府采购法》",
-            ),
-            "listings",
-        ),
+        (("[SERIOUS_DISHONESTY, DISHONEST_JUDGMENT_DEBTOR]", "[BLACKLIST]"), "listings"),
         (("max_attempts: 8", "max_attempts: 0"), "delivery.max_attempts"),
         (("version: 1", "version: 2"), "version"),
     ],
@@ -47,3 +41,14 @@ def test_bad_files_are_refused_with_the_entry_named(change: tuple[str, str], nam
     assert change[0] in text
     with pytest.raises(MeasuresConfigError, match=named.replace(".", r"\.")):
         parse_catalogue(text.replace(change[0], change[1], 1))
+
+
+def test_the_courts_list_of_judgment_debtors_has_its_measures() -> None:
+    codes = {m.code for m in default_catalogue().for_listing("DISHONEST_JUDGMENT_DEBTOR")}
+    assert codes == {
+        "PROCUREMENT_EXCLUDED",
+        "BID_RESTRICTED",
+        "LOAN_REVIEW",
+        "LAND_AUCTION_BARRED",
+        "SUBSIDY_REFUSED",
+    }

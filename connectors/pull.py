@@ -1,0 +1,139 @@
+"""Pull connectors: fetch an outside list over HTTP (JSON or CSV), and apply it as a snapshot
+(graph/feeds.py).
+
+The fetch sends the last ``ETag`` back (``If-None-Match``), so an unchanged list costs one
+304; bodies are capped in size, decoded with the feed's encoding (a UTF-8 byte-order mark is
+dropped) and parsed into records. What a run did is kept in Redis for ``hub feeds list`` and the
+next run's ``ETag``; the listings themselves carry their provenance in the graph.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+from redis.typing import EncodableT, FieldT
+
+from graph.feeds import FeedReport, apply_snapshot, parse_rows
+from policies.feeds import Feed, default_feeds, parse_feeds
+from policies.measures import Catalogue
+
+MAX_BYTES = 64 * 1024 * 1024
+STATE = "hub:feed:{code}"  # Redis hash: etag, last run's outcome, next due time
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class FeedFetchError(RuntimeError):
+    """The list could not be fetched or read; nothing was applied."""
+
+
+@cache
+def feeds() -> dict[str, Feed]:
+    """policies/feeds.yaml, or the file ``HUB_FEEDS_FILE`` names."""
+    path = os.environ.get("HUB_FEEDS_FILE")
+    if not path:
+        return default_feeds()
+    return parse_feeds(Path(path).read_text(encoding="utf-8"), path)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    status: int  # 200, or 304 when unchanged
+    records: list[dict[str, Any]]
+    etag: str | None
+
+
+def records_of(feed: Feed, body: bytes) -> list[dict[str, Any]]:
+    """The list's records: a JSON array (or ``{"data": [...]}``), or CSV with a header row."""
+    try:
+        text = body.decode(feed.encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise FeedFetchError(f"the list is not {feed.encoding}: {exc}") from None
+    if feed.format == "csv":
+        return [dict(row) for row in csv.DictReader(io.StringIO(text))]
+    try:
+        parsed = json.loads(text)
+    except ValueError as exc:
+        raise FeedFetchError(f"the list is not JSON: {exc}") from None
+    if isinstance(parsed, dict) and isinstance(parsed.get("data"), list):
+        parsed = parsed["data"]
+    if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
+        raise FeedFetchError("the list is not an array of objects")
+    return parsed
+
+
+async def fetch(http: httpx.AsyncClient, feed: Feed, etag: str | None) -> Fetched:
+    headers = {"If-None-Match": etag} if etag else {}
+    try:
+        async with http.stream("GET", feed.url, headers=headers, timeout=60) as response:
+            if response.status_code == 304:
+                return Fetched(304, [], etag)
+            if response.status_code != 200:
+                raise FeedFetchError(f"{feed.url} answered HTTP {response.status_code}")
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise FeedFetchError(f"the list is over {MAX_BYTES} bytes")
+                chunks.append(chunk)
+            return Fetched(200, records_of(feed, b"".join(chunks)), response.headers.get("etag"))
+    except httpx.HTTPError as exc:
+        raise FeedFetchError(f"{feed.url}: {type(exc).__name__}: {exc}") from None
+
+
+async def pull(
+    driver: AsyncDriver,
+    database: str,
+    redis: aioredis.Redis,
+    http: httpx.AsyncClient,
+    catalogue: Catalogue,
+    feed: Feed,
+    today: date,
+) -> FeedReport:
+    """Fetch and apply one feed now; its state (ETag, outcome, next run) goes to Redis."""
+    key = STATE.format(code=feed.code)
+    etag = _text(await redis.hget(key, "etag"))
+    started = time.time()
+    state: dict[FieldT, EncodableT] = {"lastRun": started, "next": started + feed.every_seconds}
+    try:
+        fetched = await fetch(http, feed, etag)
+    except FeedFetchError as exc:
+        await redis.hset(key, mapping={**state, "outcome": f"failed: {exc}"})
+        raise
+    if fetched.status == 304:
+        report = FeedReport(feed.code, note="not modified")
+    else:
+        rows, rejected = parse_rows(feed, fetched.records)
+        report = await apply_snapshot(driver, database, catalogue, feed, rows, rejected, today)
+        if fetched.etag:
+            state["etag"] = fetched.etag
+    summary = {k: v for k, v in asdict(report).items() if k not in ("events", "rejected")}
+    summary["rejected"] = len(report.rejected)
+    await redis.hset(key, mapping={**state, "outcome": json.dumps(summary, ensure_ascii=False)})
+    return report
+
+
+async def due(redis: aioredis.Redis, now: float) -> list[Feed]:
+    """Enabled feeds whose next run has come."""
+    ready = []
+    for feed in feeds().values():
+        if not feed.enabled:
+            continue
+        following = _text(await redis.hget(STATE.format(code=feed.code), "next"))
+        if following is None or float(following) <= now:
+            ready.append(feed)
+    return ready
