@@ -206,3 +206,37 @@ async def end_listing(
 
     async with driver.session(database=database) as session:
         return await session.execute_write(work)
+
+
+FACTS = """
+MATCH (n:Sanction {id: $id})-[:SANCTIONED]->(s:Subject)
+OPTIONAL MATCH (c:ListingCase {id: 'LC-' + substring(n.id, 2)})
+RETURN n {.id, .listing, .status, .measures, .authority, .disclosure,
+          startDate: toString(n.startDate), endDate: toString(n.endDate)} AS sanction,
+  s {.creditCode, .name, .division} AS subject,
+  c {.id, .fault, .document, decidedOn: toString(c.decidedOn)} AS case,
+  COLLECT {
+    MATCH (n)-[:BASED_ON]->(r:CreditRecord)
+    RETURN r {.id, .title, .item, .tier, .document, .legalBasis,
+              decidedOn: toString(r.decidedOn)} AS r ORDER BY r.decidedOn
+  } AS records
+"""
+
+
+async def listing_facts(
+    driver: AsyncDriver, database: str, sanction: str
+) -> dict[str, Any] | None:
+    """What a recommendation to a partner states: the listing, the subject, the case that
+    decided it and the records it rests on."""
+    records, _, _ = await driver.execute_query(
+        FACTS, id=sanction, database_=database, routing_="r"
+    )
+    if not records:
+        return None
+    r = records[0]
+    return {
+        "sanction": dict(r["sanction"]),
+        "subject": dict(r["subject"]),
+        "case": dict(r["case"]) if r["case"] else None,
+        "records": [dict(x) for x in r["records"]],
+    }

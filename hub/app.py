@@ -39,6 +39,7 @@ from .exports import export_network
 from .feedback_api import post_feedback
 from .guards import Refusal, check, spend
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
+from .recommendations import recommendation
 from .schema import schema
 from .settings import Settings, get_settings
 from .uploads import upload_archive
@@ -371,6 +372,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/archives", upload_archive, methods=["POST"]),
             Route("/exports/network", export_network, methods=["GET"]),
             Route("/feedback", post_feedback, methods=["POST"]),
+            Route("/recommendations/{sanction}", recommendation, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

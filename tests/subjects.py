@@ -46,6 +46,7 @@ def fresh_subjects(count: int) -> list[tuple[str, str]]:
                 "title": "非法采矿行政处罚决定",
                 "decidedOn": "2026-06-01",
                 "document": f"乌自然资罚〔2026〕{_SUBJECTS}号",
+                "legalBasis": "《中华人民共和国矿产资源法》第三十九条",
                 "publishFrom": "2026-06-02",
                 "publishUntil": "2029-06-01",
                 "status": "PUBLISHED",

@@ -1,0 +1,110 @@
+"""The printable joint-sanction recommendation: a unit prints it for a partner kind not yet
+connected, and it states the subject, the facts, the determination, the legal basis and only
+that kind's measures, in Chinese; partners and other jurisdictions cannot print it."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import httpx
+import pypdf
+import pytest
+from neo4j import AsyncDriver
+
+from graph.determination import advance, propose, sanction_id
+from policies.determination import default_rules
+from policies.measures import default_catalogue
+from tests.conftest import mint, unit_token
+from tests.subjects import fresh_subjects
+
+
+@pytest.fixture
+async def listed(driver: AsyncDriver, migrated: None) -> tuple[str, str, str]:
+    """A subject of 152201 listed through a whole case: (credit code, record, sanction id)."""
+    from datetime import UTC, datetime
+
+    ((code, record),) = fresh_subjects(1)
+    rules, catalogue = default_rules(), default_catalogue()
+    case = await propose(
+        driver,
+        "neo4j",
+        rules,
+        subject=code,
+        records=[record],
+        fault="MALICE",
+        reason="恶意越界开采",
+        by="clerk-1",
+        unit="NMG152201",
+        prefix="152201",
+        now=datetime.now(UTC),
+    )
+    for action, by, document in (
+        ("NOTIFY", "r1", "乌自然资告〔2026〕9号"),
+        ("WAIVE", "r1", None),
+        ("DECIDE", "r2", "乌自然资决〔2026〕9号"),
+    ):
+        await advance(
+            driver,
+            "neo4j",
+            rules,
+            catalogue,
+            case_id=case,
+            action=action,
+            by=by,
+            unit="NMG152201",
+            prefix="152201",
+            today=date.today(),
+            reason="依法办理",
+            document=document,
+        )
+    return code, record, sanction_id(case)
+
+
+def _get(api: str, token: str, sanction: str, **params: str) -> httpx.Response:
+    return httpx.get(
+        f"{api}/recommendations/{sanction}",
+        params=params,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+
+
+def test_a_unit_prints_it_for_a_partner_kind(api: str, listed: tuple[str, str, str]) -> None:
+    code, _, sanction = listed
+    reviewer = unit_token("reviewer", "NMG152201", "r1")
+    answer = _get(api, reviewer, sanction, kind="LAND_MINING")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    pdf = pypdf.PdfReader(io.BytesIO(answer.content))
+    text = "".join(page.extract_text() for page in pdf.pages).replace("\n", "")
+    assert pdf.metadata is not None and "联合惩戒建议函" in str(pdf.metadata.title)
+    for expected in (
+        code,
+        "推送测试",
+        "严重失信主体名单",
+        "乌自然资罚〔2026〕",
+        "矿产资源法",
+        "乌自然资决〔2026〕9号",
+        "乌兰浩特市自然资源局",
+        "恶意",
+        "限制参与土地使用权招标拍卖挂牌出让",
+        "土地和矿业权管理",
+    ):
+        assert expected in text, expected
+    assert "作为授信、贷款审查的重要参考" not in text  # the bank's measure is not theirs
+    every = pypdf.PdfReader(io.BytesIO(_get(api, reviewer, sanction).content))
+    assert "作为授信、贷款审查的重要参考" in "".join(p.extract_text() for p in every.pages).replace(
+        "\n", ""
+    )
+
+
+def test_who_may_print_it(api: str, listed: tuple[str, str, str]) -> None:
+    _, _, sanction = listed
+    assert _get(api, mint("partner"), sanction).status_code == 403
+    other = unit_token("reviewer", "NMG150702", "r9")
+    assert _get(api, other, sanction).status_code == 404  # not in its jurisdiction
+    bad = _get(api, unit_token("reviewer", "NMG152201", "r1"), sanction, kind="POLICE")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["extensions"]["code"] == (
+        "BAD_USER_INPUT"
+    )
+    assert _get(api, unit_token("reviewer", "NMG152201", "r1"), "S-NO-SUCH").status_code == 404
