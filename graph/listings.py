@@ -223,14 +223,10 @@ RETURN n {.id, .listing, .status, .measures, .authority, .disclosure,
 """
 
 
-async def listing_facts(
-    driver: AsyncDriver, database: str, sanction: str
-) -> dict[str, Any] | None:
+async def listing_facts(driver: AsyncDriver, database: str, sanction: str) -> dict[str, Any] | None:
     """What a recommendation to a partner states: the listing, the subject, the case that
     decided it and the records it rests on."""
-    records, _, _ = await driver.execute_query(
-        FACTS, id=sanction, database_=database, routing_="r"
-    )
+    records, _, _ = await driver.execute_query(FACTS, id=sanction, database_=database, routing_="r")
     if not records:
         return None
     r = records[0]

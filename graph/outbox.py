@@ -252,6 +252,7 @@ async def replay(
 DELIVERIES = """
 MATCH (d:Delivery {partner: $partner})
 WHERE d.version < $before AND ($status IS NULL OR d.status = $status)
+  AND ($event IS NULL OR d.event = $event)
 WITH d ORDER BY d.version DESC LIMIT $first
 MATCH (e:OutboxEvent {id: d.event})
 RETURN d {.*, type: e.type, createdAt: e.createdAt} AS delivery
@@ -266,12 +267,15 @@ async def deliveries(
     status: str | None,
     before: int,
     first: int,
+    event: str | None = None,
 ) -> list[dict[str, Any]]:
-    """A partner's deliveries, newest event first, below feed version ``before``."""
+    """A partner's deliveries, newest event first, below feed version ``before``; with
+    ``event``, only that event's."""
     records, _, _ = await driver.execute_query(
         DELIVERIES,
         partner=partner,
         status=status,
+        event=event,
         before=before,
         first=first,
         database_=database,

@@ -179,7 +179,7 @@ class PartnerQueries:
 
     @strawberry.field(
         description="A partner's deliveries, newest first; filter by status (DEAD: the "
-        "dead-letter set, each with the reason of its last try).",
+        "dead-letter set, each with the reason of its last try) or by event id.",
         permission_classes=[RootPolicy],
     )
     async def deliveries(
@@ -187,6 +187,7 @@ class PartnerQueries:
         info: strawberry.Info,
         partner: str,
         status: DeliveryStatus | None = None,
+        event: str | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> DeliveryPage:
@@ -201,6 +202,7 @@ class PartnerQueries:
                 status.value if status else None,
                 before,
                 size + 1,
+                event,
             )
         page = rows[:size]
         return DeliveryPage(

@@ -30,8 +30,8 @@ mutation($c: String!, $x: PartnerChange!) { updatePartner(code: $c, change: $x) 
 ROTATE = """mutation($c: String!, $s: SigningScheme) {
   rotatePartnerKeys(code: $c, scheme: $s) { verifyingKey partner { scheme publicKey } } }"""
 LIST = PARTNER + "{ partners { ...P } }"
-DELIVERIES = """query($c: String!, $s: DeliveryStatus, $n: Int, $a: String) {
-  deliveries(partner: $c, status: $s, first: $n, after: $a) {
+DELIVERIES = """query($c: String!, $s: DeliveryStatus, $e: String, $n: Int, $a: String) {
+  deliveries(partner: $c, status: $s, event: $e, first: $n, after: $a) {
     items { event type subject status attempts lastError } endCursor hasNextPage } }"""
 REPLAY = "mutation($c: String!, $t: DateTime!) { replayPartner(code: $c, since: $t) }"
 
@@ -119,6 +119,8 @@ async def test_pause_deliveries_and_replay(admin: GraphQLClient, driver: AsyncDr
     events = [d["event"] for d in first["items"] + rest["items"]]  # type: ignore[index,operator]
     assert len(set(events)) == 3 and rest["hasNextPage"] is False  # type: ignore[index]
     assert {d["type"] for d in first["items"]} == {"sanction.listed"}  # type: ignore[index]
+    one = admin.data(DELIVERIES, {"c": "PA-WATCH", "e": events[0]})["deliveries"]
+    assert [d["event"] for d in one["items"]] == [events[0]]  # type: ignore[index]
     await driver.execute_query(
         "MATCH (d:Delivery {partner: 'PA-WATCH'}) SET d.status = 'DEAD', d.lastError = 'HTTP 500'"
     )
