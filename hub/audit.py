@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
+from starlette.requests import Request
 
 from connectors.audit import AUDIT_STREAM
 from graph.audit import Action, AuditEntry, Decision
@@ -43,6 +44,31 @@ def entry(
         released=released,
         withheld=withheld,
         decision=decision,
+    )
+
+
+async def audit_request(
+    request: Request,
+    principal: Principal,
+    *,
+    action: Action,
+    field: str,
+    subject: str | None,
+    released: tuple[str, ...],
+    decision: Decision,
+) -> None:
+    """Audit a request outside GraphQL (uploads, exports, feedback, recommendations): the entry
+    is acknowledged by Redis before anything is answered."""
+    await request.app.state.audit_log.emit(
+        entry(
+            principal,
+            request.scope.get("hub.request_id", ""),
+            action=action,
+            field=field,
+            subject=subject,
+            released=released,
+            decision=decision,
+        )
     )
 
 

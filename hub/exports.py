@@ -29,7 +29,7 @@ from policies.access import read_scope
 from policies.exposure import default_rules
 from policies.principal import Principal
 
-from .audit import entry as audit_entry
+from .audit import audit_request
 from .auth import AuthError, authenticate
 from .context import bounded, credit_code, to_date
 from .errors import Code, HubError, backing_services, refusal_response
@@ -101,16 +101,14 @@ async def _audit(
     decision: Decision,
 ) -> None:
     """One entry like the GraphQL field's, acknowledged by Redis before anything is answered."""
-    await request.app.state.audit_log.emit(
-        audit_entry(
-            principal,
-            request.scope.get("hub.request_id", ""),
-            action="read",
-            field=FIELD,
-            subject=subject,
-            released=released,
-            decision=decision,
-        )
+    await audit_request(
+        request,
+        principal,
+        action="read",
+        field=FIELD,
+        subject=subject,
+        released=released,
+        decision=decision,
     )
 
 

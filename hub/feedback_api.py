@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from graph.feedback import FeedbackError, report
 from policies.principal import Principal
 
-from .audit import entry as audit_entry
+from .audit import audit_request
 from .auth import AuthError, authenticate
 from .context import Audited, RootPolicy, ctx
 from .errors import Code, HubError, backing_services, error_response, refusal_response
@@ -109,16 +109,14 @@ def _parsed(body: bytes) -> tuple[str, str, bool, date | None, str | None]:
 
 
 async def _audit(request: Request, principal: Principal, sanction: str, decision: Any) -> None:
-    await request.app.state.audit_log.emit(
-        audit_entry(
-            principal,
-            request.scope.get("hub.request_id", ""),
-            action="write",
-            field=FIELD,
-            subject=None,
-            released=(sanction,) if sanction else (),
-            decision=decision,
-        )
+    await audit_request(
+        request,
+        principal,
+        action="write",
+        field=FIELD,
+        subject=None,
+        released=(sanction,) if sanction else (),
+        decision=decision,
     )
 
 

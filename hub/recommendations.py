@@ -20,7 +20,7 @@ from graph.listings import listing_facts
 from policies.principal import Principal
 from policies.units import unit_prefix, units_by_code
 
-from .audit import entry as audit_entry
+from .audit import audit_request
 from .auth import AuthError, authenticate
 from .errors import Code, HubError, backing_services, refusal_response
 from .partners_api import catalogue
@@ -31,16 +31,14 @@ FIELD = "GET /recommendations"
 async def _audit(
     request: Request, principal: Principal, subject: str | None, sanction: str, decision: Decision
 ) -> None:
-    await request.app.state.audit_log.emit(
-        audit_entry(
-            principal,
-            request.scope.get("hub.request_id", ""),
-            action="read",
-            field=FIELD,
-            subject=subject,
-            released=(sanction,),
-            decision=decision,
-        )
+    await audit_request(
+        request,
+        principal,
+        action="read",
+        field=FIELD,
+        subject=subject,
+        released=(sanction,),
+        decision=decision,
     )
 
 

@@ -25,7 +25,7 @@ from graph.audit import Decision
 from policies.principal import Principal
 from policies.units import units_by_code
 
-from .audit import entry as audit_entry
+from .audit import audit_request
 from .auth import AuthError, authenticate
 from .errors import Code, error_response
 from .settings import Settings
@@ -36,16 +36,14 @@ log = structlog.get_logger("hub.uploads")
 async def _audit(
     request: Request, principal: Principal, import_id: str, decision: Decision
 ) -> None:
-    await request.app.state.audit_log.emit(
-        audit_entry(
-            principal,
-            request.scope.get("hub.request_id", ""),
-            action="write",
-            field="POST /archives",
-            subject=None,
-            released=(import_id,) if import_id else (),
-            decision=decision,
-        )
+    await audit_request(
+        request,
+        principal,
+        action="write",
+        field="POST /archives",
+        subject=None,
+        released=(import_id,) if import_id else (),
+        decision=decision,
     )
 
 
