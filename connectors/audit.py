@@ -148,7 +148,27 @@ def worker_clients(pid: int, thread: int, redis_url: str) -> WorkerClients:
         return connect(config), client, http
 
     driver, client, http = runner.run(open_clients())
-    return WorkerClients(runner, driver, client, http, config.database)
+    opened = WorkerClients(runner, driver, client, http, config.database)
+    _opened.append(opened)
+    return opened
+
+
+_opened: list[WorkerClients] = []
+
+
+def close_worker_clients() -> None:
+    """Close what ``worker_clients`` opened in this process (a worker process shutting down)."""
+
+    async def close(clients: WorkerClients) -> None:
+        await clients.http.close()
+        await clients.redis.aclose()
+        await clients.driver.close()
+
+    while _opened:
+        clients = _opened.pop()
+        clients.runner.run(close(clients))
+        clients.runner.close()
+    worker_clients.cache_clear()
 
 
 def drain_in_worker(redis_url: str) -> int | None:

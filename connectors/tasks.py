@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import redis
+from celery.signals import worker_process_shutdown
 
 from graph.archive import import_archive as run_import
 from graph.archive_files import ArchiveFormatError
@@ -31,6 +32,12 @@ from .pull import FeedFetchError, pull
 from .pull import due as feeds_due
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
+
+
+@worker_process_shutdown.connect
+def _close_clients(**_: Any) -> None:
+    """A worker process closes its Neo4j, Redis and partner connections on the way out."""
+    audit.close_worker_clients()
 
 
 @cache
