@@ -13,22 +13,15 @@ even if a lock expired while a batch was being written.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import cache
 
-import aiohttp
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from redis.typing import EncodableT, FieldT
 
 from graph.audit import DEFAULT_CHAIN, AuditEvent, append
-from graph.db import Neo4jConfig, connect
 
 from .locks import RedisLock
 
@@ -110,68 +103,3 @@ async def drain(
         return await _drain(lock, driver, database, stream, chain, budget)
     finally:
         await lock.release()
-
-
-# --- in a Celery worker -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerClients:
-    runner: asyncio.Runner
-    driver: AsyncDriver
-    redis: aioredis.Redis
-    http: aiohttp.ClientSession  # keep-alive connections to partners, reused by deliveries
-    database: str
-
-
-def _neo4j_from_env() -> Neo4jConfig:
-    """The API's settings (``HUB_NEO4J_*``), read directly: connectors do not import hub."""
-    env = os.environ.get
-    return Neo4jConfig(
-        uri=env("HUB_NEO4J_URI", "bolt://127.0.0.1:7687"),
-        user=env("HUB_NEO4J_USER", ""),
-        password=env("HUB_NEO4J_PASSWORD", ""),
-        database=env("HUB_NEO4J_DATABASE", "neo4j"),
-    )
-
-
-@cache
-def worker_clients(pid: int, thread: int, redis_url: str) -> WorkerClients:
-    """One event loop, driver and Redis client per worker process (and thread): a driver's
-    connections belong to the loop that opened them, so every run reuses the same loop."""
-    runner = asyncio.Runner()
-    config = _neo4j_from_env()
-
-    async def open_clients() -> tuple[AsyncDriver, aioredis.Redis, aiohttp.ClientSession]:
-        client = aioredis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=2)
-        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
-        return connect(config), client, http
-
-    driver, client, http = runner.run(open_clients())
-    opened = WorkerClients(runner, driver, client, http, config.database)
-    _opened.append(opened)
-    return opened
-
-
-_opened: list[WorkerClients] = []
-
-
-def close_worker_clients() -> None:
-    """Close what ``worker_clients`` opened in this process (a worker process shutting down)."""
-
-    async def close(clients: WorkerClients) -> None:
-        await clients.http.close()
-        await clients.redis.aclose()
-        await clients.driver.close()
-
-    while _opened:
-        clients = _opened.pop()
-        clients.runner.run(close(clients))
-        clients.runner.close()
-    worker_clients.cache_clear()
-
-
-def drain_in_worker(redis_url: str) -> int | None:
-    """One scheduled drain, with this worker process's clients."""
-    worker = worker_clients(os.getpid(), threading.get_ident(), redis_url)
-    return worker.runner.run(drain(worker.redis, worker.driver, worker.database))

@@ -10,6 +10,8 @@ import os
 
 from celery import Celery
 
+from graph.outbox import shard_of
+
 BROKER = os.environ.get("HUB_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 app = Celery("hub", broker=BROKER, include=["connectors.tasks"])
@@ -53,3 +55,10 @@ app.conf.update(
         },
     },
 )
+
+
+def wake(partners: list[str] | tuple[str, ...], subject: str) -> None:
+    """Start delivering an event just committed (the sweeper would, within a second or so).
+    Sent by name, so the API and the command line need not load the workers' code."""
+    for partner in partners:
+        app.send_task("connectors.tasks.deliver", (partner, shard_of(subject)), expires=60)

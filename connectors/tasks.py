@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import asdict
 from datetime import date
@@ -19,13 +18,13 @@ from graph.archive import import_archive as run_import
 from graph.archive_files import ArchiveFormatError
 from graph.determination import expire_listings
 from graph.feedback import reconcile
-from graph.outbox import due, lanes_due, shard_of
+from graph.outbox import due, lanes_due
 from graph.partners import all_partners
 from graph.review import expire
 from policies.measures import Catalogue, default_catalogue, parse_catalogue
 
-from . import audit
-from .celery_app import BROKER, app
+from . import audit, worker
+from .celery_app import BROKER, app, wake
 from .delivery import lane_lock, run_lane
 from .locks import RedisLock
 from .pull import FeedFetchError, pull
@@ -37,7 +36,7 @@ HEARTBEAT_KEY = "hub:worker:heartbeat"
 @worker_process_shutdown.connect
 def _close_clients(**_: Any) -> None:
     """A worker process closes its Neo4j, Redis and partner connections on the way out."""
-    audit.close_worker_clients()
+    worker.close_worker_clients()
 
 
 @cache
@@ -62,7 +61,8 @@ def heartbeat() -> float:
 def drain_audit() -> int | None:
     """Beat runs this every 2 s: audit entries move from Redis into the Neo4j chain. While
     Neo4j is down it fails and the entries wait in the stream for a later run."""
-    return audit.drain_in_worker(BROKER)
+    clients = worker.current(BROKER)
+    return clients.runner.run(audit.drain(clients.redis, clients.driver, clients.database))
 
 
 @app.task(name="connectors.tasks.import_archive")
@@ -71,7 +71,7 @@ def import_archive(
 ) -> dict[str, Any]:
     """An uploaded archive (POST /archives). Acknowledged late: if the worker dies, another
     runs it again from the start, and natural keys make the rerun write nothing twice."""
-    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+    clients = worker.current(BROKER)
     try:
         counts = clients.runner.run(
             run_import(
@@ -95,7 +95,7 @@ def import_archive(
 def expire_records() -> dict[str, int]:
     """Beat runs this hourly: publication of records and listings ends at the maximum period,
     ratings follow, and partners are told each listing ended."""
-    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+    clients = worker.current(BROKER)
     records = clients.runner.run(expire(clients.driver, clients.database))
     ended = clients.runner.run(
         expire_listings(clients.driver, clients.database, catalogue(), date.today())
@@ -109,7 +109,7 @@ def expire_records() -> dict[str, int]:
 def deliver(partner: str, shard: int) -> dict[str, int]:
     """Work one delivery lane until nothing in it is due. Acknowledged late: a worker killed
     mid-delivery leaves the deliveries pending and the task is run again."""
-    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+    clients = worker.current(BROKER)
     rules = catalogue()
 
     async def work() -> dict[str, int]:
@@ -134,17 +134,11 @@ def deliver(partner: str, shard: int) -> dict[str, int]:
     return clients.runner.run(work())
 
 
-def wake(partners: list[str] | tuple[str, ...], subject: str) -> None:
-    """Start delivering an event just committed (the sweeper would, within a second or so)."""
-    for partner in partners:
-        deliver.apply_async((partner, shard_of(subject)), expires=60)
-
-
 @app.task(name="connectors.tasks.sweep_deliveries")
 def sweep_deliveries() -> int:
     """Beat runs this every second: every lane with a due delivery and no runner gets one, so
     retries happen on time and nothing waits on a lost broker message."""
-    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+    clients = worker.current(BROKER)
     timeout = catalogue().delivery.timeout_seconds
 
     async def work() -> int:
@@ -163,7 +157,7 @@ def sweep_deliveries() -> int:
 def reconcile_partners() -> dict[str, dict[str, int]]:
     """Beat runs this hourly: each partner's reported measures against the hub's listings;
     what differs is sent again."""
-    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+    clients = worker.current(BROKER)
     rules = catalogue()
 
     async def work() -> dict[str, dict[str, int]]:
@@ -188,7 +182,7 @@ def reconcile_partners() -> dict[str, dict[str, int]]:
 def pull_feeds() -> dict[str, Any]:
     """Beat runs this every minute: each enabled outside list is pulled when due (one puller
     per feed at a time), and partners are woken for what changed."""
-    clients = audit.worker_clients(os.getpid(), threading.get_ident(), BROKER)
+    clients = worker.current(BROKER)
 
     async def work() -> dict[str, Any]:
         done: dict[str, Any] = {}

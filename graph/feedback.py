@@ -17,7 +17,7 @@ from neo4j import AsyncDriver
 
 from policies.measures import Catalogue
 
-from .outbox import RANKS
+from .outbox import RANKS, requeue
 
 _SANCTION = """
 MATCH (p:Partner {code: $partner}), (n:Sanction {id: $sanction})
@@ -101,16 +101,6 @@ CALL (n) {
 }
 RETURN DISTINCT e.id AS event
 """
-_RESEND = """
-UNWIND $events AS id
-MATCH (e:OutboxEvent {id: id}), (p:Partner {code: $partner})
-MERGE (d:Delivery {id: e.id + '|' + p.code})
-ON CREATE SET d.event = e.id, d.partner = p.code, d.subject = e.subject, d.seq = e.seq,
-  d.version = e.version, d.shard = e.shard, d.createdAt = $now
-SET d.status = 'PENDING', d.attempts = 0, d.nextAt = $now, d.reconciledAt = $now,
-  d.lastError = null
-RETURN count(d) AS n
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +132,5 @@ async def reconcile(
     )
     stale, _, _ = await driver.execute_query(_STALE, partner=partner, database_=database)
     events = sorted({r["event"] for r in unapplied} | {r["event"] for r in stale})
-    if events:
-        await driver.execute_query(
-            _RESEND, events=events, partner=partner, now=now, database_=database
-        )
+    await requeue(driver, database, partner, events, now)
     return Reconciled(partner, len(unapplied), len(stale))

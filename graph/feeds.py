@@ -142,7 +142,7 @@ CALL (row, s) {
 }
 RETURN row.line AS line, row.id AS id, row.creditCode AS subject, outcome, name
 """
-_MISSING = """
+_KNOWN = """
 MATCH (s:Subject) WHERE s.creditCode IN $codes RETURN s.creditCode AS code
 """
 _GONE = """
@@ -150,11 +150,6 @@ MATCH (n:Sanction {sourceSystem: $feed, status: 'ACTIVE'}) WHERE NOT n.id IN $se
 RETURN n.id AS id
 """
 _ACTIVE = "MATCH (n:Sanction {sourceSystem: $feed, status: 'ACTIVE'}) RETURN count(n) AS n"
-
-
-def _measures(catalogue: Catalogue, listing: str) -> tuple[list[str], tuple[str, ...]]:
-    codes = [m.code for m in catalogue.for_listing(listing)]
-    return codes, tuple(sorted({catalogue.measures[c].partner_kind for c in codes}))
 
 
 async def apply_snapshot(
@@ -167,22 +162,14 @@ async def apply_snapshot(
     today: date,
 ) -> FeedReport:
     report = FeedReport(feed.code, rows=len(rows) + len(rejected), rejected=list(rejected))
-    codes, kinds = _measures(catalogue, feed.listing)
-    details = [
-        {
-            "code": c,
-            "name": catalogue.measures[c].name,
-            "partnerKind": catalogue.measures[c].partner_kind,
-            "basis": catalogue.measures[c].basis,
-        }
-        for c in codes
-    ]
+    codes = [m.code for m in catalogue.for_listing(feed.listing)]
+    kinds, details = catalogue.kinds_of(codes), catalogue.describe(codes)
     now = datetime.now(UTC)
     known = {
         r["code"]
         for r in (
             await driver.execute_query(
-                _MISSING, codes=[r.credit_code for r in rows], database_=database
+                _KNOWN, codes=[r.credit_code for r in rows], database_=database
             )
         )[0]
     }

@@ -72,19 +72,6 @@ RETURN was, n.listing AS listing, n.measures AS measures, n.startDate AS start,
 """
 
 
-def _measures(catalogue: Catalogue, codes: list[str]) -> list[dict[str, str]]:
-    return [
-        {
-            "code": code,
-            "name": catalogue.measures[code].name,
-            "partnerKind": catalogue.measures[code].partner_kind,
-            "basis": catalogue.measures[code].basis,
-        }
-        for code in codes
-        if code in catalogue.measures
-    ]
-
-
 def _data(
     sanction: str, subject: str, name: str, listing: str, status: str, **rest: Any
 ) -> dict[str, Any]:
@@ -104,7 +91,7 @@ async def publish_in(
     """Publish a decided listing and emit ``sanction.listed`` (``.modified`` when it was
     already active), inside the caller's transaction."""
     measures = [m.code for m in catalogue.for_listing(decision.listing)]
-    kinds = tuple(sorted({catalogue.measures[c].partner_kind for c in measures}))
+    kinds = catalogue.kinds_of(measures)
     result = await tx.run(
         PUBLISH,
         id=decision.id,
@@ -136,7 +123,7 @@ async def publish_in(
         endDate=decision.end.isoformat(),
         authority=decision.authority,
         basedOn=list(decision.based_on),
-        measures=_measures(catalogue, measures),
+        measures=catalogue.describe(measures),
     )
     kind = "sanction.modified" if row["already"] else "sanction.listed"
     return await emit(
@@ -173,9 +160,7 @@ async def end_in(
         return None
     await rate_in(tx, [row["subject"]], today)
     codes = list(row["measures"] or [])
-    kinds = tuple(
-        sorted({catalogue.measures[c].partner_kind for c in codes if c in catalogue.measures})
-    )
+    kinds = catalogue.kinds_of(codes)
     data = _data(
         sanction,
         row["subject"],
@@ -184,7 +169,7 @@ async def end_in(
         _END_STATUS[reason],
         endReason=reason,
         endedOn=today.isoformat(),
-        measures=_measures(catalogue, codes),
+        measures=catalogue.describe(codes),
     )
     return await emit(
         tx, NewEvent("sanction.ended", row["subject"], sanction, row["disclosure"], kinds, data)

@@ -219,19 +219,37 @@ async def next_due(driver: AsyncDriver, database: str, partner: str, shard: int)
     return records[0]["next"] if records else None
 
 
-# An operator sends a partner everything since a point in time again (it lost its copy, or it
-# joined late): every event it would have been sent gets a fresh pending delivery, in order.
-REPLAY = """
-MATCH (p:Partner {code: $partner})
-MATCH (e:OutboxEvent) WHERE e.createdAt >= $since AND e.type IN p.events AND p.kind IN e.kinds
-  AND $ranks[p.clearance] >= $ranks[e.disclosure]
+# A partner is sent events again (an operator's replay, the reconciliation): each gets a fresh
+# pending delivery, made if the partner was not subscribed when the event was written.
+REQUEUE = """
+UNWIND $events AS id
+MATCH (e:OutboxEvent {id: id}), (p:Partner {code: $partner})
 MERGE (d:Delivery {id: e.id + '|' + p.code})
 ON CREATE SET d.event = e.id, d.partner = p.code, d.subject = e.subject, d.seq = e.seq,
   d.version = e.version, d.shard = e.shard, d.createdAt = $now
-SET d.status = 'PENDING', d.attempts = 0, d.nextAt = $now, d.replayedAt = $now,
+SET d.status = 'PENDING', d.attempts = 0, d.nextAt = $now, d.requeuedAt = $now,
   d.lastError = null
 RETURN count(d) AS n
 """
+# Every event since a moment that the partner would have been sent, oldest first.
+SINCE = """
+MATCH (p:Partner {code: $partner})
+MATCH (e:OutboxEvent) WHERE e.createdAt >= $since AND e.type IN p.events AND p.kind IN e.kinds
+  AND $ranks[p.clearance] >= $ranks[e.disclosure]
+RETURN e.id AS id ORDER BY e.version
+"""
+
+
+async def requeue(
+    driver: AsyncDriver, database: str, partner: str, events: list[str], now: float
+) -> int:
+    """Send these events to the partner again, in their order; how many were queued."""
+    if not events:
+        return 0
+    records, _, _ = await driver.execute_query(
+        REQUEUE, events=events, partner=partner, now=now, database_=database
+    )
+    return int(records[0]["n"]) if records else 0
 
 
 async def replay(
@@ -239,14 +257,13 @@ async def replay(
 ) -> int:
     """Queue every event since ``since`` for the partner again; how many."""
     records, _, _ = await driver.execute_query(
-        REPLAY,
+        SINCE,
         partner=partner,
         since=since.astimezone(UTC).isoformat(),
         ranks=RANKS,
-        now=now,
         database_=database,
     )
-    return int(records[0]["n"]) if records else 0
+    return await requeue(driver, database, partner, [r["id"] for r in records], now)
 
 
 DELIVERIES = """

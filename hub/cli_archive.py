@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from neo4j import AsyncDriver
 
-from connectors.tasks import wake
+from connectors.celery_app import wake
 from graph.archive import Counts, all_rejections, find_import, import_archive, new_import_id
 from graph.archive_files import FORMATS, ArchiveFormatError
 from graph.assessment import ASSESSMENT_COLUMNS, assess
@@ -25,8 +25,7 @@ from graph.review import expire
 from policies.units import units_by_code
 
 from .clikit import err, fail, progress_bar, with_driver
-from .partners_api import catalogue
-from .settings import Settings
+from .settings import Settings, catalogue
 
 app = typer.Typer(help="Credit archives of the department's units.", no_args_is_help=True)
 

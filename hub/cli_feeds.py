@@ -11,13 +11,12 @@ import redis.asyncio as aioredis
 import typer
 from neo4j import AsyncDriver
 
+from connectors.celery_app import wake
 from connectors.pull import STATE, FeedFetchError, feeds, pull
-from connectors.tasks import wake
 from graph.feeds import FeedReport
 
 from .clikit import err, fail, with_driver
-from .partners_api import catalogue
-from .settings import Settings
+from .settings import Settings, catalogue
 
 app = typer.Typer(
     help="Outside lists pulled on a schedule (policies/feeds.yaml).", no_args_is_help=True

@@ -16,8 +16,7 @@ from graph.partners import Keys, Partner, PartnerError, all_partners, find, regi
 from graph.partners import update as update_partner
 
 from .clikit import err, fail, with_driver
-from .partners_api import catalogue
-from .settings import Settings
+from .settings import Settings, catalogue
 
 app = typer.Typer(
     help="Partners that receive sanctions, and their deliveries.", no_args_is_help=True
@@ -75,8 +74,9 @@ def add_cmd(
     }
 
     async def work(driver: AsyncDriver, s: Settings) -> Partner:
-        allow_http = s.env != "production"
-        return await register(driver, s.neo4j_database, catalogue(), fields, keys, allow_http)
+        return await register(
+            driver, s.neo4j_database, catalogue(), fields, keys, s.partner_http_allowed
+        )
 
     _run(work)
     typer.echo(keys.verifying)
@@ -119,8 +119,9 @@ def set_cmd(
         raise fail("nothing to change: give --status, --endpoint, --event, --clearance or --name")
 
     async def work(driver: AsyncDriver, s: Settings) -> Partner | None:
-        allow_http = s.env != "production"
-        return await update_partner(driver, s.neo4j_database, catalogue(), code, fields, allow_http)
+        return await update_partner(
+            driver, s.neo4j_database, catalogue(), code, fields, s.partner_http_allowed
+        )
 
     if _run(work) is None:
         raise fail(f"no partner {code}")

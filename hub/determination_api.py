@@ -12,16 +12,16 @@ from typing import Any
 
 import strawberry
 
-from connectors.tasks import wake
-from graph.determination import Advanced, advance, find_case, propose, sanction_id
+from connectors.celery_app import wake
+from graph.determination import Advanced, CaseView, advance, find_case, propose, sanction_id
 from policies.determination import StepRefused, default_rules
 from policies.units import unit_prefix
 
 from .context import Audited, RootPolicy, ctx
 from .context import credit_code as parse_code
 from .errors import Code, HubError, backing_services
-from .partners_api import catalogue
 from .records_api import unit_of
+from .settings import catalogue
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,14 @@ def _text(value: Any) -> str:
     return native.isoformat() if isinstance(native, datetime) else str(native)
 
 
-async def _view(context: Any, case_id: str, prefix: str) -> ListingCase:
+async def _found(context: Any, case_id: str, prefix: str) -> ListingCase:
     found = await find_case(context.driver, context.database, case_id, prefix)
     if found is None:
         raise HubError(Code.NOT_FOUND, f"no case {case_id} in your jurisdiction")
+    return _view(found)
+
+
+def _view(found: CaseView) -> ListingCase:
     c = found.case
     listed = c["status"] in ("LISTED", "ENDED")
     return ListingCase(
@@ -144,9 +148,9 @@ class DeterminationQueries:
         prefix = unit_prefix(unit_of(context.principal))
         with backing_services():
             found = await find_case(context.driver, context.database, id, prefix)
-            if found is None:
-                return None
-            view = await _view(context, id, prefix)
+        if found is None:
+            return None
+        view = _view(found)
         context.audited.append(Audited("listingCase", view.credit_code, (id,)))
         return view
 
@@ -186,7 +190,7 @@ class DeterminationMutations:
                     prefix=unit_prefix(unit),
                     now=datetime.now(UTC),
                 )
-                view = await _view(context, case_id, unit_prefix(unit))
+                view = await _found(context, case_id, unit_prefix(unit))
         except StepRefused as exc:
             context.audited.append(Audited("proposeListing", code, tuple(records), "DENY", "write"))
             raise _refused(exc) from None
@@ -232,7 +236,7 @@ class DeterminationMutations:
                     months=months,
                     upheld=upheld,
                 )
-                view = await _view(context, id, prefix)
+                view = await _found(context, id, prefix)
         except StepRefused as exc:
             context.audited.append(Audited("advanceListing", exc.subject, (id,), "DENY", "write"))
             raise _refused(exc) from None

@@ -20,7 +20,7 @@ from .audit import audit_request
 from .auth import AuthError, authenticate
 from .context import Audited, RootPolicy, ctx
 from .errors import Code, HubError, backing_services, error_response, refusal_response
-from .partners_api import catalogue
+from .settings import catalogue
 
 FIELD = "POST /feedback"
 _KEYS = {"sanctionId", "measure", "applied", "on", "note"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from enum import Enum
-from functools import cache
 from typing import Any
 
 import strawberry
@@ -18,24 +17,12 @@ from connectors.signing import new_credentials
 from graph.outbox import deliveries, delivery_counts, replay
 from graph.partners import Keys, Partner, PartnerError, all_partners, find, register, rotate_keys
 from graph.partners import update as update_partner
-from policies.measures import Catalogue, parse_catalogue
 
 from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
 from .errors import Code, HubError, backing_services
-from .settings import get_settings
+from .settings import catalogue, get_settings
 
 MAX_PAGE = 100
-
-
-@cache
-def catalogue() -> Catalogue:
-    """The measures catalogue the API runs with (``HUB_MEASURES_FILE``), validated once."""
-    path = get_settings().measures_file
-    return parse_catalogue(path.read_text(encoding="utf-8"), str(path))
-
-
-def _allow_http() -> bool:
-    return get_settings().env != "production"
 
 
 @strawberry.enum
@@ -239,7 +226,7 @@ class PartnerMutations:
                     catalogue(),
                     fields,
                     Keys(made.scheme, made.signing, made.verifying),
-                    _allow_http(),
+                    get_settings().partner_http_allowed,
                 )
         except PartnerError as exc:
             raise _refused(exc) from None
@@ -270,7 +257,12 @@ class PartnerMutations:
         try:
             with backing_services():
                 saved = await update_partner(
-                    context.driver, context.database, catalogue(), code, fields, _allow_http()
+                    context.driver,
+                    context.database,
+                    catalogue(),
+                    code,
+                    fields,
+                    get_settings().partner_http_allowed,
                 )
         except PartnerError as exc:
             raise _refused(exc) from None

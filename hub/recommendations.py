@@ -23,7 +23,7 @@ from policies.units import unit_prefix, units_by_code
 from .audit import audit_request
 from .auth import AuthError, authenticate
 from .errors import Code, HubError, backing_services, refusal_response
-from .partners_api import catalogue
+from .settings import catalogue
 
 FIELD = "GET /recommendations"
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from policies.measures import Catalogue, parse_catalogue
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +42,11 @@ class Settings(BaseSettings):
     jwks_min_refetch: float = 30.0  # seconds between fetches of one issuer's keys, at least
 
     @property
+    def partner_http_allowed(self) -> bool:
+        """Plain-HTTP partner endpoints off loopback: only outside production."""
+        return self.env != "production"
+
+    @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
 
@@ -56,3 +63,10 @@ class Settings(BaseSettings):
 @cache
 def get_settings() -> Settings:
     return Settings()
+
+
+@cache
+def catalogue() -> Catalogue:
+    """The measures catalogue the hub runs with (``HUB_MEASURES_FILE``), validated once."""
+    path = get_settings().measures_file
+    return parse_catalogue(path.read_text(encoding="utf-8"), str(path))

@@ -60,6 +60,23 @@ class Catalogue:
     def for_listing(self, listing: str) -> list[Measure]:
         return [m for m in self.measures.values() if listing in m.listings]
 
+    def kinds_of(self, codes: list[str]) -> tuple[str, ...]:
+        """The partner kinds that apply these measures (unknown codes left out)."""
+        return tuple(sorted({self.measures[c].partner_kind for c in codes if c in self.measures}))
+
+    def describe(self, codes: list[str]) -> list[dict[str, str]]:
+        """The measures as events and the feed carry them (unknown codes left out)."""
+        return [
+            {
+                "code": c,
+                "name": self.measures[c].name,
+                "partnerKind": self.measures[c].partner_kind,
+                "basis": self.measures[c].basis,
+            }
+            for c in codes
+            if c in self.measures
+        ]
+
 
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():

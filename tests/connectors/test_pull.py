@@ -195,7 +195,7 @@ def test_the_scheduled_pull_runs_enabled_feeds_when_due(
 ) -> None:
     """The beat's task pulls an enabled feed, then not again until its interval has passed;
     disabled feeds are left alone."""
-    from connectors import audit, pull, tasks
+    from connectors import pull, tasks, worker
 
     regional, court, feeds_file = lists
     text = feeds_file.read_text(encoding="utf-8")
@@ -214,4 +214,4 @@ def test_the_scheduled_pull_runs_enabled_feeds_when_due(
         assert tasks.pull_feeds() == {}  # not due again for an hour
     finally:
         pull.feeds.cache_clear()
-        audit.close_worker_clients()
+        worker.close_worker_clients()
