@@ -19,6 +19,7 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from policies.access import unit_scope
 from policies.units import unit_prefix
 
 from .archive_files import read_archive
@@ -101,6 +102,7 @@ async def _write_batch(
             prefix=unit_prefix(agency),
             by=by,
             now=now,
+            scope=unit_scope(agency).params(),
             import_id=import_id,
             system="archive",
         )

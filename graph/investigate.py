@@ -18,6 +18,7 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from policies.access import cypher_node
 from policies.exposure import ExposureRules
 
 from .db import read
@@ -30,19 +31,15 @@ VALUE_LABELS = ("Phone", "Address", "Email")
 
 
 def node_visible(n: str) -> str:
-    """A subject on a path is shown only when the caller may read it; other nodes pass."""
-    return (
-        f"(NOT {n}:Subject OR {n}.disclosure IN $anywhere"
-        f" OR ({n}.disclosure IN $local AND {n}.division STARTS WITH $prefix)"
-        f" OR ({n}.disclosure IN $owned AND {n}.sourceAgency = $agency))"
-    )
+    """A node on a traversal is shown only when the caller may read it (policies/access.py)."""
+    return cypher_node(n)
 
 
 _NOT_HUB = "(NOT (n:Phone OR n:Address OR n:Email) OR COUNT { (n)--() } <= $hubDegree)"
 _IN_FORCE = "(r.until IS NULL OR r.until >= $today)"
-_ACTIVE_LISTING = """(sn:Sanction)-[:SANCTIONED]->(x)
+_ACTIVE_LISTING = f"""(sn:Sanction)-[:SANCTIONED]->(x)
 WHERE sn.listing IN $listings AND sn.status = 'ACTIVE'
-  AND (sn.endDate IS NULL OR sn.endDate >= $today)"""
+  AND (sn.endDate IS NULL OR sn.endDate >= $today) AND {node_visible("sn")}"""
 # A node on a path, as the caller may see it.
 _NODE = """CASE
   WHEN n:Subject THEN {kind: 'Subject', key: n.creditCode, name: n.name,
@@ -246,7 +243,7 @@ async def most_exposed(
 # --- rings ------------------------------------------------------------------------------------
 
 SHARED_VALUES = f"""
-MATCH (v) WHERE (v:Phone OR v:Address OR v:Email)
+MATCH (v) WHERE (v:Phone OR v:Address OR v:Email) AND {node_visible("v")}
 WITH v, COUNT {{ (v)--() }} AS degree WHERE degree >= 2 AND degree <= $hubDegree
 MATCH (s:Subject)-[:HAS_PHONE|HAS_ADDRESS|HAS_EMAIL]->(v)
 WHERE s.division STARTS WITH $division AND {node_visible("s")}
@@ -403,22 +400,23 @@ RELATION_KINDS = (
 
 # A node as the network shows it: a stable id (kind:key), what it is, and whether it is
 # sanctioned (a subject with an active listing) or a hub (a value node not expanded).
-_NET_NODE = """CASE
-  WHEN m:Subject THEN {id: 'Subject:' + m.creditCode, kind: 'Subject', key: m.creditCode,
+_NET_NODE = f"""CASE
+  WHEN m:Subject THEN {{id: 'Subject:' + m.creditCode, kind: 'Subject', key: m.creditCode,
     label: m.name, status: m.status, grade: m.grade,
-    sanctioned: EXISTS { MATCH (x:Sanction)-[:SANCTIONED]->(m) WHERE x.status = 'ACTIVE'
-                         AND x.listing IN $listings AND (x.endDate IS NULL OR x.endDate >= $asOf) }}
-  WHEN m:Person THEN {id: 'Person:' + m.personId, kind: 'Person', key: m.personId, label: m.name}
-  WHEN m:Licence THEN {id: 'Licence:' + m.id, kind: 'Licence', key: m.id, label: m.number}
-  WHEN m:Project THEN {id: 'Project:' + m.id, kind: 'Project', key: m.id, label: m.name}
-  WHEN m:Sanction THEN {id: 'Sanction:' + m.id, kind: 'Sanction', key: m.id, label: m.listing,
-                        status: m.status}
-  WHEN m:Phone THEN {id: 'Phone:' + m.number, kind: 'Phone', key: m.number, label: m.number,
-                     hub: COUNT { (m)--() } > $hubDegree}
-  WHEN m:Address THEN {id: 'Address:' + m.text, kind: 'Address', key: m.text, label: m.text,
-                       hub: COUNT { (m)--() } > $hubDegree}
-  WHEN m:Email THEN {id: 'Email:' + m.address, kind: 'Email', key: m.address, label: m.address,
-                     hub: COUNT { (m)--() } > $hubDegree}
+    sanctioned: EXISTS {{ MATCH (x:Sanction)-[:SANCTIONED]->(m) WHERE x.status = 'ACTIVE'
+                         AND x.listing IN $listings AND (x.endDate IS NULL OR x.endDate >= $asOf)
+                         AND {node_visible("x")} }}}}
+  WHEN m:Person THEN {{id: 'Person:' + m.personId, kind: 'Person', key: m.personId, label: m.name}}
+  WHEN m:Licence THEN {{id: 'Licence:' + m.id, kind: 'Licence', key: m.id, label: m.number}}
+  WHEN m:Project THEN {{id: 'Project:' + m.id, kind: 'Project', key: m.id, label: m.name}}
+  WHEN m:Sanction THEN {{id: 'Sanction:' + m.id, kind: 'Sanction', key: m.id, label: m.listing,
+                        status: m.status}}
+  WHEN m:Phone THEN {{id: 'Phone:' + m.number, kind: 'Phone', key: m.number, label: m.number,
+                     hub: COUNT {{ (m)--() }} > $hubDegree}}
+  WHEN m:Address THEN {{id: 'Address:' + m.text, kind: 'Address', key: m.text, label: m.text,
+                       hub: COUNT {{ (m)--() }} > $hubDegree}}
+  WHEN m:Email THEN {{id: 'Email:' + m.address, kind: 'Email', key: m.address, label: m.address,
+                     hub: COUNT {{ (m)--() }} > $hubDegree}}
 END"""
 _VALID_AS_OF = "(r.since IS NULL OR r.since <= $asOf) AND (r.until IS NULL OR r.until > $asOf)"
 _SHOWN = (
@@ -449,7 +447,6 @@ MATCH (n) WHERE elementId(n) = eid
 CALL (n) {{
   MATCH (n)-[r]-(m)
   WHERE type(r) IN $types AND {_VALID_AS_OF} AND {_SHOWN} AND {node_visible("m")}
-    AND (NOT m:Sanction OR m.disclosure IN $anywhere)
   RETURN r, m ORDER BY elementId(r) LIMIT $fanout
 }}
 RETURN eid AS source, elementId(m) AS eid, {_NET_NODE} AS node,

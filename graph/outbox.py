@@ -15,12 +15,14 @@ import json
 import secrets
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from policies.access import cypher_readable
 from policies.principal import Clearance
 
 from .db import read
@@ -308,10 +310,14 @@ async def delivery_counts(driver: AsyncDriver, database: str, partner: str) -> d
     return {r["status"]: r["n"] for r in records}
 
 
-# The delta feed: events after a version, oldest first, of the classes and partner kind asked.
-FEED = """
-MATCH (e:OutboxEvent) WHERE e.version > $after AND e.disclosure IN $classes
-  AND ($kind IS NULL OR $kind IN e.kinds)
+# The delta feed: events after a version, oldest first, of the partner kind asked, that the
+# caller may read (policies/access.py: the event's class, its subject's division, the sanction's
+# authority).
+FEED = f"""
+MATCH (e:OutboxEvent) WHERE e.version > $after AND ($kind IS NULL OR $kind IN e.kinds)
+OPTIONAL MATCH (s:Subject {{creditCode: e.subject}})
+OPTIONAL MATCH (x:Sanction {{id: e.sanction}})
+WITH e, s, x WHERE {cypher_readable("e", "s.division", "x.authority")}
 WITH e ORDER BY e.version LIMIT $first
 RETURN e.version AS version, e.id AS id, e.type AS type, e.data AS data, e.createdAt AS at
 """
@@ -331,12 +337,12 @@ async def feed(
     database: str,
     after: int,
     first: int,
-    classes: list[str],
+    scope: Mapping[str, Any],
     kind: str | None,
     time_limit: float,
 ) -> list[FeedEvent]:
     records = await read(
-        driver, database, FEED, time_limit, after=after, first=first, classes=classes, kind=kind
+        driver, database, FEED, time_limit, after=after, first=first, kind=kind, **scope
     )
     return [
         FeedEvent(r["version"], r["id"], r["type"], json.loads(r["data"]), r["at"]) for r in records

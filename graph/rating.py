@@ -23,6 +23,7 @@ from policies.rating import (
     RatingModel,
     RatingResult,
     RecordFact,
+    Source,
     default_model,
 )
 
@@ -33,16 +34,19 @@ RETURN s.creditCode AS code, s.status AS status, toString(s.registeredOn) AS reg
   COLLECT {
     MATCH (s)-[:HAS_RECORD]->(r:CreditRecord)
     WHERE r.status = 'PUBLISHED' AND (r.publishUntil IS NULL OR r.publishUntil >= $today)
-    RETURN [r.item, r.category, r.tier, toString(r.decidedOn)]
+    RETURN [r.item, r.category, r.tier, toString(r.decidedOn), r.disclosure, r.sourceAgency]
   } AS records,
   COLLECT {
     MATCH (x:Sanction)-[:SANCTIONED]->(s)
     WHERE x.status = 'ACTIVE' AND (x.endDate IS NULL OR x.endDate >= $today)
     RETURN DISTINCT x.listing
   } AS listings,
-  COUNT { (s)-[:HOLDS]->(l:Licence) WHERE l.validUntil IS NULL OR l.validUntil >= $today }
-    AS licences,
-  COUNT { (s)-[:PARTICIPATES_IN]->(:Project) } AS projects
+  COLLECT {
+    MATCH (s)-[:HOLDS]->(l:Licence) WHERE l.validUntil IS NULL OR l.validUntil >= $today
+    RETURN [l.disclosure, l.sourceAgency]
+  } AS licences,
+  COLLECT { MATCH (s)-[:PARTICIPATES_IN]->(p:Project) RETURN [p.disclosure, p.sourceAgency] }
+    AS projects
 """
 
 WRITE = """
@@ -69,14 +73,19 @@ def _inputs(record: Any) -> RatingInputs:
         if record["registeredOn"]
         else None,
         records=tuple(
-            RecordFact(item, category, tier, date.fromisoformat(decided))
-            for item, category, tier, decided in record["records"]
+            RecordFact(item, category, tier, date.fromisoformat(decided), _source(cls, owner))
+            for item, category, tier, decided, cls, owner in record["records"]
             if decided
         ),
         listings=tuple(sorted(record["listings"])),
-        licences=record["licences"],
-        projects=record["projects"],
+        licences=tuple(_source(cls, owner) for cls, owner in record["licences"]),
+        projects=tuple(_source(cls, owner) for cls, owner in record["projects"]),
     )
+
+
+def _source(disclosure: str | None, owner: str | None) -> Source:
+    """A row without a class is treated as the highest one: deny by default."""
+    return Source(disclosure or "CONFIDENTIAL", owner)
 
 
 def _props(result: RatingResult, inputs: RatingInputs, now: datetime) -> dict[str, Any]:

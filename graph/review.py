@@ -9,25 +9,27 @@ rating in that same transaction, so nobody sees a published record with a stale 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from policies.access import cypher_pending, cypher_readable
 from policies.catalogue import default_catalogue, publication_window
 from policies.rating import RatingResult
 from policies.review import RecordState, ReviewRefused, approve, default_rules, return_record
 
 from .rating import rate_in
 
-_LOCK = """
-MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord {id: $id})
-WHERE s.division STARTS WITH $prefix
+# A reviewer acts only on a record of its jurisdiction that it may read (policies/access.py).
+_LOCK = f"""
+MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord {{id: $id}})
+WHERE s.division STARTS WITH $unitPrefix AND {cypher_readable("r", "s.division", "r.sourceAgency")}
 SET r.lockedAt = $now
-RETURN r {.id, .status, .item, .tier, .submittedBy, .approvals, .sourceAgency, .returns,
-          decidedOn: toString(r.decidedOn), repairableFrom: toString(r.repairableFrom)} AS r,
+RETURN r {{.id, .status, .item, .tier, .submittedBy, .approvals, .sourceAgency, .returns,
+          decidedOn: toString(r.decidedOn), repairableFrom: toString(r.repairableFrom)}} AS r,
        s.creditCode AS subject
 """
 
@@ -50,9 +52,13 @@ class StepResult:
 
 
 async def _locked(
-    tx: AsyncManagedTransaction, record_id: str, prefix: str, now: datetime
+    tx: AsyncManagedTransaction,
+    record_id: str,
+    prefix: str,
+    scope: Mapping[str, Any],
+    now: datetime,
 ) -> tuple[dict[str, Any], str]:
-    result = await tx.run(_LOCK, id=record_id, prefix=prefix, now=now)
+    result = await tx.run(_LOCK, id=record_id, unitPrefix=prefix, now=now, **scope)
     found = await result.single()
     if found is None:
         # Unknown and out of jurisdiction read the same: no existence oracle.
@@ -132,10 +138,11 @@ async def _step(
     by: str,
     agency: str,
     prefix: str,
+    scope: Mapping[str, Any],
     today: date,
 ) -> StepResult:
     now = datetime.now(UTC)
-    row, subject = await _locked(tx, record_id, prefix, now)
+    row, subject = await _locked(tx, record_id, prefix, scope, now)
     try:
         props = _changes(decision, row, by=by, agency=agency, reason=reason, today=today, now=now)
     except ReviewRefused as exc:
@@ -169,6 +176,7 @@ async def review(
     by: str,
     agency: str,
     prefix: str,
+    scope: Mapping[str, Any],
     reason: str | None = None,
     today: date | None = None,
 ) -> StepResult:
@@ -183,6 +191,7 @@ async def review(
             by=by,
             agency=agency,
             prefix=prefix,
+            scope=scope,
             today=today or date.today(),
         )
 
@@ -219,18 +228,22 @@ async def expire(driver: AsyncDriver, database: str, today: date | None = None) 
             return total
 
 
-QUEUE = """
+# The queue shows a record only to a caller who may read it: its class (policies/access.py)
+# and the pending rule, on top of the unit's jurisdiction.
+QUEUE = f"""
 MATCH (r:CreditRecord)
 WHERE r.status = $status AND r.submittedAt IS NOT NULL
   AND (r.submittedAt > $afterAt OR (r.submittedAt = $afterAt AND r.id > $afterId))
   AND ($unit IS NULL OR r.sourceAgency = $unit)
 MATCH (s:Subject)-[:HAS_RECORD]->(r)
-WHERE s.division STARTS WITH $prefix
-RETURN r {.id, .item, .category, .tier, .title, .document, .legalBasis, .disclosure,
+WHERE s.division STARTS WITH $unitPrefix
+  AND {cypher_readable("r", "s.division", "r.sourceAgency")}
+  AND {cypher_pending("s.division", "r.sourceAgency")}
+RETURN r {{.id, .item, .category, .tier, .title, .document, .legalBasis, .disclosure,
           .sourceAgency, .submittedBy, .approvals, .returnReason,
           decidedOn: toString(r.decidedOn),
           submittedAt: toString(r.submittedAt),
-          publishDeadline: toString(r.publishDeadline)} AS record,
+          publishDeadline: toString(r.publishDeadline)}} AS record,
        s.creditCode AS subject, s.name AS subjectName
 ORDER BY r.submittedAt, r.id
 LIMIT $limit

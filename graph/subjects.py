@@ -15,34 +15,26 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from policies.access import cypher_classes, cypher_pending, cypher_readable
+
 from .db import read
 
 NESTED_CAP = 100
-CLASSES = ("PUBLIC", "SHARED", "RESTRICTED", "CONFIDENTIAL")
 
 
 def visible(row: str, owner: str) -> str:
-    """The read-scope rule for one row, as Cypher over the scope parameters."""
-    return (
-        f"({row}.disclosure IN $anywhere"
-        f" OR ({row}.disclosure IN $local AND s.division STARTS WITH $prefix)"
-        f" OR ({row}.disclosure IN $owned AND {owner} = $agency))"
-    )
+    """The read rule (policies/access.py) for a row of the subject ``s``."""
+    return cypher_readable(row, "s.division", owner)
 
 
 _PUBLISHED_OR_PENDING_IN_SCOPE = (
     "((r.status = 'PUBLISHED' AND (r.publishUntil IS NULL OR r.publishUntil >= date()))"
-    " OR (r.status IN ['PENDING', 'RETURNED'] AND ("
-    "($pendingOwn AND r.sourceAgency = $agency)"
-    " OR ($pendingLocal AND s.division STARTS WITH $prefix))))"
+    " OR (r.status IN ['PENDING', 'RETURNED']"
+    f" AND {cypher_pending('s.division', 'r.sourceAgency')}))"
 )
 
 # The classes the caller may read on this subject row: decides fields above PUBLIC.
-_READABLE = (
-    f"[c IN {list(CLASSES)!r} WHERE c IN $anywhere"
-    " OR (c IN $local AND s.division STARTS WITH $prefix)"
-    " OR (c IN $owned AND s.sourceAgency = $agency)] AS readable"
-)
+_READABLE = f"{cypher_classes('s.division', 's.sourceAgency')} AS readable"
 
 # Nested parts of a subject, each a fixed fragment; a lookup asks only for the parts the caller
 # selected, so a bare name lookup does not walk records, licences and projects.
@@ -86,7 +78,7 @@ PARTS: dict[str, str] = {
     RETURN p {{.id, .name, .kind, .division, startedOn: toString(p.startedOn), role: pi.role}}
     ORDER BY p.startedOn DESC LIMIT $cap
   }}""",
-    "contacts": """contacts: CASE WHEN 'RESTRICTED' IN readable THEN {
+    "contacts": """contacts: CASE WHEN $contacts IN readable THEN {
     phones: COLLECT { MATCH (s)-[:HAS_PHONE]->(c:Phone) RETURN c.number ORDER BY c.number },
     addresses: COLLECT { MATCH (s)-[:HAS_ADDRESS]->(c:Address) RETURN c.text ORDER BY c.text },
     emails: COLLECT { MATCH (s)-[:HAS_EMAIL]->(c:Email) RETURN c.address ORDER BY c.address }

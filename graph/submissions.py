@@ -19,6 +19,7 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from policies.access import cypher_pending, cypher_readable
 from policies.catalogue import Item, check_record, default_catalogue
 from policies.principal import Clearance
 from policies.workdays import add_working_days
@@ -159,7 +160,7 @@ OPTIONAL MATCH (s:Subject {creditCode: row.subject})
 OPTIONAL MATCH (old:CreditRecord {naturalKey: row.naturalKey})
 WITH row, s, old, CASE
   WHEN s IS NULL THEN 'unknown-subject'
-  WHEN NOT s.division STARTS WITH $prefix THEN 'outside-jurisdiction'
+  WHEN NOT s.division STARTS WITH $unitPrefix THEN 'outside-jurisdiction'
   WHEN old IS NULL THEN 'created'
   WHEN $importId IS NOT NULL AND old.importId = $importId AND old.importLine <> row.line
     THEN 'duplicate'
@@ -188,13 +189,18 @@ CALL (row, old, outcome) {
   WITH row, old, outcome WHERE outcome = 'unchanged' AND $importId IS NOT NULL
   SET old.lastSeen = $now, old.importId = $importId, old.importLine = row.line
 }
-RETURN row.line AS line, row.id AS id, outcome, old.status AS status, old.importLine AS firstLine
+"""
+# The stored record's status is told only to a caller who may read that record.
+SUBMIT += f"""RETURN row.line AS line, row.id AS id, outcome, old.importLine AS firstLine,
+  CASE WHEN old IS NOT NULL AND {cypher_readable("old", "s.division", "old.sourceAgency")}
+    AND (old.status = 'PUBLISHED' OR {cypher_pending("s.division", "old.sourceAgency")})
+    THEN old.status END AS status
 """
 
 _REFUSALS = {
     "unknown-subject": "no subject with this credit code is registered in the hub",
     "outside-jurisdiction": "the subject is registered outside your unit's jurisdiction",
-    "conflict": "a record with this item, subject and document is {status} with other content;"
+    "conflict": "a record with this item, subject and document {status} with other content;"
     " change it through review, not by resubmitting",
     "duplicate": "same item, subject and document as line {firstLine}",
 }
@@ -221,16 +227,17 @@ async def submit(
     prefix: str,
     by: str,
     now: datetime,
+    scope: Mapping[str, Any],
     import_id: str | None = None,
     system: str = "hub",
 ) -> list[Outcome]:
     """Write submissions (``Submission.params``) for ``agency``, whose jurisdiction is
-    ``prefix``; one outcome per row."""
+    ``prefix``, on behalf of a caller with read ``scope``; one outcome per row."""
     result = await tx.run(
         SUBMIT,
         rows=rows,
-        agency=agency,
-        prefix=prefix,
+        **{**scope, "agency": agency},
+        unitPrefix=prefix,
         by=by,
         now=now,
         importId=import_id,
@@ -239,7 +246,9 @@ async def submit(
     outcomes = []
     async for r in result:
         template = _REFUSALS.get(r["outcome"], "")
-        message = template.format(status=r["status"], firstLine=r["firstLine"])
+        # A stored record the caller may not read is named by neither status nor content.
+        known = f"is {r['status']}" if r["status"] else "already exists"
+        message = template.format(status=known, firstLine=r["firstLine"])
         status = "PENDING" if r["outcome"] in ("created", "updated") else r["status"]
         outcomes.append(Outcome(r["line"], r["id"], r["outcome"], message, status))
     return outcomes
@@ -253,6 +262,7 @@ async def submit_one(
     agency: str,
     prefix: str,
     by: str,
+    scope: Mapping[str, Any],
 ) -> Outcome:
     """One record through GraphQL: the same write as an archive row."""
 
@@ -264,6 +274,7 @@ async def submit_one(
             prefix=prefix,
             by=by,
             now=datetime.now(UTC),
+            scope=scope,
         )
 
     async with driver.session(database=database) as session:

@@ -59,7 +59,7 @@ class HubGraphQL(GraphQL[Context, None]):
             database=settings.neo4j_database,
             query_timeout=settings.neo4j_query_timeout,
             request_id=request.scope["hub.request_id"],
-            scope=read_scope(principal, state.policy).params(),
+            access=read_scope(principal, state.policy),
             policy=state.policy,
             redacted=[],
             audit_log=state.audit_log,

@@ -16,7 +16,7 @@ from strawberry.types.nodes import SelectedField
 
 from graph.audit import Decision
 from graph.identifiers import InvalidIdentifier, validate_uscc
-from policies.access import AccessPolicy
+from policies.access import AccessPolicy, ReadScope
 from policies.divisions import division, jurisdiction_prefix
 from policies.principal import Principal
 
@@ -42,11 +42,23 @@ class Context:
     database: str
     query_timeout: float
     request_id: str
-    scope: dict[str, Any]  # the principal's read scope as Cypher parameters
+    access: ReadScope  # what the principal may read (policies/access.py)
     policy: AccessPolicy
     redacted: list[str]  # paths of selected fields withheld from this caller
     audit_log: AuditLog | None = None
     audited: list[Audited] = field(default_factory=list)  # what resolvers released or refused
+    called: list[str] = field(default_factory=list)  # root fields let through by RootPolicy
+
+    def unaudited(self) -> list[Audited]:
+        """An entry for every root field that ran without naming what it released (one that
+        failed, or a new field that forgot): no call leaves without a trace."""
+        named = {a.field for a in self.audited}
+        return [Audited(f, None, ()) for f in dict.fromkeys(self.called) if f not in named]
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """The read scope as Cypher parameters."""
+        return self.access.params()
 
 
 def ctx(info: strawberry.Info) -> Context:
@@ -89,6 +101,8 @@ class RootPolicy(BasePermission):
         allowed = context.policy.may_call(context.principal, info.field_name)
         if not allowed:
             context.audited.append(Audited(info.field_name, None, (), "DENY"))
+        else:
+            context.called.append(info.field_name)
         return allowed
 
 

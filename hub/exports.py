@@ -371,7 +371,7 @@ async def export_network(request: Request) -> Response:
     except HubError as error:
         return refusal_response(error)
     answer = network_answer(asked.code, net)
-    released = tuple(n["key"] for n in answer["nodes"] if n["kind"] == "Subject")
+    released = tuple(sorted(n["id"] for n in answer["nodes"]))
     try:
         await _audit(request, principal, asked.code, released, "ALLOW")
     except RedisError:

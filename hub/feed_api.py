@@ -109,7 +109,7 @@ class FeedQueries:
             since = int(decode_cursor(after, "f1:")) if after else 0
         except ValueError:
             raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued") from None
-        ceiling, kind = principal.clearance, None
+        scope, kind = dict(context.scope), None
         with backing_services():
             if principal.level == "PARTNER":
                 registered = await find(context.driver, context.database, principal.agency)
@@ -120,14 +120,15 @@ class FeedQueries:
                         f"{principal.agency} is not a registered partner; ask the hub's operators",
                     )
                 kind = registered.kind
-                ceiling = min(ceiling, Clearance[registered.clearance])
-            classes = [c.name for c in Clearance if c <= ceiling]
+                # Its registered agreement caps what its token may read.
+                agreed = Clearance[registered.clearance]
+                scope["anywhere"] = [c for c in scope["anywhere"] if Clearance[c] <= agreed]
             rows = await feed(
                 context.driver,
                 context.database,
                 since,
                 size + 1,
-                classes,
+                scope,
                 kind,
                 context.query_timeout,
             )

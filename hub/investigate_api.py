@@ -147,7 +147,7 @@ class InvestigationQueries:
                 date.today(),
             )
         released = tuple(
-            sorted({n.key for e in found for p in e.paths for n in p.nodes if n.kind == "Subject"})
+            sorted({f"{n.kind}:{n.key}" for e in found for p in e.paths for n in p.nodes})
         )
         context.audited.append(Audited("exposure", code, released))
         return [_exposure(e) for e in found]
@@ -205,7 +205,13 @@ class InvestigationQueries:
         chosen = [
             r for r in found if len(r.members) >= min_size and (code is None or code in r.members)
         ][: bounded("first", first, 1, MAX_PAGE)]
-        released = tuple(m for r in chosen for m in r.members)
+        # Members and the shared phones, addresses and e-mails that tie them.
+        released = tuple(
+            sorted(
+                {f"Subject:{m}" for r in chosen for m in r.members}
+                | {f"{t.kind}:{t.value}" for r in chosen for t in r.ties}
+            )
+        )
         context.audited.append(Audited("rings", code, released))
         return [_ring(r) for r in chosen]
 
@@ -379,13 +385,7 @@ class NetworkQueries:
         if net is None:
             raise HubError(Code.NOT_FOUND, f"no such {kind.lower()} visible to you")
         ids = net.ids()
-        context.audited.append(
-            Audited(
-                "network",
-                code,
-                tuple(n["key"] for n in net.nodes.values() if n["kind"] == "Subject"),
-            )
-        )
+        context.audited.append(Audited("network", code, tuple(sorted(ids.values()))))
         return Network(
             nodes=[_node(n) for n in net.nodes.values()],
             edges=[_edge(e, ids[e["from"]], ids[e["to"]]) for e in net.edges.values()],
@@ -420,8 +420,8 @@ class NetworkQueries:
                 time_limit=context.query_timeout,
                 as_of=date.today(),
             )
-        released = {n["key"] for p in found for n in p.nodes if n["kind"] == "Subject"}
-        context.audited.append(Audited("paths", source, tuple(sorted(released | {target}))))
+        released = {f"{n['kind']}:{n['key']}" for p in found for n in p.nodes}
+        context.audited.append(Audited("paths", source, tuple(sorted(released))))
         return [
             Path(
                 nodes=[_node(n) for n in p.nodes],
@@ -455,7 +455,7 @@ class NetworkQueries:
             )
         net, ids = found.network, found.network.ids()
         shown = {n["key"] for n in net.nodes.values() if n["kind"] == "Subject"}
-        context.audited.append(Audited("connectingSubgraph", codes[0], tuple(sorted(shown))))
+        context.audited.append(Audited("connectingSubgraph", codes[0], tuple(sorted(ids.values()))))
         return Subgraph(
             nodes=[_node(n) for n in net.nodes.values()],
             edges=[_edge(e, ids[e["from"]], ids[e["to"]]) for e in net.edges.values()],

@@ -162,7 +162,9 @@ class PartnerQueries:
         context = ctx(info)
         with backing_services():
             found = await all_partners(context.driver, context.database)
-            return [await _info(context, p) for p in found]
+            infos = [await _info(context, p) for p in found]
+        context.audited.append(Audited("partners", None, tuple(p.code for p in found)))
+        return infos
 
     @strawberry.field(
         description="A partner's deliveries, newest first; filter by status (DEAD: the "
@@ -192,6 +194,9 @@ class PartnerQueries:
                 event,
             )
         page = rows[:size]
+        context.audited.append(
+            Audited("deliveries", None, (partner, *(str(d["event"]) for d in page)))
+        )
         return DeliveryPage(
             items=[_delivery(d) for d in page],
             end_cursor=encode_cursor(str(page[-1]["version"]), "d1:") if page else None,

@@ -195,6 +195,7 @@ async def _review(
                 by=context.principal.subject,
                 agency=unit,
                 prefix=unit_prefix(unit),
+                scope=context.scope,
             )
     except ReviewRefused as exc:
         context.audited.append(Audited(info.field_name, exc.subject, (record_id,), "DENY", "write"))
@@ -237,6 +238,7 @@ class RecordMutations:
                     agency=unit,
                     prefix=unit_prefix(unit),
                     by=context.principal.subject,
+                    scope=context.scope,
                 )
         except ConstraintError:
             raise HubError(Code.CONFLICT, "the same record is being submitted; retry") from None
@@ -365,12 +367,13 @@ class RecordQueries:
                 QUEUE,
                 status=status,
                 unit=unit,
-                prefix=unit_prefix(own),
+                unitPrefix=unit_prefix(own),
                 afterAt=after_at,
                 afterId=after_id,
                 limit=first + 1,
                 database_=context.database,
                 routing_="r",
+                **context.scope,
             )
         nodes = [_queued(dict(r["record"]), r["subject"], r["subjectName"]) for r in records]
         page = nodes[:first]

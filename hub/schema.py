@@ -17,7 +17,9 @@ from strawberry.schema.config import StrawberryConfig
 from graph.audit import ChainedEvent, trail
 from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
 from graph.subjects import SubjectFilter as GraphFilter
+from policies.access import ReadScope
 from policies.divisions import division as find_division
+from policies.rating import Contribution, Source, explain
 
 from .audit import entry as audit_entry
 from .context import (
@@ -57,7 +59,10 @@ class AuditTrail(SchemaExtension):
         yield
         ctx = self.execution_context.context
         result = self.execution_context.result
-        if not isinstance(ctx, Context) or ctx.audit_log is None or not ctx.audited:
+        if not isinstance(ctx, Context) or ctx.audit_log is None:
+            return
+        ctx.audited.extend(ctx.unaudited())
+        if not ctx.audited:
             return
         entries = [
             audit_entry(
@@ -175,8 +180,29 @@ class Rating:
     consequences: list[Consequence]
 
 
-def _rating(row: dict[str, Any]) -> Rating:
-    contributions = json.loads(row.get("contributions") or "[]")
+def _contribution(raw: dict[str, Any]) -> Contribution:
+    """A stored contribution; one stored before its sources were kept counts as unreadable."""
+    sources = raw.get("sources")
+    return Contribution(
+        raw["code"],
+        raw["name"],
+        raw["kind"],
+        raw["input"],
+        raw["points"],
+        tuple(Source(**x) for x in sources) if sources is not None else (_UNKNOWN_SOURCE,),
+    )
+
+
+_UNKNOWN_SOURCE = Source("CONFIDENTIAL", None)
+
+
+def _rating(row: dict[str, Any], access: ReadScope, division: str) -> Rating:
+    """The rating as the caller may see it: the grade and score are public; the breakdown
+    names only what the caller may read (policies/rating.py ``explain``)."""
+    contributions = explain(
+        [_contribution(c) for c in json.loads(row.get("contributions") or "[]")],
+        lambda source: access.readable(source.disclosure, division, source.owner),
+    )
     consequences = json.loads(row.get("consequences") or "[]")
     return Rating(
         grade=Grade(row["grade"]),
@@ -188,11 +214,11 @@ def _rating(row: dict[str, Any]) -> Rating:
         caps=row.get("caps") or [],
         explanation=[
             RatingContribution(
-                code=c["code"],
-                name=c["name"],
-                kind=c["kind"],
-                input=json.dumps(c["input"], ensure_ascii=False),
-                points=c["points"],
+                code=c.code,
+                name=c.name,
+                kind=c.kind,
+                input=json.dumps(c.input, ensure_ascii=False),
+                points=c.points,
             )
             for c in contributions
         ],
@@ -285,7 +311,7 @@ def _released(row: dict[str, Any]) -> tuple[str, ...]:
     return (row["creditCode"], *ids, *fields)
 
 
-def _subject(row: dict[str, Any]) -> Subject:
+def _subject(row: dict[str, Any], access: ReadScope) -> Subject:
     rep, rating, contacts = row.get("legalRepresentative"), row.get("rating"), row.get("contacts")
     readable = frozenset(row["readable"])
     return Subject(
@@ -305,7 +331,7 @@ def _subject(row: dict[str, Any]) -> Subject:
         )
         if rep
         else None,
-        rating=_rating(rating) if rating else None,
+        rating=_rating(rating, access, row["division"]) if rating else None,
         records=[
             CreditRecord(
                 id=r["id"],
@@ -500,7 +526,7 @@ class Query(
         if row is None:
             return None
         ctx.audited.append(Audited("subject", code, _released(row)))
-        return _subject(row)
+        return _subject(row, ctx.access)
 
     @strawberry.field(
         description="Subjects in credit-code order, in pages of at most 100.",
@@ -590,7 +616,9 @@ class Query(
 
     @strawberry.field(description="Who the hub thinks is calling.", permission_classes=[RootPolicy])
     def me(self, info: strawberry.Info) -> PrincipalInfo:
-        p = _ctx(info).principal
+        context = _ctx(info)
+        p = context.principal
+        context.audited.append(Audited("me", None, (p.subject,)))
         return PrincipalInfo(
             subject=p.subject,
             agency=p.agency,

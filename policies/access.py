@@ -17,6 +17,7 @@ import yaml
 
 from .divisions import REGION_CODE, jurisdiction_prefix
 from .principal import ROLES, Clearance, Principal
+from .units import units_by_code
 
 POLICY_FILE = Path(__file__).with_name("access.yaml")
 _ROLE_KEYS = {"max_clearance", "department", "everywhere", "pending", "page_max"}
@@ -121,12 +122,18 @@ def default_policy() -> AccessPolicy:
 
 @dataclass(frozen=True, slots=True)
 class ReadScope:
-    """What one principal may read, as Cypher parameters.
+    """What one principal may read, as Cypher parameters and as the same rule in Python.
 
     A row with class ``c`` of a subject in division ``d`` owned by agency ``a`` is readable when
     ``c in anywhere`` or (``c in local`` and ``d`` starts with ``prefix``) or (``c in owned`` and
     ``a == agency``). Pending rows additionally need ``pending_own`` (and ``a == agency``) or
-    ``pending_local`` (and ``d`` in the jurisdiction).
+    ``pending_local`` (and ``d`` in the jurisdiction). Contact values (phones, addresses,
+    e-mails) shared between subjects belong to no one division: they are read only where their
+    class (``contacts``, the class of ``Subject.contacts``) is readable anywhere.
+
+    This class and the ``cypher_*`` functions below are the only statement of the rule: the
+    graph layer compiles the functions into every ``WHERE``, resolvers and derived values call
+    the methods, and a test holds the two to the same answers on a real Neo4j.
     """
 
     anywhere: tuple[str, ...]
@@ -136,6 +143,7 @@ class ReadScope:
     agency: str
     pending_own: bool
     pending_local: bool
+    contacts: str = Clearance.RESTRICTED.name
 
     def params(self) -> dict[str, Any]:
         return {
@@ -146,16 +154,73 @@ class ReadScope:
             "agency": self.agency,
             "pendingOwn": self.pending_own,
             "pendingLocal": self.pending_local,
+            "contacts": self.contacts,
         }
 
-    def readable(self, clearance: Clearance, division: str, owner: str | None) -> bool:
-        """The same rule in Python, for fields and for tests."""
-        name = clearance.name
+    def readable(self, clearance: Clearance | str, division: str | None, owner: str | None) -> bool:
+        """Whether a row of this class, subject division and owner may be read; a row of no
+        division (a licence, a sanction met on a traversal) is never read by jurisdiction."""
+        name = clearance.name if isinstance(clearance, Clearance) else clearance
         return (
             name in self.anywhere
-            or (name in self.local and division.startswith(self.prefix))
+            or (name in self.local and division is not None and division.startswith(self.prefix))
             or (name in self.owned and owner == self.agency)
         )
+
+    def pending_readable(self, division: str, owner: str | None) -> bool:
+        """Whether an unreviewed (pending or returned) row may be read, besides its class."""
+        return (self.pending_own and owner == self.agency) or (
+            self.pending_local and division.startswith(self.prefix)
+        )
+
+    def classes(self, division: str, owner: str | None) -> tuple[str, ...]:
+        """The classes readable on a subject row: decides the fields above PUBLIC."""
+        return tuple(c.name for c in Clearance if self.readable(c, division, owner))
+
+    def contacts_readable(self) -> bool:
+        return self.contacts in self.anywhere
+
+
+def cypher_readable(row: str, division: str | None, owner: str) -> str:
+    """:meth:`ReadScope.readable` as a Cypher predicate over :meth:`ReadScope.params`, for the
+    row variable ``row`` whose subject division and owner are the expressions given."""
+    local = (
+        f" OR ({row}.disclosure IN $local AND {division} STARTS WITH $prefix)" if division else ""
+    )
+    owned = f"({row}.disclosure IN $owned AND {owner} = $agency)"
+    return f"({row}.disclosure IN $anywhere{local} OR {owned})"
+
+
+def cypher_pending(division: str, owner: str) -> str:
+    """:meth:`ReadScope.pending_readable` as a Cypher predicate."""
+    return (
+        f"(($pendingOwn AND {owner} = $agency)"
+        f" OR ($pendingLocal AND {division} STARTS WITH $prefix))"
+    )
+
+
+def cypher_classes(division: str, owner: str) -> str:
+    """:meth:`ReadScope.classes` as a Cypher list expression."""
+    names = [c.name for c in Clearance]
+    return (
+        f"[c IN {names!r} WHERE c IN $anywhere"
+        f" OR (c IN $local AND {division} STARTS WITH $prefix)"
+        f" OR (c IN $owned AND {owner} = $agency)]"
+    )
+
+
+def cypher_node(n: str) -> str:
+    """The rule for a node met on a traversal: a subject by its own row rule, a contact value
+    by the contacts class, a sanction, licence or project by its class anywhere or as its
+    owner's (such rows have no division of their own); people and other nodes carry only
+    public fields and pass."""
+    return (
+        f"(CASE WHEN {n}:Subject THEN {cypher_readable(n, f'{n}.division', f'{n}.sourceAgency')}"
+        f" WHEN {n}:Phone OR {n}:Address OR {n}:Email THEN $contacts IN $anywhere"
+        f" WHEN {n}:Sanction THEN {cypher_readable(n, None, f'{n}.authority')}"
+        f" WHEN {n}:Licence OR {n}:Project THEN {cypher_readable(n, None, f'{n}.sourceAgency')}"
+        " ELSE true END)"
+    )
 
 
 def _names(classes: set[Clearance]) -> tuple[str, ...]:
@@ -186,4 +251,21 @@ def read_scope(principal: Principal, policy: AccessPolicy | None = None) -> Read
         agency=principal.agency,
         pending_own=department and any(r.pending == "own" for r in roles),
         pending_local=department and any(r.pending == "jurisdiction" for r in roles),
+        contacts=policy.field_class("Subject", "contacts").name,
     )
+
+
+def unit_scope(agency: str) -> ReadScope:
+    """What a unit's own submitter reads: the view a background import of that unit's file
+    answers with, since no caller waits on it (an unknown unit reads only PUBLIC rows)."""
+    unit = units_by_code().get(agency)
+    principal = Principal(
+        subject=f"{agency}:import",
+        issuer="hub",
+        agency=agency,
+        level=unit.level.value if unit else "PARTNER",
+        division=unit.division if unit else REGION_CODE,
+        roles=frozenset({"submitter"} if unit else {"partner"}),
+        clearance=Clearance.RESTRICTED if unit else Clearance.PUBLIC,
+    )
+    return read_scope(principal)

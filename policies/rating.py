@@ -7,8 +7,8 @@ and names the entry that is wrong. Rating itself is pure: same inputs and day, s
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from itertools import pairwise
@@ -35,6 +35,15 @@ class RatingModelError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """Whose row a contribution read: its disclosure class and owning unit. A caller is shown
+    a contribution only when it may read every row behind it (:func:`explain`)."""
+
+    disclosure: str
+    owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RecordFact:
     """One published, in-force credit record of the subject."""
 
@@ -42,6 +51,7 @@ class RecordFact:
     category: str
     tier: str | None
     decided_on: date
+    source: Source = Source("PUBLIC", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +62,8 @@ class RatingInputs:
     registered_on: date | None
     records: tuple[RecordFact, ...]
     listings: tuple[str, ...]
-    licences: int
-    projects: int
+    licences: tuple[Source, ...]
+    projects: tuple[Source, ...]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,8 +79,8 @@ class RatingInputs:
                 for r in self.records
             ],
             "listings": list(self.listings),
-            "licences": self.licences,
-            "projects": self.projects,
+            "licences": len(self.licences),
+            "projects": len(self.projects),
         }
 
 
@@ -83,6 +93,24 @@ class Contribution:
     kind: str
     input: Any
     points: float
+    sources: tuple[Source, ...] = ()  # rows above the subject's own public fields it read
+
+
+WITHHELD = Contribution("WITHHELD", "其他非公开信息", "withheld", None, 0.0)
+
+
+def explain(
+    contributions: Collection[Contribution], readable: Callable[[Source], bool]
+) -> list[Contribution]:
+    """The breakdown a caller may see: every contribution whose rows it may all read, and the
+    points of the rest as one ``WITHHELD`` line that names neither their count, tier nor dates
+    (its points are what the public score already implies: score = base + all points)."""
+    shown = [c for c in contributions if all(readable(s) for s in c.sources)]
+    hidden = [c for c in contributions if c not in shown]
+    if not hidden:
+        return shown
+    points = _round(sum(c.points for c in hidden))
+    return [*shown, replace(WITHHELD, points=points)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +154,10 @@ class Indicator:
     items: frozenset[str] | None = None  # None: every item of the category
     half_life_months: float | None = None  # None: records keep their full weight
 
-    def measure(self, inputs: RatingInputs, today: date) -> tuple[Any, float]:
-        """The value read and the points it gives, before bounds."""
+    def measure(self, inputs: RatingInputs, today: date) -> tuple[Any, float, tuple[Source, ...]]:
+        """The value read, the points it gives before bounds, and the rows it read."""
         if self.reads == "status":
-            return inputs.status, self._weight(inputs.status)
+            return inputs.status, self._weight(inputs.status), ()
         if self.reads == "records":
             chosen = [
                 r
@@ -137,12 +165,13 @@ class Indicator:
                 if r.category == self.category and (self.items is None or r.item in self.items)
             ]
             weighted = sum(self._weight(r.tier) * self._decay(r.decided_on, today) for r in chosen)
-            return {"records": len(chosen), "weighted": _round(weighted)}, weighted
+            value = {"records": len(chosen), "weighted": _round(weighted)}
+            return value, weighted, tuple(r.source for r in chosen)
         if self.reads == "years_registered":
             years = _full_years(inputs.registered_on, today)
-            return years, (years or 0) * self._weight(None)
-        count = inputs.licences if self.reads == "licences" else inputs.projects
-        return count, count * self._weight(None)
+            return years, (years or 0) * self._weight(None), ()
+        rows = inputs.licences if self.reads == "licences" else inputs.projects
+        return len(rows), len(rows) * self._weight(None), rows
 
     def bound(self, points: float) -> float:
         if self.min is not None:
@@ -181,7 +210,7 @@ class RatingModel:
         """Rate as of `today` (records decay with age), so a stored rating can be recomputed."""
         contributions = []
         for indicator in self.indicators:
-            value, points = indicator.measure(inputs, today)
+            value, points, sources = indicator.measure(inputs, today)
             contributions.append(
                 Contribution(
                     indicator.code,
@@ -189,6 +218,7 @@ class RatingModel:
                     indicator.kind,
                     value,
                     _round(indicator.bound(points)),
+                    tuple(dict.fromkeys(sources)),  # which classes and owners, not how many
                 )
             )
         total = self.base + sum(c.points for c in contributions)

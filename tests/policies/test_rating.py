@@ -18,6 +18,8 @@ from policies.rating import (
     RatingInputs,
     RatingModelError,
     RecordFact,
+    Source,
+    explain,
     default_model,
     parse_model,
 )
@@ -44,7 +46,10 @@ def subject(
     licences: int = 3,
     projects: int = 2,
 ) -> RatingInputs:
-    return RatingInputs(status, registered_on, records, listings, licences, projects)
+    public = Source("PUBLIC", None)
+    return RatingInputs(
+        status, registered_on, records, listings, (public,) * licences, (public,) * projects
+    )
 
 
 def points(inputs: RatingInputs) -> dict[str, float]:
@@ -329,3 +334,27 @@ def test_a_bad_model_is_refused(change: tuple[str, str], message: str) -> None:
     assert change[0] in text
     with pytest.raises(RatingModelError, match=message):
         parse_model(text.replace(change[0], change[1], 1))
+
+
+def test_the_breakdown_folds_what_the_caller_cannot_read_into_one_line() -> None:
+    secret = Source("CONFIDENTIAL", "NMG150102")
+    hidden = RecordFact("ADMIN_PENALTY", "DISHONEST", "SERIOUS", date(2026, 1, 5), secret)
+    rating = default_model().rate(subject(hidden, penalty(date(2025, 3, 1))), TODAY)
+    everything = explain(rating.contributions, lambda s: True)
+    public_only = explain(rating.contributions, lambda s: s.disclosure == "PUBLIC")
+    assert [c.code for c in everything] == [c.code for c in rating.contributions]
+    codes = [c.code for c in public_only]
+    assert "DISHONEST_RECORDS" not in codes and codes[-1] == "WITHHELD"
+    withheld = public_only[-1]
+    # Neither count, tier nor date: no input at all, and the points the public score implies.
+    assert withheld.input is None
+    assert sum(c.points for c in public_only) == pytest.approx(
+        sum(c.points for c in rating.contributions)
+    )
+    assert "SERIOUS" not in repr(withheld) and "2026-01-05" not in repr(withheld)
+
+
+def test_a_breakdown_with_nothing_hidden_has_no_withheld_line() -> None:
+    rating = default_model().rate(subject(penalty(date(2025, 3, 1))), TODAY)
+    assert rating.contributions
+    assert all(c.code != "WITHHELD" for c in explain(rating.contributions, lambda s: True))
