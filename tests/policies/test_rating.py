@@ -19,8 +19,8 @@ from policies.rating import (
     RatingModelError,
     RecordFact,
     Source,
-    explain,
     default_model,
+    explain,
     parse_model,
 )
 
