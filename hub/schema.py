@@ -419,6 +419,7 @@ class AuditEventView:
     at: datetime
     request_id: str
     principal: str
+    issuer: str
     agency: str
     roles: list[str]
     purpose: str | None
@@ -428,6 +429,7 @@ class AuditEventView:
     released: list[str]
     withheld: list[str]
     decision: str
+    reason: str | None
     hash: str
 
 
@@ -438,6 +440,7 @@ def _audit_view(item: ChainedEvent) -> AuditEventView:
         at=datetime.fromisoformat(e.at),
         request_id=e.request_id,
         principal=e.principal,
+        issuer=e.issuer,
         agency=e.agency,
         roles=list(e.roles),
         purpose=e.purpose,
@@ -447,6 +450,7 @@ def _audit_view(item: ChainedEvent) -> AuditEventView:
         released=list(e.released),
         withheld=list(e.withheld),
         decision=e.decision,
+        reason=e.reason,
         hash=item.hash,
     )
 
