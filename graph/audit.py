@@ -25,7 +25,7 @@ GENESIS = "0" * 64
 DEFAULT_CHAIN = "main"
 WRITE_BATCH = 1000  # events per CREATE statement inside one append transaction
 
-Action = Literal["read", "write"]
+Action = Literal["read", "write", "authenticate"]  # authenticate: a refused signed token
 Decision = Literal["ALLOW", "PARTIAL", "DENY"]
 
 # Attribute → property name on the event node and field name in the Redis stream.
@@ -43,9 +43,10 @@ _NAMES = {
     "released": "released",
     "withheld": "withheld",
     "decision": "decision",
+    "reason": "reason",
 }
 _LISTS = frozenset({"roles", "released", "withheld"})
-_OPTIONAL = frozenset({"purpose", "subject"})
+_OPTIONAL = frozenset({"purpose", "subject", "reason"})
 _LINK = frozenset({"prevHash", "hash"})  # stored beside the document, not part of it
 # A stream entry as redis-py returns it (bytes unless the client decodes) or as built here.
 StreamFields = Mapping[bytes, bytes] | Mapping[str, str] | Mapping[bytes | str, bytes | str]
@@ -88,6 +89,7 @@ class AuditEntry:
     released: tuple[str, ...]  # record ids or field names handed out
     withheld: tuple[str, ...]
     decision: Decision
+    reason: str | None = None  # why it was refused, where the decision alone does not say
     at: str = dataclasses.field(default_factory=_now)
 
     def __post_init__(self) -> None:

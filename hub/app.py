@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 import redis.asyncio as aioredis
 import structlog
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
@@ -38,6 +37,7 @@ from .errors import Code, error_response
 from .exports import export_network
 from .feedback_api import post_feedback
 from .guards import Refusal, check, spend
+from .jwks import jwks_client
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
 from .recommendations import recommendation
 from .schema import schema
@@ -329,7 +329,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.http = httpx.AsyncClient(follow_redirects=False)  # partner IdPs' JWKS
+        app.state.http = jwks_client(settings.jwks_ca_file)  # partner IdPs' JWKS
         app.state.verifier = token_verifier(settings, app.state.http)  # bad issuers.yaml: no start
         app.state.tokens = TokenCache()  # verified principals, shared by every route
         app.state.policy = default_policy()  # validated now: a bad policy stops the start

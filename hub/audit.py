@@ -9,6 +9,7 @@ caller must not answer with the data (report ``UNAVAILABLE`` instead).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
@@ -68,6 +69,34 @@ async def audit_request(
             subject=subject,
             released=released,
             decision=decision,
+        )
+    )
+
+
+def _claimed(value: Any, limit: int = 64) -> str:
+    """A claim of a refused token as it came, cut short: it was signed, but not believed."""
+    return value[:limit] if isinstance(value, str) else ""
+
+
+async def audit_refusal(request: Request, issuer: str, claims: dict[str, Any], reason: str) -> None:
+    """Audit a signed token the hub refused: who its issuer says it is (agency, sub, roles,
+    purpose, as claimed) and why, under the route that was asked for."""
+    roles = claims.get("roles")
+    await request.app.state.audit_log.emit(
+        AuditEntry(
+            request_id=request.scope.get("hub.request_id", ""),
+            principal=_claimed(claims.get("sub"), 200),
+            issuer=issuer,
+            agency=_claimed(claims.get("agency")),
+            roles=tuple(_claimed(r) for r in roles[:10]) if isinstance(roles, list) else (),
+            purpose=_claimed(claims.get("purpose"), 200) or None,
+            action="authenticate",
+            field=f"{request.method} {request.url.path}",
+            subject=None,
+            released=(),
+            withheld=(),
+            decision="DENY",
+            reason=reason,
         )
     )
 

@@ -18,7 +18,9 @@ from neo4j import AsyncDriver
 
 from graph.ingest import ImportReport, decode_lines, ingest_rows
 from graph.schema import MIGRATIONS, Migration, applied_versions, migrate
+from policies.divisions import REGION_CODE
 from policies.principal import ROLES, Clearance
+from policies.units import units_by_code
 
 from . import services
 from .auth import mint_dev_token
@@ -206,10 +208,15 @@ def import_cmd(
 def token(
     role: Annotated[str, typer.Option(help=f"One of {', '.join(sorted(ROLES))}.")],
     agency: Annotated[str, typer.Option(help="The caller's organisation code.")],
-    division: Annotated[str, typer.Option(help="6-digit division of its jurisdiction.")] = "150000",
+    division: Annotated[
+        str | None,
+        typer.Option(help="6-digit division; a unit's own by default, 150000 for a partner."),
+    ] = None,
     clearance: Annotated[str | None, typer.Option(help="PUBLIC … CONFIDENTIAL.")] = None,
     purpose: Annotated[str | None, typer.Option(help="Why the calls are made.")] = None,
-    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+    ttl: Annotated[
+        int, typer.Option(help="Lifetime in seconds, at most HUB_JWT_MAX_LIFETIME.")
+    ] = 3600,
 ) -> None:
     """Print a development token, alone on standard output."""
     if role not in ROLES:
@@ -218,6 +225,12 @@ def token(
     if level not in Clearance.__members__:
         raise fail("clearance must be PUBLIC, SHARED, RESTRICTED or CONFIDENTIAL")
     settings = get_settings()
+    if not 0 < ttl <= settings.jwt_max_lifetime:
+        # The hub would refuse a longer-lived token: say so now, not at the first request.
+        raise fail(f"--ttl must be from 1 to {settings.jwt_max_lifetime} (HUB_JWT_MAX_LIFETIME)")
+    if division is None:  # a unit's token carries its unit's division, or the hub refuses it
+        unit = units_by_code().get(agency)
+        division = unit.division if unit is not None and role != "partner" else REGION_CODE
     try:
         signed = mint_dev_token(
             dev_jwt_secret(settings.keys_dir),

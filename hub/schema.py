@@ -445,6 +445,7 @@ class AuditEventView:
     at: datetime
     request_id: str
     principal: str
+    issuer: str
     agency: str
     roles: list[str]
     purpose: str | None
@@ -454,6 +455,7 @@ class AuditEventView:
     released: list[str]
     withheld: list[str]
     decision: str
+    reason: str | None
     hash: str
 
 
@@ -464,6 +466,7 @@ def _audit_view(item: ChainedEvent) -> AuditEventView:
         at=datetime.fromisoformat(e.at),
         request_id=e.request_id,
         principal=e.principal,
+        issuer=e.issuer,
         agency=e.agency,
         roles=list(e.roles),
         purpose=e.purpose,
@@ -473,6 +476,7 @@ def _audit_view(item: ChainedEvent) -> AuditEventView:
         released=list(e.released),
         withheld=list(e.withheld),
         decision=e.decision,
+        reason=e.reason,
         hash=item.hash,
     )
 

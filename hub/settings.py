@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from policies.issuers import MAX_LIFETIME_CAP
 from policies.measures import Catalogue, parse_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +39,12 @@ class Settings(BaseSettings):
     jwt_audience: str = "credit-hub"
     limits_file: Path = PROJECT_ROOT / "policies" / "limits.yaml"  # request limits, per role
     jwt_leeway: int = 30  # seconds of clock skew tolerated on exp/iat/nbf
+    # Longest dev token (exp - iat), seconds; a day, so `hub up`'s demo tokens last the day.
+    jwt_max_lifetime: int = Field(default=86400, gt=0, le=MAX_LIFETIME_CAP)
     issuers_file: Path = PROJECT_ROOT / "policies" / "issuers.yaml"  # trusted partner IdPs
     measures_file: Path = PROJECT_ROOT / "policies" / "measures.yaml"  # joint punishment, delivery
     jwks_min_refetch: float = 30.0  # seconds between fetches of one issuer's keys, at least
+    jwks_ca_file: Path | None = None  # extra CA (PEM) trusted for https JWKS, e.g. a private IdP
 
     @property
     def partner_http_allowed(self) -> bool:

@@ -3,6 +3,10 @@
 Operators edit the file, not code. Every entry is validated when it is loaded: an unknown key, an
 algorithm outside RS256/ES256 (never HS*, never ``none``) or a missing field stops the hub from
 starting, rather than trusting an issuer in a way nobody meant.
+
+An entry also bounds what its tokens may say: the roles and levels it may grant (a partner's IdP:
+``partner`` and ``PARTNER`` unless the entry says otherwise, so it cannot mint an admin or a
+region unit), and the longest lifetime (``exp - iat``) of its tokens, never over a day.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from .principal import Clearance
+from .principal import LEVELS, ROLES, Clearance
 
 ALGORITHMS = frozenset({"RS256", "ES256"})
+DEFAULT_ROLES = frozenset({"partner"})
+DEFAULT_LEVELS = frozenset({"PARTNER"})
+DEFAULT_MAX_LIFETIME = 3600  # seconds between a token's iat and exp, unless the entry says less
+MAX_LIFETIME_CAP = 86400  # no issuer (the dev issuer included) may grant a token a longer life
 _REQUIRED = {"issuer", "jwks_uri", "algorithms"}
-_OPTIONAL = {"audience", "agencies", "max_clearance"}
+_OPTIONAL = {"audience", "agencies", "max_clearance", "roles", "levels", "max_lifetime"}
 
 
 class IssuerConfigError(ValueError):
@@ -35,6 +43,9 @@ class Issuer:
     audience: str
     agencies: frozenset[str] | None = None  # None: any agency
     max_clearance: Clearance | None = None  # None: up to the claim
+    roles: frozenset[str] = DEFAULT_ROLES  # the roles its tokens may carry
+    levels: frozenset[str] = DEFAULT_LEVELS  # the levels its tokens may claim
+    max_lifetime: int = DEFAULT_MAX_LIFETIME  # seconds, exp - iat at most
 
 
 def _text(raw: dict[str, Any], key: str, where: str) -> str:
@@ -83,6 +94,32 @@ def _max_clearance(raw: dict[str, Any], where: str) -> Clearance | None:
     return Clearance[value]
 
 
+def _names(raw: dict[str, Any], key: str, known: frozenset[str], where: str) -> frozenset[str]:
+    """A non-empty list of known names (roles or levels); absent means the partner default."""
+    value = raw.get(key)
+    if value is None:
+        return DEFAULT_ROLES if key == "roles" else DEFAULT_LEVELS
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v in known for v in value)
+    ):
+        raise IssuerConfigError(
+            f"{where}: {key} must be a non-empty list of {', '.join(sorted(known))}"
+        )
+    return frozenset(value)
+
+
+def _max_lifetime(raw: dict[str, Any], where: str) -> int:
+    value = raw.get("max_lifetime", DEFAULT_MAX_LIFETIME)
+    # bool is an int in Python: `max_lifetime: true` must not read as one second.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_LIFETIME_CAP:
+        raise IssuerConfigError(
+            f"{where}: max_lifetime must be whole seconds from 1 to {MAX_LIFETIME_CAP}"
+        )
+    return value
+
+
 def _where(source: str, n: int, entry: Any) -> str:
     """Names an entry by position and, when it has one, by issuer, for the operator's sake."""
     name = entry.get("issuer") if isinstance(entry, dict) else None
@@ -105,6 +142,9 @@ def _issuer(raw: Any, where: str, default_audience: str) -> Issuer:
         audience=_text(raw, "audience", where) if "audience" in raw else default_audience,
         agencies=_agencies(raw, where),
         max_clearance=_max_clearance(raw, where),
+        roles=_names(raw, "roles", ROLES, where),
+        levels=_names(raw, "levels", LEVELS, where),
+        max_lifetime=_max_lifetime(raw, where),
     )
 
 

@@ -53,3 +53,30 @@ def unit_prefix(agency: str) -> str:
 def covers(unit: str, other: str) -> bool:
     """Whether ``other`` (a unit code) is within ``unit``'s jurisdiction."""
     return other.removeprefix(AGENCY_PREFIX).startswith(unit_prefix(unit))
+
+
+def unit_mismatch(agency: str, level: str, division: str, roles: frozenset[str]) -> str | None:
+    """Why a token's agency, level, division and roles do not belong together, or None.
+
+    A department token's level and division are its unit's (read from the agency code), never
+    its own say: otherwise a banner clerk's token claiming the region's division would read the
+    whole region. A partner (level PARTNER) carries the partner role only, and no department
+    role runs outside a unit.
+    """
+    unit = units_by_code().get(agency)
+    if level == "PARTNER":
+        if roles != {"partner"}:
+            return "a PARTNER-level token carries the role 'partner' only"
+        if unit is not None:
+            return f"agency {agency} is a department unit, not a partner"
+        return None
+    if "partner" in roles:
+        return "the role 'partner' belongs to level PARTNER"
+    if unit is None:
+        return f"agency {agency!r} is not a department unit, so it cannot have level {level}"
+    if level != unit.level.value or division != unit.division:
+        return (
+            f"claims 'level' and 'division' must be those of unit {agency}: "
+            f"{unit.level.value} and {unit.division}"
+        )
+    return None

@@ -180,13 +180,17 @@ def api(neo4j_server: Neo4jServer, redis_server: str, migrated: None) -> Iterato
 
 
 def mint(role: str = "partner", **overrides: str) -> str:
+    """A dev token; a department role's agency defaults to the unit of its division (the hub
+    refuses a unit token whose division or level is not its unit's)."""
     from hub.auth import mint_dev_token
     from hub.keys import dev_jwt_secret
+    from policies.units import agency_code
 
     settings = get_settings()
+    division_code = overrides.get("division_code", "150000")
     args = {
-        "agency": "BANK-TEST",
-        "division_code": "150000",
+        "agency": "BANK-TEST" if role == "partner" else agency_code(division_code),
+        "division_code": division_code,
         "clearance": "SHARED" if role == "partner" else "RESTRICTED",
         "purpose": None,
         "ttl": 600,
