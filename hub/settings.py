@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
 from policies.measures import Catalogue, parse_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     archive_max_bytes: int = 256 * 1024 * 1024  # one uploaded archive file (POST /archives)
+    xlsx_max_uncompressed: int = MAX_UNCOMPRESSED  # bytes of one workbook's entries, inflated
+    xlsx_max_entries: int = MAX_ENTRIES  # zip entries in one workbook
+    xlsx_max_ratio: int = MAX_RATIO  # inflated / compressed size of one entry
 
     jwt_issuer: str = "credit-hub-dev"  # the built-in dev issuer, off when env is "production"
     jwt_audience: str = "credit-hub"
@@ -45,6 +49,10 @@ class Settings(BaseSettings):
     def partner_http_allowed(self) -> bool:
         """Plain-HTTP partner endpoints off loopback: only outside production."""
         return self.env != "production"
+
+    @property
+    def xlsx_limits(self) -> XlsxLimits:
+        return XlsxLimits(self.xlsx_max_uncompressed, self.xlsx_max_entries, self.xlsx_max_ratio)
 
     @property
     def keys_dir(self) -> Path:
