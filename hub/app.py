@@ -34,6 +34,7 @@ from . import pages
 from .audit import AuditLog
 from .auth import AuthError, TokenCache, authenticate, token_verifier
 from .bodies import BodyTooLarge, read_body
+from .body_deadline import BodyDeadline
 from .context import Context
 from .errors import Code, error_response
 from .exports import export_network
@@ -368,5 +369,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
         exception_handlers={404: not_found},
     )
-    app.add_middleware(Instrument)
+    app.add_middleware(BodyDeadline, timeout=settings.body_timeout, min_rate=settings.body_min_rate)
+    app.add_middleware(Instrument)  # outermost: it counts the 408s too
     return app

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     xlsx_max_entries: int = MAX_ENTRIES  # zip entries in one workbook
     xlsx_max_ratio: int = MAX_RATIO  # inflated / compressed size of one entry
 
+    # Slow clients: the request line and headers within header_timeout seconds of the
+    # connection (or of the request's first byte on a kept-alive one); the body within
+    # body_timeout seconds plus one second per body_min_rate bytes received.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    body_min_rate: int = 64 * 1024  # bytes per second
+
     jwt_issuer: str = "credit-hub-dev"  # the built-in dev issuer, off when env is "production"
     jwt_audience: str = "credit-hub"
     limits_file: Path = PROJECT_ROOT / "policies" / "limits.yaml"  # request limits, per role
