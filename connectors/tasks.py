@@ -21,6 +21,7 @@ from graph.feedback import reconcile
 from graph.outbox import due, lanes_due
 from graph.partners import all_partners
 from graph.review import expire
+from graph.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 from policies.measures import Catalogue, default_catalogue, parse_catalogue
 
 from . import audit, worker
@@ -67,10 +68,19 @@ def drain_audit() -> int | None:
 
 @app.task(name="connectors.tasks.import_archive")
 def import_archive(
-    import_id: str, path: str, agency: str, by: str, file_name: str, fmt: str | None
+    import_id: str,
+    path: str,
+    agency: str,
+    by: str,
+    file_name: str,
+    fmt: str | None,
+    limits: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """An uploaded archive (POST /archives). Acknowledged late: if the worker dies, another
-    runs it again from the start, and natural keys make the rerun write nothing twice."""
+    runs it again from the start, and natural keys make the rerun write nothing twice.
+    ``limits`` are the API's workbook limits, checked again where the file is read. The file
+    leaves storage however the import ends, so a failed upload leaves nothing behind; a worker
+    killed mid-import raises nothing here and its rerun still finds the file."""
     clients = worker.current(BROKER)
     try:
         counts = clients.runner.run(
@@ -83,10 +93,14 @@ def import_archive(
                 by=by,
                 file_name=file_name,
                 fmt=fmt,
+                limits=XlsxLimits(**limits) if limits else DEFAULT_LIMITS,
             )
         )
-    except ArchiveFormatError as exc:
-        return {"status": "FAILED", "error": str(exc)}  # recorded on the import; no retry
+    except Exception as exc:  # recorded FAILED on the import, which is never retried
+        Path(path).unlink(missing_ok=True)
+        if isinstance(exc, ArchiveFormatError):
+            return {"status": "FAILED", "error": str(exc)}
+        raise
     Path(path).unlink(missing_ok=True)
     return {"status": "DONE", **asdict(counts)}
 

@@ -25,6 +25,7 @@ from policies.units import unit_prefix
 from .archive_files import read_archive
 from .rows import RowError
 from .submissions import Outcome, Submission, parse_submission, submit
+from .xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 
 
 @dataclass(slots=True)
@@ -268,6 +269,7 @@ async def import_archive(
     fmt: str | None = None,
     batch_size: int = 2000,
     progress: Callable[[Counts], None] | None = None,
+    limits: XlsxLimits = DEFAULT_LIMITS,
 ) -> Counts:
     """Import one file for ``agency`` (a department unit); the report is kept in Neo4j under
     ``import_id``. A file that cannot be read at all marks the import FAILED and re-raises."""
@@ -291,7 +293,7 @@ async def import_archive(
         progress=progress,
     )
     try:
-        for line, row in parsed(read_archive(path, fmt), date.today()):
+        for line, row in parsed(read_archive(path, fmt, limits), date.today()):
             await importer.add(line, row)
         counts = await importer.close()
     except Exception as exc:

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from .rows import RowError
+from .xlsx_guard import DEFAULT_LIMITS, UnsafeWorkbook, XlsxLimits, check_workbook
 
 FORMATS = ("jsonl", "csv", "xlsx")
 
@@ -114,11 +115,15 @@ def detect_format(name: str, head: bytes) -> str:
     return by_name
 
 
-def read_archive(path: Path, fmt: str | None = None) -> Iterator[Record]:
+def read_archive(
+    path: Path, fmt: str | None = None, limits: XlsxLimits = DEFAULT_LIMITS
+) -> Iterator[Record]:
     """(line number, row) for every non-blank row of the file, read lazily.
 
     A row is a dict of canonical field names, or a :class:`RowError` when it cannot be decoded.
     Errors about the whole file surface as :class:`ArchiveFormatError` on the first ``next``.
+    A workbook is checked against ``limits`` here, where it is read, whoever handed it over
+    (upload, command line, a queued task): the upload's own check is not the only guard.
     """
     if fmt is None:
         with path.open("rb") as file:
@@ -126,6 +131,11 @@ def read_archive(path: Path, fmt: str | None = None) -> Iterator[Record]:
     reader = _READERS.get(fmt)
     if reader is None:
         raise ArchiveFormatError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    if fmt == "xlsx":
+        try:
+            check_workbook(path, path.name, limits)
+        except UnsafeWorkbook as exc:
+            raise ArchiveFormatError(str(exc)) from exc
     yield from reader(path)
 
 

@@ -32,6 +32,8 @@ from policies.principal import Principal
 from . import pages
 from .audit import AuditLog
 from .auth import AuthError, TokenCache, authenticate, token_verifier
+from .bodies import BodyTooLarge, read_body
+from .body_deadline import BodyDeadline
 from .context import Context
 from .errors import Code, error_response
 from .exports import export_network
@@ -102,11 +104,10 @@ class GraphQLEndpoint:
         if response is not None:
             await response(scope, receive, send)
             return
-        body = await self._body(request)
-        if body is None:
-            await error_response(413, Code.LIMIT_EXCEEDED, f"request body over {MAX_BODY} bytes")(
-                scope, receive, send
-            )
+        try:
+            body = await read_body(request, MAX_BODY, "a GraphQL request")
+        except BodyTooLarge as exc:
+            await exc.response()(scope, receive, send)
             return
         try:
             scope["hub.principal"] = await authenticate(request)
@@ -219,20 +220,7 @@ class GraphQLEndpoint:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != "application/json":
             return error_response(415, Code.BAD_USER_INPUT, "the body must be application/json")
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return error_response(413, Code.LIMIT_EXCEEDED, f"request body over {MAX_BODY} bytes")
         return None
-
-    async def _body(self, request: Request) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
 
 
 def _requested_hash(payload: dict[str, Any]) -> str | None:
@@ -381,5 +369,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
         exception_handlers={404: not_found},
     )
-    app.add_middleware(Instrument)
+    app.add_middleware(BodyDeadline, timeout=settings.body_timeout, min_rate=settings.body_min_rate)
+    app.add_middleware(Instrument)  # outermost: it counts the 408s too
     return app

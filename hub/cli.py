@@ -63,6 +63,7 @@ def serve(
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
+        http="hub.header_deadline:HeaderDeadlineProtocol",  # slow headers are dropped
         host=settings.host,
         port=settings.port,
         workers=count,

@@ -81,6 +81,7 @@ def import_cmd(
                 fmt=fmt,
                 batch_size=batch,
                 progress=tick,
+                limits=s.xlsx_limits,
             )
             return await _report(driver, s, import_id)
 

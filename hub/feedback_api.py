@@ -18,11 +18,13 @@ from policies.principal import Principal
 
 from .audit import audit_request
 from .auth import AuthError, authenticate
+from .bodies import BodyTooLarge, read_body
 from .context import Audited, RootPolicy, ctx
 from .errors import Code, HubError, backing_services, error_response, refusal_response
 from .settings import catalogue
 
 FIELD = "POST /feedback"
+MAX_BODY = 4096
 _KEYS = {"sanctionId", "measure", "applied", "on", "note"}
 
 
@@ -131,9 +133,7 @@ async def post_feedback(request: Request) -> Response:
         if not request.app.state.policy.may_call(principal, "reportMeasure"):
             await _audit(request, principal, "", "DENY")
             return error_response(403, Code.FORBIDDEN, "only partners report measures")
-        body = await request.body()
-        if len(body) > 4096:
-            return error_response(413, Code.LIMIT_EXCEEDED, "a report is at most 4 KB")
+        body = await read_body(request, MAX_BODY, "a report")
         sanction, measure, applied, on, note = _parsed(body)
         state = request.app.state
         await _report(
@@ -151,4 +151,6 @@ async def post_feedback(request: Request) -> Response:
         return error_response(503, Code.UNAVAILABLE, "the audit store is unavailable; retry")
     except HubError as error:
         return refusal_response(error)
+    except BodyTooLarge as exc:
+        return exc.response()
     return JSONResponse({"recorded": True})

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from policies.issuers import MAX_LIFETIME_CAP
+from graph.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
 from policies.measures import Catalogue, parse_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,16 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     archive_max_bytes: int = 256 * 1024 * 1024  # one uploaded archive file (POST /archives)
+    xlsx_max_uncompressed: int = MAX_UNCOMPRESSED  # bytes of one workbook's entries, inflated
+    xlsx_max_entries: int = MAX_ENTRIES  # zip entries in one workbook
+    xlsx_max_ratio: int = MAX_RATIO  # inflated / compressed size of one entry
+
+    # Slow clients: the request line and headers within header_timeout seconds of the
+    # connection (or of the request's first byte on a kept-alive one); the body within
+    # body_timeout seconds plus one second per body_min_rate bytes received.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    body_min_rate: int = 64 * 1024  # bytes per second
 
     jwt_issuer: str = "credit-hub-dev"  # the built-in dev issuer, off when env is "production"
     jwt_audience: str = "credit-hub"
@@ -50,6 +61,10 @@ class Settings(BaseSettings):
     def partner_http_allowed(self) -> bool:
         """Plain-HTTP partner endpoints off loopback: only outside production."""
         return self.env != "production"
+
+    @property
+    def xlsx_limits(self) -> XlsxLimits:
+        return XlsxLimits(self.xlsx_max_uncompressed, self.xlsx_max_entries, self.xlsx_max_ratio)
 
     @property
     def keys_dir(self) -> Path:

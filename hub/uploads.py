@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import structlog
 from redis.exceptions import RedisError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -22,11 +23,13 @@ from connectors.tasks import import_archive
 from graph.archive import new_import_id, queue_import
 from graph.archive_files import FORMATS, ArchiveFormatError, detect_format
 from graph.audit import Decision
+from graph.xlsx_guard import UnsafeWorkbook, check_workbook
 from policies.principal import Principal
 from policies.units import units_by_code
 
 from .audit import audit_request
 from .auth import AuthError, authenticate
+from .bodies import BodyTooLarge, capped
 from .errors import Code, error_response
 from .settings import Settings
 
@@ -45,6 +48,40 @@ async def _audit(
         released=(import_id,) if import_id else (),
         decision=decision,
     )
+
+
+async def _store(form: FormData, settings: Settings) -> tuple[Path, str, str] | Response:
+    """The uploaded file in archive storage (path, file name, format), or the refusal. A
+    workbook whose zip directory promises more work than the limits allow is refused here,
+    before it is stored or queued, with the reason a unit can act on."""
+    upload = form.get("file")
+    fmt = form.get("format")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return error_response(400, Code.BAD_USER_INPUT, "the form needs a 'file' part")
+    if fmt is not None and fmt not in FORMATS:
+        return error_response(400, Code.BAD_USER_INPUT, f"format is one of {', '.join(FORMATS)}")
+    head = await upload.read(4096)
+    await upload.seek(0)
+    name = Path(upload.filename).name
+    try:
+        chosen = str(fmt) if fmt else detect_format(name, head)
+        if chosen == "xlsx":
+            await asyncio.to_thread(check_workbook, upload.file, name, settings.xlsx_limits)
+    except ArchiveFormatError as exc:
+        return error_response(400, Code.BAD_USER_INPUT, str(exc))
+    except UnsafeWorkbook as exc:
+        status, code = (
+            (400, Code.BAD_USER_INPUT)
+            if exc.reason == "not-a-workbook"
+            else (413, Code.LIMIT_EXCEEDED)
+        )
+        return error_response(status, code, str(exc), {"reason": exc.reason})
+    await upload.seek(0)
+    settings.archives_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.archives_dir / f"{new_import_id()}.{chosen}"
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, 1024 * 1024)
+    return path, name, chosen
 
 
 async def upload_archive(request: Request) -> Response:
@@ -70,36 +107,18 @@ async def upload_archive(request: Request) -> Response:
         return error_response(
             415, Code.BAD_USER_INPUT, "send multipart/form-data with a 'file' part"
         )
-    length = request.headers.get("content-length")
-    if length is None or not length.isdigit():
+    if request.headers.get("content-length") is None:
         return error_response(411, Code.BAD_USER_INPUT, "give a Content-Length")
-    if int(length) > settings.archive_max_bytes:
-        return error_response(
-            413,
-            Code.LIMIT_EXCEEDED,
-            f"an archive may be at most {settings.archive_max_bytes} bytes; split the file",
-        )
-    async with request.form(max_files=1, max_fields=5) as form:
-        upload = form.get("file")
-        fmt = form.get("format")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return error_response(400, Code.BAD_USER_INPUT, "the form needs a 'file' part")
-        if fmt is not None and fmt not in FORMATS:
-            return error_response(
-                400, Code.BAD_USER_INPUT, f"format is one of {', '.join(FORMATS)}"
-            )
-        head = await upload.read(4096)
-        await upload.seek(0)
-        name = Path(upload.filename).name
-        try:
-            chosen = str(fmt) if fmt else detect_format(name, head)
-        except ArchiveFormatError as exc:
-            return error_response(400, Code.BAD_USER_INPUT, str(exc))
-        import_id = new_import_id()
-        settings.archives_dir.mkdir(parents=True, exist_ok=True)
-        path = settings.archives_dir / f"{import_id}.{chosen}"
-        with path.open("wb") as out:
-            shutil.copyfileobj(upload.file, out, 1024 * 1024)
+    try:
+        body = capped(request, settings.archive_max_bytes, "an archive")
+        async with body.form(max_files=1, max_fields=5) as form:
+            stored = await _store(form, settings)
+    except BodyTooLarge as exc:
+        return exc.response()
+    if isinstance(stored, Response):
+        return stored
+    path, name, chosen = stored
+    import_id = path.stem
     try:
         await _audit(request, principal, import_id, "ALLOW")
     except RedisError:
@@ -124,6 +143,7 @@ async def upload_archive(request: Request) -> Response:
         principal.subject,
         name,
         chosen,
+        asdict(settings.xlsx_limits),
     )
     log.info("archive queued", import_id=import_id, agency=principal.agency)
     return JSONResponse(
