@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from policies.issuers import MAX_LIFETIME_CAP
 from graph.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
+from policies.issuers import MAX_LIFETIME_CAP
 from policies.measures import Catalogue, parse_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
