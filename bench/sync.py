@@ -46,6 +46,7 @@ from hub import services
 from hub.settings import get_settings
 from policies.determination import default_rules
 from policies.measures import default_catalogue
+from policies.targets import TargetRule
 from policies.units import unit_prefix
 
 from .common import say, write_block
@@ -159,7 +160,7 @@ async def setup_partners(partners: Partners) -> None:
                     "events": ["sanction.listed", "sanction.ended"],
                 },
                 Keys(keys.scheme, keys.signing, keys.verifying),
-                allow_http=False,
+                targets=TargetRule(public_only=False, https_only=True),
             )
     finally:
         await driver.close()

@@ -5,8 +5,11 @@ It reads the lane's due deliveries (graph/outbox.py: pending, due, first in line
 subject), posts them concurrently over one keep-alive HTTP client, signed per Standard Webhooks
 (connectors/signing.py), and records each outcome: a 2xx is delivered; anything else, a
 timeout or a refused connection is retried after an exponential, jittered backoff and, after
-``max_attempts``, dead-lettered with its reason. Then it takes the next due ones, so a
-subject's later events follow its earlier ones.
+``max_attempts``, dead-lettered with its reason. An endpoint the target rule refuses
+(connectors/targets.py: a non-public address, also when a name resolves to one) is
+dead-lettered at once with the reason, before any connection: no retry could succeed. Redirects
+are never followed. Then it takes the next due ones, so a subject's later events follow
+its earlier ones.
 
 Nothing here is the source of truth: a delivery stays PENDING in the graph until a partner
 accepted it. A worker killed mid-post leaves it pending; the task is redelivered (late
@@ -28,9 +31,11 @@ from neo4j import AsyncDriver
 from graph.outbox import Due, Outcome, due, record
 from graph.partners import Partner, find, signing_key
 from policies.measures import Catalogue
+from policies.targets import TargetRule
 
 from .locks import RedisLock
 from .signing import headers
+from .targets import refusal, refused
 
 BATCH = 50  # due deliveries a runner reads and records at once
 IN_FLIGHT = 8  # posts in flight at once per runner (two workers keep 16 to 64 going)
@@ -64,11 +69,14 @@ async def _post(
     key: str,
     catalogue: Catalogue,
     item: Due,
+    targets: TargetRule,
 ) -> Outcome:
+    assert partner.endpoint is not None
+    if reason := refusal(partner.endpoint, targets):
+        return Outcome(item.id, False, None, reason, 0.0, final=True)
     payload = body(partner, catalogue, item)
     sent = headers(key, item.event, int(time.time()), payload)
     retry = catalogue.delivery.backoff(item.attempts + 1)
-    assert partner.endpoint is not None
     try:
         async with http.post(
             partner.endpoint,
@@ -82,6 +90,8 @@ async def _post(
     except TimeoutError:
         return Outcome(item.id, False, None, "timeout", retry)
     except aiohttp.ClientError as exc:
+        if cause := refused(exc):  # the resolver's answer was not public: no connection made
+            return Outcome(item.id, False, None, str(cause), 0.0, final=True)
         return Outcome(item.id, False, None, f"{type(exc).__name__}: {exc}"[:300], retry)
     if 200 <= status < 300:
         return Outcome(item.id, True, status, None, 0.0)
@@ -103,9 +113,11 @@ async def run_lane(
     catalogue: Catalogue,
     partner_code: str,
     shard: int,
+    targets: TargetRule,
     budget: float = BUDGET,
 ) -> LaneRun:
-    """Deliver what is due in one lane until nothing is, or ``budget`` seconds have passed."""
+    """Deliver what is due in one lane until nothing is, or ``budget`` seconds have passed.
+    ``http`` resolves through connectors/targets.py's ``CheckedResolver`` with ``targets``."""
     lock = lane_lock(redis, partner_code, shard, catalogue.delivery.timeout_seconds)
     if not await lock.acquire():
         return LaneRun(0, 0, True)
@@ -120,7 +132,7 @@ async def run_lane(
 
         async def post(item: Due) -> Outcome:
             async with gate:
-                return await _post(http, partner, key, catalogue, item)
+                return await _post(http, partner, key, catalogue, item, targets)
 
         while time.monotonic() - started < budget:
             batch = await due(driver, database, partner_code, shard, time.time(), BATCH)

@@ -137,6 +137,7 @@ def deliver(partner: str, shard: int) -> dict[str, int]:
                 rules,
                 partner,
                 shard,
+                clients.targets,
             )
             posted, delivered = posted + run.posted, delivered + run.delivered
             # A delivery made due while this run held the lane found it taken: look once more.

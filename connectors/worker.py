@@ -18,6 +18,9 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from graph.db import Neo4jConfig, connect
+from policies.targets import TargetRule
+
+from .targets import CheckedResolver, rule_from_env
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,7 @@ class WorkerClients:
     redis: aioredis.Redis
     http: aiohttp.ClientSession  # keep-alive connections to partners, reused by deliveries
     database: str
+    targets: TargetRule  # where webhooks may go; ``http`` resolves names under this rule
 
 
 def _neo4j_from_env() -> Neo4jConfig:
@@ -46,14 +50,16 @@ def worker_clients(pid: int, thread: int, redis_url: str) -> WorkerClients:
     connections belong to the loop that opened them, so every run reuses the same loop."""
     runner = asyncio.Runner()
     config = _neo4j_from_env()
+    targets = rule_from_env()
 
     async def open_clients() -> tuple[AsyncDriver, aioredis.Redis, aiohttp.ClientSession]:
         client = aioredis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=2)
-        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+        resolver = CheckedResolver(targets)  # connects only to addresses it checked
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, resolver=resolver))
         return connect(config), client, http
 
     driver, client, http = runner.run(open_clients())
-    opened = WorkerClients(runner, driver, client, http, config.database)
+    opened = WorkerClients(runner, driver, client, http, config.database, targets)
     _opened.append(opened)
     return opened
 

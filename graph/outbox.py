@@ -129,7 +129,7 @@ WITH d, o, d.attempts + 1 AS tried
 SET d.attempts = tried, d.lastAttemptAt = $now, d.lastStatus = o.httpStatus,
     d.lastError = o.error,
     d.status = CASE WHEN o.delivered THEN 'DELIVERED'
-                    WHEN tried >= $maxAttempts THEN 'DEAD' ELSE 'PENDING' END,
+                    WHEN o.final OR tried >= $maxAttempts THEN 'DEAD' ELSE 'PENDING' END,
     d.deliveredAt = CASE WHEN o.delivered THEN $now ELSE d.deliveredAt END,
     d.nextAt = CASE WHEN o.delivered THEN d.nextAt ELSE $now + o.backoff END
 RETURN d.status AS status, count(*) AS n
@@ -164,6 +164,7 @@ class Outcome:
     http_status: int | None
     error: str | None
     backoff: float  # seconds until the next try, if it failed
+    final: bool = False  # no try can succeed (a refused target): dead-lettered at once
 
 
 async def due(
@@ -199,6 +200,7 @@ async def record(
                 "httpStatus": o.http_status,
                 "error": o.error,
                 "backoff": o.backoff,
+                "final": o.final,
             }
             for o in outcomes
         ],

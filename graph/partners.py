@@ -18,6 +18,7 @@ from neo4j import AsyncDriver
 
 from policies.measures import Catalogue
 from policies.principal import Clearance
+from policies.targets import TargetError, TargetRule, check_host
 
 Status = Literal["ACTIVE", "PAUSED", "DISABLED"]
 STATUSES: tuple[Status, ...] = ("ACTIVE", "PAUSED", "DISABLED")
@@ -60,11 +61,16 @@ class Partner:
     updated_at: str
 
 
-def check_endpoint(url: str, allow_http: bool) -> str:
+def check_endpoint(url: str, targets: TargetRule) -> str:
+    """An endpoint the hub may post to (policies/targets.py); refusals say which rule."""
     parts = urlsplit(url)
-    plain_ok = allow_http or parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise PartnerError("invalid-endpoint", "endpoint is an absolute https:// URL")
+    try:
+        check_host(parts.hostname, targets)
+    except TargetError as exc:
+        raise PartnerError("non-public-endpoint", f"endpoint refused: {exc}") from None
+    plain_ok = not targets.https_only or parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme == "http" and not plain_ok:
         raise PartnerError("invalid-endpoint", "endpoint must use https outside development")
     if parts.username or parts.password or parts.fragment:
@@ -72,7 +78,9 @@ def check_endpoint(url: str, allow_http: bool) -> str:
     return url
 
 
-def check_fields(catalogue: Catalogue, fields: dict[str, Any], allow_http: bool) -> dict[str, Any]:
+def check_fields(
+    catalogue: Catalogue, fields: dict[str, Any], targets: TargetRule
+) -> dict[str, Any]:
     """The registry's rules for a partner's fields (any subset); refusals name the field."""
     checked: dict[str, Any] = {}
     for name, value in fields.items():
@@ -88,7 +96,7 @@ def check_fields(catalogue: Catalogue, fields: dict[str, Any], allow_http: bool)
                 kinds = ", ".join(catalogue.partner_kinds)
                 raise PartnerError("unknown-kind", f"kind is one of {kinds}")
         elif name == "endpoint":
-            value = None if value is None else check_endpoint(str(value), allow_http)
+            value = None if value is None else check_endpoint(str(value), targets)
         elif name == "events":
             unknown = set(value) - set(catalogue.events)
             if unknown or not value:
@@ -152,14 +160,14 @@ async def register(
     catalogue: Catalogue,
     fields: dict[str, Any],
     keys: Keys,
-    allow_http: bool,
+    targets: TargetRule,
 ) -> Partner:
     """A new partner, ACTIVE unless said otherwise; PartnerError when the code is taken."""
     required = {"code", "name", "kind", "events"}
     if missing := required - set(fields):
         raise PartnerError("missing-field", f"a partner needs {', '.join(sorted(missing))}")
     wanted = {"endpoint": None, "clearance": "SHARED", "status": "ACTIVE"}
-    checked = check_fields(catalogue, {**wanted, **fields, "scheme": keys.scheme}, allow_http)
+    checked = check_fields(catalogue, {**wanted, **fields, "scheme": keys.scheme}, targets)
     at = datetime.now(UTC).isoformat()
     props = {
         **{k: v for k, v in checked.items() if k != "code"},
@@ -183,12 +191,12 @@ async def update(
     catalogue: Catalogue,
     code: str,
     fields: dict[str, Any],
-    allow_http: bool,
+    targets: TargetRule,
 ) -> Partner | None:
     """Change a partner's endpoint, events, clearance, status, name or kind; None if unknown."""
     if "code" in fields or "scheme" in fields:
         raise PartnerError("immutable-field", "a partner's code and scheme do not change")
-    checked = check_fields(catalogue, fields, allow_http)
+    checked = check_fields(catalogue, fields, targets)
     at = datetime.now(UTC).isoformat()
     records, _, _ = await driver.execute_query(
         UPDATE, code=code, props=checked, at=at, database_=database

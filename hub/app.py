@@ -7,7 +7,7 @@ import gc
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -40,7 +40,7 @@ from .exports import export_network
 from .feedback_api import post_feedback
 from .guards import Refusal, check, spend
 from .jwks import jwks_client
-from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, render
+from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, may_scrape, render, scrape_token
 from .recommendations import recommendation
 from .schema import schema
 from .settings import Settings, get_settings
@@ -299,9 +299,20 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
 
-async def metrics(request: Request) -> Response:
-    body, content_type = render()
-    return Response(body, media_type=content_type)
+def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """``/metrics`` for a scraper that shows ``token`` (hub/metrics.py); off when None."""
+
+    async def metrics(request: Request) -> Response:
+        if token is None:
+            return PlainTextResponse("not found", status_code=404)
+        if not may_scrape(request.headers.get("authorization"), token):
+            return PlainTextResponse(
+                "a scrape token is required", 401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        body, content_type = render()
+        return Response(body, media_type=content_type)
+
+    return metrics
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -363,7 +374,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/recommendations/{sanction}", recommendation, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            Route("/metrics", metrics_endpoint(scrape_token(settings))),
             *pages.routes(),
         ],
         lifespan=lifespan,

@@ -380,9 +380,13 @@ _DEMO_ROLES = (  # role, agency, division, clearance, purpose
 def _welcome(settings: Settings) -> None:
     secret = dev_jwt_secret(settings.keys_dir)
     url = settings.base_url
+    from .metrics import scrape_token  # prometheus-client only where it is used
+
+    token = scrape_token(settings)
+    scrape = f"Authorization: Bearer {token}" if token else "off: set HUB_METRICS_TOKEN"
     typer.echo(
         f"\nCredit hub is up.\n  GraphQL  POST {url}/graphql\n  health   {url}/healthz"
-        f"\n  ready    {url}/readyz\n  metrics  {url}/metrics\n\nDemo tokens (1 day):"
+        f"\n  ready    {url}/readyz\n  metrics  {url}/metrics ({scrape})\n\nDemo tokens (1 day):"
     )
     tokens = {}
     for role, agency, div, clearance, purpose in _DEMO_ROLES:

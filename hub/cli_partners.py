@@ -75,7 +75,7 @@ def add_cmd(
 
     async def work(driver: AsyncDriver, s: Settings) -> Partner:
         return await register(
-            driver, s.neo4j_database, catalogue(), fields, keys, s.partner_http_allowed
+            driver, s.neo4j_database, catalogue(), fields, keys, s.webhook_targets
         )
 
     _run(work)
@@ -120,7 +120,7 @@ def set_cmd(
 
     async def work(driver: AsyncDriver, s: Settings) -> Partner | None:
         return await update_partner(
-            driver, s.neo4j_database, catalogue(), code, fields, s.partner_http_allowed
+            driver, s.neo4j_database, catalogue(), code, fields, s.webhook_targets
         )
 
     if _run(work) is None:

@@ -35,3 +35,9 @@ def dev_jwt_secret(keys_dir: Path) -> bytes:
 def pii_secret(keys_dir: Path) -> bytes:
     """HMAC key for resident-ID hashes; losing it breaks matching of people across imports."""
     return _secret(keys_dir / "pii-hmac.hex")
+
+
+def dev_metrics_token(keys_dir: Path) -> str:
+    """Bearer token a local Prometheus scrapes ``/metrics`` with; the file is the token, so
+    ``authorization: credentials_file`` can point at it."""
+    return _secret(keys_dir / "metrics-token.hex").hex()

@@ -1,11 +1,18 @@
-"""Prometheus metrics, aggregated across uvicorn worker processes.
+"""Prometheus metrics, aggregated across uvicorn worker processes, for the scraper only.
 
 With several workers each process writes its samples to ``PROMETHEUS_MULTIPROC_DIR`` and
 ``/metrics`` collects them all, so a scrape sees the whole server, not one worker.
+
+``/metrics`` tells load, routes and error rates, which is not for the world: a scrape shows a
+bearer token (Prometheus ``authorization: credentials_file``). It is ``HUB_METRICS_TOKEN``;
+outside production a token is generated into the data directory when none is set. In
+production without one, ``/metrics`` is off. A token rather than a second listener because
+the API's uvicorn workers share one socket, and a proxy in front need not know the path.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
 
 from prometheus_client import (
@@ -17,6 +24,9 @@ from prometheus_client import (
     multiprocess,
 )
 
+from .keys import dev_metrics_token
+from .settings import Settings
+
 REQUESTS = Counter("hub_http_requests_total", "HTTP requests", ["route", "status"])
 LATENCY = Histogram(
     "hub_http_request_seconds",
@@ -25,6 +35,20 @@ LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 GRAPHQL_ERRORS = Counter("hub_graphql_errors_total", "GraphQL errors by code", ["code"])
+
+
+def scrape_token(settings: Settings) -> str | None:
+    """The token a scrape must show; None: metrics are off (production without a token)."""
+    if configured := settings.metrics_token.get_secret_value():
+        return configured
+    return None if settings.env == "production" else dev_metrics_token(settings.keys_dir)
+
+
+def may_scrape(authorization: str | None, token: str) -> bool:
+    """Does an ``Authorization`` header carry the scrape token? Compared in constant time."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    given = credentials.strip().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given, token.encode())
 
 
 def render() -> tuple[bytes, str]:

@@ -231,7 +231,7 @@ class PartnerMutations:
                     catalogue(),
                     fields,
                     Keys(made.scheme, made.signing, made.verifying),
-                    get_settings().partner_http_allowed,
+                    get_settings().webhook_targets,
                 )
         except PartnerError as exc:
             raise _refused(exc) from None
@@ -267,7 +267,7 @@ class PartnerMutations:
                     catalogue(),
                     code,
                     fields,
-                    get_settings().partner_http_allowed,
+                    get_settings().webhook_targets,
                 )
         except PartnerError as exc:
             raise _refused(exc) from None

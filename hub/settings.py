@@ -5,12 +5,13 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
 from policies.issuers import MAX_LIFETIME_CAP
 from policies.measures import Catalogue, parse_catalogue
+from policies.targets import TargetRule, target_rule
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,11 +57,15 @@ class Settings(BaseSettings):
     measures_file: Path = PROJECT_ROOT / "policies" / "measures.yaml"  # joint punishment, delivery
     jwks_min_refetch: float = 30.0  # seconds between fetches of one issuer's keys, at least
     jwks_ca_file: Path | None = None  # extra CA (PEM) trusted for https JWKS, e.g. a private IdP
+    # Webhook targets (policies/targets.py): production posts only to public https endpoints.
+    webhook_public_only: bool = False  # the address rule outside production too (staging)
+    webhook_allowed_hosts: str = ""  # comma-separated names/addresses exempt from the rule
+    metrics_token: SecretStr = SecretStr("")  # bearer token for /metrics; see hub/metrics.py
 
     @property
-    def partner_http_allowed(self) -> bool:
-        """Plain-HTTP partner endpoints off loopback: only outside production."""
-        return self.env != "production"
+    def webhook_targets(self) -> TargetRule:
+        """Where partners' webhooks may point (the workers read the same variables)."""
+        return target_rule(self.env, self.webhook_public_only, self.webhook_allowed_hosts)
 
     @property
     def xlsx_limits(self) -> XlsxLimits:

@@ -37,6 +37,7 @@ class Inbox:
     applied: list[dict[str, Any]] = field(default_factory=list)  # first copies, arrival order
     copies: Counter[str] = field(default_factory=Counter)  # every verified request per id
     bad_signatures: int = 0
+    connections: int = 0  # every TCP connection accepted, even one that sent no request
 
     @property
     def ids(self) -> list[str]:
@@ -62,6 +63,11 @@ class PartnerServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/hub-events"
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        with self.inbox.lock:
+            self.inbox.connections += 1
+        return True
 
     def start(self) -> PartnerServer:
         threading.Thread(target=self.serve_forever, daemon=True).start()

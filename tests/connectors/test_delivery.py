@@ -21,6 +21,7 @@ from connectors.signing import new_credentials
 from graph.listings import ListingDecision, end_listing, publish_listing
 from graph.partners import Keys, register
 from policies.measures import Catalogue
+from policies.targets import TargetRule
 from tests.conftest import Workers, free_port, restart_redis
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
@@ -43,7 +44,7 @@ async def _partner(
             "clearance": "SHARED",
         },
         Keys(keys.scheme, keys.signing, keys.verifying),
-        allow_http=False,
+        targets=TargetRule(public_only=False, https_only=True),
     )
     return keys.verifying
 

@@ -17,6 +17,7 @@ from graph.feedback import reconcile
 from graph.listings import ListingDecision, end_listing, publish_listing
 from graph.partners import Keys, register
 from policies.measures import Catalogue
+from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, Workers, free_port, mint
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
@@ -57,7 +58,7 @@ async def test_reports_and_reconciliation(
             "endpoint": server.url,
         },
         Keys(keys.scheme, keys.signing, keys.verifying),
-        allow_http=False,
+        targets=TargetRule(public_only=False, https_only=True),
     )
     token = mint("partner", agency="RC-LAND")
     try:

@@ -13,6 +13,7 @@ from connectors.signing import new_credentials
 from graph.listings import ListingDecision, ListingError, end_listing, publish_listing
 from graph.partners import Keys, PartnerError, register
 from policies.measures import default_catalogue
+from policies.targets import TargetRule
 from tests.subjects import fresh_subjects
 
 CATALOGUE = default_catalogue()
@@ -33,7 +34,7 @@ async def _register(driver: AsyncDriver, partner: str, **fields: object) -> None
         CATALOGUE,
         {**defaults, **fields},
         Keys(keys.scheme, keys.signing, keys.verifying),
-        allow_http=False,
+        targets=TargetRule(public_only=False, https_only=True),
     )
 
 

@@ -8,7 +8,7 @@ import httpx
 import jwt
 import pytest
 
-from hub.keys import dev_jwt_secret
+from hub.keys import dev_jwt_secret, dev_metrics_token
 from hub.settings import get_settings
 from tests.conftest import GraphQLClient, mint, partner_claims
 
@@ -142,7 +142,8 @@ def test_health_and_metrics(api: str) -> None:
     assert httpx.get(f"{api}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{api}/readyz")
     assert ready.status_code == 200 and ready.json()["neo4j"] == "ok"
-    metrics = httpx.get(f"{api}/metrics").text
+    token = dev_metrics_token(get_settings().keys_dir)  # the scrape token (hub/metrics.py)
+    metrics = httpx.get(f"{api}/metrics", headers={"Authorization": f"Bearer {token}"}).text
     assert "hub_http_requests_total" in metrics
 
 

@@ -13,6 +13,7 @@ from connectors.signing import new_credentials
 from graph.listings import ListingDecision, end_listing, publish_listing
 from graph.partners import Keys, register
 from policies.measures import default_catalogue
+from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, free_port, mint, start_api
 from tests.subjects import fresh_subjects
 
@@ -60,7 +61,7 @@ async def test_a_polling_partner_reads_its_deltas_in_order(
         CATALOGUE,
         {"code": "PF-BANK", "name": "包商银行", "kind": "BANK", "events": ["sanction.listed"]},
         Keys(keys.scheme, keys.signing, keys.verifying),
-        allow_http=False,
+        targets=TargetRule(public_only=False, https_only=True),
     )
     bank = GraphQLClient(api, mint("partner", agency="PF-BANK"))
     investigator = GraphQLClient(api, mint("investigator", agency="NMG150000"))

@@ -20,6 +20,7 @@ from graph.partners import Keys, register
 from policies.catalogue import add_months
 from policies.determination import default_rules
 from policies.measures import Catalogue
+from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, Workers, free_port, hub_command, mint, unit_token
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
@@ -66,7 +67,7 @@ async def test_a_listing_from_proposal_to_the_partner(
             "endpoint": f"http://127.0.0.1:{(port := free_port())}/hub-events",
         },
         Keys(keys.scheme, keys.signing, keys.verifying),
-        allow_http=False,
+        targets=TargetRule(public_only=False, https_only=True),
     )
     partner = PartnerServer(port, Inbox(keys.verifying, Behaviour())).start()
     unit = "NMG152201"
