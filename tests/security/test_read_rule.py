@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import parse, validate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neo4j import GraphDatabase
@@ -314,7 +315,7 @@ CALLS: dict[str, str] = {
     "mostExposed": '{ mostExposed(division: "150102", first: 20) { creditCode listed } }',
     "rings": '{ rings(division: "15") { members ties { kind value members } } }',
     "network": f'{{ network(creditCode: "{A}", depth: 2) {{ {NET} }} }}',
-    "paths": f'{{ paths(from: "{A}", to: "{B}") {{ nodes {{ kind key name }} }} }}',
+    "paths": f'{{ paths(from: "{A}", to: "{B}") {{ nodes {{ kind key label }} }} }}',
     "connectingSubgraph": f'{{ connectingSubgraph(creditCodes: ["{A}", "{B}"]) {{ {NET} missing }} }}',
     "controllers": f'{{ controllers(creditCode: "{A}") {{ controller controllerName beneficialOwners {{ key name }} }} }}',
     "search": '{ search(text: "读规则") { kind key name } }',
@@ -334,7 +335,7 @@ CALLS: dict[str, str] = {
     "repairRecord": 'mutation { repairRecord(id: "R-RR-CON", reason: "修复") { id status } }',
     "proposeListing": f'mutation {{ proposeListing(creditCode: "{A}", '
     'records: ["R-RR-CON", "R-RR-OTH"], fault: MALICE, reason: "测试") { id status } }',
-    "advanceListing": 'mutation { advanceListing(id: "LC-0000", step: NOTIFY) { id } }',
+    "advanceListing": 'mutation { advanceListing(id: "LC-0000", step: NOTIFY, reason: "测试") { id } }',
     "reportMeasure": 'mutation { reportMeasure(sanctionId: "S-RR-CONF", measure: "BID_EXCLUSION", '
     "applied: true) }",
 }
@@ -349,6 +350,8 @@ NO_CREDIT_ROWS = {  # partner registry writes: they read and change no credit ro
 def test_every_root_field_is_attacked() -> None:
     fields = set(schema._schema.query_type.fields) | set(schema._schema.mutation_type.fields)
     assert fields, "the schema has no root fields"
+    for field, query in CALLS.items():  # an invalid document would attack nothing
+        assert not validate(schema._schema, parse(query)), field
     assert fields - set(CALLS) - NO_CREDIT_ROWS == set(), "root fields without an attack"
     assert set(CALLS) <= fields, "attacks on fields the schema no longer has"
 
