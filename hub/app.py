@@ -38,7 +38,7 @@ from .context import Context
 from .errors import Code, error_response
 from .exports import export_network
 from .feedback_api import post_feedback
-from .guards import Refusal, check, spend
+from .guards import Refusal, check, check_prices, spend
 from .jwks import jwks_client
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, may_scrape, render, scrape_token
 from .recommendations import recommendation
@@ -150,14 +150,11 @@ class GraphQLEndpoint:
                 principal,
                 state.limits,
                 schema._schema,
+                lambda field: bool(state.policy.may_call(principal, field)),
             )
             await spend(state.redis, principal, units, state.limits, time.time())
         except Refusal as refusal:
-            retry = refusal.extensions.get("retryAfter")
-            headers = {"Retry-After": str(retry)} if retry else {}
-            return error_response(
-                429 if retry else 200, refusal.code, str(refusal), refusal.extensions, headers
-            )
+            return await self._refused(state, principal, refusal)
         except RedisError:
             return error_response(
                 503, Code.UNAVAILABLE, "the rate-limit store is unavailable; retry"
@@ -167,6 +164,25 @@ class GraphQLEndpoint:
                 503, Code.UNAVAILABLE, "the graph store is unavailable; retry shortly"
             )
         return body
+
+    async def _refused(self, state: Any, principal: Principal, refusal: Refusal) -> Response:
+        """The answer to a refused document, which still costs the client ``cost.refusal`` units
+        of its rate window: parsing and checking it was work, and free refusals would let a
+        client hammer the parser. Past the window the rate's 429 replaces the refusal."""
+        if refusal.extensions.get("retryAfter") is None:  # the rate's own refusal is charged
+            try:
+                await spend(state.redis, principal, state.limits.refusal, state.limits, time.time())
+            except Refusal as rate:
+                refusal = rate
+            except RedisError:
+                return error_response(
+                    503, Code.UNAVAILABLE, "the rate-limit store is unavailable; retry"
+                )
+        retry = refusal.extensions.get("retryAfter")
+        headers = {"Retry-After": str(retry)} if retry else {}
+        return error_response(
+            429 if retry else 200, refusal.code, str(refusal), refusal.extensions, headers
+        )
 
     async def _document(
         self, state: Any, payload: dict[str, Any], principal: Principal
@@ -335,6 +351,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.limits = parse_limits(
             settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)
         )
+        check_prices(schema._schema, app.state.limits)  # a price for no field stops the start
         app.state.driver = connect(
             Neo4jConfig(
                 uri=settings.neo4j_uri,

@@ -8,9 +8,9 @@ its text; only the cost, which depends on variables, is computed per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -18,29 +18,31 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSyntaxError,
     InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    VariableNode,
+    Undefined,
+    is_input_type,
     parse,
+    type_from_ast,
+    value_from_ast,
     visit,
 )
 from graphql.language import DirectiveNode, Visitor
 
-from policies.limits import Limits
+from policies.limits import Limits, LimitsError
 from policies.principal import Principal
 
 from .errors import Code
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 _PAGE_ARGUMENT = "first"
-_PAGED_LIST = "edges"  # a connection's list: its size is the page already counted above it
 
 
 class Refusal(Exception):
@@ -114,9 +116,37 @@ def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
     return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
 
 
-@lru_cache(maxsize=2048)
+class ShapeCache:
+    """Shapes of accepted documents by text, the least recently used dropped past ``size``.
+
+    A document enters only once a caller was allowed to run it, so refused documents (the ones
+    an attacker can vary at will) never take a place from the ones clients really send."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._shapes: OrderedDict[tuple[str, int], Shape] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._shapes)
+
+    def get(self, query: str, max_tokens: int) -> Shape | None:
+        found = self._shapes.get((query, max_tokens))
+        if found is not None:
+            self._shapes.move_to_end((query, max_tokens))
+        return found
+
+    def put(self, query: str, max_tokens: int, shape_: Shape) -> None:
+        self._shapes[(query, max_tokens)] = shape_
+        self._shapes.move_to_end((query, max_tokens))
+        while len(self._shapes) > self.size:
+            self._shapes.popitem(last=False)
+
+
+SHAPES = ShapeCache(2048)
+
+
 def shape(query: str, max_tokens: int) -> Shape:
-    """Parse once per distinct document text; raise :class:`Refusal` past the token limit."""
+    """Parse a document; raise :class:`Refusal` past the token limit or on a syntax error."""
     try:
         document = parse(query, max_tokens=max_tokens, no_location=False)
     except GraphQLSyntaxError as exc:
@@ -141,56 +171,143 @@ def _unwrap(graphql_type: Any) -> tuple[Any, bool]:
     return graphql_type, is_list
 
 
-def _page(node: FieldNode, variables: Mapping[str, Any], default: int) -> int:
-    for argument in node.arguments or ():
-        if argument.name.value != _PAGE_ARGUMENT:
+def _with_defaults(
+    operation: OperationDefinitionNode, variables: Mapping[str, Any], schema: GraphQLSchema
+) -> dict[str, Any]:
+    """The request's variables plus the operation's defaults for those it left out: a
+    ``query($n: Int = 100)`` sent without ``n`` runs with 100 and is charged so."""
+    merged = dict(variables)
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name in merged or definition.default_value is None:
             continue
-        value = argument.value
-        given: object = None
-        if isinstance(value, IntValueNode):
-            given = int(value.value)
-        elif isinstance(value, VariableNode):
-            given = variables.get(value.name.value)
-        # A size the field will refuse is charged as the default: a negative one would make the
-        # cost negative, refund the client's window, and overflow Redis's 64-bit counter.
-        return given if isinstance(given, int) and given > 0 else default
-    return default
+        graphql_type = type_from_ast(schema, definition.type)
+        if is_input_type(graphql_type):
+            value = value_from_ast(definition.default_value, graphql_type)
+            if value is not Undefined:
+                merged[name] = value
+    return merged
+
+
+def _value(node: FieldNode, definition: GraphQLField, name: str, variables: dict[str, Any]) -> Any:
+    """An argument's value as the resolver will see it: the literal, else the variable (with
+    the operation's default), else the schema's default."""
+    value: Any = Undefined
+    for argument in node.arguments or ():
+        if argument.name.value == name:
+            value = value_from_ast(argument.value, definition.args[name].type, variables)
+    if value is Undefined:  # left out, or a variable neither sent nor defaulted
+        value = definition.args[name].default_value
+    return None if value is Undefined else value
+
+
+def _argument(
+    node: FieldNode, definition: GraphQLField, name: str, variables: dict[str, Any]
+) -> int | None:
+    """A size argument's value; None when it is not a size the field accepts (absent, null,
+    not a whole number, below 1): the caller charges its own default, so a negative size
+    neither refunds the client's window nor overflows Redis's counter."""
+    value = _value(node, definition, name, variables)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Pricing:
+    """What the cost walk needs besides the selection: fragments, variables, policy."""
+
+    fragments: Mapping[str, FragmentDefinitionNode]
+    variables: dict[str, Any]
+    limits: Limits
+    may_call: Callable[[str], bool]
 
 
 def _cost(
     selection_set: SelectionSetNode | None,
     parent: Any,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    variables: Mapping[str, Any],
-    limits: Limits,
+    pricing: _Pricing,
+    sizes: Mapping[str, int],
+    root: bool = False,
 ) -> int:
-    total = 0
-    for node in _fields(selection_set, fragments):
-        definition = (
-            parent.fields.get(node.name.value) if isinstance(parent, GraphQLObjectType) else None
-        )
-        if definition is None:  # __typename, introspection or an unknown field: validation's job
-            total += 1
+    """Units of a selection; ``sizes`` are the sizes of its lists set by the field above (a
+    connection's page, a network's node limit). A root field the caller may not call costs 1:
+    its resolver answers FORBIDDEN before any work, the more useful refusal."""
+    limits, total = pricing.limits, 0
+    for node in _fields(selection_set, pricing.fragments):
+        name = node.name.value
+        definition = parent.fields.get(name) if isinstance(parent, GraphQLObjectType) else None
+        if definition is None or (root and not pricing.may_call(name)):
+            total += 1  # __typename, introspection, an unknown field (validation's job)
             continue
+        key = f"{parent.name}.{name}"
         child, is_list = _unwrap(definition.type)
+        page = None
         if _PAGE_ARGUMENT in definition.args:
-            size = _page(node, variables, limits.page_default)
-        elif is_list and node.name.value != _PAGED_LIST:
-            size = limits.list_size
+            page = _argument(node, definition, _PAGE_ARGUMENT, pricing.variables)
+            page = limits.page_default if page is None else page
+        own, inner = 1, dict[str, int]()
+        price = limits.prices.get(key)
+        if price is not None:
+            values = {
+                a: min(_argument(node, definition, a, pricing.variables) or rule.max, rule.max)
+                for a, rule in price.arguments.items()
+            }
+            scopes = {a: _value(node, definition, a, pricing.variables) for a in price.scopes}
+            own = price.units(values, scopes)
+            inner = {list_: values[a] for list_, a in price.lists.items()}
+        if page is not None and not is_list and isinstance(child, GraphQLObjectType):
+            # A connection: its page sizes the lists it holds, not its cursors.
+            inner = {
+                n: page for n, f in child.fields.items() if _unwrap(f.type)[1] and n not in inner
+            } | inner
+            size = 1
+        elif name in sizes:
+            size = sizes[name]
+        elif page is not None:
+            size = page
+        elif is_list:
+            size = limits.list_sizes.get(key, limits.list_size)
         else:
             size = 1
-        total += 1 + size * _cost(node.selection_set, child, fragments, variables, limits)
+        total += own + size * _cost(node.selection_set, child, pricing, inner)
     return total
 
 
-def cost(shape_: Shape, schema: GraphQLSchema, variables: Mapping[str, Any], limits: Limits) -> int:
-    """Estimated fields resolved: page sizes multiply what they contain."""
+def cost(
+    shape_: Shape,
+    schema: GraphQLSchema,
+    variables: Mapping[str, Any],
+    limits: Limits,
+    may_call: Callable[[str], bool] = lambda _: True,
+) -> int:
+    """Estimated fields resolved, plus the priced work of the expensive ones: page sizes and
+    node limits multiply what they contain."""
     fragments = _fragments(shape_.document)
     total = 0
     for operation in _operations(shape_.document):
         root = schema.get_root_type(operation.operation)
-        total += _cost(operation.selection_set, root, fragments, variables, limits)
+        variables_ = _with_defaults(operation, variables, schema)
+        pricing = _Pricing(fragments, variables_, limits, may_call)
+        total += _cost(operation.selection_set, root, pricing, {}, root=True)
     return total
+
+
+def check_prices(schema: GraphQLSchema, limits: Limits) -> None:
+    """Refuse to start when limits.yaml prices or sizes a field or argument the schema lacks:
+    a typo would silently leave an expensive field at the price of a cheap one."""
+    for key in (*limits.prices, *limits.list_sizes):
+        type_name, _, field_name = key.partition(".")
+        owner = schema.get_type(type_name)
+        field = owner.fields.get(field_name) if isinstance(owner, GraphQLObjectType) else None
+        if field is None:
+            raise LimitsError(f"limits.yaml: {key} is not a field of the schema")
+        if key in limits.list_sizes and not _unwrap(field.type)[1]:
+            raise LimitsError(f"limits.yaml: cost.list_sizes.{key} is not a list")
+        price = limits.prices.get(key)
+        for argument in (*price.arguments, *price.scopes) if price else ():
+            if argument not in field.args:
+                raise LimitsError(f"limits.yaml: {key} has no argument {argument}")
 
 
 def check(
@@ -199,9 +316,11 @@ def check(
     principal: Principal,
     limits: Limits,
     schema: GraphQLSchema,
+    may_call: Callable[[str], bool] = lambda _: True,
 ) -> int:
-    """Refuse a document past any limit for this caller; return its cost when it may run."""
-    found = shape(query, limits.tokens)
+    """Refuse a document past any limit for this caller; return its cost when it may run.
+    Only a document that may run enters the shape cache."""
+    found = SHAPES.get(query, limits.tokens) or shape(query, limits.tokens)
     max_depth = limits.max_depth(principal)
     if found.depth > max_depth:
         raise Refusal(Code.LIMIT_EXCEEDED, f"the query nests deeper than {max_depth} levels")
@@ -213,7 +332,7 @@ def check(
         )
     if found.introspection and not limits.may_introspect(principal):
         raise Refusal(Code.FORBIDDEN, "introspection is not available to your role")
-    estimate = cost(found, schema, variables, limits)
+    estimate = cost(found, schema, variables, limits, may_call)
     budget = limits.max_cost(principal)
     if estimate > budget:
         raise Refusal(
@@ -222,6 +341,7 @@ def check(
             cost=estimate,
             budget=budget,
         )
+    SHAPES.put(query, limits.tokens, found)
     return estimate
 
 

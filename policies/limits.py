@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,8 +27,47 @@ _KEYS = {
 }
 
 
+_COST_KEYS = {"page_default", "list_size", "list_sizes", "fields", "refusal", "budget"}
+_FIELD = re.compile(r"^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$")  # Type.field, as in the schema
+_NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")
+
+
 class LimitsError(ValueError):
     """The limits file is wrong; the message names the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArgumentPrice:
+    """How one argument of an expensive field scales its price: ``per`` units for each unit of
+    the value, and the whole price times ``growth`` for each unit above 1 (a variable-length
+    path grows about geometrically with its depth). A value that cannot be read, or one past
+    ``max`` (which the field refuses), is charged as ``max``."""
+
+    max: int
+    per: int
+    growth: float
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPrice:
+    """What a field costs on top of what it returns, because of the Neo4j work behind it;
+    ``lists`` sizes the lists it returns by one of its arguments (Network.nodes by ``limit``)."""
+
+    base: int
+    arguments: dict[str, ArgumentPrice]
+    lists: dict[str, str]
+    scopes: dict[str, dict[str, float]]  # argument → value → factor (mostExposed's region)
+
+    def units(self, values: dict[str, int], scopes: dict[str, object]) -> int:
+        """The price for these argument values (each already resolved and capped at ``max``)
+        and these scope arguments' values; a scope value not in the table counts 1, an unread
+        one (None) the table's largest factor."""
+        linear = self.base + sum(a.per * values[n] for n, a in self.arguments.items())
+        factor = math.prod(a.growth ** (values[n] - 1) for n, a in self.arguments.items())
+        for name, table in self.scopes.items():
+            given = scopes.get(name)
+            factor *= max(table.values()) if given is None else table.get(str(given), 1.0)
+        return math.ceil(linear * factor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +80,9 @@ class Limits:
     introspection_roles: frozenset[str]
     page_default: int
     list_size: int
+    list_sizes: dict[str, int]  # Type.field → most items of that list
+    prices: dict[str, FieldPrice]  # Type.field → the price of its work
+    refusal: int  # units a refused document costs the client's rate window
     budget: dict[str, int]
     rate_window: int
     rate_units: dict[str, int]
@@ -84,6 +128,77 @@ def _per_role(value: Any, where: str, *, complete: bool) -> dict[str, int]:
     return {k: _positive(v, f"{where}.{k}") for k, v in value.items()}
 
 
+def _by_field(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and _FIELD.match(k) for k in value
+    ):
+        raise LimitsError(f"{where}: keys are Type.field")
+    return value
+
+
+def _sizes(value: Any, where: str) -> dict[str, int]:
+    value = _by_field(value, where)
+    return {k: _positive(v, f"{where}.{k}") for k, v in value.items()}
+
+
+def _argument(value: Any, where: str) -> ArgumentPrice:
+    if not isinstance(value, dict) or not {"max"} <= set(value) <= {"max", "per", "growth"}:
+        raise LimitsError(f"{where}: give max, and per and/or growth")
+    per = value.get("per", 0)
+    if not isinstance(per, int) or isinstance(per, bool) or per < 0:
+        raise LimitsError(f"{where}.per: a whole number, 0 or more")
+    growth = value.get("growth", 1)
+    if not isinstance(growth, int | float) or isinstance(growth, bool) or not 1 <= growth <= 10:
+        raise LimitsError(f"{where}.growth: a number from 1 to 10")
+    return ArgumentPrice(_positive(value["max"], f"{where}.max"), per, float(growth))
+
+
+def _price(value: Any, where: str) -> FieldPrice:
+    if not isinstance(value, dict) or not {"base"} <= set(value) <= {
+        "base",
+        "arguments",
+        "lists",
+        "scopes",
+    }:
+        raise LimitsError(f"{where}: give base, and arguments, lists and scopes if any")
+    arguments = value.get("arguments", {})
+    lists = value.get("lists", {})
+    scopes = value.get("scopes", {})
+    if not isinstance(scopes, dict) or not all(
+        isinstance(n, str) and _NAME.match(n) and isinstance(t, dict) and t
+        for n, t in scopes.items()
+    ):
+        raise LimitsError(f"{where}.scopes: argument names map values to factors")
+    if not isinstance(arguments, dict) or not all(
+        isinstance(n, str) and _NAME.match(n) for n in arguments
+    ):
+        raise LimitsError(f"{where}.arguments: argument names map to their prices")
+    if not isinstance(lists, dict) or not all(
+        isinstance(n, str) and _NAME.match(n) and a in arguments for n, a in lists.items()
+    ):
+        raise LimitsError(f"{where}.lists: list fields map to one of the priced arguments")
+    return FieldPrice(
+        _positive(value["base"], f"{where}.base"),
+        {n: _argument(a, f"{where}.arguments.{n}") for n, a in arguments.items()},
+        dict(lists),
+        {
+            n: {str(v): _factor(f, f"{where}.scopes.{n}.{v}") for v, f in t.items()}
+            for n, t in scopes.items()
+        },
+    )
+
+
+def _factor(value: Any, where: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 1 <= value <= 100:
+        raise LimitsError(f"{where}: a number from 1 to 100")
+    return float(value)
+
+
+def _prices(value: Any, where: str) -> dict[str, FieldPrice]:
+    value = _by_field(value, where)
+    return {k: _price(v, f"{where}.{k}") for k, v in value.items()}
+
+
 def parse_limits(text: str, source: str = "limits.yaml") -> Limits:
     raw = yaml.safe_load(text)
     if not isinstance(raw, dict) or raw.get("version") != 1 or set(raw) - _KEYS:
@@ -91,6 +206,8 @@ def parse_limits(text: str, source: str = "limits.yaml") -> Limits:
     try:
         depth = _per_role(raw["depth"], "depth", complete=False)
         cost, rate = raw["cost"], raw["rate"]
+        if not isinstance(cost, dict) or set(cost) - _COST_KEYS:
+            raise LimitsError(f"{source}: cost keys among {sorted(_COST_KEYS)}")
         return Limits(
             depth_default=depth.pop("default"),
             depth=depth,
@@ -100,6 +217,9 @@ def parse_limits(text: str, source: str = "limits.yaml") -> Limits:
             introspection_roles=_roles(raw["introspection_roles"], "introspection_roles"),
             page_default=_positive(cost["page_default"], "cost.page_default"),
             list_size=_positive(cost["list_size"], "cost.list_size"),
+            list_sizes=_sizes(cost.get("list_sizes", {}), "cost.list_sizes"),
+            prices=_prices(cost.get("fields", {}), "cost.fields"),
+            refusal=_positive(cost["refusal"], "cost.refusal"),
             budget=_per_role(cost["budget"], "cost.budget", complete=True),
             rate_window=_positive(rate["window_seconds"], "rate.window_seconds"),
             rate_units=_per_role(rate["units"], "rate.units", complete=True),

@@ -30,7 +30,8 @@ def strict_api(api: str, registered: str) -> Iterator[str]:
     """An API whose limits restrict partners to registered operations and a small rate."""
     limits = STRICT_LIMITS.read_text(encoding="utf-8")
     limits = limits.replace("trusted_documents_only: []", "trusted_documents_only: [partner]")
-    limits = limits.replace("    partner: 100000", "    partner: 25")
+    # A refusal costs 100 units and `me { agency roles }` 3: one of each fits, 60 calls do not.
+    limits = limits.replace("    partner: 100000", "    partner: 150")
     file = TEST_DATA / "strict-limits.yaml"
     file.write_text(limits, encoding="utf-8")
     port = free_port()
@@ -73,7 +74,7 @@ def test_rate_limit_answers_429_with_retry_after(strict_api: str) -> None:
     partner = mint(agency="BANK-RATE")
     statuses = [
         _post(strict_api, {"documentId": f"sha256:{document_hash(DOCUMENT)}"}, partner)
-        for _ in range(12)
+        for _ in range(60)
     ]
     limited = [r for r in statuses if r.status_code == 429]
     assert limited, [r.status_code for r in statuses]
