@@ -469,6 +469,7 @@ def start_api(port: int, log_name: str, **env: str) -> subprocess.Popen[bytes]:
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "HUB_PORT": str(port), **env},
+        start_new_session=True,  # its own group: stop_process signals the group, children too
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
