@@ -9,12 +9,14 @@ partner never hears of a listing the hub does not hold, nor misses one it does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from policies.access import cypher_readable
 from policies.measures import Catalogue
 
 from .outbox import Emitted, NewEvent, emit
@@ -193,25 +195,34 @@ async def end_listing(
         return await session.execute_write(work)
 
 
-FACTS = """
-MATCH (n:Sanction {id: $id})-[:SANCTIONED]->(s:Subject)
-OPTIONAL MATCH (c:ListingCase {id: 'LC-' + substring(n.id, 2)})
-RETURN n {.id, .listing, .status, .measures, .authority, .disclosure,
-          startDate: toString(n.startDate), endDate: toString(n.endDate)} AS sanction,
-  s {.creditCode, .name, .division} AS subject,
-  c {.id, .fault, .document, decidedOn: toString(c.decidedOn)} AS case,
-  COLLECT {
+# Only what the caller may read (policies/access.py): the listing, and of the records it rests
+# on those readable; the others are left out of the document, not described.
+FACTS = f"""
+MATCH (n:Sanction {{id: $id}})-[:SANCTIONED]->(s:Subject)
+WHERE {cypher_readable("n", "s.division", "n.authority")}
+  AND {cypher_readable("s", "s.division", "s.sourceAgency")}
+OPTIONAL MATCH (c:ListingCase {{id: 'LC-' + substring(n.id, 2)}})
+RETURN n {{.id, .listing, .status, .measures, .authority, .disclosure,
+          startDate: toString(n.startDate), endDate: toString(n.endDate)}} AS sanction,
+  s {{.creditCode, .name, .division}} AS subject,
+  c {{.id, .fault, .document, decidedOn: toString(c.decidedOn)}} AS case,
+  COLLECT {{
     MATCH (n)-[:BASED_ON]->(r:CreditRecord)
-    RETURN r {.id, .title, .item, .tier, .document, .legalBasis,
-              decidedOn: toString(r.decidedOn)} AS r ORDER BY r.decidedOn
-  } AS records
+    WHERE r.status = 'PUBLISHED' AND {cypher_readable("r", "s.division", "r.sourceAgency")}
+    RETURN r {{.id, .title, .item, .tier, .document, .legalBasis,
+              decidedOn: toString(r.decidedOn)}} AS r ORDER BY r.decidedOn
+  }} AS records
 """
 
 
-async def listing_facts(driver: AsyncDriver, database: str, sanction: str) -> dict[str, Any] | None:
+async def listing_facts(
+    driver: AsyncDriver, database: str, sanction: str, scope: Mapping[str, Any]
+) -> dict[str, Any] | None:
     """What a recommendation to a partner states: the listing, the subject, the case that
     decided it and the records it rests on."""
-    records, _, _ = await driver.execute_query(FACTS, id=sanction, database_=database, routing_="r")
+    records, _, _ = await driver.execute_query(
+        FACTS, id=sanction, database_=database, routing_="r", **scope
+    )
     if not records:
         return None
     r = records[0]

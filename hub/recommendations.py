@@ -17,6 +17,7 @@ from starlette.responses import Response
 from connectors.recommendation import render
 from graph.audit import Decision
 from graph.listings import listing_facts
+from policies.access import read_scope
 from policies.principal import Principal
 from policies.units import unit_prefix, units_by_code
 
@@ -66,7 +67,10 @@ async def recommendation(request: Request) -> Response:
                 Code.BAD_USER_INPUT, f"kind is one of {', '.join(catalogue().partner_kinds)}"
             )
         with backing_services():
-            facts = await listing_facts(state.driver, state.settings.neo4j_database, sanction)
+            scope = read_scope(principal, state.policy).params()
+            facts = await listing_facts(
+                state.driver, state.settings.neo4j_database, sanction, scope
+            )
         prefix = unit_prefix(principal.agency)
         if facts is None or not (facts["subject"].get("division") or "").startswith(prefix):
             raise HubError(Code.NOT_FOUND, f"no listing {sanction} in your jurisdiction")
