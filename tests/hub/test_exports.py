@@ -151,4 +151,4 @@ def test_exports_are_audited(api: str, token: str) -> None:
     mine = [e for e in trail if e["field"] == "GET /exports/network"]  # type: ignore[union-attr]
     assert mine and mine[-1]["decision"] == "ALLOW"
     assert mine[-1]["purpose"] == "investigation:CASE-7"
-    assert PLANTED.phoenix.sanctioned in mine[-1]["released"]
+    assert f"Subject:{PLANTED.phoenix.sanctioned}" in mine[-1]["released"]

@@ -134,7 +134,7 @@ def test_traversals_are_audited(investigator: GraphQLClient, api: str) -> None:
     )["auditTrail"]
     mine = [e for e in trail if e["field"] == "exposure"]  # type: ignore[union-attr]
     assert mine and mine[-1]["purpose"] == "investigation:CASE-7"
-    assert PLANTED.phoenix.sanctioned in mine[-1]["released"]
+    assert f"Subject:{PLANTED.phoenix.sanctioned}" in mine[-1]["released"]
 
 
 def test_network_of_the_phoenix_company(investigator: GraphQLClient) -> None:

@@ -226,26 +226,28 @@ def _now() -> int:
     return int(time.time())
 
 
-# name → (claims the issuer's IdP signs, what the refusal must say)
-ATTACKS: dict[str, tuple[dict[str, object], str]] = {
-    "admin": ({"roles": ["admin"]}, "may not grant the roles admin"),
-    "investigator": ({"roles": ["investigator"]}, "may not grant the roles investigator"),
-    "reviewer": ({"roles": ["reviewer"]}, "may not grant the roles reviewer"),
-    "admin-beside-partner": ({"roles": ["partner", "admin"]}, "may not grant the roles admin"),
-    "region-level": ({"level": "REGION"}, "may not grant the level REGION"),
-    "department-agency": (
-        {"agency": "NMG150000", "level": "REGION", "roles": ["admin"]},
-        "may not assert this agency",
-    ),
-    "confidential": ({"clearance": "CONFIDENTIAL"}, "above what its issuer may grant"),
-    "thirty-days": ({"exp": _now() + 30 * DAY}, f"over the {DEFAULT_MAX_LIFETIME} s"),
-    "exp-string": ({"exp": str(_now() + 300)}, "'exp' must be a number"),
-    "division-newline": ({"division": "150102\n"}, "'division' must be a known"),
-    "division-seven-digits": ({"division": "1501020"}, "'division' must be a known"),
-    "iat-bool": ({"iat": True}, "'iat' must be a number"),
-    "iat-future": ({"iat": _now() + 600, "exp": _now() + 900}, "'iat' is in the future"),
-    "purpose-newline": ({"purpose": "loan-review\nadmin"}, "'purpose' must be a short string"),
-}
+def attacks() -> dict[str, tuple[dict[str, object], str]]:
+    """name → (claims the issuer's IdP signs, what the refusal must say), timed from now: made
+    at collection, the times would have run out by the time a long suite gets here."""
+    return {
+        "admin": ({"roles": ["admin"]}, "may not grant the roles admin"),
+        "investigator": ({"roles": ["investigator"]}, "may not grant the roles investigator"),
+        "reviewer": ({"roles": ["reviewer"]}, "may not grant the roles reviewer"),
+        "admin-beside-partner": ({"roles": ["partner", "admin"]}, "may not grant the roles admin"),
+        "region-level": ({"level": "REGION"}, "may not grant the level REGION"),
+        "department-agency": (
+            {"agency": "NMG150000", "level": "REGION", "roles": ["admin"]},
+            "may not assert this agency",
+        ),
+        "confidential": ({"clearance": "CONFIDENTIAL"}, "above what its issuer may grant"),
+        "thirty-days": ({"exp": _now() + 30 * DAY}, f"over the {DEFAULT_MAX_LIFETIME} s"),
+        "exp-string": ({"exp": str(_now() + 300)}, "'exp' must be a number"),
+        "division-newline": ({"division": "150102\n"}, "'division' must be a known"),
+        "division-seven-digits": ({"division": "1501020"}, "'division' must be a known"),
+        "iat-bool": ({"iat": True}, "'iat' must be a number"),
+        "iat-future": ({"iat": _now() + 600, "exp": _now() + 900}, "'iat' is in the future"),
+        "purpose-newline": ({"purpose": "loan-review\nadmin"}, "'purpose' must be a short string"),
+    }
 
 
 def _post(api: str, token: str, query: str, **variables: object) -> httpx.Response:
@@ -296,16 +298,17 @@ def test_a_well_formed_partner_token_of_the_second_issuer_works(
 def test_tokens_beyond_the_issuers_entry_are_refused_audited_and_get_nothing(
     api2: str, idp: Idp, code: str
 ) -> None:
-    assert ATTACKS, "no attacks to try"
+    attempts = attacks()
+    assert attempts, "no attacks to try"
     since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=2)
-    for name, (changes, reason) in ATTACKS.items():
+    for name, (changes, reason) in attempts.items():
         token = _second(f"attack-{name}", changes)
         for query, variables in ((AUDIT, {}), (PARTNERS, {}), (CONTACTS, {"c": code})):
             response = _post(api2, token, query, **variables)
             _refused(response, reason)
             assert PHONE not in response.text
     events = _trail(api2, AGENCY, since) + _trail(api2, "NMG150000", since)
-    for name, (_changes, reason) in ATTACKS.items():
+    for name, (_changes, reason) in attempts.items():
         mine = [e for e in events if e["principal"] == f"attack-{name}"]
         assert len(mine) == 1, (name, mine)  # three refused requests, one event: no flood
         event = mine[0]
