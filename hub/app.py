@@ -35,6 +35,8 @@ from .auth import AuthError, TokenCache, authenticate, token_verifier
 from .bodies import BodyTooLarge, read_body
 from .body_deadline import BodyDeadline
 from .context import Context
+from .contract import Contracts
+from .contract_api import role_schema
 from .errors import Code, error_response
 from .exports import export_network
 from .feedback_api import post_feedback
@@ -335,7 +337,15 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("not found", status_code=404)
 
 
-_ROUTES = {"/graphql", "/archives", "/exports/network", "/healthz", "/readyz", "/metrics"}
+_ROUTES = {
+    "/graphql",
+    "/archives",
+    "/exports/network",
+    "/schema.graphql",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -348,6 +358,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.verifier = token_verifier(settings, app.state.http)  # bad issuers.yaml: no start
         app.state.tokens = TokenCache()  # verified principals, shared by every route
         app.state.policy = default_policy()  # validated now: a bad policy stops the start
+        app.state.contracts = Contracts(app.state.policy)  # GET /schema.graphql
         app.state.limits = parse_limits(
             settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)
         )
@@ -389,6 +400,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/exports/network", export_network, methods=["GET"]),
             Route("/feedback", post_feedback, methods=["POST"]),
             Route("/recommendations/{sanction}", recommendation, methods=["GET"]),
+            Route("/schema.graphql", role_schema, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint(scrape_token(settings))),

@@ -30,6 +30,7 @@ from .cli_audit import app as audit_app
 from .cli_feeds import app as feeds_app
 from .cli_operations import app as operations_app
 from .cli_partners import app as partners_app
+from .cli_schema import schema_cmd
 from .cli_search import reindex_cmd
 from .clikit import err, fail, progress_bar, with_driver
 from .keys import dev_jwt_secret, pii_secret
@@ -44,6 +45,7 @@ app.add_typer(feeds_app, name="feeds")
 app.command("rate")(rate_cmd)
 app.command("assess")(assess_cmd)
 app.command("reindex")(reindex_cmd)
+app.command("schema")(schema_cmd)
 
 
 @app.command()
