@@ -29,7 +29,7 @@ from policies.access import default_policy, read_scope
 from policies.limits import parse_limits
 from policies.principal import Principal
 
-from . import pages
+from . import graphiql, pages
 from .audit import AuditLog
 from .auth import AuthError, TokenCache, authenticate, token_verifier
 from .bodies import BodyTooLarge, read_body
@@ -95,13 +95,16 @@ class GraphQLEndpoint:
         self.operations: dict[str, str] = {}  # hash → registered document
         self.graphql = HubGraphQL(
             schema,
-            graphql_ide="graphiql" if development else None,
+            graphql_ide=None,  # our own page (hub/graphiql.py): no CDN, a strict CSP
             allow_queries_via_get=False,
             multipart_uploads_enabled=False,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
+        if self._wants_graphiql(request):
+            await graphiql.page()(scope, receive, send)  # a static page: the token is typed in it
+            return
         response = await self._refuse(request)
         if response is not None:
             await response(scope, receive, send)
@@ -224,13 +227,15 @@ class GraphQLEndpoint:
                 self.operations[digest] = found  # registered documents never change
         return found
 
-    async def _refuse(self, request: Request) -> Response | None:
-        if (
-            request.method == "GET"
-            and self.development
+    def _wants_graphiql(self, request: Request) -> bool:
+        """A browser opening /graphql in development; GET never executes a query."""
+        return (
+            self.development
+            and request.method == "GET"
             and "text/html" in request.headers.get("accept", "")
-        ):
-            return None  # GraphiQL page, development only; GET never executes a query
+        )
+
+    async def _refuse(self, request: Request) -> Response | None:
         if request.method != "POST":
             return error_response(
                 405, Code.BAD_USER_INPUT, "use POST with a JSON body", headers={"Allow": "POST"}
@@ -404,6 +409,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint(scrape_token(settings))),
+            # Before pages' /assets mount, which would answer 404 for these paths.
+            *(graphiql.routes() if settings.env == "development" else ()),
             *pages.routes(),
         ],
         lifespan=lifespan,
