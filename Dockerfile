@@ -1,5 +1,6 @@
 # The hub's Python processes (API, worker, beat). Neo4j and Redis use their official images.
-# The pages' browser library comes from npm, as locked in package-lock.json.
+# The pages' browser libraries come from npm, as locked in package-lock.json (GraphiQL's are
+# served only when HUB_ENV=development, compose's default).
 FROM node:20-slim AS assets
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -15,6 +16,9 @@ COPY graph graph
 COPY connectors connectors
 COPY policies policies
 COPY --from=assets /app/node_modules/cytoscape/dist node_modules/cytoscape/dist
+COPY --from=assets /app/node_modules/react/umd node_modules/react/umd
+COPY --from=assets /app/node_modules/react-dom/umd node_modules/react-dom/umd
+COPY --from=assets /app/node_modules/graphiql/graphiql.min.js /app/node_modules/graphiql/graphiql.min.css node_modules/graphiql/
 RUN uv sync --frozen --no-dev
 EXPOSE 8000
 CMD ["hub", "serve"]

@@ -37,7 +37,8 @@ browser:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
-# The pages' browser library (cytoscape.js), exactly as locked (package-lock.json).
+# The pages' browser libraries (cytoscape.js; React and GraphiQL for GraphiQL in development),
+# exactly as locked (package-lock.json).
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 and npm"; exit 1; }
 	npm ci --no-audit --no-fund --ignore-scripts

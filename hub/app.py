@@ -29,12 +29,14 @@ from policies.access import default_policy, read_scope
 from policies.limits import parse_limits
 from policies.principal import Principal
 
-from . import pages
+from . import graphiql, pages
 from .audit import AuditLog
 from .auth import AuthError, TokenCache, authenticate, token_verifier
 from .bodies import BodyTooLarge, read_body
 from .body_deadline import BodyDeadline
 from .context import Context
+from .contract import Contracts
+from .contract_api import role_schema
 from .errors import Code, error_response
 from .exports import export_network
 from .feedback_api import post_feedback
@@ -93,13 +95,16 @@ class GraphQLEndpoint:
         self.operations: dict[str, str] = {}  # hash → registered document
         self.graphql = HubGraphQL(
             schema,
-            graphql_ide="graphiql" if development else None,
+            graphql_ide=None,  # our own page (hub/graphiql.py): no CDN, a strict CSP
             allow_queries_via_get=False,
             multipart_uploads_enabled=False,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
+        if self._wants_graphiql(request):
+            await graphiql.page()(scope, receive, send)  # a static page: the token is typed in it
+            return
         response = await self._refuse(request)
         if response is not None:
             await response(scope, receive, send)
@@ -222,13 +227,15 @@ class GraphQLEndpoint:
                 self.operations[digest] = found  # registered documents never change
         return found
 
-    async def _refuse(self, request: Request) -> Response | None:
-        if (
-            request.method == "GET"
-            and self.development
+    def _wants_graphiql(self, request: Request) -> bool:
+        """A browser opening /graphql in development; GET never executes a query."""
+        return (
+            self.development
+            and request.method == "GET"
             and "text/html" in request.headers.get("accept", "")
-        ):
-            return None  # GraphiQL page, development only; GET never executes a query
+        )
+
+    async def _refuse(self, request: Request) -> Response | None:
         if request.method != "POST":
             return error_response(
                 405, Code.BAD_USER_INPUT, "use POST with a JSON body", headers={"Allow": "POST"}
@@ -335,7 +342,15 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("not found", status_code=404)
 
 
-_ROUTES = {"/graphql", "/archives", "/exports/network", "/healthz", "/readyz", "/metrics"}
+_ROUTES = {
+    "/graphql",
+    "/archives",
+    "/exports/network",
+    "/schema.graphql",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -348,6 +363,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.verifier = token_verifier(settings, app.state.http)  # bad issuers.yaml: no start
         app.state.tokens = TokenCache()  # verified principals, shared by every route
         app.state.policy = default_policy()  # validated now: a bad policy stops the start
+        app.state.contracts = Contracts(app.state.policy)  # GET /schema.graphql
         app.state.limits = parse_limits(
             settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)
         )
@@ -389,9 +405,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/exports/network", export_network, methods=["GET"]),
             Route("/feedback", post_feedback, methods=["POST"]),
             Route("/recommendations/{sanction}", recommendation, methods=["GET"]),
+            Route("/schema.graphql", role_schema, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint(scrape_token(settings))),
+            # Before pages' /assets mount, which would answer 404 for these paths.
+            *(graphiql.routes() if settings.env == "development" else ()),
             *pages.routes(),
         ],
         lifespan=lifespan,

@@ -30,6 +30,7 @@ from .cli_audit import app as audit_app
 from .cli_feeds import app as feeds_app
 from .cli_operations import app as operations_app
 from .cli_partners import app as partners_app
+from .cli_schema import schema_cmd
 from .cli_search import reindex_cmd
 from .clikit import err, fail, progress_bar, with_driver
 from .keys import dev_jwt_secret, pii_secret
@@ -44,6 +45,7 @@ app.add_typer(feeds_app, name="feeds")
 app.command("rate")(rate_cmd)
 app.command("assess")(assess_cmd)
 app.command("reindex")(reindex_cmd)
+app.command("schema")(schema_cmd)
 
 
 @app.command()
@@ -384,8 +386,10 @@ def _welcome(settings: Settings) -> None:
 
     token = scrape_token(settings)
     scrape = f"Authorization: Bearer {token}" if token else "off: set HUB_METRICS_TOKEN"
+    graphiql = f"\n  GraphiQL {url}/graphql in a browser" if settings.env == "development" else ""
     typer.echo(
-        f"\nCredit hub is up.\n  GraphQL  POST {url}/graphql\n  health   {url}/healthz"
+        f"\nCredit hub is up.\n  GraphQL  POST {url}/graphql{graphiql}"
+        f"\n  contract {url}/schema.graphql (your token's SDL)\n  health   {url}/healthz"
         f"\n  ready    {url}/readyz\n  metrics  {url}/metrics ({scrape})\n\nDemo tokens (1 day):"
     )
     tokens = {}
