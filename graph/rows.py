@@ -267,8 +267,7 @@ def _record_period(
 ) -> date | None:  # fmt: skip
     """A record keeps the catalogue's rules like a submission: a known item of its category, a
     tier the item takes, and publication inside the tier's bounds from the decision date
-    (国办发〔2025〕22号). Returns ``publishUntil``: a dishonest record without one is published
-    to its tier's maximum, as review would set it."""
+    (国办发〔2025〕22号). Returns ``publishUntil``."""
     item = default_catalogue().get(item_code)
     if item is None:
         raise RowError("unknown-item", f"{item_code!r} is not an item of the catalogue")
@@ -284,7 +283,7 @@ def _record_period(
         raise RowError("invalid-period", f"publishFrom {publish_from} is before the decision")
     limit = publication_window(item, tier, decided).until
     if publish_until is None:
-        return limit
+        return None
     if limit is not None and not decided <= publish_until <= limit:
         months = item.tiers[tier or ""].max_months
         raise RowError(
@@ -335,8 +334,7 @@ def _listing_terms(
     listing: str, measures: list[str], start: date | None, end: date | None
 ) -> date | None:
     """A listing carries only measures the joint-punishment catalogue attaches to it, and runs
-    no longer than its maximum (policies/determination.yaml ``publication``); one without an
-    end runs to that maximum."""
+    no longer than its maximum (policies/determination.yaml ``publication``)."""
     allowed = {m.code for m in measures_catalogue().for_listing(listing)}
     if unknown := sorted(set(measures) - allowed):
         raise RowError("invalid-value", f"{listing} carries no measure {', '.join(unknown)}")
@@ -345,7 +343,7 @@ def _listing_terms(
         return end
     limit = add_months(start, period.max_months)
     if end is None:
-        return limit
+        return None
     if not start <= end <= limit:
         raise RowError(
             "invalid-period",
