@@ -254,12 +254,16 @@ async def expire(
 
 # The queue shows a record only to a caller who may read it: its class (policies/access.py)
 # and the pending rule, on top of the unit's jurisdiction.
-QUEUE = f"""
-MATCH (r:CreditRecord|RecordChange)
-WHERE r.status = $status AND r.submittedAt IS NOT NULL
+_WAITING = """r.status = $status AND r.submittedAt IS NOT NULL
   AND (r.submittedAt > $afterAt OR (r.submittedAt = $afterAt AND r.id > $afterId))
-  AND ($unit IS NULL OR r.sourceAgency = $unit)
-OPTIONAL MATCH (r)-[:CHANGES]->(target:CreditRecord)
+  AND ($unit IS NULL OR r.sourceAgency = $unit)"""
+# New records and proposed changes of published ones (each by its own status index).
+QUEUE = f"""
+CALL () {{
+  MATCH (r:CreditRecord) WHERE {_WAITING} RETURN r, null AS target
+  UNION
+  MATCH (r:RecordChange)-[:CHANGES]->(target:CreditRecord) WHERE {_WAITING} RETURN r, target
+}}
 WITH r, target, coalesce(target, r) AS held
 MATCH (s:Subject)-[:HAS_RECORD]->(held)
 WHERE s.division STARTS WITH $unitPrefix
