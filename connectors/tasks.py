@@ -110,7 +110,7 @@ def expire_records() -> dict[str, int]:
     """Beat runs this hourly: publication of records and listings ends at the maximum period,
     ratings follow, and partners are told each listing ended."""
     clients = worker.current(BROKER)
-    records = clients.runner.run(expire(clients.driver, clients.database))
+    records = clients.runner.run(expire(clients.driver, clients.database, catalogue()))
     ended = clients.runner.run(
         expire_listings(clients.driver, clients.database, catalogue(), date.today())
     )

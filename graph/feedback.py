@@ -1,7 +1,8 @@
 """Partners' feedback on the measures they apply, and reconciliation against the hub's listings.
 
 A partner reports, per listing and measure of its kind, whether it applies it
-(``(:Partner)-[:APPLIED {measure, active, on, reportedAt, note}]->(:Sanction)``). The scheduled
+(``(:Partner)-[:APPLIED {measure, active, on, reportedAt, note}]->(:Sanction)``; a record
+restriction, graph/restrictions.py, is reported and reconciled the same way). The scheduled
 reconciliation compares that reported set with what the hub holds: a listing in force that the
 partner has not reported applying some time after it was delivered, and a listing the partner
 still applies after it ended, both get their latest event sent to the partner again.
@@ -20,12 +21,12 @@ from policies.measures import Catalogue
 from .outbox import RANKS, requeue
 
 _SANCTION = """
-MATCH (p:Partner {code: $partner}), (n:Sanction {id: $sanction})
+MATCH (p:Partner {code: $partner}), (n:Sanction|Restriction {id: $sanction})
 WHERE $ranks[p.clearance] >= $ranks[n.disclosure]
 RETURN p.kind AS kind, n.measures AS measures, n.status AS status
 """
 _REPORT = """
-MATCH (p:Partner {code: $partner}), (n:Sanction {id: $sanction})
+MATCH (p:Partner {code: $partner}), (n:Sanction|Restriction {id: $sanction})
 MERGE (p)-[a:APPLIED {measure: $measure}]->(n)
 SET a.active = $active, a.on = $on, a.note = $note, a.reportedAt = $now
 """
@@ -78,7 +79,7 @@ async def report(
 # reported applying, their last event delivered more than `grace` seconds ago.
 _UNAPPLIED = """
 MATCH (p:Partner {code: $partner, status: 'ACTIVE'})
-MATCH (n:Sanction {status: 'ACTIVE'})
+MATCH (n:Sanction|Restriction {status: 'ACTIVE'})
 WHERE any(m IN n.measures WHERE m IN $ours) AND $ranks[p.clearance] >= $ranks[n.disclosure]
   AND NOT EXISTS { (p)-[:APPLIED {active: true}]->(n) }
 CALL (n, p) {
@@ -93,7 +94,8 @@ RETURN e.id AS event
 """
 # Listings the partner still reports applying although they ended.
 _STALE = """
-MATCH (p:Partner {code: $partner, status: 'ACTIVE'})-[:APPLIED {active: true}]->(n:Sanction)
+MATCH (p:Partner {code: $partner, status: 'ACTIVE'})
+      -[:APPLIED {active: true}]->(n:Sanction|Restriction)
 WHERE n.status <> 'ACTIVE'
 CALL (n) {
   MATCH (e:OutboxEvent {sanction: n.id})

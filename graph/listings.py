@@ -195,6 +195,46 @@ async def end_listing(
         return await session.execute_write(work)
 
 
+# Active listings resting on a record, and how many published records each still rests on.
+_BACKED_BY = """
+MATCH (n:Sanction {status: 'ACTIVE'})-[:BASED_ON]->(:CreditRecord {id: $record})
+MATCH (n)-[:SANCTIONED]->(s:Subject)
+RETURN n {.id, .listing, .measures, .disclosure, .authority, startDate: toString(n.startDate),
+          endDate: toString(n.endDate)} AS n, s.creditCode AS subject, s.name AS name,
+  COLLECT { MATCH (n)-[:BASED_ON]->(r:CreditRecord) WHERE r.status = 'PUBLISHED'
+            RETURN r.id ORDER BY r.id } AS basedOn
+"""
+
+
+async def follow_record_in(
+    tx: AsyncManagedTransaction, catalogue: Catalogue, record: str, today: date
+) -> list[Emitted]:
+    """A record under active listings was corrected or withdrawn: each listing that still rests
+    on a published record tells its partners ``sanction.modified`` (with the records it now rests
+    on); one left with none ends, WITHDRAWN, and tells them ``sanction.ended``."""
+    result = await tx.run(_BACKED_BY, record=record)
+    rows = await result.data()
+    emitted = []
+    for row in rows:
+        n = row["n"]
+        if not row["basedOn"]:
+            ended = await end_in(tx, catalogue, n["id"], "WITHDRAWN", today)
+            emitted.extend([ended] if ended else [])
+            continue
+        codes = list(n["measures"] or [])
+        data = _data(
+            n["id"], row["subject"], row["name"], n["listing"], "ACTIVE",
+            startDate=n["startDate"], endDate=n["endDate"], authority=n["authority"],
+            basedOn=row["basedOn"], measures=catalogue.describe(codes),
+        )  # fmt: skip
+        event = NewEvent(
+            "sanction.modified", row["subject"], n["id"], n["disclosure"],
+            catalogue.kinds_of(codes), data,
+        )  # fmt: skip
+        emitted.append(await emit(tx, event))
+    return emitted
+
+
 # Only what the caller may read (policies/access.py): the listing, and of the records it rests
 # on those readable; the others are left out of the document, not described.
 FACTS = f"""

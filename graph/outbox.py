@@ -318,7 +318,7 @@ async def delivery_counts(driver: AsyncDriver, database: str, partner: str) -> d
 FEED = f"""
 MATCH (e:OutboxEvent) WHERE e.version > $after AND ($kind IS NULL OR $kind IN e.kinds)
 OPTIONAL MATCH (s:Subject {{creditCode: e.subject}})
-OPTIONAL MATCH (x:Sanction {{id: e.sanction}})
+OPTIONAL MATCH (x:Sanction|Restriction {{id: e.sanction}})
 WITH e, s, x WHERE {cypher_readable("e", "s.division", "x.authority")}
 WITH e ORDER BY e.version LIMIT $first
 RETURN e.version AS version, e.id AS id, e.type AS type, e.data AS data, e.createdAt AS at

@@ -18,10 +18,12 @@ from neo4j import AsyncDriver, AsyncManagedTransaction
 
 from policies.access import cypher_pending, cypher_readable
 from policies.catalogue import default_catalogue, publication_window
+from policies.measures import Catalogue
 from policies.rating import RatingResult
 from policies.review import RecordState, ReviewRefused, approve, default_rules, return_record
 
 from .rating import rate_in
+from .restrictions import DUE, sync_in
 
 # A reviewer acts only on a record of its jurisdiction that it may read (policies/access.py).
 _LOCK = f"""
@@ -133,6 +135,7 @@ async def _step(
     tx: AsyncManagedTransaction,
     record_id: str,
     *,
+    catalogue: Catalogue,
     decision: str,
     reason: str,
     by: str,
@@ -160,6 +163,7 @@ async def _step(
     )
     rating = None
     if props["status"] in ("PUBLISHED", "EXPIRED", "REPAIRED"):  # what the rating reads changed
+        await sync_in(tx, catalogue, [record_id], today)  # restrictions the record brings
         rating = (await rate_in(tx, [subject], today)).get(subject)
     needed = 0 if decision == "REPAIR" else default_rules().needed(row.get("tier"))
     return StepResult(
@@ -172,6 +176,7 @@ async def review(
     database: str,
     record_id: str,
     *,
+    catalogue: Catalogue,
     decision: str,
     by: str,
     agency: str,
@@ -186,6 +191,7 @@ async def review(
         return await session.execute_write(
             _step,
             record_id,
+            catalogue=catalogue,
             decision=decision,
             reason=reason or "",
             by=by,
@@ -201,46 +207,72 @@ MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord)
 WHERE r.publishUntil < $today AND r.status = 'PUBLISHED'
 WITH s, r LIMIT $limit
 SET r.status = 'EXPIRED', r.expiredOn = $today
-RETURN collect(DISTINCT s.creditCode) AS codes, count(DISTINCT r) AS n
+RETURN collect(DISTINCT s.creditCode) AS codes, collect(r.id) AS ids, count(DISTINCT r) AS n
 """
 
 
 async def _expire_batch(
-    tx: AsyncManagedTransaction, today: date, limit: int
+    tx: AsyncManagedTransaction, catalogue: Catalogue, today: date, limit: int
 ) -> tuple[int, Sequence[str]]:
     result = await tx.run(_EXPIRE, today=today, limit=limit)
     found = await result.single(strict=True)
     codes = found["codes"]
     if codes:
         await rate_in(tx, codes, today)
+        await sync_in(tx, catalogue, found["ids"], today)  # their restrictions are lifted
     return found["n"], codes
 
 
-async def expire(driver: AsyncDriver, database: str, today: date | None = None) -> int:
-    """End publication at the maximum, in batches, re-rating the subjects concerned."""
+async def _restrictions_batch(
+    tx: AsyncManagedTransaction, catalogue: Catalogue, today: date, limit: int
+) -> int:
+    result = await tx.run(DUE, today=today, limit=limit)
+    ids = [r["id"] async for r in result]
+    if ids:
+        await sync_in(tx, catalogue, ids, today)
+    return len(ids)
+
+
+async def expire(
+    driver: AsyncDriver, database: str, catalogue: Catalogue, today: date | None = None
+) -> int:
+    """End publication at the maximum, in batches, re-rating the subjects concerned and
+    lifting the restrictions their records brought (and any restriction whose own end passed)."""
     today = today or date.today()
     total = 0
     while True:
         async with driver.session(database=database) as session:
-            n, _ = await session.execute_write(_expire_batch, today, 1000)
+            n, _ = await session.execute_write(_expire_batch, catalogue, today, 1000)
         total += n
         if n == 0:
-            return total
+            break
+    while True:
+        async with driver.session(database=database) as session:
+            if not await session.execute_write(_restrictions_batch, catalogue, today, 1000):
+                return total
 
 
 # The queue shows a record only to a caller who may read it: its class (policies/access.py)
 # and the pending rule, on top of the unit's jurisdiction.
-QUEUE = f"""
-MATCH (r:CreditRecord)
-WHERE r.status = $status AND r.submittedAt IS NOT NULL
+_WAITING = """r.status = $status AND r.submittedAt IS NOT NULL
   AND (r.submittedAt > $afterAt OR (r.submittedAt = $afterAt AND r.id > $afterId))
-  AND ($unit IS NULL OR r.sourceAgency = $unit)
-MATCH (s:Subject)-[:HAS_RECORD]->(r)
+  AND ($unit IS NULL OR r.sourceAgency = $unit)"""
+# New records and proposed changes of published ones (each by its own status index).
+QUEUE = f"""
+CALL () {{
+  MATCH (r:CreditRecord) WHERE {_WAITING} RETURN r, null AS target
+  UNION
+  MATCH (r:RecordChange)-[:CHANGES]->(target:CreditRecord) WHERE {_WAITING} RETURN r, target
+}}
+WITH r, target, coalesce(target, r) AS held
+MATCH (s:Subject)-[:HAS_RECORD]->(held)
 WHERE s.division STARTS WITH $unitPrefix
   AND {cypher_readable("r", "s.division", "r.sourceAgency")}
   AND {cypher_pending("s.division", "r.sourceAgency")}
 RETURN r {{.id, .item, .category, .tier, .title, .document, .legalBasis, .disclosure,
           .sourceAgency, .submittedBy, .approvals, .returnReason,
+          change: CASE WHEN r:RecordChange THEN r.kind END, record: target.id,
+          changeReason: CASE WHEN r:RecordChange THEN r.reason END,
           decidedOn: toString(r.decidedOn),
           submittedAt: toString(r.submittedAt),
           publishDeadline: toString(r.publishDeadline)}} AS record,

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from policies.catalogue import add_months, default_catalogue, publication_window
+from policies.determination import default_rules as determination_rules
 from policies.listings import LISTINGS
+from policies.measures import default_catalogue as measures_catalogue
 from policies.names import name_keys
 
 from .identifiers import InvalidIdentifier, resident_id, validate_uscc
@@ -258,6 +261,39 @@ def _licence(row: Mapping[str, Any], _secret: bytes) -> Row:
     )
 
 
+def _record_period(
+    item_code: str, category: str, tier: str | None, decided: date | None,
+    publish_from: date | None, publish_until: date | None,
+) -> date | None:  # fmt: skip
+    """A record keeps the catalogue's rules like a submission: a known item of its category, a
+    tier the item takes, and publication inside the tier's bounds from the decision date
+    (国办发〔2025〕22号). Returns ``publishUntil``."""
+    item = default_catalogue().get(item_code)
+    if item is None:
+        raise RowError("unknown-item", f"{item_code!r} is not an item of the catalogue")
+    if category != item.category:
+        raise RowError("invalid-value", f"{item_code} is {item.category}, not {category}")
+    if item.tiers and tier not in item.tiers:
+        raise RowError("invalid-value", f"{item_code} takes a tier among {', '.join(item.tiers)}")
+    if not item.tiers and tier is not None:
+        raise RowError("invalid-value", f"{item_code} is {category.lower()}: it has no tier")
+    if decided is None or not item.tiers:
+        return publish_until
+    if publish_from is not None and publish_from < decided:
+        raise RowError("invalid-period", f"publishFrom {publish_from} is before the decision")
+    limit = publication_window(item, tier, decided).until
+    if publish_until is None:
+        return None
+    if limit is not None and not decided <= publish_until <= limit:
+        months = item.tiers[tier or ""].max_months
+        raise RowError(
+            "invalid-period",
+            f"publishUntil {publish_until} is outside the decision {decided} and the {tier} "
+            f"maximum of {months} months ({limit})",
+        )
+    return publish_until
+
+
 def _record(row: Mapping[str, Any], _secret: bytes) -> Row:
     category = _choice(row, "category", CATEGORIES)
     tier = _text(row, "tier", required=False) or None
@@ -265,6 +301,10 @@ def _record(row: Mapping[str, Any], _secret: bytes) -> Row:
         raise RowError("invalid-value", f"tier {tier!r} is not one of {', '.join(TIERS)}")
     if category == "DISHONEST" and tier is None:
         raise RowError("missing-field", "a DISHONEST record needs a tier")
+    item = _id(row, "item")
+    decided = _date(row, "decidedOn", required=True)
+    publish_from = _date(row, "publishFrom")
+    until = _record_period(item, category, tier, decided, publish_from, _date(row, "publishUntil"))
     return Row(
         "CreditRecord",
         {
@@ -272,15 +312,15 @@ def _record(row: Mapping[str, Any], _secret: bytes) -> Row:
             "subject": _credit_code(row.get("subject"), "subject"),
             "agency": _id(row, "agency"),
             "props": {
-                "item": _id(row, "item"),
+                "item": item,
                 "category": category,
                 "tier": tier,
                 "title": _text(row, "title"),
-                "decidedOn": _date(row, "decidedOn", required=True),
+                "decidedOn": decided,
                 "document": _text(row, "document", required=False, limit=200) or None,
                 "legalBasis": _text(row, "legalBasis", required=False) or None,
-                "publishFrom": _date(row, "publishFrom"),
-                "publishUntil": _date(row, "publishUntil"),
+                "publishFrom": publish_from,
+                "publishUntil": until,
                 "status": _choice(row, "status", RECORD_STATUS),
                 "disclosure": _disclosure(row, ""),
                 "sourceAgency": _text(row, "agency"),
@@ -290,10 +330,37 @@ def _record(row: Mapping[str, Any], _secret: bytes) -> Row:
     )
 
 
+def _listing_terms(
+    listing: str, measures: list[str], start: date | None, end: date | None
+) -> date | None:
+    """A listing carries only measures the joint-punishment catalogue attaches to it, and runs
+    no longer than its maximum (policies/determination.yaml ``publication``)."""
+    allowed = {m.code for m in measures_catalogue().for_listing(listing)}
+    if unknown := sorted(set(measures) - allowed):
+        raise RowError("invalid-value", f"{listing} carries no measure {', '.join(unknown)}")
+    period = determination_rules().publication.get(listing)
+    if period is None or start is None:
+        return end
+    limit = add_months(start, period.max_months)
+    if end is None:
+        return None
+    if not start <= end <= limit:
+        raise RowError(
+            "invalid-period",
+            f"endDate {end} is outside the start {start} and the {listing} maximum of "
+            f"{period.max_months} months ({limit})",
+        )
+    return end
+
+
 def _sanction(row: Mapping[str, Any], _secret: bytes) -> Row:
     based_on = row.get("basedOn") or []
     if not isinstance(based_on, list) or not all(isinstance(v, str) for v in based_on):
         raise RowError("invalid-value", "basedOn must be a list of record ids")
+    listing = _choice(row, "listing", LISTINGS)
+    measures = _strings(row, "measures", 64)
+    start = _date(row, "startDate", required=True)
+    end = _listing_terms(listing, measures, start, _date(row, "endDate"))
     return Row(
         "Sanction",
         {
@@ -302,10 +369,10 @@ def _sanction(row: Mapping[str, Any], _secret: bytes) -> Row:
             "authority": _id(row, "authority"),
             "basedOn": based_on,
             "props": {
-                "listing": _choice(row, "listing", LISTINGS),
-                "measures": _strings(row, "measures", 64),
-                "startDate": _date(row, "startDate", required=True),
-                "endDate": _date(row, "endDate"),
+                "listing": listing,
+                "measures": measures,
+                "startDate": start,
+                "endDate": end,
                 "status": _choice(row, "status", SANCTION_STATUS),
                 "disclosure": _disclosure(row),
                 **_provenance(row),

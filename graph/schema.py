@@ -170,6 +170,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("ListingCase", "status"),
         ),
     ),
+    Migration(
+        9,
+        "records: proposed corrections and withdrawals, earlier versions, record restrictions",
+        (
+            _unique("RecordChange", "id"),
+            _index("RecordChange", "status"),
+            _unique("RecordVersion", "id"),
+            _unique("Restriction", "id"),
+            _index("Restriction", "status"),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

@@ -24,6 +24,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from stdnum import numdb
 
+from policies.catalogue import default_catalogue
 from policies.divisions import PROVINCE, Division, banners, leagues
 from policies.units import agency_code, units
 
@@ -634,13 +635,13 @@ _PHOENIX = PlantedPhoenix(
     associate=_planted_person("19750912", 42),
     record="R-00000001",
     sanction="S-00000001",
-    sanction_start="2022-06-01",
+    sanction_start="2024-06-01",
     sanction_end="2027-06-01",
     measures=("BID_RESTRICTED", "LAND_AUCTION_BARRED", "MINING_RIGHT_BARRED"),
-    new_registered="2023-01-15",
+    new_registered="2025-01-15",
     person_share=0.6,
     project="P-00000001",
-    bid_since="2023-05-10",
+    bid_since="2025-05-10",
     sanctioned_grade="C",
 )
 _HOLDING = PlantedHolding(
@@ -789,10 +790,10 @@ def _planted_project() -> Row:
     return {
         "kind": "Project",
         "id": _PHOENIX.project,
-        "name": "乌兰浩特市2023年历史遗留矿山生态修复项目",
+        "name": "乌兰浩特市2025年历史遗留矿山生态修复项目",
         "projectKind": "MINE_RESTORATION",
         "division": _PLANTED_DIVISION,
-        "startedOn": "2023-06-01",
+        "startedOn": "2025-06-01",
         "disclosure": "PUBLIC",
         "source": _source(_PLANTED_AGENCY),
     }
@@ -800,7 +801,7 @@ def _planted_project() -> Row:
 
 def _planted_sanction_rows() -> list[Row]:
     phoenix = _PHOENIX
-    document = "兴自然资罚〔2022〕17号"
+    document = "兴自然资罚〔2024〕17号"
     source = {
         "agency": _PLANTED_LEAGUE_AGENCY,
         "document": document,
@@ -1478,7 +1479,11 @@ class _Seeder:
         item = _ORDINARY_ITEMS.pick(rng)
         tier = None
         if item.category == "DISHONEST":
-            tier = "MINOR" if rng.random() < _MINOR_RATE else "GENERAL"
+            minor = rng.random() < _MINOR_RATE
+            # Only items the catalogue lets be minor (land and court items start at GENERAL).
+            tier = (
+                "MINOR" if minor and "MINOR" in default_catalogue()[item.code].tiers else "GENERAL"
+            )
         pending = rng.random() < _PENDING_RATE
         first = _PENDING_FROM if pending else max(draft.registered, _RECORDS_FIRST)
         decided = rng.randrange(first, _REFERENCE)

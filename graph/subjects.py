@@ -36,6 +36,29 @@ _PUBLISHED_OR_PENDING_IN_SCOPE = (
 # The classes the caller may read on this subject row: decides fields above PUBLIC.
 _READABLE = f"{cypher_classes('s.division', 's.sourceAgency')} AS readable"
 
+# A record with its earlier versions (each by its own class) and the correction or withdrawal
+# proposed for it, which follows the pending rule like an unreviewed record.
+RECORD_FIELDS = f"""r {{.id, .item, .category, .tier, .title, .document, .legalBasis, .status,
+      .disclosure, .sourceAgency, version: coalesce(r.version, 1),
+      decidedOn: toString(r.decidedOn), publishedOn: toString(r.publishedOn),
+      publishFrom: toString(r.publishFrom), publishUntil: toString(r.publishUntil),
+      withdrawnOn: toString(r.withdrawnOn),
+      versions: COLLECT {{
+        MATCH (r)-[:VERSION]->(v:RecordVersion) WHERE {visible("v", "v.sourceAgency")}
+        RETURN v {{.id, .version, .item, .tier, .title, .document, .legalBasis, .disclosure,
+                  .changeReason, decidedOn: toString(v.decidedOn),
+                  publishUntil: toString(v.publishUntil), replacedAt: toString(v.replacedAt)}}
+        ORDER BY v.version DESC
+      }},
+      change: COLLECT {{
+        MATCH (c:RecordChange)-[:CHANGES]->(r)
+        WHERE c.status IN ['PENDING', 'RETURNED']
+          AND {cypher_pending("s.division", "c.sourceAgency")} AND {visible("c", "c.sourceAgency")}
+        RETURN c {{.id, .kind, .status, .reason, .tier, .title, .document, .legalBasis,
+                  .disclosure, .returnReason, decidedOn: toString(c.decidedOn),
+                  approvals: size(c.approvals), submittedAt: toString(c.submittedAt)}}
+      }}[0]}}"""
+
 # Nested parts of a subject, each a fixed fragment; a lookup asks only for the parts the caller
 # selected, so a bare name lookup does not walk records, licences and projects.
 PARTS: dict[str, str] = {
@@ -55,11 +78,17 @@ PARTS: dict[str, str] = {
     "records": f"""records: COLLECT {{
     MATCH (s)-[:HAS_RECORD]->(r:CreditRecord)
     WHERE {_PUBLISHED_OR_PENDING_IN_SCOPE} AND {visible("r", "r.sourceAgency")}
-    RETURN r {{.id, .item, .category, .tier, .title, .document, .legalBasis, .status,
-              .disclosure, .sourceAgency, decidedOn: toString(r.decidedOn),
-              publishedOn: toString(r.publishedOn),
-              publishFrom: toString(r.publishFrom), publishUntil: toString(r.publishUntil)}}
+    RETURN {RECORD_FIELDS}
     ORDER BY r.decidedOn DESC LIMIT $cap
+  }}""",
+    "restrictions": f"""restrictions: COLLECT {{
+    MATCH (x:Restriction)-[:RESTRICTS]->(s)
+    WHERE x.status = 'ACTIVE' AND (x.endDate IS NULL OR x.endDate >= date())
+      AND {visible("x", "x.authority")}
+    RETURN x {{.id, .code, .name, .authority, since: toString(x.startDate),
+              until: toString(x.endDate),
+              basedOn: COLLECT {{ MATCH (x)-[:BASED_ON]->(r:CreditRecord) RETURN r.id }}}}
+    ORDER BY x.endDate DESC LIMIT $cap
   }}""",
     "sanctions": f"""sanctions: COLLECT {{
     MATCH (x:Sanction)-[:SANCTIONED]->(s) WHERE {visible("x", "x.authority")}
@@ -128,6 +157,24 @@ RETURN {_LIST_FIELDS}
 ORDER BY s.creditCode
 LIMIT $limit
 """
+
+
+# One record by id, whatever its status (history included: withdrawn, expired, repaired), by
+# the read rule; an unreviewed one also by the pending rule.
+RECORD_BY_ID = f"""
+MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord {{id: $id}})
+WHERE {visible("r", "r.sourceAgency")}
+  AND (NOT r.status IN ['PENDING', 'RETURNED'] OR {cypher_pending("s.division", "r.sourceAgency")})
+RETURN {RECORD_FIELDS} AS record, s.creditCode AS subject
+"""
+
+
+async def record_by_id(
+    driver: AsyncDriver, database: str, record: str, scope: dict[str, Any], time_limit: float
+) -> tuple[dict[str, Any], str] | None:
+    """``scope`` is :meth:`policies.access.ReadScope.params` of the caller."""
+    found = await read(driver, database, RECORD_BY_ID, time_limit, id=record, **scope)
+    return (dict(found[0]["record"]), found[0]["subject"]) if found else None
 
 
 @dataclass(frozen=True, slots=True)

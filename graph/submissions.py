@@ -201,7 +201,7 @@ _REFUSALS = {
     "unknown-subject": "no subject with this credit code is registered in the hub",
     "outside-jurisdiction": "the subject is registered outside your unit's jurisdiction",
     "conflict": "a record with this item, subject and document {status} with other content;"
-    " change it through review, not by resubmitting",
+    " change a published record with proposeCorrection or proposeWithdrawal, not by resubmitting",
     "duplicate": "same item, subject and document as line {firstLine}",
 }
 

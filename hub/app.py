@@ -28,6 +28,7 @@ from graph.operations import document_hash
 from policies.access import default_policy, read_scope
 from policies.limits import parse_limits
 from policies.principal import Principal
+from policies.restrictions import default_restrictions
 
 from . import graphiql, pages
 from .audit import AuditLog
@@ -364,6 +365,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.tokens = TokenCache()  # verified principals, shared by every route
         app.state.policy = default_policy()  # validated now: a bad policy stops the start
         app.state.contracts = Contracts(app.state.policy)  # GET /schema.graphql
+        default_restrictions()  # so does a bad restrictions.yaml
         app.state.limits = parse_limits(
             settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)
         )

@@ -119,7 +119,7 @@ def expire_cmd() -> None:
     subjects and tell partners (the beat runs this every hour)."""
 
     async def work(driver: AsyncDriver, s: Settings) -> tuple[int, list[Emitted]]:
-        records = await expire(driver, s.neo4j_database)
+        records = await expire(driver, s.neo4j_database, catalogue())
         return records, await expire_listings(driver, s.neo4j_database, catalogue(), date.today())
 
     records, ended = with_driver(work)

@@ -14,15 +14,19 @@ from neo4j.exceptions import ConstraintError
 
 from graph.archive import find_import, rejections
 from graph.assessment import assess
+from graph.corrections import ChangeRefused, propose, review_change
 from graph.review import QUEUE, StepResult, review
 from graph.rows import RowError
-from graph.submissions import parse_submission, submit_one
+from graph.subjects import record_by_id
+from graph.submissions import Submission, parse_submission, submit_one
 from policies.principal import Principal
 from policies.review import ReviewRefused
 from policies.units import covers, unit_prefix, units_by_code
 
 from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor, to_date
 from .errors import Code, HubError, backing_services
+from .record_types import CreditRecord, record_view, released_ids
+from .settings import catalogue
 
 MAX_PAGE = 100
 _SUBMIT_REFUSALS = {
@@ -63,6 +67,15 @@ class SubmitResult:
     status: str
 
 
+@strawberry.type(description="A proposed correction or withdrawal of a published record.")
+class ChangeResult:
+    id: str = strawberry.field(description="The proposal's id (RC-…): review it by this id.")
+    record: str
+    kind: str = strawberry.field(description="CORRECTION or WITHDRAWAL.")
+    outcome: str = strawberry.field(description="created, or updated (an open one replaced).")
+    status: str
+
+
 @strawberry.type(description="A record's state after a review step.")
 class ReviewStep:
     id: str
@@ -93,6 +106,12 @@ class QueuedRecord:
     approvals: int
     publish_deadline: date | None
     return_reason: str | None
+    change: str | None = strawberry.field(
+        description="CORRECTION or WITHDRAWAL when this proposes a change to a published record "
+        "(then the content shown is the proposed one)."
+    )
+    record: str | None = strawberry.field(description="The published record it would change.")
+    change_reason: str | None
 
 
 @strawberry.type
@@ -176,7 +195,57 @@ def _step_view(step: StepResult) -> ReviewStep:
 
 
 def _refused(exc: ReviewRefused) -> HubError:
+    if isinstance(exc, ChangeRefused):
+        return HubError(Code(exc.code), str(exc), reason=exc.reason)
     return HubError(Code(exc.code), str(exc))
+
+
+def _raw_record(record: RecordInput) -> dict[str, str]:
+    raw = {
+        "item": record.item,
+        "subject": record.subject,
+        "tier": record.tier,
+        "title": record.title,
+        "decidedOn": record.decided_on.isoformat(),
+        "document": record.document,
+        "legalBasis": record.legal_basis,
+        "disclosure": record.disclosure,
+    }
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def _parsed(record: RecordInput) -> Submission:
+    try:
+        return parse_submission(_raw_record(record), date.today())
+    except RowError as exc:
+        code = Code.INVALID_CREDIT_CODE if exc.reason == "invalid-credit-code" else None
+        raise HubError(code or Code.BAD_USER_INPUT, str(exc), reason=exc.reason) from None
+
+
+async def _propose(
+    info: strawberry.Info, record_id: str, kind: str, reason: str, new: Submission | None
+) -> ChangeResult:
+    context = ctx(info)
+    unit = unit_of(context.principal)
+    try:
+        with backing_services():
+            change, outcome, subject = await propose(
+                context.driver,
+                context.database,
+                record_id,
+                kind=kind,
+                reason=reason,
+                new=new,
+                by=context.principal.subject,
+                agency=unit,
+                prefix=unit_prefix(unit),
+                scope=context.scope,
+            )
+    except ReviewRefused as exc:
+        context.audited.append(Audited(info.field_name, exc.subject, (record_id,), "DENY", "write"))
+        raise _refused(exc) from None
+    context.audited.append(Audited(info.field_name, subject, (record_id, change), action="write"))
+    return ChangeResult(id=change, record=record_id, kind=kind, outcome=outcome, status="PENDING")
 
 
 async def _review(
@@ -184,12 +253,15 @@ async def _review(
 ) -> ReviewStep:
     context = ctx(info)
     unit = unit_of(context.principal)
+    # A proposed change (RC-…) goes through the same review as a new record.
+    step_of = review_change if record_id.startswith("RC-") else review
     try:
         with backing_services():
-            step = await review(
+            step = await step_of(
                 context.driver,
                 context.database,
                 record_id,
+                catalogue=catalogue(),
                 decision=decision,
                 reason=reason,
                 by=context.principal.subject,
@@ -213,21 +285,7 @@ class RecordMutations:
     async def submit_record(self, info: strawberry.Info, record: RecordInput) -> SubmitResult:
         context = ctx(info)
         unit = unit_of(context.principal)
-        raw = {
-            "item": record.item,
-            "subject": record.subject,
-            "tier": record.tier,
-            "title": record.title,
-            "decidedOn": record.decided_on.isoformat(),
-            "document": record.document,
-            "legalBasis": record.legal_basis,
-            "disclosure": record.disclosure,
-        }
-        try:
-            parsed = parse_submission({k: v for k, v in raw.items() if v is not None}, date.today())
-        except RowError as exc:
-            code = Code.INVALID_CREDIT_CODE if exc.reason == "invalid-credit-code" else None
-            raise HubError(code or Code.BAD_USER_INPUT, str(exc), reason=exc.reason) from None
+        parsed = _parsed(record)
 
         try:
             with backing_services():
@@ -275,6 +333,25 @@ class RecordMutations:
     async def repair_record(self, info: strawberry.Info, id: str, reason: str) -> ReviewStep:
         return await _review(info, id, "REPAIR", reason)
 
+    @strawberry.mutation(
+        description="Propose new content for your unit's published record (same subject, item "
+        "and document number); reviewed like a submission, and until approved the published "
+        "version stands.",
+        permission_classes=[RootPolicy],
+    )
+    async def propose_correction(
+        self, info: strawberry.Info, id: str, record: RecordInput, reason: str
+    ) -> ChangeResult:
+        return await _propose(info, id, "CORRECTION", reason, _parsed(record))
+
+    @strawberry.mutation(
+        description="Propose withdrawing your unit's published record (e.g. the decision was "
+        "revoked); reviewed like a submission.",
+        permission_classes=[RootPolicy],
+    )
+    async def propose_withdrawal(self, info: strawberry.Info, id: str, reason: str) -> ChangeResult:
+        return await _propose(info, id, "WITHDRAWAL", reason, None)
+
 
 def _queue_after(after: str | None) -> tuple[datetime, str]:
     if not after:
@@ -310,6 +387,9 @@ def _queued(row: dict[str, object], subject: str, name: str) -> QueuedRecord:
         approvals=len(row.get("approvals") or []),  # type: ignore[arg-type]
         publish_deadline=to_date(text("publishDeadline")),
         return_reason=text("returnReason"),
+        change=text("change"),
+        record=text("record"),
+        change_reason=text("changeReason"),
     )
 
 
@@ -393,6 +473,23 @@ class RecordQueries:
             has_next_page=len(nodes) > first,
             end_cursor=edges[-1].cursor if edges else None,
         )
+
+    @strawberry.field(
+        description="One record by id with its earlier versions and any proposed change, "
+        "whatever its status (withdrawn and expired ones too); null when you may not read it.",
+        permission_classes=[RootPolicy],
+    )
+    async def credit_record(self, info: strawberry.Info, id: str) -> CreditRecord | None:
+        context = ctx(info)
+        with backing_services():
+            found = await record_by_id(
+                context.driver, context.database, id, context.scope, context.query_timeout
+            )
+        if found is None:
+            return None
+        row, subject = found
+        context.audited.append(Audited("creditRecord", subject, tuple(released_ids(row))))
+        return record_view(row)
 
     @strawberry.field(
         description="An archive import of your unit: progress, counts, rejected rows.",

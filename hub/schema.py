@@ -21,6 +21,7 @@ from policies.access import ReadScope
 from policies.divisions import division as find_division
 from policies.rating import Contribution, Source, explain
 
+from .abnormal_api import AbnormalMutations
 from .audit import entry as audit_entry
 from .context import (
     Audited,
@@ -43,6 +44,7 @@ from .feed_api import FeedQueries
 from .feedback_api import FeedbackMutations
 from .investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
 from .partners_api import PartnerMutations, PartnerQueries
+from .record_types import CreditRecord, Restriction, record_view, released_ids, restriction_view
 from .records_api import RecordMutations, RecordQueries
 from .search_api import SearchQueries
 
@@ -227,24 +229,6 @@ def _rating(row: dict[str, Any], access: ReadScope, division: str) -> Rating:
 
 
 @strawberry.type
-class CreditRecord:
-    id: str
-    item: str
-    category: str
-    tier: str | None
-    title: str
-    decided_on: date | None
-    document: str | None
-    legal_basis: str | None
-    publish_from: date | None
-    publish_until: date | None
-    published_on: date | None
-    status: str
-    disclosure: str
-    agency: str | None
-
-
-@strawberry.type
 class Sanction:
     id: str
     listing: str
@@ -287,6 +271,10 @@ class Subject:
     rating: Rating | None
     records: list[CreditRecord]
     sanctions: list[Sanction]
+    restrictions: list[Restriction] = strawberry.field(
+        description="Consequences published records bring by themselves (e.g. barred from "
+        "land auctions for an idle-land record), while they hold."
+    )
     licences: list[Licence]
     projects: list[ProjectRole]
     readable: strawberry.Private[frozenset[str]]
@@ -301,9 +289,10 @@ def _released(row: dict[str, Any]) -> tuple[str, ...]:
     """What a lookup handed out, for the audit: rows by id, and fields above PUBLIC by name."""
     ids = [
         item["id"]
-        for part in ("records", "sanctions", "licences", "projects")
+        for part in ("sanctions", "restrictions", "licences", "projects")
         for item in row.get(part) or []
     ]
+    ids += [i for r in row.get("records") or [] for i in released_ids(r)]
     rep = row.get("legalRepresentative") or {}
     fields = [f"legalRepresentative.{f}" for f in ("idMasked", "idNumber") if rep.get(f)]
     if row.get("contacts"):
@@ -332,25 +321,8 @@ def _subject(row: dict[str, Any], access: ReadScope) -> Subject:
         if rep
         else None,
         rating=_rating(rating, access, row["division"]) if rating else None,
-        records=[
-            CreditRecord(
-                id=r["id"],
-                item=r["item"],
-                category=r["category"],
-                tier=r.get("tier"),
-                title=r["title"],
-                decided_on=_date(r.get("decidedOn")),
-                document=r.get("document"),
-                legal_basis=r.get("legalBasis"),
-                publish_from=_date(r.get("publishFrom")),
-                publish_until=_date(r.get("publishUntil")),
-                published_on=_date(r.get("publishedOn")),
-                status=r["status"],
-                disclosure=r["disclosure"],
-                agency=r.get("sourceAgency"),
-            )
-            for r in row.get("records") or []
-        ],
+        records=[record_view(r) for r in row.get("records") or []],
+        restrictions=[restriction_view(x) for x in row.get("restrictions") or []],
         sanctions=[
             Sanction(
                 id=x["id"],
@@ -635,7 +607,13 @@ class Query(
 
 
 @strawberry.type
-class Mutation(RecordMutations, PartnerMutations, DeterminationMutations, FeedbackMutations):
+class Mutation(
+    RecordMutations,
+    PartnerMutations,
+    DeterminationMutations,
+    FeedbackMutations,
+    AbnormalMutations,
+):
     pass
 
 

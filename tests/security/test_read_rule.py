@@ -143,6 +143,7 @@ def _code(body: str) -> str:
 
 
 A = _code("91152201MA0Q00R01")  # Ulanhot, registered by NMG152201
+UNKNOWN = "91110000600037341L"  # a valid code no subject has
 B = _code("91150102MA0Q00R02")  # Hohhot Xincheng district, shares A's phone and director
 PERSON = "152201198203030014"
 PHONE = "0482-8377001"
@@ -252,7 +253,7 @@ def _rows() -> list[dict[str, Any]]:
             "id": "S-RR-CONF",
             "subject": A,
             "listing": "SERIOUS_DISHONESTY",
-            "measures": ["BID_EXCLUSION"],
+            "measures": ["BID_RESTRICTED"],  # a measure the listing carries
             "startDate": "2025-01-01",
             "status": "ACTIVE",
             "authority": "NMG152201",
@@ -266,7 +267,7 @@ def _rows() -> list[dict[str, Any]]:
             "id": "S-RR-RES",
             "subject": A,
             "listing": "SERIOUS_DISHONESTY",
-            "measures": ["BID_EXCLUSION"],
+            "measures": ["BID_RESTRICTED"],  # a measure the listing carries
             "startDate": "2025-02-01",
             "status": "ACTIVE",
             "authority": "NMG152201",
@@ -352,6 +353,19 @@ CALLS: dict[str, str] = {
     "proposeListing": f'mutation {{ proposeListing(creditCode: "{A}", '
     'records: ["R-RR-CON", "R-RR-OTH"], fault: MALICE, reason: "测试") { id status } }',
     "advanceListing": 'mutation { advanceListing(id: "LC-0000", step: NOTIFY, reason: "测试") { id } }',
+    # Changes of records and the abnormal list, aimed at another unit's confidential record
+    # (no generated principal may change it) and at a subject the hub does not hold.
+    "creditRecord": '{ creditRecord(id: "R-RR-CON") { id title status versions { title } '
+    "pendingChange { title } } }",
+    "proposeCorrection": 'mutation { proposeCorrection(id: "R-RR-OTH", record: {'
+    f'item: "ADMIN_PENALTY", subject: "{A}", tier: "GENERAL", title: "更正", '
+    'decidedOn: "2025-06-01", document: "DOC-R-RR-OTH"}, reason: "测试更正") { id status } }',
+    "proposeWithdrawal": 'mutation { proposeWithdrawal(id: "R-RR-OTH", reason: "测试撤回") '
+    "{ id status } }",
+    "listAbnormal": f'mutation {{ listAbnormal(creditCode: "{UNKNOWN}", reason: "测试列入", '
+    'document: "测试〔2026〕1号") { sanctionId } }',
+    "removeAbnormal": f'mutation {{ removeAbnormal(creditCode: "{UNKNOWN}", reason: "测试移出") '
+    "{ sanctionId } }",
     "reportMeasure": 'mutation { reportMeasure(sanctionId: "S-RR-CONF", measure: "BID_EXCLUSION", '
     "applied: true) }",
 }

@@ -1,0 +1,51 @@
+"""Partners registered in the hub for one test, each played by a real HTTP server on loopback
+(tests/partners.py), and waiting for what they receive."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from neo4j import AsyncDriver
+
+from connectors.signing import new_credentials
+from graph.partners import Keys, register
+from policies.measures import Catalogue
+from policies.targets import TargetRule
+from tests.conftest import free_port
+from tests.partners import Behaviour, Inbox, PartnerServer
+
+
+async def registered_partner(
+    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, events: list[str]
+) -> PartnerServer:
+    """A partner of ``kind`` registered in the hub and listening on loopback (stop it after)."""
+    keys = new_credentials("HMAC_SHA256")
+    port = free_port()
+    await register(
+        driver,
+        "neo4j",
+        catalogue,
+        {
+            "code": code,
+            "name": f"{code} 测试伙伴",
+            "kind": kind,
+            "events": events,
+            "endpoint": f"http://127.0.0.1:{port}/hub-events",
+        },
+        Keys(keys.scheme, keys.signing, keys.verifying),
+        targets=TargetRule(public_only=False, https_only=True),
+    )
+    return PartnerServer(port, Inbox(keys.verifying, Behaviour())).start()
+
+
+def wait_for(inbox: Inbox, match: Any, timeout: float = 20) -> dict[str, Any]:
+    """The first event the partner received that ``match`` accepts, waiting for it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with inbox.lock:
+            found = [m for m in inbox.applied if match(m)]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"the partner received no such event; it has {inbox.applied}")
