@@ -62,9 +62,7 @@ def table(counts: dict[tuple[str, bool], int]) -> str:
     lines.append(f"| **all** | {total:,} | 100% | {bare:,} |")
     lines.append("")
     lines.append(
-        "By class: "
-        + ", ".join(f"{c} {n:,} ({n / total:.1%})" for c, n in by_class.items())
-        + "."
+        "By class: " + ", ".join(f"{c} {n:,} ({n / total:.1%})" for c, n in by_class.items()) + "."
     )
     return "\n".join(lines)
 

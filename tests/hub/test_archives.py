@@ -218,6 +218,7 @@ def test_serious_record_needs_two_reviewers_then_shows_and_lowers_the_grade(
     expected = round(-40 * 0.5 ** (age_days / 30.4375 / 24), 2)
     assert penalty["points"] == pytest.approx(expected, abs=0.01)
     assert before_penalty["points"] == 0
+
     def clean_years(rating: dict[str, Any]) -> float:
         return next(
             c["points"] for c in rating["explanation"] if c["code"] == "YEARS_WITHOUT_DISHONESTY"
