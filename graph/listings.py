@@ -114,7 +114,6 @@ async def publish_in(
             "unknown subject or unit, or a record it rests on is not a published record "
             "of that subject",
         )
-    await rate_in(tx, [decision.subject], decision.start)
     data = _data(
         decision.id,
         decision.subject,
@@ -128,9 +127,11 @@ async def publish_in(
         measures=catalogue.describe(measures),
     )
     kind = "sanction.modified" if row["already"] else "sanction.listed"
-    return await emit(
+    emitted = await emit(
         tx, NewEvent(kind, decision.subject, decision.id, decision.disclosure, kinds, data)
     )
+    await rate_in(tx, [decision.subject], decision.start)  # its rating.changed comes after
+    return emitted
 
 
 async def publish_listing(
@@ -160,7 +161,6 @@ async def end_in(
         raise ListingError("not-found", f"no sanction {sanction}")
     if row["was"] != "ACTIVE":
         return None
-    await rate_in(tx, [row["subject"]], today)
     codes = list(row["measures"] or [])
     kinds = catalogue.kinds_of(codes)
     data = _data(
@@ -173,9 +173,11 @@ async def end_in(
         endedOn=today.isoformat(),
         measures=catalogue.describe(codes),
     )
-    return await emit(
+    emitted = await emit(
         tx, NewEvent("sanction.ended", row["subject"], sanction, row["disclosure"], kinds, data)
     )
+    await rate_in(tx, [row["subject"]], today)  # its rating.changed comes after
+    return emitted
 
 
 async def end_listing(

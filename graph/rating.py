@@ -2,9 +2,14 @@
 
 The model (policies/rating.py) is pure; this module only gathers what it reads (published
 records in force, active listings, licences, projects) and stores what it says, with the model
-version, the inputs and each indicator's contribution, so a grade can be explained and
-reproduced. One ``Rating`` per subject (``RT-<code>``) holds the current result; the subject
-carries grade and score too, so filters need no traversal.
+version, the inputs, each indicator's contribution and the consequences with their names, so a
+grade can be explained and reproduced. One ``Rating`` per subject (``RT-<code>``) holds the
+current result and the grade history (JSON: grade, effectiveFrom, modelVersion; a new entry only
+when the grade changes); the subject carries grade and score too, so filters need no traversal.
+
+When a re-rating changes consequences that partners act on (bidding priority, restriction,
+disqualification), a ``rating.changed`` event goes into the outbox in the same transaction, to
+the partner kinds whose duties changed (policies/rating.yaml ``partners``).
 """
 
 from __future__ import annotations
@@ -19,18 +24,30 @@ from neo4j import AsyncDriver, AsyncManagedTransaction
 
 from policies.rating import (
     STATUSES,
+    GradeChange,
     RatingInputs,
     RatingModel,
     RatingResult,
     RecordFact,
     Source,
+    advance,
     default_model,
 )
+
+from .outbox import NewEvent, emit
+
+EVENT = "rating.changed"
 
 INPUTS = """
 UNWIND $codes AS code
 MATCH (s:Subject {creditCode: code})
-RETURN s.creditCode AS code, s.status AS status, toString(s.registeredOn) AS registeredOn,
+RETURN s.creditCode AS code, s.name AS name, s.status AS status,
+  toString(s.registeredOn) AS registeredOn,
+  COLLECT {
+    MATCH (rt:Rating)-[:RATED]->(s)
+    RETURN rt {.grade, .history, .modelVersion, .measures, computedAt: toString(rt.computedAt)}
+    ORDER BY rt.computedAt DESC LIMIT 1
+  }[0] AS previous,
   COLLECT {
     MATCH (s)-[:HAS_RECORD]->(r:CreditRecord)
     WHERE r.status = 'PUBLISHED' AND (r.publishUntil IS NULL OR r.publishUntil >= $today)
@@ -88,7 +105,21 @@ def _source(disclosure: str | None, owner: str | None) -> Source:
     return Source(disclosure or "CONFIDENTIAL", owner)
 
 
-def _props(result: RatingResult, inputs: RatingInputs, now: datetime) -> dict[str, Any]:
+def history_of(rating: dict[str, Any] | None) -> tuple[GradeChange, ...]:
+    """A stored rating's grade history; a rating stored without one (imported, seeded, or
+    older than the history) counts as one entry from the day it was computed."""
+    if not rating:
+        return ()
+    if rating.get("history"):
+        return tuple(GradeChange.from_dict(h) for h in json.loads(rating["history"]))
+    computed = rating.get("computedAt")
+    since = date.fromisoformat(computed[:10]) if computed else date.min
+    return (GradeChange(rating["grade"], since, rating.get("modelVersion") or "unknown"),)
+
+
+def _props(
+    result: RatingResult, inputs: RatingInputs, history: tuple[GradeChange, ...], now: datetime
+) -> dict[str, Any]:
     return {
         "score": result.score,
         "grade": result.grade,
@@ -96,10 +127,41 @@ def _props(result: RatingResult, inputs: RatingInputs, now: datetime) -> dict[st
         "caps": list(result.caps),
         "modelVersion": result.model_version,
         "computedAt": now,
-        "measures": result.measures(),
+        "measures": result.consequence_codes(),  # the consequences' codes, for filters
+        "consequences": json.dumps([c.as_dict() for c in result.consequences], ensure_ascii=False),
+        "history": json.dumps([h.as_dict() for h in history], ensure_ascii=False),
         "inputs": json.dumps(inputs.as_dict(), ensure_ascii=False, sort_keys=True),
         "contributions": json.dumps([asdict(c) for c in result.contributions], ensure_ascii=False),
     }
+
+
+def _changed(
+    code: str,
+    name: str,
+    before: dict[str, Any],
+    result: RatingResult,
+    history: tuple[GradeChange, ...],
+    kinds: tuple[str, ...],
+) -> NewEvent:
+    """The grade changed what partners of ``kinds`` must do. The grade is public, so is the
+    event; its ``data`` names the new consequences partners act on."""
+    return NewEvent(
+        EVENT,
+        code,
+        "RT-" + code,
+        "PUBLIC",
+        kinds,
+        {
+            "ratingId": "RT-" + code,
+            "creditCode": code,
+            "name": name,
+            "grade": result.grade,
+            "previousGrade": before["grade"],
+            "effectiveFrom": history[-1].effective_from.isoformat(),
+            "modelVersion": result.model_version,
+            "consequences": [c.as_dict() for c in result.consequences],
+        },
+    )
 
 
 async def rate_in(
@@ -107,31 +169,53 @@ async def rate_in(
     codes: Sequence[str],
     today: date,
     model: RatingModel | None = None,
+    *,
+    notify: bool = True,
 ) -> dict[str, RatingResult]:
     """Recompute and store the ratings of ``codes`` inside the caller's transaction, so a
-    publication and the grade it changes commit together."""
+    publication, the grade it changes and the partners' ``rating.changed`` event commit
+    together. A first rating tells nobody (there was no grade to change); ``notify=False``
+    tells nobody either (a demo seed's ratings replaced)."""
     model = model or default_model()
     now = datetime.now(UTC)
     result = await tx.run(INPUTS, codes=list(codes), today=today)
     rated: dict[str, RatingResult] = {}
-    rows = []
+    rows, events = [], []
     async for record in result:
         if record["status"] not in STATUSES:
             continue  # a subject registered without a status cannot be rated; rate_all says so
         inputs = _inputs(record)
         rating = model.rate(inputs, today)
+        before = record["previous"]
+        history = advance(history_of(before), rating.grade, rating.model_version, today)
         rated[record["code"]] = rating
-        rows.append({"subject": record["code"], "props": _props(rating, inputs, now)})
+        rows.append({"subject": record["code"], "props": _props(rating, inputs, history, now)})
+        if notify and before is not None:
+            kinds = model.partners_to_tell(before.get("measures") or [], rating.consequence_codes())
+            if kinds:
+                events.append(
+                    _changed(record["code"], record["name"], before, rating, history, kinds)
+                )
     if rows:
         await tx.run(WRITE, ratings=rows, now=now)
+    for event in events:
+        await emit(tx, event)
     return rated
 
 
 async def rate(
-    driver: AsyncDriver, database: str, codes: Sequence[str], today: date | None = None
+    driver: AsyncDriver,
+    database: str,
+    codes: Sequence[str],
+    today: date | None = None,
+    *,
+    notify: bool = True,
 ) -> dict[str, RatingResult]:
+    async def work(tx: AsyncManagedTransaction) -> dict[str, RatingResult]:
+        return await rate_in(tx, codes, today or date.today(), notify=notify)
+
     async with driver.session(database=database) as session:
-        return await session.execute_write(rate_in, codes, today or date.today())
+        return await session.execute_write(work)
 
 
 async def rate_all(
@@ -141,6 +225,7 @@ async def rate_all(
     batch_size: int = 2000,
     today: date | None = None,
     progress: Callable[[int], None] | None = None,
+    notify: bool = True,
 ) -> tuple[int, int]:
     """Every subject, in keyset pages of ``batch_size``, each rated in one transaction.
     Returns how many were rated and how many could not be (no status)."""
@@ -153,7 +238,7 @@ async def rate_all(
         codes = [r["code"] for r in records]
         if not codes:
             return rated, done - rated
-        rated += len(await rate(driver, database, codes, today))
+        rated += len(await rate(driver, database, codes, today, notify=notify))
         done += len(codes)
         after = codes[-1]
         if progress is not None:

@@ -26,6 +26,7 @@ from stdnum import numdb
 
 from policies.catalogue import default_catalogue
 from policies.divisions import PROVINCE, Division, banners, leagues
+from policies.rating import default_model
 from policies.units import agency_code, units
 
 from .identifiers import USCC_ALPHABET, uscc_check_char
@@ -114,7 +115,6 @@ _GRADE_BANDS = (
     (20, "CC"),
     (0, "C"),
 )
-_GRADE_MEASURES = {"A": ["BID_PRIORITY"], "B": ["CREDIT_ATTENTION"], "C": ["KEY_INSPECTION"]}
 
 
 class _Weighted(Generic[T]):
@@ -511,7 +511,8 @@ def _grade(score: int) -> str:
 
 
 def _rating(code: str, score: int) -> Row:
-    """The seed-1 rating: grade from the score bands, measure from the grade class."""
+    """The seed-1 rating: grade from the score bands, the consequences of its grade class
+    (policies/rating.yaml). ``hub up`` re-rates the demo with the current model."""
     grade = _grade(score)
     return {
         "kind": "Rating",
@@ -521,7 +522,7 @@ def _rating(code: str, score: int) -> Row:
         "grade": grade,
         "modelVersion": MODEL_VERSION,
         "computedAt": COMPUTED_AT,
-        "measures": list(_GRADE_MEASURES[grade[-1]]),
+        "measures": [c.code for c in default_model().consequences.classes[grade[0]]],
         "source": {"system": SYSTEM},
     }
 

@@ -72,7 +72,7 @@ PARTS: dict[str, str] = {
     "rating": """rating: COLLECT {
     MATCH (rt:Rating)-[:RATED]->(s)
     RETURN rt {.id, .grade, .score, .modelVersion, .measures, .uncappedGrade, .caps,
-               .contributions, .consequences, computedAt: toString(rt.computedAt)}
+               .contributions, .consequences, .history, computedAt: toString(rt.computedAt)}
     ORDER BY rt.computedAt DESC LIMIT 1
   }[0]""",
     "records": f"""records: COLLECT {{

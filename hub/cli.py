@@ -347,7 +347,8 @@ def up(
 
     if with_driver(_subject_count) == 0:
         seed(subjects=demo_subjects, seed=42, out=None, batch=10000)
-        rate_cmd(all_subjects=True)  # demo grades explained by the current model
+        # Demo grades explained by the current model; no partner is registered yet to tell.
+        rate_cmd(all_subjects=True, notify=False)
     else:
         err.print("the graph already has subjects; not seeding")
     hub = [sys.executable, "-m", "hub"]

@@ -132,6 +132,13 @@ def rate_cmd(
     codes: Annotated[list[str] | None, typer.Argument(help="Credit codes to rate.")] = None,
     all_subjects: Annotated[bool, typer.Option("--all", help="Rate every subject.")] = False,
     batch: Annotated[int, typer.Option(help="Subjects per transaction.")] = 2000,
+    notify: Annotated[
+        bool,
+        typer.Option(
+            "--notify/--silent",
+            help="Tell partners of grade changes that change their duties (rating.changed).",
+        ),
+    ] = True,
 ) -> None:
     """Recompute ratings with the current model (policies/rating.yaml)."""
     if bool(codes) == all_subjects:
@@ -142,7 +149,7 @@ def rate_cmd(
 
         async def work(driver: AsyncDriver, s: Settings) -> tuple[int, int]:
             if not all_subjects:
-                rated = await rate(driver, s.neo4j_database, codes or [])
+                rated = await rate(driver, s.neo4j_database, codes or [], notify=notify)
                 for code, result in rated.items():
                     typer.echo(f"{code} {result.grade} {result.score:.2f}")
                 return len(rated), len(set(codes or [])) - len(rated)
@@ -151,6 +158,7 @@ def rate_cmd(
                 s.neo4j_database,
                 batch_size=batch,
                 progress=lambda n: bar.update(task, completed=n, note=""),
+                notify=notify,
             )
 
         done, skipped = with_driver(work)

@@ -1,8 +1,10 @@
 """``sanctionFeed``: the delta feed for partners that poll instead of receiving webhooks.
 
 Each entry is one outbox event, ADD (a listing published), MOD (changed) or DEL (ended: stop
-applying it), in the order the hub wrote them. The cursor is the event's feed version, kept in
-the graph, so a partner resumes where it stopped across restarts of either side. A partner sees
+applying it), or GRADE (a subject's grade changed what the partner must do: apply the
+consequences of the new grade), in the order the hub wrote them. The cursor is the event's
+feed version, kept in the graph, so a partner resumes where it stopped across restarts of either
+side. A partner sees
 only events of its agreement: its registered kind's measures, and disclosure classes up to the
 lower of its token's clearance and its registered one.
 """
@@ -20,9 +22,15 @@ from policies.principal import Clearance
 
 from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
 from .errors import Code, HubError, backing_services
+from .rating_api import Grade
 
 MAX_PAGE = 100
-_OPS = {"sanction.listed": "ADD", "sanction.modified": "MOD", "sanction.ended": "DEL"}
+_OPS = {
+    "sanction.listed": "ADD",
+    "sanction.modified": "MOD",
+    "sanction.ended": "DEL",
+    "rating.changed": "GRADE",
+}
 
 
 @strawberry.enum(description="What a feed entry asks of the partner.")
@@ -30,6 +38,7 @@ class FeedOp(Enum):
     ADD = "ADD"
     MOD = "MOD"
     DEL = "DEL"
+    GRADE = "GRADE"
 
 
 @strawberry.type(description="A measure the partner applies while the listing is in force.")
@@ -39,20 +48,33 @@ class FeedMeasure:
     basis: str
 
 
-@strawberry.type(description="One change to a listing.")
+@strawberry.type(description="A grade consequence the partner acts on (GRADE entries).")
+class FeedConsequence:
+    code: str
+    name: str
+
+
+@strawberry.type(description="One change to a listing (ADD, MOD, DEL) or to a grade (GRADE).")
 class FeedEntry:
     cursor: str
     version: int = strawberry.field(description="The feed's own count, gap-free and rising.")
     op: FeedOp
     event_id: str = strawberry.field(description="The same id webhooks carry: drop repeats.")
-    sanction_id: str
+    sanction_id: str | None = strawberry.field(description="Null for GRADE entries.")
     credit_code: str
     name: str
-    listing: str
-    status: str
-    start_date: date | None
+    listing: str | None = strawberry.field(description="Null for GRADE entries.")
+    status: str | None = strawberry.field(description="The listing's; null for GRADE entries.")
+    start_date: date | None = strawberry.field(
+        description="When the measures apply; for GRADE, the day the new grade took effect."
+    )
     end_date: date | None
     measures: list[FeedMeasure]
+    grade: Grade | None = strawberry.field(description="GRADE: the new grade.")
+    previous_grade: Grade | None = strawberry.field(description="GRADE: the grade before.")
+    consequences: list[FeedConsequence] = strawberry.field(
+        description="GRADE: the new grade's consequences the partner's kind acts on."
+    )
     at: str
 
 
@@ -71,6 +93,8 @@ def _day(value: object) -> date | None:
 
 def _entry(e: FeedEvent, kind: str | None) -> FeedEntry:
     data = e.data
+    if e.type == "rating.changed":
+        return _grade_entry(e, kind)
     return FeedEntry(
         cursor=encode_cursor(str(e.version), "f1:"),
         version=e.version,
@@ -87,6 +111,35 @@ def _entry(e: FeedEvent, kind: str | None) -> FeedEntry:
             FeedMeasure(code=m["code"], name=m["name"], basis=m["basis"])
             for m in data.get("measures", [])
             if kind is None or m["partnerKind"] == kind
+        ],
+        grade=None,
+        previous_grade=None,
+        consequences=[],
+        at=e.at,
+    )
+
+
+def _grade_entry(e: FeedEvent, kind: str | None) -> FeedEntry:
+    data = e.data
+    return FeedEntry(
+        cursor=encode_cursor(str(e.version), "f1:"),
+        version=e.version,
+        op=FeedOp.GRADE,
+        event_id=e.id,
+        sanction_id=None,
+        credit_code=data["creditCode"],
+        name=data["name"],
+        listing=None,
+        status=None,
+        start_date=_day(data.get("effectiveFrom")),
+        end_date=None,
+        measures=[],
+        grade=Grade(data["grade"]),
+        previous_grade=Grade(data["previousGrade"]),
+        consequences=[
+            FeedConsequence(code=c["code"], name=c["name"])
+            for c in data.get("consequences", [])
+            if c["partnerKinds"] and (kind is None or kind in c["partnerKinds"])
         ],
         at=e.at,
     )

@@ -25,6 +25,7 @@ from policies.units import covers, unit_prefix, units_by_code
 
 from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor, to_date
 from .errors import Code, HubError, backing_services
+from .rating_api import Grade
 from .record_types import CreditRecord, record_view, released_ids
 from .settings import catalogue
 
@@ -83,7 +84,7 @@ class ReviewStep:
     status: str
     approvals: int
     approvals_needed: int
-    grade: str | None = strawberry.field(description="The subject's grade after publication.")
+    grade: Grade | None = strawberry.field(description="The subject's grade after publication.")
     score: float | None
 
 
@@ -189,7 +190,7 @@ def _step_view(step: StepResult) -> ReviewStep:
         status=step.status,
         approvals=step.approvals,
         approvals_needed=step.needed,
-        grade=step.rating.grade if step.rating else None,
+        grade=Grade(step.rating.grade) if step.rating else None,
         score=step.rating.score if step.rating else None,
     )
 

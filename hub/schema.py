@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import AsyncIterator
 from datetime import date, datetime
@@ -19,7 +18,6 @@ from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
 from graph.subjects import SubjectFilter as GraphFilter
 from policies.access import ReadScope
 from policies.divisions import division as find_division
-from policies.rating import Contribution, Source, explain
 
 from .abnormal_api import AbnormalMutations
 from .audit import entry as audit_entry
@@ -37,13 +35,13 @@ from .context import ctx as _ctx
 from .context import guard as _guard
 from .context import selected as _selected
 from .context import to_date as _date
-from .context import to_datetime as _datetime
 from .determination_api import DeterminationMutations, DeterminationQueries
 from .errors import Code, CodedErrors, HubError, backing_services
 from .feed_api import FeedQueries
 from .feedback_api import FeedbackMutations
 from .investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
 from .partners_api import PartnerMutations, PartnerQueries
+from .rating_api import Grade, Rating, rating_view
 from .record_types import CreditRecord, Restriction, record_view, released_ids, restriction_view
 from .records_api import RecordMutations, RecordQueries
 from .search_api import SearchQueries
@@ -102,19 +100,6 @@ class SubjectKind(Enum):
     OTHER = "OTHER"
 
 
-@strawberry.enum
-class Grade(Enum):
-    AAA = "AAA"
-    AA = "AA"
-    A = "A"
-    BBB = "BBB"
-    BB = "BB"
-    B = "B"
-    CCC = "CCC"
-    CC = "CC"
-    C = "C"
-
-
 @strawberry.type(description="An administrative division (GB/T 2260).")
 class Division:
     code: str
@@ -148,84 +133,6 @@ class Contacts:
     phones: list[str]
     addresses: list[str]
     emails: list[str]
-
-
-@strawberry.type(description="One indicator's share of a score.")
-class RatingContribution:
-    code: str
-    name: str
-    kind: str = strawberry.field(description="qualitative or quantitative")
-    input: str = strawberry.field(description="The value the indicator read, as JSON.")
-    points: float
-
-
-@strawberry.type(description="What a grade means for the subject (bidding, supervision).")
-class Consequence:
-    code: str
-    name: str
-
-
-@strawberry.type(description="The subject's current credit grade on the nine-grade scale.")
-class Rating:
-    grade: Grade
-    score: float
-    model_version: str
-    computed_at: datetime | None
-    measures: list[str] = strawberry.field(description="Codes of the grade's consequences.")
-    uncapped_grade: Grade | None = strawberry.field(
-        description="The grade the score alone gives, before the caps of active listings."
-    )
-    caps: list[str] = strawberry.field(description="Active listings that lowered the grade.")
-    explanation: list[RatingContribution] = strawberry.field(
-        description="Each indicator's points and the value it read; base + points = score."
-    )
-    consequences: list[Consequence]
-
-
-def _contribution(raw: dict[str, Any]) -> Contribution:
-    """A stored contribution; one stored before its sources were kept counts as unreadable."""
-    sources = raw.get("sources")
-    return Contribution(
-        raw["code"],
-        raw["name"],
-        raw["kind"],
-        raw["input"],
-        raw["points"],
-        tuple(Source(**x) for x in sources) if sources is not None else (_UNKNOWN_SOURCE,),
-    )
-
-
-_UNKNOWN_SOURCE = Source("CONFIDENTIAL", None)
-
-
-def _rating(row: dict[str, Any], access: ReadScope, division: str) -> Rating:
-    """The rating as the caller may see it: the grade and score are public; the breakdown
-    names only what the caller may read (policies/rating.py ``explain``)."""
-    contributions = explain(
-        [_contribution(c) for c in json.loads(row.get("contributions") or "[]")],
-        lambda source: access.readable(source.disclosure, division, source.owner),
-    )
-    consequences = json.loads(row.get("consequences") or "[]")
-    return Rating(
-        grade=Grade(row["grade"]),
-        score=row["score"],
-        model_version=row["modelVersion"],
-        computed_at=_datetime(row.get("computedAt")),
-        measures=row.get("measures") or [],
-        uncapped_grade=Grade(row["uncappedGrade"]) if row.get("uncappedGrade") else None,
-        caps=row.get("caps") or [],
-        explanation=[
-            RatingContribution(
-                code=c.code,
-                name=c.name,
-                kind=c.kind,
-                input=json.dumps(c.input, ensure_ascii=False),
-                points=c.points,
-            )
-            for c in contributions
-        ],
-        consequences=[Consequence(code=c["code"], name=c["name"]) for c in consequences],
-    )
 
 
 @strawberry.type
@@ -320,7 +227,7 @@ def _subject(row: dict[str, Any], access: ReadScope) -> Subject:
         )
         if rep
         else None,
-        rating=_rating(rating, access, row["division"]) if rating else None,
+        rating=rating_view(rating, access, row["division"], date.today()) if rating else None,
         records=[record_view(r) for r in row.get("records") or []],
         restrictions=[restriction_view(x) for x in row.get("restrictions") or []],
         sanctions=[

@@ -2,14 +2,18 @@
 
 Every rating keeps the model version, its inputs and each indicator's points, so a grade can be
 explained and reproduced. Operators tune the numbers in the YAML; loading validates every key
-and names the entry that is wrong. Rating itself is pure: same inputs and day, same result.
+and names the entry that is wrong, and refuses a model in which class A can be reached without
+positive evidence. Rating itself is pure: same inputs and day, same result. So is the grade
+history: which grade took effect when, and how long a term-limited consequence (the two-year
+inspection exemption) lasts.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -19,13 +23,14 @@ import yaml
 
 from .catalogue import CATEGORIES, TIER_BOUNDS, default_catalogue
 from .listings import LISTINGS
+from .measures import default_catalogue as partner_catalogue
 
 RATING_FILE = Path(__file__).with_name("rating.yaml")
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")  # best first
 CLASSES = ("A", "B", "C")  # a grade's class is its first letter
 STATUSES = ("ACTIVE", "REVOKED", "CANCELLED")
 KINDS = ("qualitative", "quantitative")
-READS = ("status", "years_registered", "licences", "projects", "records")
+READS = ("status", "years_clean", "licences", "projects", "records")
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 _TOP_KEYS = frozenset({"schema", "version", "base", "bands", "caps", "indicators", "consequences"})
 
@@ -115,8 +120,15 @@ def explain(
 
 @dataclass(frozen=True, slots=True)
 class Consequence:
+    """What a grade class (or an active listing) brings, in the seed's words."""
+
     code: str
     name: str
+    partners: tuple[str, ...] = ()  # partner kinds whose duties it sets (measures.yaml)
+    term_months: int | None = None  # lapses this long after the class run began
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "partnerKinds": list(self.partners)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +141,12 @@ class RatingResult:
     contributions: tuple[Contribution, ...]
     consequences: tuple[Consequence, ...]
 
-    def measures(self) -> list[str]:
+    def consequence_codes(self) -> list[str]:
         return [c.code for c in self.consequences]
+
+    @property
+    def grade_class(self) -> str:
+        return self.grade[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +169,7 @@ class Indicator:
     category: str | None = None
     items: frozenset[str] | None = None  # None: every item of the category
     half_life_months: float | None = None  # None: records keep their full weight
+    evidence: bool = False  # positive evidence of trustworthiness: may lift into class A
 
     def measure(self, inputs: RatingInputs, today: date) -> tuple[Any, float, tuple[Source, ...]]:
         """The value read, the points it gives before bounds, and the rows it read."""
@@ -167,11 +184,20 @@ class Indicator:
             weighted = sum(self._weight(r.tier) * self._decay(r.decided_on, today) for r in chosen)
             value = {"records": len(chosen), "weighted": _round(weighted)}
             return value, weighted, tuple(r.source for r in chosen)
-        if self.reads == "years_registered":
-            years = _full_years(inputs.registered_on, today)
+        if self.reads == "years_clean":
+            years = _full_years(_clean_since(inputs), today)
             return years, (years or 0) * self._weight(None), ()
         rows = inputs.licences if self.reads == "licences" else inputs.projects
         return len(rows), len(rows) * self._weight(None), rows
+
+    def most(self) -> float:
+        """The most points this indicator can give: per status or tier the best weight, per
+        unit counted unbounded unless the weight is not positive or a ``max`` holds it."""
+        if isinstance(self.points, dict):
+            best = max(self.points.values())
+        else:
+            best = 0.0 if self.points <= 0 else float("inf")
+        return best if self.max is None else min(best, self.max)
 
     def bound(self, points: float) -> float:
         if self.min is not None:
@@ -205,6 +231,22 @@ class RatingModel:
 
     def grade_for(self, score: float) -> str:
         return next(grade for grade, floor in self.bands if score >= floor)
+
+    @property
+    def neutral_grade(self) -> str:
+        """The grade of a subject about which nothing is known: the base score's."""
+        return self.grade_for(self.base)
+
+    def consequence(self, code: str) -> Consequence | None:
+        every = [*self.consequences.classes.values(), *self.consequences.listings.values()]
+        return next((c for group in every for c in group if c.code == code), None)
+
+    def partners_to_tell(self, before: Collection[str], after: Collection[str]) -> tuple[str, ...]:
+        """The partner kinds whose duties change when a subject's consequences go from
+        ``before`` to ``after`` (codes): the kinds of every consequence gained or lost."""
+        changed = set(before) ^ set(after)
+        found = (self.consequence(code) for code in changed)
+        return tuple(sorted({k for c in found if c is not None for k in c.partners}))
 
     def rate(self, inputs: RatingInputs, today: date) -> RatingResult:
         """Rate as of `today` (records decay with age), so a stored rating can be recomputed."""
@@ -248,8 +290,72 @@ class RatingModel:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class GradeChange:
+    """One entry of a subject's grade history: a grade and the day it took effect."""
+
+    grade: str
+    effective_from: date
+    model_version: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "grade": self.grade,
+            "effectiveFrom": self.effective_from.isoformat(),
+            "modelVersion": self.model_version,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, str]) -> GradeChange:
+        return cls(raw["grade"], date.fromisoformat(raw["effectiveFrom"]), raw["modelVersion"])
+
+
+def advance(
+    history: tuple[GradeChange, ...], grade: str, version: str, today: date
+) -> tuple[GradeChange, ...]:
+    """The history after a rating: only a change of grade adds an entry."""
+    if history and history[-1].grade == grade:
+        return history
+    return (*history, GradeChange(grade, today, version))
+
+
+def class_since(history: tuple[GradeChange, ...]) -> date | None:
+    """The day the current unbroken run in the latest grade's class began."""
+    if not history:
+        return None
+    since = history[-1].effective_from
+    for change in reversed(history):
+        if change.grade[0] != history[-1].grade[0]:
+            break
+        since = change.effective_from
+    return since
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day when it is shorter."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def last_day(consequence: Consequence, history: tuple[GradeChange, ...]) -> date | None:
+    """The last day a term-limited consequence applies: its term counted from the start of the
+    current unbroken run in the class (None: no term). Losing the class ends it at once."""
+    since = class_since(history)
+    if consequence.term_months is None or since is None:
+        return None
+    return add_months(since, consequence.term_months) - timedelta(days=1)
+
+
 def _round(value: float) -> float:
     return round(value, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _clean_since(inputs: RatingInputs) -> date | None:
+    """Registration, or the decision of the latest dishonest record in force, if later."""
+    days = [r.decided_on for r in inputs.records if r.category == "DISHONEST"]
+    if inputs.registered_on is not None:
+        days.append(inputs.registered_on)
+    return max(days, default=None)
 
 
 def _full_years(since: date | None, today: date) -> int | None:
@@ -316,10 +422,25 @@ def _caps(raw: Any) -> dict[str, str]:
     return dict(entries)
 
 
-def _consequence_list(raw: Any, where: str) -> tuple[Consequence, ...]:
+def _consequence(code: Any, raw: Any, where: str, term: bool) -> Consequence:
+    where = f"{where}.{code}"
+    entries = _mapping(raw, where, {"name"}, {"partners", "term_months"} if term else {"partners"})
+    partners = entries.get("partners") or []
+    kinds = partner_catalogue().partner_kinds
+    if not isinstance(partners, list) or any(k not in kinds for k in partners):
+        raise RatingModelError(f"{where}.partners: a list of {', '.join(kinds)}")
+    months = entries.get("term_months")
+    if months is not None and (type(months) is not int or months < 1):
+        raise RatingModelError(f"{where}.term_months: a whole number of months, at least 1")
+    return Consequence(
+        _text(code, where), _text(entries["name"], f"{where}.name"), tuple(partners), months
+    )
+
+
+def _consequence_list(raw: Any, where: str, term: bool) -> tuple[Consequence, ...]:
     if not isinstance(raw, dict) or not raw:
-        raise RatingModelError(f"{where}: map measure codes to names")
-    return tuple(Consequence(_text(c, where), _text(n, f"{where}.{c}")) for c, n in raw.items())
+        raise RatingModelError(f"{where}: map consequence codes to entries")
+    return tuple(_consequence(c, entry, where, term) for c, entry in raw.items())
 
 
 def _consequences(raw: Any) -> Consequences:
@@ -329,8 +450,8 @@ def _consequences(raw: Any) -> Consequences:
         entries.get("listings") or {}, "consequences.listings", (), LISTINGS, "listing"
     )
     return Consequences(
-        {k: _consequence_list(v, f"consequences.classes.{k}") for k, v in classes.items()},
-        {k: _consequence_list(v, f"consequences.listings.{k}") for k, v in listings.items()},
+        {k: _consequence_list(v, f"consequences.classes.{k}", True) for k, v in classes.items()},
+        {k: _consequence_list(v, f"consequences.listings.{k}", False) for k, v in listings.items()},
     )
 
 
@@ -360,7 +481,7 @@ def _indicator(code: str, raw: Any) -> Indicator:
         raise RatingModelError(f"{where}: reads must be one of {', '.join(READS)}")
     records = reads == "records"
     required = {"name", "kind", "reads", "points"} | ({"category"} if records else set())
-    optional = {"min", "max"} | ({"items", "half_life_months"} if records else set())
+    optional = {"min", "max", "evidence"} | ({"items", "half_life_months"} if records else set())
     entries = _mapping(raw, where, required, optional)
     if entries["kind"] not in KINDS:
         raise RatingModelError(f"{where}: kind must be one of {', '.join(KINDS)}")
@@ -371,6 +492,9 @@ def _indicator(code: str, raw: Any) -> Indicator:
     category, items = (
         _selection(where, entries["category"], entries.get("items")) if records else (None, None)
     )
+    evidence = entries.get("evidence", False)
+    if not isinstance(evidence, bool):
+        raise RatingModelError(f"{where}.evidence: true or false")
     half_life = entries.get("half_life_months")
     if half_life is not None and _number(half_life, f"{where}.half_life_months") <= 0:
         raise RatingModelError(f"{where}.half_life_months: must be positive")
@@ -395,6 +519,7 @@ def _indicator(code: str, raw: Any) -> Indicator:
         category=category,
         items=items,
         half_life_months=None if half_life is None else float(half_life),
+        evidence=evidence,
     )
 
 
@@ -408,7 +533,7 @@ def parse_model(text: str, source: str = "rating.yaml") -> RatingModel:
     base = _number(raw["base"], "base")
     if not 0 <= base <= 100:
         raise RatingModelError("base: must lie within 0..100")
-    return RatingModel(
+    model = RatingModel(
         version=_text(raw["version"], "version (quote it)"),
         base=base,
         bands=_bands(raw["bands"]),
@@ -416,6 +541,30 @@ def parse_model(text: str, source: str = "rating.yaml") -> RatingModel:
         indicators=tuple(_indicator(str(c), e) for c, e in indicators.items()),
         consequences=_consequences(raw["consequences"]),
     )
+    _earned(model)
+    return model
+
+
+def _earned(model: RatingModel) -> None:
+    """Class A needs positive evidence: base plus the most every indicator not marked
+    ``evidence`` can give must stay below class A's lowest floor."""
+    ceiling = model.base
+    for indicator in model.indicators:
+        if indicator.evidence:
+            continue
+        most = indicator.most()
+        if most == float("inf"):
+            raise RatingModelError(
+                f"indicators.{indicator.code}: gives points without evidence; give it a max "
+                "or mark it evidence: true"
+            )
+        ceiling += max(0.0, most)
+    floor_a = next(floor for grade, floor in model.bands if grade == "A")
+    if ceiling >= floor_a:
+        raise RatingModelError(
+            f"without evidence a subject could score {ceiling:g}, class A from {floor_a:g}: "
+            "class A must be earned"
+        )
 
 
 @cache

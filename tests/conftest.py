@@ -386,7 +386,7 @@ ROWS = [
         "grade": "C",
         "modelVersion": "test-1",
         "computedAt": "2026-11-01T00:00:00+08:00",
-        "measures": ["KEY_INSPECTION"],
+        "measures": ["BIDDING_RESTRICTED", "KEY_SUPERVISION_TARGET", "CREDIT_RISK_WARNING"],
     },
 ]
 

@@ -222,7 +222,12 @@ def test_every_subject_has_one_rating_after_it(rows: list[Row]) -> None:
     }
     for rating in ratings:
         if rating["subject"] in serious:
-            assert rating["grade"] == "C" and rating["measures"] == ["KEY_INSPECTION"]
+            assert rating["grade"] == "C"
+            assert rating["measures"] == [
+                "BIDDING_RESTRICTED",
+                "KEY_SUPERVISION_TARGET",
+                "CREDIT_RISK_WARNING",
+            ]
         elif rating["subject"] in active:
             assert rating["score"] <= 49
 

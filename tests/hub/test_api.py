@@ -17,7 +17,8 @@ query($code: String!) {
   subject(creditCode: $code) {
     creditCode name kind status division { code name }
     legalRepresentative { name idMasked }
-    rating { grade score modelVersion computedAt measures }
+    rating { grade score modelVersion computedAt measures consequenceCodes
+             consequences { code name } }
     records { id item category tier title decidedOn disclosure status }
     sanctions { id listing measures startDate status }
     licences { id kind number }
@@ -35,7 +36,13 @@ def test_partner_reads_a_subject_with_public_and_shared_information(
     assert subject["name"] == "兴安盟接口测试矿业有限公司"
     assert subject["division"] == {"code": "152201", "name": "乌兰浩特市"}
     assert subject["legalRepresentative"] == {"name": "王五", "idMasked": "1522**********0023"}
-    assert subject["rating"]["grade"] == "C" and subject["rating"]["measures"] == ["KEY_INSPECTION"]
+    rating = subject["rating"]
+    codes = {"BIDDING_RESTRICTED", "KEY_SUPERVISION_TARGET", "CREDIT_RISK_WARNING"}
+    assert rating["grade"] == "C" and set(rating["consequenceCodes"]) == codes
+    assert rating["measures"] == rating["consequenceCodes"]  # the deprecated alias
+    # An imported rating keeps codes only; the model names them in the seed's words.
+    names = {c["code"]: c["name"] for c in rating["consequences"]}
+    assert names["CREDIT_RISK_WARNING"] == "较大信用风险的警示"
     assert {r["id"] for r in subject["records"]} == {"R-API-PUBLIC", "R-API-SHARED"}
     assert subject["sanctions"][0]["measures"] == ["BID_RESTRICTED", "LAND_AUCTION_BARRED"]
     assert subject["licences"][0]["number"] == "C1522002012041120120001"

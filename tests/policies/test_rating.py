@@ -1,9 +1,12 @@
-"""The nine-grade rating model: hand-computed scores, caps, consequences, and a refused bad file.
+"""The nine-grade rating model: hand-computed scores, caps, consequences, the grade history and
+the two-year exemption, and a refused bad file.
 
-Shipped defaults: base 60; status ACTIVE +10, REVOKED/CANCELLED -30; +1 per full year (max 10);
-dishonest records MINOR -5, GENERAL -15, SERIOUS -40 halving every 24 months (min -70);
-trustworthy records +5 halving every 36 months (max 15); +2 per licence (max 6); +1 per project
-(max 5). Bands AAA 90, AA 80, A 70, BBB 60, BB 50, B 40, CCC 30, CC 20, C 0.
+Shipped defaults (2026.2): base 60 (BBB, the grade of a subject nothing is known about); status
+ACTIVE 0, REVOKED/CANCELLED -30; +1 per full year without dishonesty (max 5); dishonest records
+MINOR -5, GENERAL -15, SERIOUS -40 halving every 24 months (min -70); evidence, halving every 36
+months: performance records +4 (max 12), commendations +6 (max 12), credit commitments +3
+(max 6); +1 per licence (max 2); +1 per project (max 2). Bands AAA 90, AA 80, A 70, BBB 60,
+BB 50, B 40, CCC 30, CC 20, C 0. Without evidence the best is 60 + 5 + 2 + 2 = 69: BBB.
 """
 
 from __future__ import annotations
@@ -15,19 +18,25 @@ import pytest
 
 from policies.rating import (
     RATING_FILE,
+    GradeChange,
     RatingInputs,
     RatingModelError,
     RecordFact,
     Source,
+    add_months,
+    advance,
+    class_since,
     default_model,
     explain,
+    last_day,
     parse_model,
 )
 
 TODAY = date(2026, 6, 30)
-CLASS_A = ["BIDDING_PRIORITY", "INSPECTION_EXEMPT_2Y", "GOOD_CREDIT_PUBLISHED"]
+CLASS_A = ["BIDDING_PRIORITY", "INSPECTION_EXEMPT", "GOOD_CREDIT_PUBLISHED"]
 CLASS_B = ["ORDINARY_TERMS", "ROUTINE_INSPECTION", "CREDIT_ATTENTION"]
-CLASS_C = ["BIDDING_RESTRICTED", "KEY_INSPECTION", "MAJOR_RISK_WARNING"]
+CLASS_C = ["BIDDING_RESTRICTED", "KEY_SUPERVISION_TARGET", "CREDIT_RISK_WARNING"]
+DISHONEST = 2  # the index of DISHONEST_RECORDS among the contributions
 
 
 def penalty(decided_on: date, tier: str = "SERIOUS") -> RecordFact:
@@ -36,6 +45,14 @@ def penalty(decided_on: date, tier: str = "SERIOUS") -> RecordFact:
 
 def commendation(decided_on: date) -> RecordFact:
     return RecordFact("COMMENDATION", "TRUSTWORTHY", None, decided_on)
+
+
+def performance(decided_on: date) -> RecordFact:
+    return RecordFact("PROJECT_PERFORMANCE", "TRUSTWORTHY", None, decided_on)
+
+
+def commitment(decided_on: date) -> RecordFact:
+    return RecordFact("CREDIT_COMMITMENT", "TRUSTWORTHY", None, decided_on)
 
 
 def subject(
@@ -59,8 +76,9 @@ def points(inputs: RatingInputs) -> dict[str, float]:
 def test_shipped_model_loads_with_nine_bands() -> None:
     model = default_model()
     assert model is default_model()
-    assert model.version == "2026.1"
+    assert model.version == "2026.2"
     assert model.base == 60
+    assert model.neutral_grade == "BBB"
     assert model.bands == (
         ("AAA", 90),
         ("AA", 80),
@@ -72,13 +90,15 @@ def test_shipped_model_loads_with_nine_bands() -> None:
         ("CC", 20),
         ("C", 0),
     )
-    assert [i.code for i in model.indicators] == [
-        "REGISTRATION_STATUS",
-        "YEARS_REGISTERED",
-        "DISHONEST_RECORDS",
-        "TRUSTWORTHY_RECORDS",
-        "LICENCES",
-        "PROJECTS",
+    assert [(i.code, i.evidence) for i in model.indicators] == [
+        ("REGISTRATION_STATUS", False),
+        ("YEARS_WITHOUT_DISHONESTY", False),
+        ("DISHONEST_RECORDS", False),
+        ("PERFORMANCE_RECORDS", True),
+        ("COMMENDATIONS", True),
+        ("CREDIT_COMMITMENTS", True),
+        ("LICENCES", False),
+        ("PROJECTS", False),
     ]
 
 
@@ -101,31 +121,71 @@ def test_grade_for_uses_the_band_floors(score: float, grade: str) -> None:
     assert default_model().grade_for(score) == grade
 
 
-def test_a_clean_company_scores_88_and_grade_aa() -> None:
+def test_a_subject_registered_last_month_with_nothing_on_file_is_bbb() -> None:
+    result = default_model().rate(
+        subject(registered_on=date(2026, 5, 20), licences=0, projects=0), TODAY
+    )
+    assert (result.score, result.grade) == (60.0, "BBB")
+    assert all(c.points == 0 for c in result.contributions)
+    assert result.consequence_codes() == CLASS_B
+    assert [c.name for c in result.consequences] == [
+        "招标投标活动中按一般条件对待、不予优先",
+        "常规检查、加强监管",
+        "轻微信用风险、信用关注",
+    ]
+
+
+def test_years_licences_and_projects_without_evidence_stay_below_class_a() -> None:
     result = default_model().rate(subject(), TODAY)
-    # 60 + 10 (ACTIVE) + 10 (12 years, max 10) + 0 + 0 + 6 (3 licences) + 2 (2 projects)
-    assert result.score == 88.0
-    assert (result.grade, result.uncapped_grade, result.caps) == ("AA", "AA", ())
-    assert result.model_version == "2026.1"
+    # 60 + 0 (ACTIVE) + 5 (12 clean years, max 5) + 2 (3 licences, max 2) + 2 (2 projects)
+    assert result.score == 69.0
+    assert (result.grade, result.uncapped_grade, result.caps) == ("BBB", "BBB", ())
+    assert result.model_version == "2026.2"
     assert [(c.code, c.name, c.kind, c.input, c.points) for c in result.contributions] == [
-        ("REGISTRATION_STATUS", "登记状态", "qualitative", "ACTIVE", 10.0),
-        ("YEARS_REGISTERED", "成立年限", "quantitative", 12, 10.0),
+        ("REGISTRATION_STATUS", "登记状态", "qualitative", "ACTIVE", 0.0),
+        ("YEARS_WITHOUT_DISHONESTY", "无失信年限", "quantitative", 12, 5.0),
         ("DISHONEST_RECORDS", "失信记录", "quantitative", {"records": 0, "weighted": 0.0}, 0.0),
-        ("TRUSTWORTHY_RECORDS", "守信记录", "quantitative", {"records": 0, "weighted": 0.0}, 0.0),
-        ("LICENCES", "持有许可", "quantitative", 3, 6.0),
+        (
+            "PERFORMANCE_RECORDS",
+            "项目履约评价",
+            "quantitative",
+            {"records": 0, "weighted": 0.0},
+            0.0,
+        ),
+        ("COMMENDATIONS", "表彰奖励", "quantitative", {"records": 0, "weighted": 0.0}, 0.0),
+        ("CREDIT_COMMITMENTS", "信用承诺", "quantitative", {"records": 0, "weighted": 0.0}, 0.0),
+        ("LICENCES", "持有许可", "quantitative", 3, 2.0),
         ("PROJECTS", "参与项目", "quantitative", 2, 2.0),
     ]
-    assert result.measures() == CLASS_A
-    assert result.consequences[1].name == "两年内免于常规检查（专项检查除外）"
+
+
+def test_one_commendation_earns_class_a_and_its_consequences() -> None:
+    result = default_model().rate(subject(commendation(TODAY)), TODAY)
+    assert (result.score, result.grade) == (75.0, "A")  # 69 + 6
+    assert result.consequence_codes() == CLASS_A
+    assert [c.name for c in result.consequences] == [
+        "招标投标活动中优先",
+        "二年内免予行政执法检查和专案检查",
+        "公示良好信用",
+    ]
+    assert result.consequences[1].term_months == 24
+
+
+def test_a_dishonest_record_restarts_the_clean_years() -> None:
+    # registered 2014, a general penalty a year ago: one clean year, not twelve
+    result = default_model().rate(subject(penalty(date(2025, 6, 30), "GENERAL")), TODAY)
+    assert result.contributions[1].input == 1
+    assert result.contributions[1].points == 1.0
 
 
 def test_a_fresh_serious_penalty_costs_exactly_40_points() -> None:
     result = default_model().rate(subject(penalty(TODAY)), TODAY)
-    assert result.score == 48.0  # 88 - 40
-    assert result.grade == "B"
-    assert result.contributions[2].input == {"records": 1, "weighted": -40.0}
-    assert result.contributions[2].points == -40.0
-    assert result.measures() == CLASS_B
+    assert result.score == 24.0  # 60 + 0 clean years - 40 + 2 + 2
+    assert result.grade == "CC"
+    assert result.contributions[DISHONEST].input == {"records": 1, "weighted": -40.0}
+    assert result.contributions[DISHONEST].points == -40.0
+    assert result.consequence_codes() == CLASS_C
+    assert result.consequences[2].name == "较大信用风险的警示"
 
 
 def test_a_penalty_decided_after_today_counts_as_fresh() -> None:
@@ -133,28 +193,28 @@ def test_a_penalty_decided_after_today_counts_as_fresh() -> None:
 
 
 def test_a_penalty_halves_every_24_months() -> None:
-    # 730 days = 23.98 months: -40 * 0.5 ** (730 / 30.4375 / 24) = -20.0095
+    # 730 days = 23.98 months: -40 * 0.5 ** (730 / 30.4375 / 24) = -20.0095; 2 clean years
     two_years = default_model().rate(subject(penalty(date(2024, 6, 30))), TODAY)
-    assert two_years.contributions[2].points == -20.01
-    assert (two_years.score, two_years.grade) == (67.99, "BBB")
-    # 1461 days = 48 months exactly: a quarter of -40
+    assert two_years.contributions[DISHONEST].points == -20.01
+    assert (two_years.score, two_years.grade) == (45.99, "B")
+    # 1461 days = 48 months exactly: a quarter of -40; 4 clean years
     four_years = default_model().rate(subject(penalty(date(2022, 6, 30))), TODAY)
-    assert four_years.contributions[2].points == -10.0
-    assert (four_years.score, four_years.grade) == (78.0, "A")
+    assert four_years.contributions[DISHONEST].points == -10.0
+    assert (four_years.score, four_years.grade) == (58.0, "BB")
 
 
 def test_contributions_add_up_to_the_score_above_base() -> None:
     inputs = subject(
         penalty(date(2022, 6, 30), "GENERAL"),  # 48 months: -15 / 4 = -3.75
-        commendation(date(2022, 6, 30)),  # 48 months, half-life 36: 5 * 2 ** (-4 / 3) = 1.98
-        registered_on=date(2021, 7, 1),  # 4 full years
+        commendation(date(2022, 6, 30)),  # 48 months, half-life 36: 6 * 2 ** (-4 / 3) = 2.38
+        registered_on=date(2021, 7, 1),  # clean since the penalty: 4 full years
         licences=1,
         projects=3,
     )
     result = default_model().rate(inputs, TODAY)
-    assert [c.points for c in result.contributions] == [10.0, 4.0, -3.75, 1.98, 2.0, 3.0]
-    assert result.score == 77.23
-    assert result.grade == "A"
+    assert [c.points for c in result.contributions] == [0.0, 4.0, -3.75, 0.0, 2.38, 0.0, 1.0, 2.0]
+    assert result.score == 65.63
+    assert result.grade == "BBB"
     assert sum(c.points for c in result.contributions) == pytest.approx(result.score - 60)
 
 
@@ -169,47 +229,63 @@ def test_the_score_is_clamped_at_0() -> None:
     )
     result = default_model().rate(inputs, TODAY)
     # 60 - 30 + 0 - 70 (-80 bounded) = -40
-    assert [c.points for c in result.contributions] == [-30.0, 0.0, -70.0, 0.0, 0.0, 0.0]
-    assert result.contributions[1].input is None
-    assert result.contributions[2].input == {"records": 2, "weighted": -80.0}
+    assert [c.points for c in result.contributions] == [-30.0, 0.0, -70.0, 0, 0, 0, 0, 0]
+    assert result.contributions[DISHONEST].input == {"records": 2, "weighted": -80.0}
     assert (result.score, result.grade) == (0.0, "C")
-    assert result.measures() == CLASS_C
+    assert result.consequence_codes() == CLASS_C
 
 
-def test_the_score_is_clamped_at_100_and_every_bound_holds() -> None:
+def test_every_bound_holds_and_evidence_reaches_aaa() -> None:
     inputs = subject(
-        *(commendation(TODAY) for _ in range(4)),  # 20, max 15
-        registered_on=date(2011, 1, 1),  # 15 years, max 10
-        licences=5,  # 10, max 6
-        projects=9,  # 9, max 5
+        *(performance(TODAY) for _ in range(4)),  # 16, max 12
+        *(commendation(TODAY) for _ in range(3)),  # 18, max 12
+        *(commitment(TODAY) for _ in range(3)),  # 9, max 6
+        registered_on=date(2011, 1, 1),  # 15 years, max 5
+        licences=5,  # 5, max 2
+        projects=9,  # 9, max 2
     )
-    result = default_model().rate(inputs, TODAY)
     assert points(inputs) == {
-        "REGISTRATION_STATUS": 10.0,
-        "YEARS_REGISTERED": 10.0,
+        "REGISTRATION_STATUS": 0.0,
+        "YEARS_WITHOUT_DISHONESTY": 5.0,
         "DISHONEST_RECORDS": 0.0,
-        "TRUSTWORTHY_RECORDS": 15.0,
-        "LICENCES": 6.0,
-        "PROJECTS": 5.0,
+        "PERFORMANCE_RECORDS": 12.0,
+        "COMMENDATIONS": 12.0,
+        "CREDIT_COMMITMENTS": 6.0,
+        "LICENCES": 2.0,
+        "PROJECTS": 2.0,
     }
-    assert result.contributions[3].input == {"records": 4, "weighted": 20.0}
-    assert (result.score, result.grade) == (100.0, "AAA")  # 106 clamped
+    result = default_model().rate(inputs, TODAY)
+    assert result.contributions[3].input == {"records": 4, "weighted": 16.0}
+    assert (result.score, result.grade) == (99.0, "AAA")
+
+
+def test_the_score_is_clamped_at_100() -> None:
+    text = RATING_FILE.read_text(encoding="utf-8")
+    loose = "points: 6\n    half_life_months: 36\n    max: 12"
+    assert loose in text
+    model = parse_model(text.replace(loose, "points: 6\n    half_life_months: 36\n    max: 30"))
+    inputs = subject(*(commendation(TODAY) for _ in range(5)), *(performance(TODAY),) * 3)
+    assert (model.rate(inputs, TODAY).score, model.rate(inputs, TODAY).grade) == (100.0, "AAA")
 
 
 def test_a_serious_dishonesty_listing_caps_at_c_and_disqualifies() -> None:
-    result = default_model().rate(subject(listings=("SERIOUS_DISHONESTY",)), TODAY)
-    assert result.score == 88.0
-    assert (result.uncapped_grade, result.grade) == ("AA", "C")
+    result = default_model().rate(
+        subject(commendation(TODAY), listings=("SERIOUS_DISHONESTY",)), TODAY
+    )
+    assert result.score == 75.0
+    assert (result.uncapped_grade, result.grade) == ("A", "C")
     assert result.caps == ("SERIOUS_DISHONESTY",)
-    assert result.measures() == [*CLASS_C, "DISQUALIFIED"]
+    assert result.consequence_codes() == [*CLASS_C, "DISQUALIFIED"]
     assert result.consequences[-1].name == "取消承担项目资格"
 
 
 def test_an_abnormal_operation_listing_caps_at_b() -> None:
-    result = default_model().rate(subject(listings=("ABNORMAL_OPERATION",)), TODAY)
-    assert (result.score, result.uncapped_grade, result.grade) == (88.0, "AA", "B")
+    result = default_model().rate(
+        subject(commendation(TODAY), listings=("ABNORMAL_OPERATION",)), TODAY
+    )
+    assert (result.score, result.uncapped_grade, result.grade) == (75.0, "A", "B")
     assert result.caps == ("ABNORMAL_OPERATION",)
-    assert result.measures() == CLASS_B
+    assert result.consequence_codes() == CLASS_B
 
 
 def test_the_lowest_cap_wins_and_a_cap_above_the_grade_is_not_listed() -> None:
@@ -233,20 +309,91 @@ def test_the_lowest_cap_wins_and_a_cap_above_the_grade_is_not_listed() -> None:
 @pytest.mark.parametrize(
     ("base", "grade", "measures"),
     [
-        (85, "AAA", CLASS_A),
-        (60, "A", CLASS_A),
-        (55, "BBB", CLASS_B),
-        (30, "B", CLASS_B),
-        (20, "CCC", CLASS_C),
+        (60, "BBB", CLASS_B),
+        (45, "B", CLASS_B),
+        (25, "CC", CLASS_C),
         (0, "C", CLASS_C),
     ],
 )
 def test_consequences_follow_the_grade_class(base: int, grade: str, measures: list[str]) -> None:
     text = RATING_FILE.read_text(encoding="utf-8").replace("base: 60", f"base: {base}")
-    inputs = subject(registered_on=None, licences=0, projects=0)  # ACTIVE alone: +10
+    inputs = subject(registered_on=None, licences=0, projects=0)  # nothing known: the base
     result = parse_model(text).rate(inputs, TODAY)
-    assert (result.score, result.grade) == (base + 10, grade)
-    assert result.measures() == measures
+    assert (result.score, result.grade) == (base, grade)
+    assert result.consequence_codes() == measures
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("base: 60", "base: 61"), "could score 70, class A from 70: class A must be earned"),
+        (("ACTIVE: 0,", "ACTIVE: 10,"), "class A must be earned"),
+        (("points: 1\n    max: 2\n  PROJECTS", "points: 1\n  PROJECTS"), "LICENCES: gives points"),
+    ],
+)
+def test_a_model_that_gives_class_a_without_evidence_is_refused(
+    change: tuple[str, str], message: str
+) -> None:
+    text = RATING_FILE.read_text(encoding="utf-8")
+    assert change[0] in text
+    with pytest.raises(RatingModelError, match=message):
+        parse_model(text.replace(change[0], change[1], 1))
+
+
+def test_partners_hear_of_a_change_of_what_they_act_on() -> None:
+    model = default_model()
+    assert model.partners_to_tell(CLASS_A, CLASS_B) == ("BIDDING",)
+    assert model.partners_to_tell(CLASS_B, CLASS_B) == ()  # BBB to BB: nothing changes for them
+    assert model.partners_to_tell(CLASS_C, [*CLASS_C, "DISQUALIFIED"]) == (
+        "BIDDING",
+        "PROCUREMENT",
+    )
+
+
+def change(grade: str, day: date) -> GradeChange:
+    return GradeChange(grade, day, "2026.2")
+
+
+def test_only_a_change_of_grade_adds_to_the_history() -> None:
+    first = advance((), "BBB", "2026.2", date(2026, 1, 5))
+    assert first == (change("BBB", date(2026, 1, 5)),)
+    assert advance(first, "BBB", "2026.2", date(2026, 3, 1)) is first
+    later = advance(first, "A", "2026.2", date(2026, 3, 1))
+    assert later == (change("BBB", date(2026, 1, 5)), change("A", date(2026, 3, 1)))
+    assert [GradeChange.from_dict(h.as_dict()) for h in later] == list(later)
+
+
+def test_the_exemption_runs_two_years_from_the_start_of_the_unbroken_a_run() -> None:
+    exemption = default_model().consequence("INSPECTION_EXEMPT")
+    assert exemption is not None
+    run = (
+        change("BBB", date(2024, 1, 1)),
+        change("A", date(2024, 2, 29)),  # first A of this run
+        change("AA", date(2025, 5, 1)),  # still class A: the run goes on
+    )
+    assert class_since(run) == date(2024, 2, 29)
+    assert last_day(exemption, run) == date(2026, 2, 27)  # 2026-02-28 is two years on
+    # Lost and earned again: a new run, a new exemption from the new first day.
+    again = (*run, change("BBB", date(2025, 9, 1)), change("A", date(2026, 4, 10)))
+    assert class_since(again) == date(2026, 4, 10)
+    assert last_day(exemption, again) == date(2028, 4, 9)
+    # A consequence without a term has no last day.
+    publicity = default_model().consequence("GOOD_CREDIT_PUBLISHED")
+    assert publicity is not None and last_day(publicity, again) is None
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2024, 2, 29), 24, date(2026, 2, 28)),
+        (date(2025, 11, 15), 3, date(2026, 2, 15)),
+    ],
+)
+def test_add_months_keeps_the_day_or_takes_the_months_last(
+    day: date, months: int, expected: date
+) -> None:
+    assert add_months(day, months) == expected
 
 
 def test_rating_is_deterministic() -> None:
@@ -286,29 +433,33 @@ def test_an_indicator_may_count_only_some_items() -> None:
     )
     model = parse_model(text)
     inputs = subject(penalty(TODAY), RecordFact("IDLE_LAND", "DISHONEST", "GENERAL", TODAY))
-    assert model.rate(inputs, TODAY).contributions[2].points == -15.0
+    assert model.rate(inputs, TODAY).contributions[DISHONEST].points == -15.0
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("    points: 2\n", "    points: 2\n    colour: red\n"), "LICENCES: unknown key colour"),
+        (
+            (
+                "reads: licences\n    points: 1\n",
+                "reads: licences\n    points: 1\n    colour: red\n",
+            ),
+            "LICENCES: unknown key colour",
+        ),
         (("  AA: 80", "  AA: 95"), "bands.AA: floor 95 must be below AAA's 90"),
         (("  CC: 20\n", ""), "bands: missing grade CC"),
         (("  C: 0", "  C: 5"), "with C at 0"),
         (("  CC: 20", "  CC: 20\n  D: 10"), "bands: unknown grade D"),
         (
-            (
-                "category: TRUSTWORTHY ",
-                "items: [COMMENDATION, GOLD_STAR]\n    category: TRUSTWORTHY ",
-            ),
-            "TRUSTWORTHY_RECORDS: unknown catalogue item 'GOLD_STAR'",
+            ("items: [COMMENDATION]", "items: [COMMENDATION, GOLD_STAR]"),
+            "COMMENDATIONS: unknown catalogue item 'GOLD_STAR'",
         ),
         (
-            ("category: TRUSTWORTHY ", "items: [IDLE_LAND]\n    category: TRUSTWORTHY "),
-            "TRUSTWORTHY_RECORDS: item IDLE_LAND is DISHONEST, not TRUSTWORTHY",
+            ("items: [COMMENDATION]", "items: [IDLE_LAND]"),
+            "COMMENDATIONS: item IDLE_LAND is DISHONEST, not TRUSTWORTHY",
         ),
-        (("category: TRUSTWORTHY", "category: GOOD"), "TRUSTWORTHY_RECORDS: category must be"),
+        (("category: TRUSTWORTHY", "category: GOOD"), "PERFORMANCE_RECORDS: category must be"),
+        (("    evidence: true", "    evidence: yes please"), "PERFORMANCE_RECORDS.evidence: true"),
         (("MINOR: -5, ", ""), "DISHONEST_RECORDS.points: missing tier MINOR"),
         (("MINOR: -5", "TINY: -5"), "DISHONEST_RECORDS.points: unknown tier TINY"),
         (("CANCELLED: -30", "DORMANT: -30"), "REGISTRATION_STATUS.points: unknown status DORMANT"),
@@ -316,14 +467,27 @@ def test_an_indicator_may_count_only_some_items() -> None:
         (("min: -70", "min: -70\n    max: -80"), "DISHONEST_RECORDS: min must not exceed max"),
         (("kind: qualitative", "kind: opinion"), "REGISTRATION_STATUS: kind must be"),
         (("reads: projects", "reads: employees"), "PROJECTS: reads must be one of"),
-        (("points: 1\n    max: 5", "points: many\n    max: 5"), "PROJECTS.points: must be"),
+        (
+            ("reads: projects\n    points: 1", "reads: projects\n    points: many"),
+            "PROJECTS.points",
+        ),
         (("ABNORMAL_OPERATION: B", "ABNORMAL_OPERATION: D"), "caps.ABNORMAL_OPERATION: 'D'"),
         (("ABNORMAL_OPERATION: B", "WATCHLIST: B"), "caps: unknown listing WATCHLIST"),
         (
             ("    C:\n      BIDDING", "    D:\n      BIDDING"),
             "consequences.classes: unknown class D",
         ),
-        (('version: "2026.1"', "version: 2026.1"), "quote it"),
+        (
+            ("partners: [BIDDING]}", "partners: [BAKERY]}"),
+            "BIDDING_PRIORITY.partners: a list of",
+        ),
+        (("term_months: 24", "term_months: 0"), "INSPECTION_EXEMPT.term_months: a whole number"),
+        (("取消承担项目资格,", "取消承担项目资格, term_months: 3,"), "unknown key term_months"),
+        (
+            ("GOOD_CREDIT_PUBLISHED: {name: 公示良好信用}", "GOOD_CREDIT_PUBLISHED: {}"),
+            "missing key name",
+        ),
+        (('version: "2026.2"', "version: 2026.2"), "quote it"),
         (("schema: 1", "schema: 2"), "schema must be 1"),
         (("base: 60", "base: 160"), "base: must lie within"),
         (("base: 60", "bass: 60"), "unknown key bass"),

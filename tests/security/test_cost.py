@@ -7,7 +7,7 @@ the parse caches, and a partner's full feed page fits its budget.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from hub.schema import schema
 from hub.settings import get_settings
 from policies.limits import LIMITS_FILE, Limits, default_limits, parse_limits
 from policies.measures import default_catalogue
+from policies.rating import Consequence, default_model
 from policies.targets import TargetRule
 from tests.conftest import TEST_DATA, GraphQLClient, free_port, mint, start_api
 from tests.subjects import fresh_subjects
@@ -39,7 +40,8 @@ AUDIT = """{ auditTrail(agency: "NMG150000") {
   seq at requestId principal agency action field decision hash } }"""
 FEED = """{ sanctionFeed(first: 100) {
   entries { cursor version op eventId sanctionId creditCode name listing status startDate
-            endDate at measures { code name basis } }
+            endDate at measures { code name basis } grade previousGrade
+            consequences { code name } }
   endCursor hasNextPage } }"""
 NETWORK = """%s: network(creditCode: $c, depth: 4, limit: 500) {
   nodes { id kind key label status grade sanctioned hub }
@@ -193,6 +195,19 @@ def test_the_measures_bound_holds_for_the_catalogue() -> None:
     most = max(len(catalogue.for_listing(listing)) for listing in listings)
     assert LIMITS.list_sizes["FeedEntry.measures"] >= most
     assert LIMITS.list_sizes["Sanction.measures"] >= most
+
+
+def test_the_feed_consequences_bound_holds_for_the_rating_model() -> None:
+    """A GRADE entry lists the consequences partners act on: its class's and its listings'."""
+    model = default_model()
+
+    def acted(groups: Iterable[tuple[Consequence, ...]]) -> list[int]:
+        return [len([c for c in group if c.partners]) for group in groups]
+
+    classes = acted(model.consequences.classes.values())
+    assert max(classes) > 0
+    most = max(classes) + sum(acted(model.consequences.listings.values()))
+    assert LIMITS.list_sizes["FeedEntry.consequences"] >= most
 
 
 async def test_a_partner_fetches_a_full_feed_page(api: str, driver: AsyncDriver) -> None:
