@@ -42,9 +42,9 @@ def new_event_id(now: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    type: str  # sanction.listed, sanction.modified, sanction.ended
+    type: str  # sanction.listed, sanction.modified, sanction.ended, record.published
     subject: str  # credit code
-    sanction: str  # sanction id
+    sanction: str | None  # sanction id (None: a record's event)
     disclosure: str  # the sanction's class: partners below it never hear of it
     partner_kinds: tuple[str, ...]  # kinds its measures go to
     data: dict[str, Any]  # the webhook's `data`
@@ -317,6 +317,7 @@ async def delivery_counts(driver: AsyncDriver, database: str, partner: str) -> d
 # authority).
 FEED = f"""
 MATCH (e:OutboxEvent) WHERE e.version > $after AND ($kind IS NULL OR $kind IN e.kinds)
+  AND e.sanction IS NOT NULL
 OPTIONAL MATCH (s:Subject {{creditCode: e.subject}})
 OPTIONAL MATCH (x:Sanction {{id: e.sanction}})
 WITH e, s, x WHERE {cypher_readable("e", "s.division", "x.authority")}

@@ -23,6 +23,7 @@ from policies.units import covers, unit_prefix, units_by_code
 
 from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor, to_date
 from .errors import Code, HubError, backing_services
+from .settings import catalogue
 
 MAX_PAGE = 100
 _SUBMIT_REFUSALS = {
@@ -196,6 +197,7 @@ async def _review(
                 agency=unit,
                 prefix=unit_prefix(unit),
                 scope=context.scope,
+                record_kinds=catalogue().record_kinds,
             )
     except ReviewRefused as exc:
         context.audited.append(Audited(info.field_name, exc.subject, (record_id,), "DENY", "write"))
