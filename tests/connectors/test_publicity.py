@@ -37,6 +37,7 @@ async def _partner(
         {"code": code, "name": f"测试 {code}", "kind": kind, "events": events, "endpoint": url},
         Keys(keys.scheme, keys.signing, keys.verifying),
         targets=TargetRule(public_only=False, https_only=True),
+        send_active_set=False,  # this test counts only the events it makes
     )
     return keys.verifying
 

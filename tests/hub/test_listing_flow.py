@@ -105,10 +105,13 @@ async def test_a_listing_from_proposal_to_the_partner(
         assert listed["publishUntil"] == add_months(date.today(), 36).isoformat()
 
         deadline = time.monotonic() + 20
-        while not partner.inbox.applied:
+        # Registered just now, the partner was first sent the listings already in force.
+        while listed["sanctionId"] not in {m["data"]["sanctionId"] for m in partner.inbox.applied}:
             assert time.monotonic() < deadline, "the partner heard nothing"
             await asyncio.sleep(0.05)
-        received = partner.inbox.applied[0]
+        (received,) = [
+            m for m in partner.inbox.applied if m["data"]["sanctionId"] == listed["sanctionId"]
+        ]
         assert received["type"] == "sanction.listed"
         assert received["data"]["sanctionId"] == listed["sanctionId"]
         assert {m["code"] for m in received["data"]["measures"]} == {
