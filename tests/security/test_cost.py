@@ -26,6 +26,7 @@ from hub.schema import schema
 from hub.settings import get_settings
 from policies.limits import LIMITS_FILE, Limits, default_limits, parse_limits
 from policies.measures import default_catalogue
+from policies.targets import TargetRule
 from tests.conftest import TEST_DATA, GraphQLClient, free_port, mint, start_api
 from tests.subjects import fresh_subjects
 
@@ -210,7 +211,7 @@ async def test_a_partner_fetches_a_full_feed_page(api: str, driver: AsyncDriver)
             "events": ["sanction.listed"],
         },
         Keys(keys.scheme, keys.signing, keys.verifying),
-        allow_http=False,
+        targets=TargetRule(public_only=False, https_only=True),
     )
     [(subject, record)] = fresh_subjects(1)
     today = date.today()
