@@ -161,6 +161,7 @@ async def setup_partners(partners: Partners) -> None:
                 },
                 Keys(keys.scheme, keys.signing, keys.verifying),
                 targets=TargetRule(public_only=False, https_only=True),
+                send_active_set=False,  # time the decisions, not the seeded active set
             )
     finally:
         await driver.close()

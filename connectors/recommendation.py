@@ -1,6 +1,7 @@
 """The printable joint-sanction recommendation (联合惩戒建议函) for partners not yet connected:
-the subject, the facts, the determination, the legal basis and the measures asked of the
-partner's kind, in Chinese, as a PDF.
+an official letter in Chinese, as a PDF, addressed to the partner organisation, stating the
+subject, the facts, the determination, the legal basis and the measures asked of the partner's
+kind, and signed (落款) by the sending unit with the date.
 
 reportlab sets it with the Adobe CID font STSong-Light, which PDF readers supply, so no font
 file ships with the hub.
@@ -31,6 +32,7 @@ _BODY = ParagraphStyle("body", fontName=FONT, fontSize=11, leading=17, wordWrap=
 _TITLE = ParagraphStyle("title", parent=_BODY, fontSize=16, leading=24, alignment=1)
 _HEAD = ParagraphStyle("head", parent=_BODY, fontSize=12, leading=20, spaceBefore=6)
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=9, leading=13)
+_SIGN = ParagraphStyle("sign", parent=_BODY, alignment=2)  # 落款: right, above the seal
 _FAULTS = {"NEGLIGENCE": "过失", "INTENT": "故意", "MALICE": "恶意"}
 
 
@@ -65,8 +67,22 @@ def _determination(
     return "；".join(parts) + "。"
 
 
-def render(facts: dict[str, Any], catalogue: Catalogue, kind: str | None, today: date) -> bytes:
-    """The recommendation for partners of ``kind`` (all kinds when None)."""
+def _chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def render(
+    facts: dict[str, Any],
+    catalogue: Catalogue,
+    kind: str | None,
+    today: date,
+    *,
+    addressee: str,
+    issuer: str,
+) -> bytes:
+    """The recommendation to ``addressee`` (a registered partner, or the generic addressee of
+    its kind) asking for the measures of ``kind`` (all kinds when None), signed by ``issuer``,
+    the unit that sends it."""
     sanction, subject, case = facts["sanction"], facts["subject"], facts["case"]
     place = division(subject.get("division") or "")
     unit = units_by_code().get(sanction.get("authority") or "")
@@ -76,7 +92,6 @@ def render(facts: dict[str, Any], catalogue: Catalogue, kind: str | None, today:
         if code in catalogue.measures
         and (kind is None or catalogue.measures[code].partner_kind == kind)
     ]
-    addressee = catalogue.partner_kinds.get(kind, "各有关单位") if kind else "各有关单位"
     unit_name = unit.name if unit else sanction.get("authority") or ""
     listing = NAMES.get(sanction["listing"], sanction["listing"])
     bases = sorted(
@@ -129,20 +144,21 @@ def render(facts: dict[str, Any], catalogue: Catalogue, kind: str | None, today:
         ),
         Paragraph("六、其他事项", _HEAD),
         Paragraph(
-            "该主体信用修复或公示期满移出名单后，本平台将另行函告，请及时停止实施相关措施。"
-            "实施情况可通过自然资源信用信息共享交换平台反馈（reportMeasure 或 /feedback）。",
+            "该主体信用修复或公示期满移出名单后，我单位将另行函告，请及时停止实施相关措施。"
+            "请将措施实施情况函告我单位，或通过自然资源信用信息共享交换平台报送。",
             _BODY,
         ),
-        Spacer(1, 8 * mm),
-        Paragraph(f"名单编号：{sanction['id']}　　生成日期：{today.isoformat()}", _CELL),
-        Paragraph("本建议函由自然资源信用信息共享交换平台生成。", _CELL),
+        Paragraph(f"名单编号：{sanction['id']}。", _BODY),
+        Spacer(1, 12 * mm),
+        Paragraph(issuer, _SIGN),
+        Paragraph(_chinese_date(today), _SIGN),
     ]
     out = io.BytesIO()
     SimpleDocTemplate(
         out,
         pagesize=A4,
         title=f"联合惩戒建议函：{subject['name']}",
-        author=unit.name if unit else "自然资源信用信息共享交换平台",
+        author=issuer,
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=20 * mm,

@@ -29,6 +29,7 @@ from policies.measures import Catalogue
 from policies.review import RecordState, ReviewRefused, approve, default_rules, return_record
 
 from .listings import follow_record_in
+from .publicity import announce_published
 from .rating import rate_in
 from .restrictions import sync_in
 from .review import StepResult
@@ -226,6 +227,7 @@ async def _step(
     agency: str,
     prefix: str,
     scope: Mapping[str, Any],
+    record_kinds: tuple[str, ...],
     today: date,
 ) -> StepResult:
     now = datetime.now(UTC)
@@ -269,6 +271,8 @@ async def _step(
     rating = None
     if props["status"] == "APPROVED":
         await _apply(tx, catalogue, change, record["id"], today, now)
+        if change["kind"] == "CORRECTION":  # the platform republishes the corrected record
+            await announce_published(tx, record["id"], record_kinds)
         rating = (await rate_in(tx, [subject], today)).get(subject)
     return StepResult(
         change_id, subject, props["status"], len(props["approvals"]),
@@ -287,12 +291,15 @@ async def review_change(
     agency: str,
     prefix: str,
     scope: Mapping[str, Any],
+    record_kinds: tuple[str, ...] = (),
     reason: str | None = None,
     today: date | None = None,
 ) -> StepResult:
-    """APPROVE or RETURN a proposed correction or withdrawal."""
+    """APPROVE or RETURN a proposed correction or withdrawal; an approved correction of an
+    item under the working-day rule is told to the ``record_kinds`` partners again."""
     async with driver.session(database=database) as session:
         return await session.execute_write(
             _step, change_id, catalogue=catalogue, decision=decision, reason=reason or "",
-            by=by, agency=agency, prefix=prefix, scope=scope, today=today or date.today(),
+            by=by, agency=agency, prefix=prefix, scope=scope, record_kinds=record_kinds,
+            today=today or date.today(),
         )  # fmt: skip

@@ -42,7 +42,8 @@ _LOCK = """
 MATCH (c:ListingCase {id: $id})-[:CONCERNS]->(s:Subject)
 WHERE s.division STARTS WITH $prefix
 SET c.lockedAt = $now
-RETURN properties(c) AS c
+RETURN properties(c) AS c,
+  COLLECT { MATCH (c)-[:STEP]->(x:CaseStep) RETURN [x.action, x.by] } AS actors
 """
 _STEP = """
 MATCH (c:ListingCase {id: $id})
@@ -135,7 +136,7 @@ async def propose(
     return case_id
 
 
-def _case(props: dict[str, Any]) -> Case:
+def _case(props: dict[str, Any], actors: list[list[str]]) -> Case:
     def day(value: Any) -> date | None:
         native = value.to_native() if hasattr(value, "to_native") else value
         return native if isinstance(native, date) else None
@@ -147,6 +148,7 @@ def _case(props: dict[str, Any]) -> Case:
         statement_until=day(props.get("statementUntil")),
         waived=bool(props.get("waived")),
         repairable_from=day(props.get("repairableFrom")),
+        actors=tuple((a, b) for a, b in actors),
     )
 
 
@@ -177,7 +179,7 @@ async def advance(
         if found is None:
             raise StepRefused("NOT_FOUND", "unknown-case", f"no case {case_id} of yours")
         props = dict(found["c"])
-        case = _case(props)
+        case = _case(props, found["actors"])
         try:
             step = _step(rules, case, action, by, today, months, upheld, document)
         except StepRefused as exc:
@@ -231,6 +233,7 @@ def _step(
     upheld: bool,
     document: str | None,
 ) -> rules_of.Step:
+    rules_of.check_four_eyes(rules, case, action, by)
     if action in ("NOTIFY", "DECIDE") and not (document or "").strip():
         raise StepRefused(
             "BAD_USER_INPUT", "document", "a notice and a decision carry their document number"
@@ -245,7 +248,7 @@ def _step(
         case "ANSWER":
             return rules_of.answer(case, upheld)
         case "DECIDE":
-            return rules_of.decide(rules, case, by, today, months)
+            return rules_of.decide(rules, case, today, months)
         case "WITHDRAW":
             return rules_of.withdraw(case)
         case "REPAIR":

@@ -42,9 +42,9 @@ def new_event_id(now: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    type: str  # sanction.listed, sanction.modified, sanction.ended
+    type: str  # sanction.listed, sanction.modified, sanction.ended, record.published
     subject: str  # credit code
-    sanction: str  # sanction id
+    sanction: str | None  # sanction id (None: a record's event)
     disclosure: str  # the sanction's class: partners below it never hear of it
     partner_kinds: tuple[str, ...]  # kinds its measures go to
     data: dict[str, Any]  # the webhook's `data`
@@ -315,8 +315,12 @@ async def delivery_counts(driver: AsyncDriver, database: str, partner: str) -> d
 # The delta feed: events after a version, oldest first, of the partner kind asked, that the
 # caller may read (policies/access.py: the event's class, its subject's division, the sanction's
 # authority).
+# What the feed carries: listings (and record restrictions) and grade changes; records published
+# under the working-day rule go only to the platform's webhooks.
+FEED_TYPES = ("sanction.listed", "sanction.modified", "sanction.ended", "rating.changed")
 FEED = f"""
 MATCH (e:OutboxEvent) WHERE e.version > $after AND ($kind IS NULL OR $kind IN e.kinds)
+  AND e.type IN $feedTypes
 OPTIONAL MATCH (s:Subject {{creditCode: e.subject}})
 OPTIONAL MATCH (x:Sanction|Restriction {{id: e.sanction}})
 WITH e, s, x WHERE {cypher_readable("e", "s.division", "x.authority")}
@@ -344,7 +348,15 @@ async def feed(
     time_limit: float,
 ) -> list[FeedEvent]:
     records = await read(
-        driver, database, FEED, time_limit, after=after, first=first, kind=kind, **scope
+        driver,
+        database,
+        FEED,
+        time_limit,
+        after=after,
+        first=first,
+        kind=kind,
+        feedTypes=list(FEED_TYPES),
+        **scope,
     )
     return [
         FeedEvent(r["version"], r["id"], r["type"], json.loads(r["data"]), r["at"]) for r in records

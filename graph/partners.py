@@ -20,6 +20,8 @@ from policies.measures import Catalogue
 from policies.principal import Clearance
 from policies.targets import TargetError, TargetRule, check_host
 
+from .snapshot import queue_active_set
+
 Status = Literal["ACTIVE", "PAUSED", "DISABLED"]
 STATUSES: tuple[Status, ...] = ("ACTIVE", "PAUSED", "DISABLED")
 SCHEMES = ("HMAC_SHA256", "ED25519")
@@ -161,8 +163,11 @@ async def register(
     fields: dict[str, Any],
     keys: Keys,
     targets: TargetRule,
+    send_active_set: bool = True,
 ) -> Partner:
-    """A new partner, ACTIVE unless said otherwise; PartnerError when the code is taken."""
+    """A new partner, ACTIVE unless said otherwise, with the listings in force queued for its
+    endpoint (unless ``send_active_set`` is False: a partner that holds them already hears only
+    of what changes from now on); PartnerError when the code is taken."""
     required = {"code", "name", "kind", "events"}
     if missing := required - set(fields):
         raise PartnerError("missing-field", f"a partner needs {', '.join(sorted(missing))}")
@@ -182,6 +187,9 @@ async def register(
     )
     if not records or records[0]["partner"] is None:
         raise PartnerError("exists", f"partner {checked['code']} is already registered")
+    # A partner registered today hears first of what is in force today (graph/snapshot.py).
+    if send_active_set:
+        await queue_active_set(driver, database, checked["code"])
     return _partner(records[0]["partner"])
 
 

@@ -22,6 +22,8 @@ from policies.measures import Catalogue
 from policies.rating import RatingResult
 from policies.review import RecordState, ReviewRefused, approve, default_rules, return_record
 
+from .outbox import Emitted
+from .publicity import announce_published
 from .rating import rate_in
 from .restrictions import DUE, sync_in
 
@@ -51,6 +53,7 @@ class StepResult:
     approvals: int
     needed: int
     rating: RatingResult | None  # set when the step changed what the rating reads
+    event: Emitted | None = None  # record.published, when the step published a 双公示 item
 
 
 async def _locked(
@@ -143,6 +146,7 @@ async def _step(
     prefix: str,
     scope: Mapping[str, Any],
     today: date,
+    record_kinds: tuple[str, ...],
 ) -> StepResult:
     now = datetime.now(UTC)
     row, subject = await _locked(tx, record_id, prefix, scope, now)
@@ -165,9 +169,12 @@ async def _step(
     if props["status"] in ("PUBLISHED", "EXPIRED", "REPAIRED"):  # what the rating reads changed
         await sync_in(tx, catalogue, [record_id], today)  # restrictions the record brings
         rating = (await rate_in(tx, [subject], today)).get(subject)
+    event = None
+    if props["status"] == "PUBLISHED" and decision == "APPROVE":
+        event = await announce_published(tx, record_id, record_kinds)
     needed = 0 if decision == "REPAIR" else default_rules().needed(row.get("tier"))
     return StepResult(
-        record_id, subject, props["status"], len(props.get("approvals", ())), needed, rating
+        record_id, subject, props["status"], len(props.get("approvals", ())), needed, rating, event
     )
 
 
@@ -182,11 +189,13 @@ async def review(
     agency: str,
     prefix: str,
     scope: Mapping[str, Any],
+    record_kinds: tuple[str, ...],
     reason: str | None = None,
     today: date | None = None,
 ) -> StepResult:
     """APPROVE or RETURN a pending record, or REPAIR a published one (credit repair ends
-    publication early); raises :class:`ReviewRefused` when the step is not allowed."""
+    publication early); raises :class:`ReviewRefused` when the step is not allowed. A 双公示
+    item published tells the ``record_kinds`` partners in the same transaction."""
     async with driver.session(database=database) as session:
         return await session.execute_write(
             _step,
@@ -199,6 +208,7 @@ async def review(
             prefix=prefix,
             scope=scope,
             today=today or date.today(),
+            record_kinds=record_kinds,
         )
 
 

@@ -181,6 +181,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("Restriction", "status"),
         ),
     ),
+    Migration(
+        10,
+        "a complete feed: each listing's events (backfill, snapshot, a new partner's bootstrap)",
+        (
+            "CREATE INDEX outboxevent_sanction_version IF NOT EXISTS "
+            "FOR (n:OutboxEvent) ON (n.sanction, n.version)",
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

@@ -46,7 +46,7 @@ from .jwks import jwks_client
 from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, may_scrape, render, scrape_token
 from .recommendations import recommendation
 from .schema import schema
-from .settings import Settings, get_settings
+from .settings import Settings, get_settings, letters
 from .uploads import upload_archive
 
 MAX_BODY = 16 * 1024
@@ -366,6 +366,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.policy = default_policy()  # validated now: a bad policy stops the start
         app.state.contracts = Contracts(app.state.policy)  # GET /schema.graphql
         default_restrictions()  # so does a bad restrictions.yaml
+        letters()  # likewise the recommendation letters, against the catalogue's kinds
         app.state.limits = parse_limits(
             settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)
         )

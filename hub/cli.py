@@ -29,6 +29,8 @@ from .cli_archive import assess_cmd, rate_cmd
 from .cli_audit import app as audit_app
 from .cli_feeds import app as feeds_app
 from .cli_operations import app as operations_app
+from .cli_outbox import app as outbox_app
+from .cli_outbox import run_backfill
 from .cli_partners import app as partners_app
 from .cli_schema import schema_cmd
 from .cli_search import reindex_cmd
@@ -42,6 +44,7 @@ app.add_typer(operations_app, name="operations")
 app.add_typer(archive_app, name="archive")
 app.add_typer(partners_app, name="partners")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(outbox_app, name="outbox")
 app.command("rate")(rate_cmd)
 app.command("assess")(assess_cmd)
 app.command("reindex")(reindex_cmd)
@@ -172,6 +175,7 @@ def seed(
         return
     report, seconds = _store(generate(subjects, seed), f"seeding {subjects} subjects", batch)
     _print_report(report, seconds)
+    run_backfill()  # seeded listings reach the feed like decided ones
     if report.rejected:
         raise fail("the generator produced rows the importer refused (a bug: report it)")
 
@@ -201,6 +205,8 @@ def import_cmd(
         raise fail(f"{file} is not a file")
     report, seconds = _store(decode_lines(_lines(file)), f"importing {file.name}", batch)
     _print_report(report, seconds)
+    if report.by_kind.get("Sanction"):
+        run_backfill()  # imported listings reach the feed like decided ones
     if report_file is not None:
         report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     if report.rejected:

@@ -139,6 +139,7 @@ _HTTP_STATUS = {
     Code.UNAUTHENTICATED: 401,
     Code.FORBIDDEN: 403,
     Code.NOT_FOUND: 404,
+    Code.CONFLICT: 409,
     Code.UNAVAILABLE: 503,
     Code.INTERNAL: 500,
 }

@@ -7,6 +7,10 @@ feed version, kept in the graph, so a partner resumes where it stopped across re
 side. A partner sees
 only events of its agreement: its registered kind's measures, and disclosure classes up to the
 lower of its token's clearance and its registered one.
+
+``sanctionSnapshot`` is where a partner starts: the listings in force at one feed version, paged,
+and the feed cursor to follow from that version (graph/snapshot.py), so that snapshot and deltas
+together hold every listing once.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import strawberry
 
 from graph.outbox import FeedEvent, feed
 from graph.partners import find
+from graph.snapshot import current_version, snapshot
 from policies.principal import Clearance
 
-from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
+from .context import Audited, Context, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
 from .errors import Code, HubError, backing_services
 from .rating_api import Grade
 
@@ -87,18 +92,35 @@ class SanctionFeed:
     has_next_page: bool
 
 
+@strawberry.type(description="The listings in force at one feed version, a page at a time.")
+class SanctionSnapshot:
+    entries: list[FeedEntry] = strawberry.field(
+        description="Each listing's last change at `asOfVersion` (ADD or MOD), by listing id."
+    )
+    as_of_version: int = strawberry.field(description="The feed version the snapshot holds.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass it as `after` for the next page of this same snapshot."
+    )
+    has_next_page: bool
+    feed_cursor: str = strawberry.field(
+        description="When the last page is read, pass it as sanctionFeed's `after`: the deltas "
+        "since `asOfVersion`, none missed and none repeated."
+    )
+
+
 def _day(value: object) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else None
 
 
-def _entry(e: FeedEvent, kind: str | None) -> FeedEntry:
+def _entry(e: FeedEvent, kind: str | None, cursor: str | None = None) -> FeedEntry:
+    """A feed entry; in a snapshot (``cursor`` given) every entry is an ADD."""
     data = e.data
     if e.type == "rating.changed":
         return _grade_entry(e, kind)
     return FeedEntry(
-        cursor=encode_cursor(str(e.version), "f1:"),
+        cursor=cursor or encode_cursor(str(e.version), "f1:"),
         version=e.version,
-        op=FeedOp(_OPS[e.type]),
+        op=FeedOp.ADD if cursor else FeedOp(_OPS[e.type]),
         event_id=e.id,
         sanction_id=data["sanctionId"],
         credit_code=data["creditCode"],
@@ -145,6 +167,26 @@ def _grade_entry(e: FeedEvent, kind: str | None) -> FeedEntry:
     )
 
 
+async def _agreement(context: Context, field: str) -> tuple[dict[str, object], str | None]:
+    """The read scope and partner kind of the caller: a partner reads as its registration
+    allows (refused when it has none), others by their token alone."""
+    principal = context.principal
+    scope: dict[str, object] = dict(context.scope)
+    if principal.level != "PARTNER":
+        return scope, None
+    registered = await find(context.driver, context.database, principal.agency)
+    if registered is None or registered.status == "DISABLED":
+        context.audited.append(Audited(field, None, (), "DENY"))
+        raise HubError(
+            Code.FORBIDDEN,
+            f"{principal.agency} is not a registered partner; ask the hub's operators",
+        )
+    # Its registered agreement caps what its token may read.
+    agreed = Clearance[registered.clearance]
+    scope["anywhere"] = [c for c in context.scope["anywhere"] if Clearance[c] <= agreed]
+    return scope, registered.kind
+
+
 @strawberry.type
 class FeedQueries:
     @strawberry.field(
@@ -156,26 +198,13 @@ class FeedQueries:
         self, info: strawberry.Info, after: str | None = None, first: int = 20
     ) -> SanctionFeed:
         context = ctx(info)
-        principal = context.principal
         size = bounded("first", first, 1, MAX_PAGE)
         try:
             since = int(decode_cursor(after, "f1:")) if after else 0
         except ValueError:
             raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued") from None
-        scope, kind = dict(context.scope), None
         with backing_services():
-            if principal.level == "PARTNER":
-                registered = await find(context.driver, context.database, principal.agency)
-                if registered is None or registered.status == "DISABLED":
-                    context.audited.append(Audited("sanctionFeed", None, (), "DENY"))
-                    raise HubError(
-                        Code.FORBIDDEN,
-                        f"{principal.agency} is not a registered partner; ask the hub's operators",
-                    )
-                kind = registered.kind
-                # Its registered agreement caps what its token may read.
-                agreed = Clearance[registered.clearance]
-                scope["anywhere"] = [c for c in scope["anywhere"] if Clearance[c] <= agreed]
+            scope, kind = await _agreement(context, "sanctionFeed")
             rows = await feed(
                 context.driver,
                 context.database,
@@ -193,4 +222,51 @@ class FeedQueries:
             entries=[_entry(e, kind) for e in page],
             end_cursor=encode_cursor(str(page[-1].version), "f1:") if page else after,
             has_next_page=len(rows) > size,
+        )
+
+    @strawberry.field(
+        description="The listings in force, as of one feed version, paged by listing: where a "
+        "partner registered today starts before it follows sanctionFeed from `feedCursor`.",
+        permission_classes=[RootPolicy],
+    )
+    async def sanction_snapshot(
+        self, info: strawberry.Info, after: str | None = None, first: int = 20
+    ) -> SanctionSnapshot:
+        context = ctx(info)
+        size = bounded("first", first, 1, MAX_PAGE)
+        with backing_services():
+            scope, kind = await _agreement(context, "sanctionSnapshot")
+            if after:
+                version, _, key = decode_cursor(after, "n1:").partition(":")
+                if not version.isdigit() or not key:
+                    raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued")
+                as_of = int(version)
+            else:
+                as_of, key = (
+                    await current_version(context.driver, context.database, context.query_timeout),
+                    "",
+                )
+            rows = await snapshot(
+                context.driver,
+                context.database,
+                as_of,
+                key,
+                size + 1,
+                scope,
+                kind,
+                context.query_timeout,
+            )
+        page = rows[:size]
+        context.audited.append(
+            Audited(
+                "sanctionSnapshot", None, tuple(sorted({e.data["creditCode"] for _, e in page}))
+            )
+        )
+        last = page[-1][0] if page else key
+        return SanctionSnapshot(
+            entries=[_entry(e, kind, encode_cursor(f"{as_of}:{k}", "n1:")) for k, e in page],
+            as_of_version=as_of,
+            end_cursor=encode_cursor(f"{as_of}:{last}", "n1:") if last else after,
+            has_next_page=len(rows) > size,
+            feed_cursor=encode_cursor(str(as_of), "f1:"),
         )

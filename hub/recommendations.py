@@ -1,8 +1,10 @@
-"""``GET /recommendations/{sanction}``: a unit prints the joint-sanction recommendation for a
-partner kind not yet connected (``?kind=BANK``; all kinds without it), as a PDF.
+"""``GET /recommendations/{sanction}``: a unit prints the joint-sanction recommendation, as a
+PDF letter from that unit: to a registered partner (``?partner=CODE``, its kind's measures), to a
+kind of partner (``?kind=BANK``, the kind's generic addressee), or to all (neither).
 
-Who may: the roles ``listingCase`` allows, for listings of subjects in their jurisdiction; the
-refusal is GraphQL-shaped, and every recommendation printed is audited against its subject.
+Who may: the roles ``listingCase`` allows, for dishonesty listings in force of subjects in their
+jurisdiction (policies/letters.yaml names the listings); the refusal is GraphQL-shaped, and
+every recommendation printed is audited against its subject.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.responses import Response
 from connectors.recommendation import render
 from graph.audit import Decision
 from graph.listings import listing_facts
+from graph.partners import find
 from policies.access import read_scope
 from policies.principal import Principal
 from policies.units import unit_prefix, units_by_code
@@ -24,7 +27,7 @@ from policies.units import unit_prefix, units_by_code
 from .audit import audit_request
 from .auth import AuthError, authenticate
 from .errors import Code, HubError, backing_services, refusal_response
-from .settings import catalogue
+from .settings import catalogue, letters
 
 FIELD = "GET /recommendations"
 
@@ -66,15 +69,32 @@ async def recommendation(request: Request) -> Response:
             raise HubError(
                 Code.BAD_USER_INPUT, f"kind is one of {', '.join(catalogue().partner_kinds)}"
             )
+        database = state.settings.neo4j_database
         with backing_services():
+            addressee = letters().addressee(kind)
+            if code := request.query_params.get("partner"):
+                partner = await find(state.driver, database, code)
+                if partner is None:
+                    raise HubError(Code.NOT_FOUND, f"no registered partner {code}")
+                if kind is not None and kind != partner.kind:
+                    raise HubError(Code.BAD_USER_INPUT, f"partner {code} is of kind {partner.kind}")
+                addressee, kind = partner.name, partner.kind
             scope = read_scope(principal, state.policy).params()
-            facts = await listing_facts(
-                state.driver, state.settings.neo4j_database, sanction, scope
-            )
+            facts = await listing_facts(state.driver, database, sanction, scope)
         prefix = unit_prefix(principal.agency)
         if facts is None or not (facts["subject"].get("division") or "").startswith(prefix):
             raise HubError(Code.NOT_FOUND, f"no listing {sanction} in your jurisdiction")
-        body = render(facts, catalogue(), kind, date.today())
+        listing, status = facts["sanction"]["listing"], facts["sanction"]["status"]
+        if listing not in letters().listings:
+            raise HubError(
+                Code.CONFLICT,
+                f"{listing} is not a dishonesty listing: no joint-sanction letter is sent for it",
+                reason="not-a-dishonesty-listing",
+            )
+        if status != "ACTIVE":
+            raise HubError(Code.CONFLICT, f"the listing is {status}", reason="not-in-force")
+        issuer = units_by_code()[principal.agency].name
+        body = render(facts, catalogue(), kind, date.today(), addressee=addressee, issuer=issuer)
         await _audit(request, principal, facts["subject"]["creditCode"], sanction, "ALLOW")
     except RedisError:
         return refusal_response(HubError(Code.UNAVAILABLE, "the audit store is unavailable"))

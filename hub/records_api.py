@@ -269,6 +269,7 @@ async def _review(
                 agency=unit,
                 prefix=unit_prefix(unit),
                 scope=context.scope,
+                record_kinds=catalogue().record_kinds,
             )
     except ReviewRefused as exc:
         context.audited.append(Audited(info.field_name, exc.subject, (record_id,), "DENY", "write"))

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
 from policies.issuers import MAX_LIFETIME_CAP
+from policies.letters import Letters, default_letters
 from policies.measures import Catalogue, parse_catalogue
 from policies.targets import TargetRule, target_rule
 
@@ -88,6 +89,13 @@ class Settings(BaseSettings):
 @cache
 def get_settings() -> Settings:
     return Settings()
+
+
+@cache
+def letters() -> Letters:
+    """Which listings get a printed recommendation and whom it is addressed to, validated
+    against the catalogue's partner kinds."""
+    return default_letters(tuple(catalogue().partner_kinds))
 
 
 @cache

@@ -24,6 +24,9 @@ DETERMINATION_FILE = Path(__file__).with_name("determination.yaml")
 FAULTS = ("NEGLIGENCE", "INTENT", "MALICE")
 TIERS = ("MINOR", "GENERAL", "SERIOUS")
 OUTCOMES = ("NONE", "DISHONEST", "SERIOUS_DISHONESTY")
+ACTIONS = ("PROPOSE", "NOTIFY", "WAIVE", "OBJECT", "ANSWER", "DECIDE", "WITHDRAW", "REPAIR")
+# The floor of the four-eyes rule: an operator may add to it, never take from it.
+FOUR_EYES_FLOOR = {"DECIDE": {"PROPOSE"}, "ANSWER": {"PROPOSE", "NOTIFY"}}
 _SEVERITY = {t: n for n, t in enumerate(TIERS)}
 
 
@@ -56,6 +59,7 @@ class DeterminationRules:
     publication: dict[str, Period]  # listing → period
     reason_min: int
     reason_max: int
+    four_eyes: dict[str, frozenset[str]]  # step → earlier steps whose people may not take it
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,7 @@ class Case:
     statement_until: date | None = None
     waived: bool = False
     repairable_from: date | None = None
+    actors: tuple[tuple[str, str], ...] = ()  # (action, who) of every step taken so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,7 @@ def parse_rules(text: str, source: str = "determination.yaml") -> DeterminationR
         "objection_reply_days",
         "publication",
         "reason",
+        "four_eyes",
     }
     if not isinstance(raw, dict) or raw.get("version") != 1 or set(raw) != keys:
         raise DeterminationConfigError(
@@ -127,7 +133,39 @@ def parse_rules(text: str, source: str = "determination.yaml") -> DeterminationR
         publication,
         _count(reason["min_chars"], f"{source}: reason.min_chars", 1, 100),
         _count(reason["max_chars"], f"{source}: reason.max_chars", 10, 5000),
+        _four_eyes(raw["four_eyes"], source),
     )
+
+
+def _four_eyes(raw: Any, source: str) -> dict[str, frozenset[str]]:
+    where = f"{source}: four_eyes"
+    if not isinstance(raw, dict):
+        raise DeterminationConfigError(f"{where}: maps a step to the earlier steps it excludes")
+    rules: dict[str, frozenset[str]] = {}
+    for step, earlier in raw.items():
+        if step not in ACTIONS or step == "PROPOSE":
+            raise DeterminationConfigError(f"{where}.{step}: a step is one of {ACTIONS[1:]}")
+        if not isinstance(earlier, list) or not set(earlier) <= set(ACTIONS):
+            raise DeterminationConfigError(f"{where}.{step}: a list of steps among {ACTIONS}")
+        rules[step] = frozenset(earlier)
+    for step, floor in FOUR_EYES_FLOOR.items():
+        if not floor <= rules.get(step, frozenset()):
+            raise DeterminationConfigError(
+                f"{where}.{step}: must exclude at least {sorted(floor)} (the second person)"
+            )
+    return rules
+
+
+def check_four_eyes(rules: DeterminationRules, case: Case, action: str, by: str) -> None:
+    """Refuse a step to a person who took one of the earlier steps it must be kept from."""
+    excluded = rules.four_eyes.get(action, frozenset())
+    own = sorted({step for step, who in case.actors if who == by and step in excluded})
+    if own:
+        raise StepRefused(
+            "FORBIDDEN",
+            "four-eyes",
+            f"{action} needs a second person: {by} took this case's {', '.join(own)} step",
+        )
 
 
 @cache
@@ -193,14 +231,10 @@ def answer(case: Case, upheld: bool) -> Step:
     return Step("WITHDRAWN" if upheld else "NOTIFIED", {"objectionUpheld": upheld})
 
 
-def decide(
-    rules: DeterminationRules, case: Case, decider: str, today: date, months: int | None
-) -> Step:
-    """Decide and publish: a reviewer other than the proposer, after the statement period (or
-    its waiver), for a publication period within the listing's bounds."""
+def decide(rules: DeterminationRules, case: Case, today: date, months: int | None) -> Step:
+    """Decide and publish: after the statement period (or its waiver), for a publication
+    period within the listing's bounds (who may decide: ``check_four_eyes``)."""
     _expect(case, "NOTIFIED")
-    if decider == case.proposed_by:
-        raise StepRefused("FORBIDDEN", "own-proposal", "nobody decides a case they proposed")
     if not case.waived and (case.statement_until is None or today <= case.statement_until):
         raise StepRefused(
             "CONFLICT",

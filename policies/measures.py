@@ -8,6 +8,7 @@ or an out-of-range delivery rule stops the start with the entry named.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,8 @@ import yaml
 from .listings import LISTINGS
 
 MEASURES_FILE = Path(__file__).with_name("measures.yaml")
+_KIND = re.compile(r"^[A-Z][A-Z_]{1,39}$")
+RECORD_EVENT = "record.published"
 
 
 class MeasuresConfigError(ValueError):
@@ -56,6 +59,7 @@ class Catalogue:
     measures: dict[str, Measure]
     events: dict[str, str]  # webhook type → what it means
     delivery: DeliveryRules
+    record_kinds: tuple[str, ...] = ()  # kinds told of records published under 双公示
 
     def for_listing(self, listing: str) -> list[Measure]:
         return [m for m in self.measures.values() if listing in m.listings]
@@ -110,13 +114,15 @@ def _measure(code: str, raw: Any, kinds: dict[str, str], source: str) -> Measure
 
 def parse_catalogue(text: str, source: str = "measures.yaml") -> Catalogue:
     raw = yaml.safe_load(text)
-    keys = {"version", "partner_kinds", "measures", "events", "delivery"}
+    keys = {"version", "partner_kinds", "measures", "events", "delivery", "record_kinds"}
     if not isinstance(raw, dict) or raw.get("version") != 1 or set(raw) != keys:
         raise MeasuresConfigError(f"{source}: expected version: 1 and {sorted(keys - {'version'})}")
     kinds = raw["partner_kinds"]
     if not isinstance(kinds, dict) or not kinds:
         raise MeasuresConfigError(f"{source}: partner_kinds maps codes to names")
     kinds = {str(k): _text(v, f"{source}: partner_kinds.{k}") for k, v in kinds.items()}
+    if bad := [k for k in kinds if not _KIND.match(k)]:
+        raise MeasuresConfigError(f"{source}: partner_kinds.{bad[0]}: a code like CREDIT_AGENCY")
     if not isinstance(raw["measures"], dict) or not raw["measures"]:
         raise MeasuresConfigError(f"{source}: measures maps codes to measures")
     measures = {str(c): _measure(str(c), m, kinds, source) for c, m in raw["measures"].items()}
@@ -133,6 +139,11 @@ def parse_catalogue(text: str, source: str = "measures.yaml") -> Catalogue:
     }
     if not isinstance(delivery, dict) or set(delivery) != rules:
         raise MeasuresConfigError(f"{source}: delivery needs {sorted(rules)}")
+    record_kinds = raw["record_kinds"]
+    if not isinstance(record_kinds, list) or not set(record_kinds) <= set(kinds):
+        raise MeasuresConfigError(f"{source}: record_kinds are some of the partner_kinds")
+    if record_kinds and RECORD_EVENT not in events:
+        raise MeasuresConfigError(f"{source}: record_kinds need the event {RECORD_EVENT}")
     where = f"{source}: delivery"
     return Catalogue(
         kinds,
@@ -150,6 +161,7 @@ def parse_catalogue(text: str, source: str = "measures.yaml") -> Catalogue:
                 30 * 86400,
             ),
         ),
+        tuple(record_kinds),
     )
 
 

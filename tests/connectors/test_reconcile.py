@@ -59,6 +59,7 @@ async def test_reports_and_reconciliation(
         },
         Keys(keys.scheme, keys.signing, keys.verifying),
         targets=TargetRule(public_only=False, https_only=True),
+        send_active_set=False,  # this test counts only the events it makes
     )
     token = mint("partner", agency="RC-LAND")
     try:

@@ -97,7 +97,7 @@ async def test_a_listing_from_proposal_to_the_partner(
         early = second.post(ADVANCE, decision)
         assert _error(early.json())["reason"] == "statement-open"
         first.data(ADVANCE, {"id": cid, "s": "OBJECT", "why": "当事人提出异议：面积有误"})
-        first.data(ADVANCE, {"id": cid, "s": "ANSWER", "why": "经核查面积无误", "u": False})
+        second.data(ADVANCE, {"id": cid, "s": "ANSWER", "why": "经核查面积无误", "u": False})
         first.data(ADVANCE, {"id": cid, "s": "WAIVE", "why": "当事人书面放弃陈述申辩"})
         started = time.time()
         listed: dict[str, Any] = second.data(ADVANCE, decision)["advanceListing"]  # type: ignore[assignment]
@@ -105,10 +105,13 @@ async def test_a_listing_from_proposal_to_the_partner(
         assert listed["publishUntil"] == add_months(date.today(), 36).isoformat()
 
         deadline = time.monotonic() + 20
-        while not partner.inbox.applied:
+        # Registered just now, the partner was first sent the listings already in force.
+        while listed["sanctionId"] not in {m["data"]["sanctionId"] for m in partner.inbox.applied}:
             assert time.monotonic() < deadline, "the partner heard nothing"
             await asyncio.sleep(0.05)
-        received = partner.inbox.applied[0]
+        (received,) = [
+            m for m in partner.inbox.applied if m["data"]["sanctionId"] == listed["sanctionId"]
+        ]
         assert received["type"] == "sanction.listed"
         assert received["data"]["sanctionId"] == listed["sanctionId"]
         assert {m["code"] for m in received["data"]["measures"]} == {
@@ -124,7 +127,7 @@ async def test_a_listing_from_proposal_to_the_partner(
             ("PROPOSE", "clerk-1"),
             ("NOTIFY", "reviewer-1"),
             ("OBJECT", "reviewer-1"),
-            ("ANSWER", "reviewer-1"),
+            ("ANSWER", "reviewer-2"),
             ("WAIVE", "reviewer-1"),
             ("DECIDE", "reviewer-2"),
         ]
@@ -218,3 +221,53 @@ def test_only_units_take_cases_forward(api: str, migrated: None) -> None:
             .json()
         )
         assert _error(body)["code"] == "FORBIDDEN", role
+
+
+def test_four_eyes_no_single_person_lists_a_subject(api: str, migrated: None) -> None:
+    """Two reviewers of one unit: the one who proposed and gave notice can neither answer the
+    objection to it nor decide; each refusal is FORBIDDEN, changes nothing and is audited."""
+    unit = "NMG152201"
+    first = GraphQLClient(api, unit_token("reviewer", unit, "eyes-1"))
+    second = GraphQLClient(api, unit_token("reviewer", unit, "eyes-2"))
+    ((code, record),) = fresh_subjects(1)
+    cid = first.data(PROPOSE, {"c": code, "r": [record], "f": "MALICE", "why": "恶意越界开采"})[
+        "proposeListing"
+    ]["id"]  # type: ignore[index]
+    notice = {"id": cid, "s": "NOTIFY", "why": "事先告知", "doc": "乌自然资告〔2026〕7号"}
+    first.data(ADVANCE, notice)
+    second.data(ADVANCE, {"id": cid, "s": "OBJECT", "why": "当事人提出异议：事实有误"})
+
+    answer = {"id": cid, "s": "ANSWER", "why": "经核查事实无误", "u": False}
+    own_answer = first.post(ADVANCE, answer).json()
+    assert _error(own_answer) == {"code": "FORBIDDEN", "reason": "four-eyes"}
+    assert "eyes-1" in own_answer["errors"][0]["message"]
+    unchanged = first.data(READ, {"id": cid})["listingCase"]
+    assert unchanged["status"] == "OBJECTED" and len(unchanged["steps"]) == 3  # type: ignore[index]
+    second.data(ADVANCE, answer)
+
+    first.data(ADVANCE, {"id": cid, "s": "WAIVE", "why": "当事人书面放弃陈述申辩"})
+    decision = {"id": cid, "s": "DECIDE", "why": "认定严重失信", "doc": "乌自然资决〔2026〕7号"}
+    own_decision = first.post(ADVANCE, decision).json()
+    assert _error(own_decision) == {"code": "FORBIDDEN", "reason": "four-eyes"}
+    still = first.data(READ, {"id": cid})["listingCase"]
+    assert still["status"] == "NOTIFIED" and still["sanctionId"] is None  # type: ignore[index]
+    listed = second.data(ADVANCE, decision)["advanceListing"]
+    assert listed["status"] == "LISTED"  # type: ignore[index]
+
+    hub_command("audit", "drain")
+    admin = GraphQLClient(api, mint("admin", agency="NMG150000"))
+    trail = admin.data(
+        """query($c: String!) { auditTrail(subject: $c, first: 100) {
+             field action decision principal } }""",
+        {"c": code},
+    )["auditTrail"]
+    steps = [(e["decision"], e["principal"]) for e in trail if e["field"] == "advanceListing"]  # type: ignore[union-attr,index]
+    assert steps == [
+        ("ALLOW", "eyes-1"),  # NOTIFY
+        ("ALLOW", "eyes-2"),  # OBJECT
+        ("DENY", "eyes-1"),  # ANSWER to their own notice
+        ("ALLOW", "eyes-2"),
+        ("ALLOW", "eyes-1"),  # WAIVE
+        ("DENY", "eyes-1"),  # DECIDE what they proposed
+        ("ALLOW", "eyes-2"),
+    ]

@@ -5,7 +5,10 @@ that kind's measures, in Chinese; partners and other jurisdictions cannot print 
 from __future__ import annotations
 
 import io
+import json
+import time
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pypdf
@@ -13,9 +16,11 @@ import pytest
 from neo4j import AsyncDriver
 
 from graph.determination import advance, propose, sanction_id
+from graph.feeds import FeedRow, apply_snapshot
 from policies.determination import default_rules
+from policies.feeds import Feed
 from policies.measures import default_catalogue
-from tests.conftest import mint, unit_token
+from tests.conftest import GraphQLClient, hub_command, mint, unit_token
 from tests.subjects import fresh_subjects
 
 
@@ -108,3 +113,71 @@ def test_who_may_print_it(api: str, listed: tuple[str, str, str]) -> None:
         "BAD_USER_INPUT"
     )
     assert _get(api, unit_token("reviewer", "NMG152201", "r1"), "S-NO-SUCH").status_code == 404
+
+
+def _text(answer: httpx.Response) -> str:
+    assert answer.status_code == 200, answer.text
+    pdf = pypdf.PdfReader(io.BytesIO(answer.content))
+    return "".join(page.extract_text() for page in pdf.pages).replace("\n", "")
+
+
+def test_it_reads_as_a_letter_to_the_partner_signed_by_the_unit(
+    api: str, listed: tuple[str, str, str]
+) -> None:
+    _, _, sanction = listed
+    admin = GraphQLClient(api, mint("admin"))
+    code = f"LETTER-{int(time.time() * 1000) % 10**8}"
+    admin.data(
+        "mutation($p: PartnerInput!) { registerPartner(partner: $p) { verifyingKey } }",
+        {"p": {"code": code, "name": "锡林郭勒盟公共资源交易中心", "kind": "LAND_MINING",
+               "events": ["sanction.listed"]}},
+    )  # fmt: skip
+    reviewer = unit_token("reviewer", "NMG152201", "r1")
+    text = _text(_get(api, reviewer, sanction, partner=code))
+    assert text.index("锡林郭勒盟公共资源交易中心：") < text.index("一、主体信息")  # addressed
+    assert "限制参与土地使用权招标拍卖挂牌出让" in text  # the partner's kind's measures
+    assert "作为授信、贷款审查的重要参考" not in text
+    today = date.today()
+    signature = f"乌兰浩特市自然资源局{today.year}年{today.month}月{today.day}日"
+    assert "".join(text.split()).endswith(signature), text[-60:]  # 落款: the unit, the date
+    for api_word in ("reportMeasure", "/feedback", "GraphQL", "API", "mutation"):
+        assert api_word not in text, api_word
+    generic = _text(_get(api, reviewer, sanction, kind="BANK"))
+    assert "各银行业金融机构：" in generic and "作为授信、贷款审查的重要参考" in generic
+    mismatch = _get(api, reviewer, sanction, partner=code, kind="BANK")
+    assert mismatch.status_code == 400
+    assert _get(api, reviewer, sanction, partner="NO-SUCH-PARTNER").status_code == 404
+
+
+async def test_only_dishonesty_listings_in_force_get_a_letter(
+    api: str, driver: AsyncDriver, migrated: None, tmp_path: Path
+) -> None:
+    (debtor, _), (abnormal, record) = fresh_subjects(2)
+    court = Feed(
+        code="TEST-LETTER-COURT",
+        name="测试失信被执行人名单",
+        url="http://127.0.0.1:9/list.csv",
+        format="csv",
+        encoding="utf-8",
+        listing="DISHONEST_JUDGMENT_DEBTOR",
+        every_seconds=3600,
+        enabled=True,
+        columns={"id": "案号", "creditCode": "代码", "startDate": "发布日期"},
+    )
+    row = FeedRow(1, "TEST-LETTER-COURT:（2026）蒙2201执9号", debtor, None, date(2026, 5, 1),
+                  None, "（2026）蒙2201执9号", "乌兰浩特市人民法院")  # fmt: skip
+    await apply_snapshot(driver, "neo4j", default_catalogue(), court, [row], [], date.today())
+    reviewer = unit_token("reviewer", "NMG152201", "r1")
+    text = _text(_get(api, reviewer, row.sanction_id, kind="BANK"))
+    assert "失信被执行人名单" in text and "乌兰浩特市人民法院" in text
+
+    listing = {"kind": "Sanction", "id": f"S-AB-{abnormal[-6:]}", "subject": abnormal,
+               "authority": "NMG152201", "basedOn": [record], "listing": "ABNORMAL_OPERATION",
+               "startDate": "2026-06-10", "status": "ACTIVE", "disclosure": "PUBLIC"}  # fmt: skip
+    path = tmp_path / "abnormal.jsonl"
+    path.write_text(json.dumps(listing, ensure_ascii=False), encoding="utf-8")
+    hub_command("import", str(path))
+    refused = _get(api, reviewer, listing["id"])
+    assert refused.status_code == 409
+    error = refused.json()["errors"][0]["extensions"]
+    assert error == {"code": "CONFLICT", "reason": "not-a-dishonesty-listing"}

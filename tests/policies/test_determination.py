@@ -13,6 +13,7 @@ from policies.determination import (
     DeterminationConfigError,
     StepRefused,
     answer,
+    check_four_eyes,
     decide,
     default_rules,
     determine,
@@ -52,25 +53,48 @@ def test_the_statement_period_counts_working_days() -> None:
 
 def test_decide_waits_for_the_period_or_a_waiver() -> None:
     with pytest.raises(StepRefused) as early:
-        decide(RULES, NOTIFIED, "reviewer-2", date(2026, 12, 3), None)
+        decide(RULES, NOTIFIED, date(2026, 12, 3), None)
     assert early.value.reason == "statement-open"
-    after = decide(RULES, NOTIFIED, "reviewer-2", date(2026, 12, 4), None)
+    after = decide(RULES, NOTIFIED, date(2026, 12, 4), None)
     assert after.status == "LISTED"
     assert after.props["publishUntil"] == date(2029, 12, 4)  # the maximum, 36 months
     assert after.props["repairableFrom"] == date(2027, 12, 4)  # after the minimum, 12
     waived_case = Case("NOTIFIED", "submitter-1", "SERIOUS_DISHONESTY", date(2026, 12, 3), True)
     assert waive(NOTIFIED).props == {"waived": True}
-    assert decide(RULES, waived_case, "reviewer-2", date(2026, 11, 27), 24).status == "LISTED"
+    assert decide(RULES, waived_case, date(2026, 11, 27), 24).status == "LISTED"
+
+
+@pytest.mark.parametrize("months", [6, 40])
+def test_decide_refuses_a_period_outside_the_bounds(months: int) -> None:
+    with pytest.raises(StepRefused) as refused:
+        decide(RULES, NOTIFIED, date(2026, 12, 4), months)
+    assert refused.value.reason == "period"
 
 
 @pytest.mark.parametrize(
-    ("decider", "months", "reason"),
-    [("submitter-1", None, "own-proposal"), ("reviewer-2", 6, "period"), ("r", 40, "period")],
+    ("action", "by", "refused"),
+    [
+        ("DECIDE", "submitter-1", True),  # proposed it
+        ("DECIDE", "reviewer-1", False),  # notified it: the shipped rule allows that
+        ("DECIDE", "reviewer-2", False),
+        ("ANSWER", "submitter-1", True),
+        ("ANSWER", "reviewer-1", True),  # the notice objected to is theirs
+        ("ANSWER", "reviewer-2", False),
+        ("WAIVE", "reviewer-1", False),
+    ],
 )
-def test_decide_refusals(decider: str, months: int | None, reason: str) -> None:
-    with pytest.raises(StepRefused) as refused:
-        decide(RULES, NOTIFIED, decider, date(2026, 12, 4), months)
-    assert refused.value.reason == reason
+def test_four_eyes_keeps_a_step_from_the_people_of_earlier_ones(
+    action: str, by: str, refused: bool
+) -> None:
+    actors = (("PROPOSE", "submitter-1"), ("NOTIFY", "reviewer-1"), ("OBJECT", "reviewer-2"))
+    case = Case("NOTIFIED", "submitter-1", "SERIOUS_DISHONESTY", actors=actors)
+    if not refused:
+        check_four_eyes(RULES, case, action, by)
+        return
+    with pytest.raises(StepRefused) as refusal:
+        check_four_eyes(RULES, case, action, by)
+    assert (refusal.value.code, refusal.value.reason) == ("FORBIDDEN", "four-eyes")
+    assert by in str(refusal.value)
 
 
 def test_objections_only_within_the_period_and_answered() -> None:
@@ -101,6 +125,10 @@ def test_repair_only_after_the_minimum() -> None:
         ("MALICE: {MINOR: DISHONEST,", "MALICE: {MINOR: BANNED,", "outcomes.MALICE.MINOR"),
         ("{min_months: 12, max_months: 36}", "{min_months: 40, max_months: 36}", "min_months"),
         ("statement_working_days: 5", "statement_working_days: -1", "statement_working_days"),
+        ("DECIDE: [PROPOSE]", "DECIDE: []", "four_eyes.DECIDE"),  # below the floor
+        ("ANSWER: [PROPOSE, NOTIFY]", "ANSWER: [PROPOSE]", "four_eyes.ANSWER"),
+        ("DECIDE: [PROPOSE]", "DECIDE: [PROPOSE, SIGN]", "four_eyes.DECIDE"),
+        ("DECIDE: [PROPOSE]", "DECIDE: [PROPOSE]\n  AUDIT: [DECIDE]", "four_eyes.AUDIT"),
     ],
 )
 def test_bad_files_are_refused_with_the_entry_named(old: str, new: str, named: str) -> None:

@@ -12,9 +12,22 @@ from policies.measures import MEASURES_FILE, MeasuresConfigError, default_catalo
 def test_a_serious_listing_reaches_every_kind_but_the_courts() -> None:
     catalogue = default_catalogue()
     kinds = {m.partner_kind for m in catalogue.for_listing("SERIOUS_DISHONESTY")}
-    assert kinds == {"PROCUREMENT", "BIDDING", "BANK", "LAND_MINING", "DEPARTMENT"}
+    assert kinds == {
+        "PROCUREMENT",
+        "BIDDING",
+        "BANK",
+        "LAND_MINING",
+        "DEPARTMENT",
+        "CREDIT_AGENCY",
+        "REGIONAL_CREDIT_PLATFORM",
+    }
     abnormal = {m.code for m in catalogue.for_listing("ABNORMAL_OPERATION")}
-    assert abnormal == {"LOAN_REVIEW", "MINING_RIGHT_BARRED", "KEY_INSPECTION"}
+    assert abnormal == {
+        "LOAN_REVIEW",
+        "MINING_RIGHT_BARRED",
+        "KEY_INSPECTION",
+        "CREDIT_PLATFORM_PUBLISHED",
+    }
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
@@ -34,6 +47,8 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
         (("[SERIOUS_DISHONESTY, DISHONEST_JUDGMENT_DEBTOR]", "[BLACKLIST]"), "listings"),
         (("max_attempts: 8", "max_attempts: 0"), "delivery.max_attempts"),
         (("version: 1", "version: 2"), "version"),
+        (("  BANK: 银行业金融机构", "  bank-kind: 银行业金融机构"), "partner_kinds.bank-kind"),
+        (("record_kinds: [REGIONAL_CREDIT_PLATFORM]", "record_kinds: [POLICE]"), "record_kinds"),
     ],
 )
 def test_bad_files_are_refused_with_the_entry_named(change: tuple[str, str], named: str) -> None:
@@ -51,4 +66,6 @@ def test_the_courts_list_of_judgment_debtors_has_its_measures() -> None:
         "LOAN_REVIEW",
         "LAND_AUCTION_BARRED",
         "SUBSIDY_REFUSED",
+        "CREDIT_REPORT_NOTED",
+        "CREDIT_PLATFORM_PUBLISHED",
     }

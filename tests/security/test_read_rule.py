@@ -338,6 +338,8 @@ CALLS: dict[str, str] = {
     "search": '{ search(text: "读规则") { kind key name } }',
     "personByResidentId": f'{{ personByResidentId(idNumber: "{PERSON}") {{ name ties {{ creditCode name }} }} }}',
     "sanctionFeed": "{ sanctionFeed(first: 100) { entries { sanctionId creditCode listing measures { code } } } }",
+    "sanctionSnapshot": "{ sanctionSnapshot(first: 100) { entries { sanctionId creditCode listing "
+    "measures { code } } asOfVersion feedCursor } }",
     "listingCase": '{ listingCase(id: "LC-0000") { id } }',
     "partners": "{ partners { code } }",
     "deliveries": '{ deliveries(partner: "BANK-X") { items { event subject } } }',
