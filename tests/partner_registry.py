@@ -35,6 +35,7 @@ async def registered_partner(
         },
         Keys(keys.scheme, keys.signing, keys.verifying),
         targets=TargetRule(public_only=False, https_only=True),
+        send_active_set=False,  # it counts only this test's events, not the listings in force
     )
     return PartnerServer(port, Inbox(keys.verifying, Behaviour())).start()
 
