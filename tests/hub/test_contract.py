@@ -149,7 +149,7 @@ def test_a_partner_client_built_from_its_contract_runs_its_queries(api: str, cod
         built = dsl_gql(
             DSLQuery(
                 ds.Query.subject.args(creditCode=code).select(ds.Subject.name, ds.Subject.grade),
-                ds.Query.subjects.args(first=5).select(
+                ds.Query.subjects.args(first=5, filter={"name": subject["name"]}).select(
                     ds.SubjectConnection.edges.select(
                         ds.SubjectEdge.node.select(ds.SubjectSummary.creditCode)
                     )

@@ -127,8 +127,8 @@ async def test_pause_deliveries_and_replay(admin: GraphQLClient, driver: AsyncDr
     await driver.execute_query(
         "MATCH (d:Delivery {partner: 'PA-WATCH'}) SET d.status = 'DEAD', d.lastError = 'HTTP 500'"
     )
-    dead = admin.data(DELIVERIES, {"c": "PA-WATCH", "s": "DEAD"})["deliveries"]
-    assert [d["lastError"] for d in dead["items"]] == ["HTTP 500"] * (3 + initial)  # type: ignore[index,operator]
+    dead = admin.data(DELIVERIES, {"c": "PA-WATCH", "s": "DEAD", "n": 100})["deliveries"]
+    assert [d["lastError"] for d in dead["items"]] == ["HTTP 500"] * min(3 + initial, 100)  # type: ignore[index,operator]
     queued = admin.data(REPLAY, {"c": "PA-WATCH", "t": "2000-01-01T00:00:00+08:00"})
     assert queued["replayPartner"] >= 3
     counts = {p["code"]: p for p in admin.data(LIST)["partners"]}["PA-WATCH"]  # type: ignore[union-attr]
