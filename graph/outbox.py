@@ -235,11 +235,13 @@ SET d.status = 'PENDING', d.attempts = 0, d.nextAt = $now, d.requeuedAt = $now,
   d.lastError = null
 RETURN count(d) AS n
 """
-# Every event since a moment that the partner would have been sent, oldest first.
+# Every event since a moment that the partner was, or would have been, sent (its subscription, or
+# the active set it was sent when it joined), oldest first.
 SINCE = """
 MATCH (p:Partner {code: $partner})
-MATCH (e:OutboxEvent) WHERE e.createdAt >= $since AND e.type IN p.events AND p.kind IN e.kinds
+MATCH (e:OutboxEvent) WHERE e.createdAt >= $since AND p.kind IN e.kinds
   AND $ranks[p.clearance] >= $ranks[e.disclosure]
+  AND (e.type IN p.events OR EXISTS { MATCH (:Delivery {id: e.id + '|' + p.code}) })
 RETURN e.id AS id ORDER BY e.version
 """
 

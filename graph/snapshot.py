@@ -27,7 +27,7 @@ CURRENT = "OPTIONAL MATCH (c:Counter {name: 'feed'}) RETURN coalesce(c.value, 0)
 # In listing-id order after a key, what the caller may read (policies/access.py: the event's
 # class, its subject's division, the listing's authority), of the partner kind asked.
 SNAPSHOT = f"""
-MATCH (n:Sanction) WHERE n.id > $key
+MATCH (n:Sanction|Restriction) WHERE n.id > $key
 CALL (n) {{
   MATCH (e:OutboxEvent {{sanction: n.id}}) WHERE e.version <= $asOf
   RETURN e ORDER BY e.version DESC LIMIT 1
@@ -80,7 +80,7 @@ async def snapshot(
 # each subject's later events behind it.
 QUEUE_ACTIVE = """
 MATCH (p:Partner {code: $partner}) WHERE p.endpoint IS NOT NULL AND p.status <> 'DISABLED'
-MATCH (n:Sanction)
+MATCH (n:Sanction|Restriction)
 CALL (n) {
   MATCH (e:OutboxEvent {sanction: n.id}) RETURN e ORDER BY e.version DESC LIMIT 1
 }

@@ -111,6 +111,21 @@ async def _listings(
     return events
 
 
+async def _first_failure(driver: AsyncDriver, partner: str, wait: float = 20) -> None:
+    """Until a delivery to ``partner`` has failed once: a fixed sleep raced the retries, which
+    on a quiet machine were all spent before a partner that came up late was listening."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while asyncio.get_running_loop().time() < deadline:
+        records, _, _ = await driver.execute_query(
+            "MATCH (d:Delivery {partner: $p}) WHERE d.attempts >= 1 RETURN count(d) AS n",
+            p=partner,
+        )
+        if records[0]["n"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no delivery to {partner} was tried within {wait} s")
+
+
 async def test_every_event_reaches_every_partner_once_in_order_or_is_dead_lettered(
     driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
@@ -135,7 +150,7 @@ async def test_every_event_reaches_every_partner_once_in_order_or_is_dead_letter
     try:
         subjects = fresh_subjects(4)
         events = await _listings(driver, catalogue, subjects, "A")
-        await asyncio.sleep(2.0)
+        await _first_failure(driver, "DL-LATE")  # it has been tried, and failed, at least once
         servers["DL-LATE"] = PartnerServer(late_port, late_inbox).start()  # comes up late
         everyone = [*behaviours, "DL-LATE", "DL-DOWN"]
         await _settled(driver, everyone, expected=len(events) * len(everyone), wait=60)
