@@ -6,11 +6,15 @@ flight is never lost; the broker is the same Redis the API uses (``HUB_REDIS_URL
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 
 from celery import Celery
 
-from graph.outbox import shard_of
+from graph.outbox import Emitted, shard_of
+
+log = logging.getLogger(__name__)
 
 BROKER = os.environ.get("HUB_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -62,3 +66,15 @@ def wake(partners: list[str] | tuple[str, ...], subject: str) -> None:
     Sent by name, so the API and the command line need not load the workers' code."""
     for partner in partners:
         app.send_task("connectors.tasks.deliver", (partner, shard_of(subject)), expires=60)
+
+
+async def wake_soon(event: Emitted | None) -> None:
+    """:func:`wake` for an event a request just committed, off the event loop. The beat's
+    sweeper delivers within a second anyway, so a failure (Redis briefly away) is logged, not
+    the caller's problem."""
+    if event is None or not event.partners:
+        return
+    try:
+        await asyncio.to_thread(wake, event.partners, event.subject)
+    except Exception:
+        log.warning("could not wake delivery for %s; the sweeper will", event.id)

@@ -4,14 +4,12 @@ publish like any listing (outbox event, partners told, grade capped) and are aud
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import date
 
 import strawberry
 
-from connectors.celery_app import wake
-from graph.abnormal import AbnormalRefused, AbnormalStep, list_abnormal, remove_abnormal
+from connectors.celery_app import wake_soon
+from graph.abnormal import AbnormalRefused, list_abnormal, remove_abnormal
 from policies.determination import StepRefused, check_reason, default_rules
 from policies.units import unit_prefix
 
@@ -21,7 +19,6 @@ from .errors import Code, HubError, backing_services
 from .records_api import unit_of
 from .settings import catalogue
 
-log = logging.getLogger(__name__)
 _DOCUMENT_MAX = 200
 
 
@@ -52,16 +49,6 @@ def _document(value: str | None, required: bool) -> str | None:
     return text or None
 
 
-async def _wake(step: AbnormalStep, subject: str) -> None:
-    """Start pushing at once; the beat's sweep does it within a second if this fails."""
-    if step.event is None or not step.event.partners:
-        return
-    try:
-        await asyncio.to_thread(wake, step.event.partners, subject)
-    except Exception:
-        log.warning("could not wake delivery for %s; the sweeper will", step.event.id)
-
-
 @strawberry.type
 class AbnormalMutations:
     @strawberry.mutation(
@@ -86,7 +73,7 @@ class AbnormalMutations:
         except AbnormalRefused as exc:
             context.audited.append(Audited("listAbnormal", code, (), "DENY", "write"))
             raise HubError(Code(exc.code), str(exc), reason=exc.reason) from None
-        await _wake(step, code)
+        await wake_soon(step.event)
         context.audited.append(Audited("listAbnormal", code, (step.sanction,), action="write"))
         return AbnormalListing(
             sanction_id=step.sanction, credit_code=code, status=step.status,
@@ -120,7 +107,7 @@ class AbnormalMutations:
         except AbnormalRefused as exc:
             context.audited.append(Audited("removeAbnormal", code, (), "DENY", "write"))
             raise HubError(Code(exc.code), str(exc), reason=exc.reason) from None
-        await _wake(step, code)
+        await wake_soon(step.event)
         context.audited.append(Audited("removeAbnormal", code, (step.sanction,), action="write"))
         return AbnormalListing(
             sanction_id=step.sanction, credit_code=code, status=step.status,

@@ -4,16 +4,14 @@ listing and pushes it to partners), withdraw or repair. Every step names who and
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
 
-from connectors.celery_app import wake
-from graph.determination import Advanced, CaseView, advance, find_case, propose, sanction_id
+from connectors.celery_app import wake_soon
+from graph.determination import CaseView, advance, find_case, propose, sanction_id
 from policies.determination import StepRefused, default_rules
 from policies.units import unit_prefix
 
@@ -22,8 +20,6 @@ from .context import credit_code as parse_code
 from .errors import Code, HubError, backing_services
 from .records_api import unit_of
 from .settings import catalogue
-
-log = logging.getLogger(__name__)
 
 
 @strawberry.enum(description="The fault found: negligence, intent or malice.")
@@ -124,17 +120,6 @@ def _view(found: CaseView) -> ListingCase:
 
 def _refused(exc: StepRefused) -> HubError:
     return HubError(Code(exc.code), str(exc), reason=exc.reason)
-
-
-async def _wake(advanced: Advanced, subject: str) -> None:
-    """Start pushing what the step published; the beat sweeper does it within a second if this
-    fails (Redis briefly away), so a failure here is logged, not the caller's problem."""
-    if advanced.event is None or not advanced.event.partners:
-        return
-    try:
-        await asyncio.to_thread(wake, advanced.event.partners, subject)
-    except Exception:
-        log.warning("could not wake delivery for %s; the sweeper will", advanced.event.id)
 
 
 @strawberry.type
@@ -240,6 +225,6 @@ class DeterminationMutations:
         except StepRefused as exc:
             context.audited.append(Audited("advanceListing", exc.subject, (id,), "DENY", "write"))
             raise _refused(exc) from None
-        await _wake(advanced, view.credit_code)
+        await wake_soon(advanced.event)
         context.audited.append(Audited("advanceListing", view.credit_code, (id,), action="write"))
         return view
