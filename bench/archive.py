@@ -25,14 +25,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.common import say, write_block
 from bench.run import DATA, ROOT, stack, subject_count
 from graph.archive import parsed
 from graph.archive_files import read_archive
 from graph.db import Neo4jConfig, connect
 from graph.rating import INPUTS, PAGE
 from hub.settings import get_settings
-
-from .common import say, write_block
 
 UNIT = "NMG150000"  # the region unit: every subject is in its jurisdiction
 HEADER = ["事项代码", "统一社会信用代码", "严重程度", "标题", "决定日期", "决定文书号", "法律依据"]

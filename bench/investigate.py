@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bench.common import say, write_block
 from bench.run import DATA, ROOT, api, dev_token, stack, subject_count
 from graph.db import Neo4jConfig, connect
 from graph.investigate import LINKS, exposure, network, shortest_paths, upstream
@@ -37,8 +38,6 @@ from hub.settings import get_settings
 from policies.access import read_scope
 from policies.exposure import default_rules
 from policies.principal import Clearance, Principal
-
-from .common import say, write_block
 
 INVESTIGATOR = Principal(
     subject="bench",

@@ -44,6 +44,7 @@ os.environ.update(
     HUB_ENV="benchmark",  # GraphiQL off like production; local dev tokens still accepted
 )
 
+from bench.common import RESULTS, say, write_block  # noqa: E402
 from graph.db import Neo4jConfig, connect  # noqa: E402
 from graph.subjects import subject_by_code  # noqa: E402
 from hub import services  # noqa: E402
@@ -52,8 +53,6 @@ from hub.keys import dev_jwt_secret  # noqa: E402
 from hub.settings import get_settings  # noqa: E402
 from policies.access import read_scope  # noqa: E402
 from policies.principal import Clearance, Principal  # noqa: E402
-
-from .common import RESULTS, say, write_block  # noqa: E402
 
 BANK = Principal(
     "BANK-BENCH:partner",

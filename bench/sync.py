@@ -35,6 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 import aiohttp
 import httpx
 
+from bench.common import say, write_block
 from bench.run import DATA, ROOT, api, dev_token, stack, subject_count
 from connectors.delivery import IN_FLIGHT
 from connectors.signing import headers, new_credentials
@@ -48,8 +49,6 @@ from policies.determination import default_rules
 from policies.measures import default_catalogue
 from policies.targets import TargetRule
 from policies.units import unit_prefix
-
-from .common import say, write_block
 
 WARM_UP = 10  # first decisions, not counted: workers open their connections
 KINDS = ("PROCUREMENT", "BIDDING", "BANK", "LAND_MINING", "DEPARTMENT")

@@ -21,9 +21,8 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from redis.typing import EncodableT, FieldT
 
+from connectors.locks import RedisLock
 from graph.audit import DEFAULT_CHAIN, AuditEvent, append
-
-from .locks import RedisLock
 
 AUDIT_STREAM = "hub:audit"
 BATCH = 2000  # stream entries per append transaction

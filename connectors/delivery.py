@@ -28,14 +28,13 @@ import aiohttp
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from connectors.locks import RedisLock
+from connectors.signing import headers
+from connectors.targets import refusal, refused
 from graph.outbox import Due, Outcome, due, record
 from graph.partners import Partner, find, signing_key
 from policies.measures import Catalogue
 from policies.targets import TargetRule
-
-from .locks import RedisLock
-from .signing import headers
-from .targets import refusal, refused
 
 BATCH = 50  # due deliveries a runner reads and records at once
 IN_FLIGHT = 8  # posts in flight at once per runner (two workers keep 16 to 64 going)

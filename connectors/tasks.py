@@ -14,6 +14,12 @@ import httpx
 import redis
 from celery.signals import worker_process_shutdown
 
+from connectors import audit, worker
+from connectors.celery_app import BROKER, app, wake
+from connectors.delivery import lane_lock, run_lane
+from connectors.locks import RedisLock
+from connectors.pull import FeedFetchError, pull
+from connectors.pull import due as feeds_due
 from graph.archive import import_archive as run_import
 from graph.archive_files import ArchiveFormatError
 from graph.determination import expire_listings
@@ -23,13 +29,6 @@ from graph.partners import all_partners
 from graph.review import expire
 from graph.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 from policies.measures import Catalogue, default_catalogue, parse_catalogue
-
-from . import audit, worker
-from .celery_app import BROKER, app, wake
-from .delivery import lane_lock, run_lane
-from .locks import RedisLock
-from .pull import FeedFetchError, pull
-from .pull import due as feeds_due
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
 

@@ -17,10 +17,9 @@ import aiohttp
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from connectors.targets import CheckedResolver, rule_from_env
 from graph.db import Neo4jConfig, connect
 from policies.targets import TargetRule
-
-from .targets import CheckedResolver, rule_from_env
 
 
 @dataclass(frozen=True, slots=True)

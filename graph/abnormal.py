@@ -16,12 +16,11 @@ from datetime import UTC, date, datetime
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.listings import EndReason, ListingDecision, end_in, publish_in
+from graph.outbox import Emitted
 from policies.catalogue import add_months
 from policies.determination import DeterminationRules
 from policies.measures import Catalogue
-
-from .listings import EndReason, ListingDecision, end_in, publish_in
-from .outbox import Emitted
 
 LISTING = "ABNORMAL_OPERATION"
 

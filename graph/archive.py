@@ -19,13 +19,12 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.archive_files import read_archive
+from graph.rows import RowError
+from graph.submissions import Outcome, Submission, parse_submission, submit
+from graph.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 from policies.access import unit_scope
 from policies.units import unit_prefix
-
-from .archive_files import read_archive
-from .rows import RowError
-from .submissions import Outcome, Submission, parse_submission, submit
-from .xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 
 
 @dataclass(slots=True)

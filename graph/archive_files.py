@@ -20,8 +20,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from .rows import RowError
-from .xlsx_guard import DEFAULT_LIMITS, UnsafeWorkbook, XlsxLimits, check_workbook
+from graph.rows import RowError
+from graph.xlsx_guard import DEFAULT_LIMITS, UnsafeWorkbook, XlsxLimits, check_workbook
 
 FORMATS = ("jsonl", "csv", "xlsx")
 

@@ -21,9 +21,8 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.outbox import RANKS, new_event_id, shard_of
 from policies.measures import Catalogue
-
-from .outbox import RANKS, new_event_id, shard_of
 
 WINDOW = 2000  # listings compared per transaction
 

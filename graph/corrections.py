@@ -23,17 +23,16 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.listings import follow_record_in
+from graph.publicity import announce_published
+from graph.rating import rate_in
+from graph.restrictions import sync_in
+from graph.review import StepResult
+from graph.submissions import Submission
 from policies.access import cypher_readable
 from policies.catalogue import default_catalogue, publication_window
 from policies.measures import Catalogue
 from policies.review import RecordState, ReviewRefused, approve, default_rules, return_record
-
-from .listings import follow_record_in
-from .publicity import announce_published
-from .rating import rate_in
-from .restrictions import sync_in
-from .review import StepResult
-from .submissions import Submission
 
 CONTENT = ("item", "category", "tier", "title", "decidedOn", "document", "legalBasis", "disclosure")
 _RANK = {None: 0, "MINOR": 1, "GENERAL": 2, "SERIOUS": 3}

@@ -17,12 +17,11 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.listings import ListingDecision, end_in, publish_in
+from graph.outbox import Emitted
 from policies import determination as rules_of
 from policies.determination import Case, DeterminationRules, StepRefused
 from policies.measures import Catalogue
-
-from .listings import ListingDecision, end_in, publish_in
-from .outbox import Emitted
 
 _GROUNDS = """
 MATCH (s:Subject {creditCode: $subject})-[:HAS_RECORD]->(r:CreditRecord)

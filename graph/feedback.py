@@ -16,9 +16,8 @@ from datetime import UTC, date, datetime
 
 from neo4j import AsyncDriver
 
+from graph.outbox import RANKS, requeue
 from policies.measures import Catalogue
-
-from .outbox import RANKS, requeue
 
 _SANCTION = """
 MATCH (p:Partner {code: $partner}), (n:Sanction|Restriction {id: $sanction})

@@ -17,12 +17,11 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.identifiers import validate_uscc
+from graph.listings import end_in
+from graph.outbox import NewEvent, emit
 from policies.feeds import Feed
 from policies.measures import Catalogue
-
-from .identifiers import validate_uscc
-from .listings import end_in
-from .outbox import NewEvent, emit
 
 BATCH = 200  # rows per transaction
 SHRINK_GUARD = 0.5  # a snapshot with fewer rows than this share of the active ones ends nothing

@@ -17,7 +17,7 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
-from .rows import RELATIONS, Row, RowError, parse_row
+from graph.rows import RELATIONS, Row, RowError, parse_row
 
 _CONTACTS = """
 FOREACH (v IN row.phones | MERGE (c:Phone {number: v}) MERGE (n)-[:HAS_PHONE]->(c))

@@ -18,10 +18,9 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from graph.db import read
 from policies.access import cypher_node
 from policies.exposure import ExposureRules
-
-from .db import read
 
 LINKS = (
     "LEGAL_REPRESENTATIVE_OF|CONTROLS|SHAREHOLDER_OF|SUCCEEDED_BY|BRANCH_OF|OFFICER_OF"

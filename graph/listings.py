@@ -16,11 +16,10 @@ from typing import Any, Literal
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.outbox import Emitted, NewEvent, emit
+from graph.rating import rate_in
 from policies.access import cypher_readable
 from policies.measures import Catalogue
-
-from .outbox import Emitted, NewEvent, emit
-from .rating import rate_in
 
 EndReason = Literal["EXPIRED", "REPAIRED", "WITHDRAWN"]
 _END_STATUS = {"EXPIRED": "ENDED", "REPAIRED": "REPAIRED", "WITHDRAWN": "ENDED"}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from neo4j import AsyncDriver
 
-from .db import read
+from graph.db import read
 
 REGISTER = """
 MERGE (o:Operation {hash: $hash})

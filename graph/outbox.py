@@ -22,10 +22,9 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.db import read
 from policies.access import cypher_readable
 from policies.principal import Clearance
-
-from .db import read
 
 SHARDS = 4  # deliveries to one partner run in this many lanes; a subject stays in one lane
 RANKS = {c.name: c.value for c in Clearance}

@@ -16,11 +16,10 @@ from urllib.parse import urlsplit
 
 from neo4j import AsyncDriver
 
+from graph.snapshot import queue_active_set
 from policies.measures import Catalogue
 from policies.principal import Clearance
 from policies.targets import TargetError, TargetRule, check_host
-
-from .snapshot import queue_active_set
 
 Status = Literal["ACTIVE", "PAUSED", "DISABLED"]
 STATUSES: tuple[Status, ...] = ("ACTIVE", "PAUSED", "DISABLED")

@@ -14,10 +14,9 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph.outbox import Emitted, NewEvent, emit
 from policies.catalogue import default_catalogue
 from policies.measures import RECORD_EVENT
-
-from .outbox import Emitted, NewEvent, emit
 
 _RECORD = """
 MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord {id: $id})

@@ -22,6 +22,7 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.outbox import NewEvent, emit
 from policies.rating import (
     STATUSES,
     GradeChange,
@@ -33,8 +34,6 @@ from policies.rating import (
     advance,
     default_model,
 )
-
-from .outbox import NewEvent, emit
 
 EVENT = "rating.changed"
 

@@ -16,10 +16,9 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph.outbox import Emitted, NewEvent, emit
 from policies.measures import Catalogue
 from policies.restrictions import Restriction, restrictions_for
-
-from .outbox import Emitted, NewEvent, emit
 
 LISTING = "RECORD_RESTRICTION"  # what webhooks and the feed say in `listing`
 

@@ -16,16 +16,15 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.outbox import Emitted
+from graph.publicity import announce_published
+from graph.rating import rate_in
+from graph.restrictions import DUE, sync_in
 from policies.access import cypher_pending, cypher_readable
 from policies.catalogue import default_catalogue, publication_window
 from policies.measures import Catalogue
 from policies.rating import RatingResult
 from policies.review import RecordState, ReviewRefused, approve, default_rules, return_record
-
-from .outbox import Emitted
-from .publicity import announce_published
-from .rating import rate_in
-from .restrictions import DUE, sync_in
 
 # A reviewer acts only on a record of its jurisdiction that it may read (policies/access.py).
 _LOCK = f"""

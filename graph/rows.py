@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from graph.identifiers import InvalidIdentifier, resident_id, validate_uscc
 from policies.catalogue import add_months, default_catalogue, publication_window
 from policies.determination import default_rules as determination_rules
 from policies.listings import LISTINGS
 from policies.measures import default_catalogue as measures_catalogue
 from policies.names import name_keys
-
-from .identifiers import InvalidIdentifier, resident_id, validate_uscc
 
 DISCLOSURE = ("PUBLIC", "SHARED", "RESTRICTED", "CONFIDENTIAL")
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")

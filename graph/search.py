@@ -13,10 +13,9 @@ from typing import Any, LiteralString
 
 from neo4j import AsyncDriver
 
+from graph.db import read
+from graph.investigate import node_visible
 from policies.names import is_pinyin, name_keys, normalise
-
-from .db import read
-from .investigate import node_visible
 
 _HIT = """CASE WHEN n:Subject
   THEN {kind: 'Subject', key: n.creditCode, name: n.name, division: n.division}

@@ -24,12 +24,11 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from stdnum import numdb
 
+from graph.identifiers import USCC_ALPHABET, uscc_check_char
 from policies.catalogue import default_catalogue
 from policies.divisions import PROVINCE, Division, banners, leagues
 from policies.rating import default_model
 from policies.units import agency_code, units
-
-from .identifiers import USCC_ALPHABET, uscc_check_char
 
 Row = dict[str, Any]
 T = TypeVar("T")

@@ -17,10 +17,9 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from graph.db import read
+from graph.outbox import RANKS, FeedEvent
 from policies.access import cypher_readable
-
-from .db import read
-from .outbox import RANKS, FeedEvent
 
 CURRENT = "OPTIONAL MATCH (c:Counter {name: 'feed'}) RETURN coalesce(c.value, 0) AS version"
 

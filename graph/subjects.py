@@ -15,9 +15,8 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from graph.db import read
 from policies.access import cypher_classes, cypher_pending, cypher_readable
-
-from .db import read
 
 NESTED_CAP = 100
 

@@ -19,13 +19,12 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.identifiers import InvalidIdentifier, validate_uscc
+from graph.rows import RowError
 from policies.access import cypher_pending, cypher_readable
 from policies.catalogue import Item, check_record, default_catalogue
 from policies.principal import Clearance
 from policies.workdays import add_working_days
-
-from .identifiers import InvalidIdentifier, validate_uscc
-from .rows import RowError
 
 FIELDS = ("item", "subject", "tier", "title", "decidedOn", "document", "legalBasis", "disclosure")
 EARLIEST = date(2000, 1, 1)  # archives go back to 2010; older dates are typing errors

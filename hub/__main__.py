@@ -1,5 +1,5 @@
 """`python -m hub`: the same as the `hub` command."""
 
-from .cli import app
+from hub.cli import app
 
 app()

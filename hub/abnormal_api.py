@@ -10,14 +10,13 @@ import strawberry
 
 from connectors.celery_app import wake_soon
 from graph.abnormal import AbnormalRefused, list_abnormal, remove_abnormal
+from hub.context import Audited, RootPolicy, ctx
+from hub.context import credit_code as parse_code
+from hub.errors import Code, HubError, backing_services
+from hub.records_api import unit_of
+from hub.settings import catalogue
 from policies.determination import StepRefused, check_reason, default_rules
 from policies.units import unit_prefix
-
-from .context import Audited, RootPolicy, ctx
-from .context import credit_code as parse_code
-from .errors import Code, HubError, backing_services
-from .records_api import unit_of
-from .settings import catalogue
 
 _DOCUMENT_MAX = 200
 

@@ -25,29 +25,28 @@ from strawberry.asgi import GraphQL
 from graph.db import Neo4jConfig, connect, ping
 from graph.operations import document as registered_document
 from graph.operations import document_hash
+from hub import graphiql, pages
+from hub.audit import AuditLog
+from hub.auth import AuthError, TokenCache, authenticate, token_verifier
+from hub.bodies import BodyTooLarge, read_body
+from hub.body_deadline import BodyDeadline
+from hub.context import Context
+from hub.contract import Contracts
+from hub.contract_api import role_schema
+from hub.errors import Code, error_response
+from hub.exports import export_network
+from hub.feedback_api import post_feedback
+from hub.guards import Refusal, check, check_prices, spend
+from hub.jwks import jwks_client
+from hub.metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, may_scrape, render, scrape_token
+from hub.recommendations import recommendation
+from hub.schema import schema
+from hub.settings import Settings, get_settings, letters
+from hub.uploads import upload_archive
 from policies.access import default_policy, read_scope
 from policies.limits import parse_limits
 from policies.principal import Principal
 from policies.restrictions import default_restrictions
-
-from . import graphiql, pages
-from .audit import AuditLog
-from .auth import AuthError, TokenCache, authenticate, token_verifier
-from .bodies import BodyTooLarge, read_body
-from .body_deadline import BodyDeadline
-from .context import Context
-from .contract import Contracts
-from .contract_api import role_schema
-from .errors import Code, error_response
-from .exports import export_network
-from .feedback_api import post_feedback
-from .guards import Refusal, check, check_prices, spend
-from .jwks import jwks_client
-from .metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, may_scrape, render, scrape_token
-from .recommendations import recommendation
-from .schema import schema
-from .settings import Settings, get_settings, letters
-from .uploads import upload_archive
 
 MAX_BODY = 16 * 1024
 log = structlog.get_logger("hub.app")

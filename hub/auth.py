@@ -29,15 +29,14 @@ import jwt
 import redis.exceptions
 import structlog
 
+from hub.audit import audit_refusal
+from hub.jwks import IssuerKeys, KeysUnavailable
+from hub.keys import dev_jwt_secret
+from hub.settings import Settings
 from policies.divisions import Level, division
 from policies.issuers import Issuer, load_issuers
 from policies.principal import LEVELS, ROLES, Clearance, Principal
 from policies.units import unit_mismatch
-
-from .audit import audit_refusal
-from .jwks import IssuerKeys, KeysUnavailable
-from .keys import dev_jwt_secret
-from .settings import Settings
 
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "sub")
 # Matched with fullmatch and ASCII digits: `$` would let "150102\n" through, `\d` Arabic digits.

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Message
 
-from .errors import Code, error_response
+from hub.errors import Code, error_response
 
 
 class BodyTooLarge(Exception):

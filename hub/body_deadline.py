@@ -16,7 +16,7 @@ import asyncio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import Code, error_response
+from hub.errors import Code, error_response
 
 
 class BodyTimeout(Exception):

@@ -18,25 +18,24 @@ from neo4j import AsyncDriver
 
 from graph.ingest import ImportReport, decode_lines, ingest_rows
 from graph.schema import MIGRATIONS, Migration, applied_versions, migrate
+from hub import services
+from hub.auth import mint_dev_token
+from hub.cli_archive import app as archive_app
+from hub.cli_archive import assess_cmd, rate_cmd
+from hub.cli_audit import app as audit_app
+from hub.cli_feeds import app as feeds_app
+from hub.cli_operations import app as operations_app
+from hub.cli_outbox import app as outbox_app
+from hub.cli_outbox import run_backfill
+from hub.cli_partners import app as partners_app
+from hub.cli_schema import schema_cmd
+from hub.cli_search import reindex_cmd
+from hub.clikit import err, fail, progress_bar, with_driver
+from hub.keys import dev_jwt_secret, pii_secret
+from hub.settings import Settings, get_settings
 from policies.divisions import REGION_CODE
 from policies.principal import ROLES, Clearance
 from policies.units import units_by_code
-
-from . import services
-from .auth import mint_dev_token
-from .cli_archive import app as archive_app
-from .cli_archive import assess_cmd, rate_cmd
-from .cli_audit import app as audit_app
-from .cli_feeds import app as feeds_app
-from .cli_operations import app as operations_app
-from .cli_outbox import app as outbox_app
-from .cli_outbox import run_backfill
-from .cli_partners import app as partners_app
-from .cli_schema import schema_cmd
-from .cli_search import reindex_cmd
-from .clikit import err, fail, progress_bar, with_driver
-from .keys import dev_jwt_secret, pii_secret
-from .settings import Settings, get_settings
 
 app = typer.Typer(help="Credit information exchange hub.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -389,7 +388,7 @@ _DEMO_ROLES = (  # role, agency, division, clearance, purpose
 def _welcome(settings: Settings) -> None:
     secret = dev_jwt_secret(settings.keys_dir)
     url = settings.base_url
-    from .metrics import scrape_token  # prometheus-client only where it is used
+    from hub.metrics import scrape_token  # prometheus-client only where it is used
 
     token = scrape_token(settings)
     scrape = f"Authorization: Bearer {token}" if token else "off: set HUB_METRICS_TOKEN"

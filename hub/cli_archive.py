@@ -22,10 +22,9 @@ from graph.determination import expire_listings
 from graph.outbox import Emitted
 from graph.rating import rate, rate_all
 from graph.review import expire
+from hub.clikit import err, fail, progress_bar, with_driver
+from hub.settings import Settings, catalogue
 from policies.units import units_by_code
-
-from .clikit import err, fail, progress_bar, with_driver
-from .settings import Settings, catalogue
 
 app = typer.Typer(help="Credit archives of the department's units.", no_args_is_help=True)
 

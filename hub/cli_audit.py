@@ -17,9 +17,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from connectors.audit import drain as drain_stream
 from graph import audit
-
-from .clikit import driver_for
-from .settings import Settings, get_settings
+from hub.clikit import driver_for
+from hub.settings import Settings, get_settings
 
 app = typer.Typer(help="The audit chain: verify, drain, trail.", no_args_is_help=True)
 T = TypeVar("T")

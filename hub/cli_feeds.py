@@ -14,9 +14,8 @@ from neo4j import AsyncDriver
 from connectors.celery_app import wake
 from connectors.pull import STATE, FeedFetchError, feeds, pull
 from graph.feeds import FeedReport
-
-from .clikit import err, fail, with_driver
-from .settings import Settings, catalogue
+from hub.clikit import err, fail, with_driver
+from hub.settings import Settings, catalogue
 
 app = typer.Typer(
     help="Outside lists pulled on a schedule (policies/feeds.yaml).", no_args_is_help=True

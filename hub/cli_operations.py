@@ -10,10 +10,9 @@ from graphql import GraphQLError, parse, validate
 from neo4j import AsyncDriver
 
 from graph.operations import Operation, register, registered
-
-from .clikit import fail, with_driver
-from .schema import schema
-from .settings import Settings
+from hub.clikit import fail, with_driver
+from hub.schema import schema
+from hub.settings import Settings
 
 app = typer.Typer(help="Registered operations (trusted documents).", no_args_is_help=True)
 

@@ -8,9 +8,8 @@ import typer
 from neo4j import AsyncDriver
 
 from graph.backfill import BackfillReport, backfill
-
-from .clikit import err, with_driver
-from .settings import Settings, catalogue
+from hub.clikit import err, with_driver
+from hub.settings import Settings, catalogue
 
 app = typer.Typer(help="The outbox behind the sanction feed and webhooks.", no_args_is_help=True)
 

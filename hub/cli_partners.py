@@ -14,9 +14,8 @@ from connectors.signing import new_credentials
 from graph.outbox import deliveries, delivery_counts, replay
 from graph.partners import Keys, Partner, PartnerError, all_partners, find, register, rotate_keys
 from graph.partners import update as update_partner
-
-from .clikit import err, fail, with_driver
-from .settings import Settings, catalogue
+from hub.clikit import err, fail, with_driver
+from hub.settings import Settings, catalogue
 
 app = typer.Typer(
     help="Partners that receive sanctions, and their deliveries.", no_args_is_help=True

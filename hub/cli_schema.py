@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
+from hub.clikit import err, fail
+from hub.contract import role_sdl
 from policies.access import default_policy
-
-from .clikit import err, fail
-from .contract import role_sdl
 
 REFRESH = "hub schema --out docs/schema"  # what the drift test tells a developer to run
 

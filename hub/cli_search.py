@@ -9,9 +9,8 @@ import typer
 from neo4j import AsyncDriver
 
 from graph.search import reindex_names
-
-from .clikit import err, progress_bar, with_driver
-from .settings import Settings
+from hub.clikit import err, progress_bar, with_driver
+from hub.settings import Settings
 
 
 def reindex_cmd(

@@ -16,8 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.db import Neo4jConfig, connect
-
-from .settings import Settings, get_settings
+from hub.settings import Settings, get_settings
 
 T = TypeVar("T")
 err = Console(stderr=True, soft_wrap=True)  # log lines stay whole when captured

@@ -16,12 +16,11 @@ from strawberry.types.nodes import SelectedField
 
 from graph.audit import Decision
 from graph.identifiers import InvalidIdentifier, validate_uscc
+from hub.audit import AuditLog
+from hub.errors import Code, HubError
 from policies.access import AccessPolicy, ReadScope
 from policies.divisions import division, jurisdiction_prefix
 from policies.principal import Principal
-
-from .audit import AuditLog
-from .errors import Code, HubError
 
 T = TypeVar("T")
 

@@ -23,10 +23,9 @@ from graphql import (
 )
 from graphql.language import ListTypeNode, NonNullTypeNode
 
+from hub.schema import schema as hub_schema
 from policies.access import AccessPolicy
 from policies.principal import Clearance
-
-from .schema import schema as hub_schema
 
 ROOTS = ("Query", "Mutation")
 

@@ -11,9 +11,9 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .audit import audit_request
-from .auth import AuthError, authenticate
-from .errors import Code, HubError, refusal_response
+from hub.audit import audit_request
+from hub.auth import AuthError, authenticate
+from hub.errors import Code, HubError, refusal_response
 
 FIELD = "GET /schema.graphql"
 

@@ -12,14 +12,13 @@ import strawberry
 
 from connectors.celery_app import wake_soon
 from graph.determination import CaseView, advance, find_case, propose, sanction_id
+from hub.context import Audited, RootPolicy, ctx
+from hub.context import credit_code as parse_code
+from hub.errors import Code, HubError, backing_services
+from hub.records_api import unit_of
+from hub.settings import catalogue
 from policies.determination import StepRefused, default_rules
 from policies.units import unit_prefix
-
-from .context import Audited, RootPolicy, ctx
-from .context import credit_code as parse_code
-from .errors import Code, HubError, backing_services
-from .records_api import unit_of
-from .settings import catalogue
 
 
 @strawberry.enum(description="The fault found: negligence, intent or malice.")

@@ -25,17 +25,16 @@ from starlette.responses import JSONResponse, Response
 
 from graph.audit import Decision
 from graph.investigate import RELATION_KINDS, Network, network
+from hub.audit import audit_request
+from hub.auth import AuthError, authenticate
+from hub.context import bounded, credit_code, to_date
+from hub.errors import Code, HubError, backing_services, refusal_response
+from hub.guards import Refusal, spend
+from hub.investigate_api import FANOUT
+from hub.settings import Settings
 from policies.access import read_scope
 from policies.exposure import default_rules
 from policies.principal import Principal
-
-from .audit import audit_request
-from .auth import AuthError, authenticate
-from .context import bounded, credit_code, to_date
-from .errors import Code, HubError, backing_services, refusal_response
-from .guards import Refusal, spend
-from .investigate_api import FANOUT
-from .settings import Settings
 
 FIELD = "GET /exports/network"
 FORMATS = ("json", "csv", "graphml")

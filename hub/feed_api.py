@@ -23,11 +23,10 @@ import strawberry
 from graph.outbox import FeedEvent, feed
 from graph.partners import find
 from graph.snapshot import current_version, snapshot
+from hub.context import Audited, Context, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
+from hub.errors import Code, HubError, backing_services
+from hub.rating_api import Grade
 from policies.principal import Clearance
-
-from .context import Audited, Context, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
-from .errors import Code, HubError, backing_services
-from .rating_api import Grade
 
 MAX_PAGE = 100
 _OPS = {

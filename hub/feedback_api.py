@@ -14,14 +14,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from graph.feedback import FeedbackError, report
+from hub.audit import audit_request
+from hub.auth import AuthError, authenticate
+from hub.bodies import BodyTooLarge, read_body
+from hub.context import Audited, RootPolicy, ctx
+from hub.errors import Code, HubError, backing_services, error_response, refusal_response
+from hub.settings import catalogue
 from policies.principal import Principal
-
-from .audit import audit_request
-from .auth import AuthError, authenticate
-from .bodies import BodyTooLarge, read_body
-from .context import Audited, RootPolicy, ctx
-from .errors import Code, HubError, backing_services, error_response, refusal_response
-from .settings import catalogue
 
 FIELD = "POST /feedback"
 MAX_BODY = 4096

@@ -36,10 +36,9 @@ from graphql import (
 )
 from graphql.language import DirectiveNode, Visitor
 
+from hub.errors import Code
 from policies.limits import Limits, LimitsError
 from policies.principal import Principal
-
-from .errors import Code
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 _PAGE_ARGUMENT = "first"

@@ -17,7 +17,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from .settings import get_settings
+from hub.settings import get_settings
 
 _MESSAGE = b"the request's headers took too long\n"
 _TIMEOUT_RESPONSE = (

@@ -26,11 +26,10 @@ from graph.investigate import (
 )
 from graph.investigate import Exposure as ExposureRow
 from graph.ownership import Holding, beneficial_owners, ultimate_controller
+from hub.context import Audited, RootPolicy, bounded, ctx, division_prefix, to_date
+from hub.context import credit_code as parse_code
+from hub.errors import Code, HubError, backing_services
 from policies.exposure import default_rules
-
-from .context import Audited, RootPolicy, bounded, ctx, division_prefix, to_date
-from .context import credit_code as parse_code
-from .errors import Code, HubError, backing_services
 
 MAX_PAGE = 100
 FANOUT = 50  # links followed from one node; the rest are counted in `capped`

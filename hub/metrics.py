@@ -24,8 +24,8 @@ from prometheus_client import (
     multiprocess,
 )
 
-from .keys import dev_metrics_token
-from .settings import Settings
+from hub.keys import dev_metrics_token
+from hub.settings import Settings
 
 REQUESTS = Counter("hub_http_requests_total", "HTTP requests", ["route", "status"])
 LATENCY = Histogram(

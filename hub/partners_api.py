@@ -17,10 +17,9 @@ from connectors.signing import new_credentials
 from graph.outbox import deliveries, delivery_counts, replay
 from graph.partners import Keys, Partner, PartnerError, all_partners, find, register, rotate_keys
 from graph.partners import update as update_partner
-
-from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
-from .errors import Code, HubError, backing_services
-from .settings import catalogue, get_settings
+from hub.context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
+from hub.errors import Code, HubError, backing_services
+from hub.settings import catalogue, get_settings
 
 MAX_PAGE = 100
 

@@ -16,6 +16,7 @@ from typing import Any
 import strawberry
 
 from graph.rating import history_of
+from hub.context import to_datetime
 from policies.access import ReadScope
 from policies.rating import Consequence as ModelConsequence
 from policies.rating import (
@@ -26,8 +27,6 @@ from policies.rating import (
     explain,
     last_day,
 )
-
-from .context import to_datetime
 
 
 @strawberry.enum(description="The nine grades, best first: classes A (AAA AA A), B, C.")

@@ -20,14 +20,13 @@ from connectors.recommendation import render
 from graph.audit import Decision
 from graph.listings import listing_facts
 from graph.partners import find
+from hub.audit import audit_request
+from hub.auth import AuthError, authenticate
+from hub.errors import Code, HubError, backing_services, refusal_response
+from hub.settings import catalogue, letters
 from policies.access import read_scope
 from policies.principal import Principal
 from policies.units import unit_prefix, units_by_code
-
-from .audit import audit_request
-from .auth import AuthError, authenticate
-from .errors import Code, HubError, backing_services, refusal_response
-from .settings import catalogue, letters
 
 FIELD = "GET /recommendations"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 
-from .context import to_date, to_datetime
+from hub.context import to_date, to_datetime
 
 
 @strawberry.type(description="An earlier version of a record, replaced by an approved correction.")

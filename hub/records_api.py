@@ -19,15 +19,14 @@ from graph.review import QUEUE, StepResult, review
 from graph.rows import RowError
 from graph.subjects import record_by_id
 from graph.submissions import Submission, parse_submission, submit_one
+from hub.context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor, to_date
+from hub.errors import Code, HubError, backing_services
+from hub.rating_api import Grade
+from hub.record_types import CreditRecord, record_view, released_ids
+from hub.settings import catalogue
 from policies.principal import Principal
 from policies.review import ReviewRefused
 from policies.units import covers, unit_prefix, units_by_code
-
-from .context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor, to_date
-from .errors import Code, HubError, backing_services
-from .rating_api import Grade
-from .record_types import CreditRecord, record_view, released_ids
-from .settings import catalogue
 
 MAX_PAGE = 100
 _SUBMIT_REFUSALS = {

@@ -16,12 +16,9 @@ from strawberry.schema.config import StrawberryConfig
 from graph.audit import ChainedEvent, trail
 from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
 from graph.subjects import SubjectFilter as GraphFilter
-from policies.access import ReadScope
-from policies.divisions import division as find_division
-
-from .abnormal_api import AbnormalMutations
-from .audit import entry as audit_entry
-from .context import (
+from hub.abnormal_api import AbnormalMutations
+from hub.audit import entry as audit_entry
+from hub.context import (
     Audited,
     Context,
     RootPolicy,
@@ -30,21 +27,23 @@ from .context import (
     division_prefix,
     encode_cursor,
 )
-from .context import credit_code as _credit_code
-from .context import ctx as _ctx
-from .context import guard as _guard
-from .context import selected as _selected
-from .context import to_date as _date
-from .determination_api import DeterminationMutations, DeterminationQueries
-from .errors import Code, CodedErrors, HubError, backing_services
-from .feed_api import FeedQueries
-from .feedback_api import FeedbackMutations
-from .investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
-from .partners_api import PartnerMutations, PartnerQueries
-from .rating_api import Grade, Rating, rating_view
-from .record_types import CreditRecord, Restriction, record_view, released_ids, restriction_view
-from .records_api import RecordMutations, RecordQueries
-from .search_api import SearchQueries
+from hub.context import credit_code as _credit_code
+from hub.context import ctx as _ctx
+from hub.context import guard as _guard
+from hub.context import selected as _selected
+from hub.context import to_date as _date
+from hub.determination_api import DeterminationMutations, DeterminationQueries
+from hub.errors import Code, CodedErrors, HubError, backing_services
+from hub.feed_api import FeedQueries
+from hub.feedback_api import FeedbackMutations
+from hub.investigate_api import ControlQueries, InvestigationQueries, NetworkQueries
+from hub.partners_api import PartnerMutations, PartnerQueries
+from hub.rating_api import Grade, Rating, rating_view
+from hub.record_types import CreditRecord, Restriction, record_view, released_ids, restriction_view
+from hub.records_api import RecordMutations, RecordQueries
+from hub.search_api import SearchQueries
+from policies.access import ReadScope
+from policies.divisions import division as find_division
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20

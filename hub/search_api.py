@@ -11,11 +11,10 @@ import strawberry
 
 from graph.identifiers import InvalidIdentifier, resident_id
 from graph.search import person_by_key, search_names
-
-from .context import Audited, RootPolicy, bounded, ctx, to_date
-from .errors import Code, HubError, backing_services
-from .keys import pii_secret
-from .settings import get_settings
+from hub.context import Audited, RootPolicy, bounded, ctx, to_date
+from hub.errors import Code, HubError, backing_services
+from hub.keys import pii_secret
+from hub.settings import get_settings
 
 
 @strawberry.enum

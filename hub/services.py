@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import PROJECT_ROOT
+from hub.settings import PROJECT_ROOT
 
 LAUNCHER_DIR = PROJECT_ROOT / "ops" / "neo4j"
 

@@ -24,14 +24,13 @@ from graph.archive import new_import_id, queue_import
 from graph.archive_files import FORMATS, ArchiveFormatError, detect_format
 from graph.audit import Decision
 from graph.xlsx_guard import UnsafeWorkbook, check_workbook
+from hub.audit import audit_request
+from hub.auth import AuthError, authenticate
+from hub.bodies import BodyTooLarge, capped
+from hub.errors import Code, error_response
+from hub.settings import Settings
 from policies.principal import Principal
 from policies.units import units_by_code
-
-from .audit import audit_request
-from .auth import AuthError, authenticate
-from .bodies import BodyTooLarge, capped
-from .errors import Code, error_response
-from .settings import Settings
 
 log = structlog.get_logger("hub.uploads")
 

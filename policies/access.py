@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from .divisions import REGION_CODE, jurisdiction_prefix
-from .principal import ROLES, Clearance, Principal
-from .units import units_by_code
+from policies.divisions import REGION_CODE, jurisdiction_prefix
+from policies.principal import ROLES, Clearance, Principal
+from policies.units import units_by_code
 
 POLICY_FILE = Path(__file__).with_name("access.yaml")
 _ROLE_KEYS = {"max_clearance", "department", "everywhere", "pending", "page_max"}

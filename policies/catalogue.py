@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .principal import Clearance
+from policies.principal import Clearance
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
 CATEGORIES = ("BASIC", "TRUSTWORTHY", "DISHONEST")

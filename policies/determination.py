@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from .catalogue import add_months
-from .workdays import add_working_days
+from policies.catalogue import add_months
+from policies.workdays import add_working_days
 
 DETERMINATION_FILE = Path(__file__).with_name("determination.yaml")
 FAULTS = ("NEGLIGENCE", "INTENT", "MALICE")

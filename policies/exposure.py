@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .listings import LISTINGS
+from policies.listings import LISTINGS
 
 EXPOSURE_FILE = Path(__file__).with_name("exposure.yaml")
 RELATIONSHIPS = (

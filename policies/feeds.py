@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from .listings import LISTINGS
+from policies.listings import LISTINGS
 
 FEEDS_FILE = Path(__file__).with_name("feeds.yaml")
 COLUMNS = ("id", "creditCode", "name", "startDate", "endDate", "document", "authority")

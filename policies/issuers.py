@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from .principal import LEVELS, ROLES, Clearance
+from policies.principal import LEVELS, ROLES, Clearance
 
 ALGORITHMS = frozenset({"RS256", "ES256"})
 DEFAULT_ROLES = frozenset({"partner"})

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .listings import LISTINGS
+from policies.listings import LISTINGS
 
 LETTERS_FILE = Path(__file__).with_name("letters.yaml")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .principal import ROLES, Principal
+from policies.principal import ROLES, Principal
 
 LIMITS_FILE = Path(__file__).with_name("limits.yaml")
 _KEYS = {

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .listings import LISTINGS
+from policies.listings import LISTINGS
 
 MEASURES_FILE = Path(__file__).with_name("measures.yaml")
 _KIND = re.compile(r"^[A-Z][A-Z_]{1,39}$")

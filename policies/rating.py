@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from .catalogue import CATEGORIES, TIER_BOUNDS, default_catalogue
-from .listings import LISTINGS
-from .measures import default_catalogue as partner_catalogue
+from policies.catalogue import CATEGORIES, TIER_BOUNDS, default_catalogue
+from policies.listings import LISTINGS
+from policies.measures import default_catalogue as partner_catalogue
 
 RATING_FILE = Path(__file__).with_name("rating.yaml")
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")  # best first

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from .catalogue import add_months, default_catalogue
-from .measures import default_catalogue as default_measures
+from policies.catalogue import add_months, default_catalogue
+from policies.measures import default_catalogue as default_measures
 
 RESTRICTIONS_FILE = Path(__file__).with_name("restrictions.yaml")
 _KEYS = {"name", "items", "tiers", "until"}

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .catalogue import TIER_BOUNDS
+from policies.catalogue import TIER_BOUNDS
 
 REVIEW_FILE = Path(__file__).with_name("review.yaml")
 

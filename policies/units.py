@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from .divisions import Level, divisions, jurisdiction_prefix
+from policies.divisions import Level, divisions, jurisdiction_prefix
 
 AGENCY_PREFIX = "NMG"
 
