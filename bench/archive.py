@@ -27,8 +27,8 @@ from pathlib import Path
 
 from bench.common import say, write_block
 from bench.run import DATA, ROOT, stack, subject_count
-from graph.archive import parsed
-from graph.archive_files import read_archive
+from graph.archive.files import read_archive
+from graph.archive.imports import parsed
 from graph.db import Neo4jConfig, connect
 from graph.rating import INPUTS, PAGE
 from hub.settings import get_settings
@@ -130,7 +130,7 @@ async def delete_imported() -> int:
 def startup_mb() -> float:
     """Resident memory of the `hub` command once its modules are loaded, before any work."""
     probe = (
-        "import resource, hub.cli, hub.cli_archive; "
+        "import resource, hub.cli.main, hub.cli.archive; "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)

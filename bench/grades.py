@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from bench.common import say, write_block
 from graph.db import Neo4jConfig, connect
 from hub.settings import get_settings
-from policies.rating import GRADES
+from policies.credit.rating import GRADES
 
 GRADES_QUERY = """
 MATCH (s:Subject)

@@ -33,10 +33,10 @@ from bench.common import say, write_block
 from bench.run import DATA, ROOT, api, dev_token, stack, subject_count
 from graph.db import Neo4jConfig, connect
 from graph.investigate import LINKS, exposure, network, shortest_paths, upstream
-from hub.investigate_api import FANOUT, RelationKind
+from hub.api.investigate import FANOUT, RelationKind
 from hub.settings import get_settings
 from policies.access import read_scope
-from policies.exposure import default_rules
+from policies.credit.exposure import default_rules
 from policies.principal import Clearance, Principal
 
 INVESTIGATOR = Principal(

@@ -25,7 +25,7 @@ os.environ.update(HUB_DATA_DIR=str(DATA), HUB_NEO4J_URI=f"bolt://127.0.0.1:{PORT
 
 from bench.common import say, write_block  # noqa: E402
 from graph.db import Neo4jConfig, connect  # noqa: E402
-from hub import services  # noqa: E402
+from hub.cli import services  # noqa: E402
 
 
 async def census() -> dict[str, int]:

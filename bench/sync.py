@@ -40,13 +40,13 @@ from bench.run import DATA, ROOT, api, dev_token, stack, subject_count
 from connectors.delivery import IN_FLIGHT
 from connectors.signing import headers, new_credentials
 from graph.db import Neo4jConfig, connect
-from graph.determination import advance, propose
-from graph.listings import ListingDecision, publish_listing
-from graph.partners import Keys, register
-from hub import services
+from graph.exchange.partners import Keys, register
+from graph.records.determination import advance, propose
+from graph.records.listings import ListingDecision, publish_listing
+from hub.cli import services
 from hub.settings import get_settings
-from policies.determination import default_rules
-from policies.measures import default_catalogue
+from policies.credit.determination import default_rules
+from policies.credit.measures import default_catalogue
 from policies.targets import TargetRule
 from policies.units import unit_prefix
 

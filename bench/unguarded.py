@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from hub import app as hub_app
+from hub.http import app as hub_app
 from policies.access import ReadScope
 from policies.principal import Clearance, Principal
 

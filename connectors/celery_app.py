@@ -12,7 +12,7 @@ import os
 
 from celery import Celery
 
-from graph.outbox import Emitted, shard_of
+from graph.exchange.outbox import Emitted, shard_of
 
 log = logging.getLogger(__name__)
 

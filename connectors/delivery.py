@@ -1,7 +1,7 @@
 """Pushing outbox events to partners as signed webhooks.
 
 One runner works one lane (a partner and a shard of its subjects) at a time, under a Redis lock.
-It reads the lane's due deliveries (graph/outbox.py: pending, due, first in line for their
+It reads the lane's due deliveries (graph/exchange/outbox.py: pending, due, first in line for their
 subject), posts them concurrently over one keep-alive HTTP client, signed per Standard Webhooks
 (connectors/signing.py), and records each outcome: a 2xx is delivered; anything else, a
 timeout or a refused connection is retried after an exponential, jittered backoff and, after
@@ -31,9 +31,9 @@ from neo4j import AsyncDriver
 from connectors.locks import RedisLock
 from connectors.signing import headers
 from connectors.targets import refusal, refused
-from graph.outbox import Due, Outcome, due, record
-from graph.partners import Partner, find, signing_key
-from policies.measures import Catalogue
+from graph.exchange.outbox import Due, Outcome, due, record
+from graph.exchange.partners import Partner, find, signing_key
+from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 
 BATCH = 50  # due deliveries a runner reads and records at once

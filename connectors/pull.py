@@ -1,5 +1,5 @@
 """Pull connectors: fetch an outside list over HTTP (JSON or CSV), and apply it as a snapshot
-(graph/feeds.py).
+(graph/exchange/feeds.py).
 
 The fetch sends the last ``ETag`` back (``If-None-Match``), so an unchanged list costs one
 304; bodies are capped in size, decoded with the feed's encoding (a UTF-8 byte-order mark is
@@ -25,9 +25,9 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from redis.typing import EncodableT, FieldT
 
-from graph.feeds import FeedReport, apply_snapshot, parse_rows
-from policies.feeds import Feed, default_feeds, parse_feeds
-from policies.measures import Catalogue
+from graph.exchange.feeds import FeedReport, apply_snapshot, parse_rows
+from policies.credit.feeds import Feed, default_feeds, parse_feeds
+from policies.credit.measures import Catalogue
 
 MAX_BYTES = 64 * 1024 * 1024
 STATE = "hub:feed:{code}"  # Redis hash: etag, last run's outcome, next due time

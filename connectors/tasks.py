@@ -14,21 +14,21 @@ import httpx
 import redis
 from celery.signals import worker_process_shutdown
 
-from connectors import audit, worker
+from connectors import audit_drain, worker
 from connectors.celery_app import BROKER, app, wake
 from connectors.delivery import lane_lock, run_lane
 from connectors.locks import RedisLock
 from connectors.pull import FeedFetchError, pull
 from connectors.pull import due as feeds_due
-from graph.archive import import_archive as run_import
-from graph.archive_files import ArchiveFormatError
-from graph.determination import expire_listings
-from graph.feedback import reconcile
-from graph.outbox import due, lanes_due
-from graph.partners import all_partners
-from graph.review import expire
-from graph.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
-from policies.measures import Catalogue, default_catalogue, parse_catalogue
+from graph.archive.files import ArchiveFormatError
+from graph.archive.imports import import_archive as run_import
+from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
+from graph.exchange.feedback import reconcile
+from graph.exchange.outbox import due, lanes_due
+from graph.exchange.partners import all_partners
+from graph.records.determination import expire_listings
+from graph.records.review import expire
+from policies.credit.measures import Catalogue, default_catalogue, parse_catalogue
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
 
@@ -62,7 +62,7 @@ def drain_audit() -> int | None:
     """Beat runs this every 2 s: audit entries move from Redis into the Neo4j chain. While
     Neo4j is down it fails and the entries wait in the stream for a later run."""
     clients = worker.current(BROKER)
-    return clients.runner.run(audit.drain(clients.redis, clients.driver, clients.database))
+    return clients.runner.run(audit_drain.drain(clients.redis, clients.driver, clients.database))
 
 
 @app.task(name="connectors.tasks.import_archive")

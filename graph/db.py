@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, Query, Record
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncSession, Query, Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +17,26 @@ class Neo4jConfig:
     pool_size: int = 50
     connect_timeout: float = 2.0
     query_timeout: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """One database on one driver and how long one query may run: the handle every graph
+    function takes first, instead of a driver, a database name and a time limit apart."""
+
+    driver: AsyncDriver
+    database: str = "neo4j"
+    time_limit: float = 5.0
+
+    def session(self, *, read: bool = False) -> AsyncSession:
+        """A session on this database; ``read`` routes it to readers in a cluster."""
+        return self.driver.session(
+            database=self.database, default_access_mode="READ" if read else "WRITE"
+        )
+
+    async def read(self, cypher: str, **params: Any) -> list[Record]:
+        """One auto-commit read within the time limit (see :func:`read`)."""
+        return await read(self.driver, self.database, cypher, self.time_limit, **params)
 
 
 def connect(config: Neo4jConfig) -> AsyncDriver:

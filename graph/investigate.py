@@ -20,7 +20,7 @@ from neo4j import AsyncDriver
 
 from graph.db import read
 from policies.access import cypher_node
-from policies.exposure import ExposureRules
+from policies.credit.exposure import ExposureRules
 
 LINKS = (
     "LEGAL_REPRESENTATIVE_OF|CONTROLS|SHAREHOLDER_OF|SUCCEEDED_BY|BRANCH_OF|OFFICER_OF"

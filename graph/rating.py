@@ -1,6 +1,6 @@
 """Ratings in the graph: read a subject's inputs, rate them with the model, store the result.
 
-The model (policies/rating.py) is pure; this module only gathers what it reads (published
+The model (policies/credit/rating.py) is pure; this module only gathers what it reads (published
 records in force, active listings, licences, projects) and stores what it says, with the model
 version, the inputs, each indicator's contribution and the consequences with their names, so a
 grade can be explained and reproduced. One ``Rating`` per subject (``RT-<code>``) holds the
@@ -22,8 +22,8 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
-from graph.outbox import NewEvent, emit
-from policies.rating import (
+from graph.exchange.outbox import NewEvent, emit
+from policies.credit.rating import (
     STATUSES,
     GradeChange,
     RatingInputs,

@@ -19,7 +19,7 @@ from neo4j.exceptions import (
 from starlette.responses import JSONResponse
 from strawberry.extensions import MaskErrors
 
-from hub.metrics import GRAPHQL_ERRORS
+from hub.http.metrics import GRAPHQL_ERRORS
 
 log = structlog.get_logger("hub.errors")
 

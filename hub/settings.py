@@ -8,10 +8,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from graph.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
+from graph.archive.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
+from policies.credit.letters import Letters, default_letters
+from policies.credit.measures import Catalogue, parse_catalogue
 from policies.issuers import MAX_LIFETIME_CAP
-from policies.letters import Letters, default_letters
-from policies.measures import Catalogue, parse_catalogue
 from policies.targets import TargetRule, target_rule
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     # Webhook targets (policies/targets.py): production posts only to public https endpoints.
     webhook_public_only: bool = False  # the address rule outside production too (staging)
     webhook_allowed_hosts: str = ""  # comma-separated names/addresses exempt from the rule
-    metrics_token: SecretStr = SecretStr("")  # bearer token for /metrics; see hub/metrics.py
+    metrics_token: SecretStr = SecretStr("")  # bearer token for /metrics; see hub/http/metrics.py
 
     @property
     def webhook_targets(self) -> TargetRule:

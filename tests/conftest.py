@@ -53,9 +53,9 @@ os.environ.update(
     HUB_JWKS_MIN_REFETCH="2",  # seconds; tests wait it out instead of 30
 )
 
-from hub import services  # noqa: E402  (after the environment is set)
+from hub.cli import services  # noqa: E402  (after the environment is set)
 from hub.settings import get_settings  # noqa: E402
-from policies.measures import MEASURES_FILE, Catalogue, parse_catalogue  # noqa: E402
+from policies.credit.measures import MEASURES_FILE, Catalogue, parse_catalogue  # noqa: E402
 
 
 @dataclass
@@ -182,7 +182,7 @@ def api(neo4j_server: Neo4jServer, redis_server: str, migrated: None) -> Iterato
 def mint(role: str = "partner", **overrides: str) -> str:
     """A dev token; a department role's agency defaults to the unit of its division (the hub
     refuses a unit token whose division or level is not its unit's)."""
-    from hub.auth import mint_dev_token
+    from hub.http.auth import mint_dev_token
     from hub.keys import dev_jwt_secret
     from policies.units import agency_code
 

@@ -9,8 +9,8 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
-from graph.partners import Keys, register
-from policies.measures import Catalogue
+from graph.exchange.partners import Keys, register
+from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 from tests.conftest import free_port
 from tests.partners import Behaviour, Inbox, PartnerServer

@@ -22,11 +22,11 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable
 
-from connectors.audit import AUDIT_STREAM, dead_letters, drain, lock_key
-from graph.audit import AuditEntry, AuditEvent, append, trail, verify
+from connectors.audit_drain import AUDIT_STREAM, dead_letters, drain, lock_key
+from graph.audit_chain import AuditEntry, AuditEvent, append, trail, verify
 from graph.db import Neo4jConfig, connect
-from hub.audit import AuditLog
-from hub.services import stop_process
+from hub.audit_log import AuditLog
+from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT
 from tests.conftest import TEST_DATA, free_port
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
-from graph.listings import ListingDecision, end_listing, publish_listing
-from graph.partners import Keys, register
-from policies.measures import Catalogue
+from graph.exchange.partners import Keys, register
+from graph.records.listings import ListingDecision, end_listing, publish_listing
+from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 from tests.conftest import Workers, free_port, restart_redis
 from tests.partners import Behaviour, Inbox, PartnerServer

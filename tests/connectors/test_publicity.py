@@ -13,8 +13,8 @@ from pathlib import Path
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
-from graph.partners import Keys, register
-from policies.measures import Catalogue
+from graph.exchange.partners import Keys, register
+from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, Workers, mint, unit_token
 from tests.partners import Behaviour, Inbox, PartnerServer

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from neo4j import AsyncDriver
 
-from policies.feeds import FEEDS_FILE
+from policies.credit.feeds import FEEDS_FILE
 from tests.conftest import TEST_DATA, free_port, hub_command
 from tests.subjects import fresh_subjects
 

@@ -13,10 +13,10 @@ import httpx
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
-from graph.feedback import reconcile
-from graph.listings import ListingDecision, end_listing, publish_listing
-from graph.partners import Keys, register
-from policies.measures import Catalogue
+from graph.exchange.feedback import reconcile
+from graph.exchange.partners import Keys, register
+from graph.records.listings import ListingDecision, end_listing, publish_listing
+from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, Workers, free_port, mint
 from tests.partners import Behaviour, Inbox, PartnerServer

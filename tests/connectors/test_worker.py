@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from connectors.tasks import HEARTBEAT_KEY
-from hub.services import stop_process
+from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT
 from tests.conftest import TEST_DATA
 

@@ -15,15 +15,15 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.workbook.workbook import Workbook as WorkbookType
 
-import graph.archive_files as archive_files
-from graph.archive_files import (
+import graph.archive.files as archive_files
+from graph.archive.files import (
     ALIASES,
     FIELDS,
     ArchiveFormatError,
     detect_format,
     read_archive,
 )
-from graph.rows import RowError
+from graph.archive.rows import RowError
 
 CODE = "91152201078371135X"
 ROWS: list[dict[str, Any]] = [

@@ -16,7 +16,7 @@ from uuid import uuid4
 import pytest
 from neo4j import AsyncDriver
 
-from graph.audit import (
+from graph.audit_chain import (
     GENESIS,
     TRAIL_BY_SUBJECT,
     AuditEvent,
@@ -25,7 +25,7 @@ from graph.audit import (
     trail,
     utc_iso,
 )
-from graph.audit import verify as verify_chain
+from graph.audit_chain import verify as verify_chain
 
 DB = "neo4j"
 SUBJECT = "91152201078371135X"

@@ -10,9 +10,9 @@ import pytest
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
-from graph.listings import ListingDecision, ListingError, end_listing, publish_listing
-from graph.partners import Keys, PartnerError, register
-from policies.measures import default_catalogue
+from graph.exchange.partners import Keys, PartnerError, register
+from graph.records.listings import ListingDecision, ListingError, end_listing, publish_listing
+from policies.credit.measures import default_catalogue
 from policies.targets import TargetRule
 from tests.subjects import fresh_subjects
 

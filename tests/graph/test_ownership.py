@@ -1,6 +1,6 @@
 """Beneficial ownership and ultimate control, checked against hand-computed answers.
 
-Pure: no database. The planted circular holding of graph.seed comes with exact Fractions worked
+Pure: no database. The planted circular holding of demo.seed comes with exact Fractions worked
 out by hand, so the solver must reproduce them to the last digit.
 """
 
@@ -12,8 +12,8 @@ from itertools import pairwise
 
 import pytest
 
+from demo.seed import _HOLDING
 from graph.ownership import Control, Holding, Owner, beneficial_owners, ultimate_controller
-from graph.seed import _HOLDING
 
 PERSONS = frozenset(_HOLDING.persons)  # labels Q, R, T
 COMPANIES = tuple(_HOLDING.companies)  # labels C1, C2, C3

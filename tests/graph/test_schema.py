@@ -6,7 +6,7 @@ import pytest
 from neo4j import AsyncDriver
 from neo4j.exceptions import ConstraintError
 
-from graph.schema import KEYS, MIGRATIONS, migrate
+from graph.migrations import KEYS, MIGRATIONS, migrate
 from graph.subjects import SUBJECT_BY_CODE
 from policies.access import read_scope
 from policies.principal import Clearance, Principal

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from demo.seed import PLANTED, generate, hub_size, organisation_code
+from graph.archive.rows import parse_row
 from graph.identifiers import validate_resident_id, validate_uscc
-from graph.rows import parse_row
-from graph.seed import PLANTED, generate, hub_size, organisation_code
 
 Row = dict[str, Any]
 SUBJECTS = 20_000

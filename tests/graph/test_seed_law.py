@@ -1,6 +1,6 @@
 """The demo seed obeys the law it demonstrates: every record and listing it put in Neo4j keeps
 the catalogue's tiers and publication bounds (国办发〔2025〕22号: serious at most 36 months) and
-each listing's maximum, the same rules an import is held to (graph/rows.py)."""
+each listing's maximum, the same rules an import is held to (graph/archive/rows.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import date
 
 from neo4j import AsyncDriver
 
-from graph.seed import SYSTEM
-from policies.catalogue import add_months, default_catalogue, publication_window
-from policies.determination import default_rules
-from policies.measures import default_catalogue as measures
+from demo.seed import SYSTEM
+from policies.credit.catalogue import add_months, default_catalogue, publication_window
+from policies.credit.determination import default_rules
+from policies.credit.measures import default_catalogue as measures
 
 RECORDS = """
 MATCH (r:CreditRecord) WHERE r.sourceSystem = $system

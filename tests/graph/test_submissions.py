@@ -1,5 +1,5 @@
-"""Submitting credit records: the pure validation in graph/submissions.py, and the
-publication periods of policies/catalogue.py. No database: `submit` is not called here."""
+"""Submitting credit records: the pure validation in graph/records/submissions.py, and the
+publication periods of policies/credit/catalogue.py. No database: `submit` is not called here."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from graph.rows import RowError
-from graph.submissions import natural_key, parse_submission, record_id
-from policies.catalogue import Window, add_months, default_catalogue, publication_window
+from graph.archive.rows import RowError
+from graph.records.submissions import natural_key, parse_submission, record_id
+from policies.credit.catalogue import Window, add_months, default_catalogue, publication_window
 from policies.workdays import add_working_days
 
 TODAY = date(2025, 10, 20)

@@ -13,10 +13,10 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from graph.identifiers import uscc_check_char
-from policies.catalogue import add_months
-from policies.determination import default_rules
-from policies.measures import Catalogue
-from policies.rating import default_model
+from policies.credit.catalogue import add_months
+from policies.credit.determination import default_rules
+from policies.credit.measures import Catalogue
+from policies.credit.rating import default_model
 from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
 

@@ -149,7 +149,7 @@ def test_health_and_metrics(api: str) -> None:
     assert httpx.get(f"{api}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{api}/readyz")
     assert ready.status_code == 200 and ready.json()["neo4j"] == "ok"
-    token = dev_metrics_token(get_settings().keys_dir)  # the scrape token (hub/metrics.py)
+    token = dev_metrics_token(get_settings().keys_dir)  # the scrape token (hub/http/metrics.py)
     metrics = httpx.get(f"{api}/metrics", headers={"Authorization": f"Bearer {token}"}).text
     assert "hub_http_requests_total" in metrics
 

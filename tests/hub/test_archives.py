@@ -16,7 +16,7 @@ import pytest
 from neo4j import AsyncDriver
 
 from graph.identifiers import uscc_check_char
-from policies.catalogue import add_months
+from policies.credit.catalogue import add_months
 from tests.conftest import GraphQLClient, graphql, hub_command, mint, unit_token
 
 UNIT = "NMG152201"  # 乌兰浩特市自然资源局 (banner level, Xing'an League)

@@ -8,8 +8,8 @@ from uuid import uuid4
 import redis
 from neo4j import AsyncDriver
 
-from connectors.audit import AUDIT_STREAM
-from graph.audit import AuditEvent, append
+from connectors.audit_drain import AUDIT_STREAM
+from graph.audit_chain import AuditEvent, append
 from tests.conftest import hub_command
 
 

@@ -11,8 +11,8 @@ from gql.dsl import DSLQuery, DSLSchema, dsl_gql
 from gql.transport.httpx import HTTPXTransport
 from graphql import GraphQLError, build_schema
 
-from hub.cli_schema import REFRESH
-from hub.contract import role_sdl
+from hub.api.contract import role_sdl
+from hub.cli.schema import REFRESH
 from policies.access import POLICY_FILE, default_policy, parse_policy
 from tests.conftest import PROJECT_ROOT, GraphQLClient, free_port, hub_command, mint
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-from graph.listings import ListingDecision, publish_listing
-from policies.catalogue import add_months
-from policies.measures import Catalogue
+from graph.records.listings import ListingDecision, publish_listing
+from policies.credit.catalogue import add_months
+from policies.credit.measures import Catalogue
 from tests.conftest import GraphQLClient, Workers, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
 from tests.subjects import fresh_subjects

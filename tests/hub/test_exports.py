@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from demo.seed import PLANTED
 from graph.identifiers import uscc_check_char
-from graph.seed import PLANTED
-from hub.exports import GRAPHML_NS, to_csv, to_graphml
+from hub.http.exports import GRAPHML_NS, to_csv, to_graphml
 from tests.conftest import GraphQLClient, hub_command, mint
 
 NETWORK = """query($c: String!, $d: Int) {

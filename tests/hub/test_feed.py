@@ -10,9 +10,9 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
-from graph.listings import ListingDecision, end_listing, publish_listing
-from graph.partners import Keys, register
-from policies.measures import default_catalogue
+from graph.exchange.partners import Keys, register
+from graph.records.listings import ListingDecision, end_listing, publish_listing
+from policies.credit.measures import default_catalogue
 from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, free_port, mint, start_api
 from tests.subjects import fresh_subjects

@@ -14,10 +14,10 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-from graph.feeds import FeedRow, apply_snapshot
-from graph.listings import ListingDecision, publish_listing
-from policies.feeds import Feed
-from policies.measures import default_catalogue
+from graph.exchange.feeds import FeedRow, apply_snapshot
+from graph.records.listings import ListingDecision, publish_listing
+from policies.credit.feeds import Feed
+from policies.credit.measures import default_catalogue
 from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects

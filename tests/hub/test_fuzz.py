@@ -5,8 +5,8 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from hub.api.schema import schema as hub_schema
 from hub.errors import Code
-from hub.schema import schema as hub_schema
 from tests.conftest import mint
 
 SCHEMA = schemathesis.graphql.from_file(hub_schema.as_str())

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from hub.services import stop_process
+from hub.cli.services import stop_process
 from tests.conftest import TEST_DATA, free_port, mint, start_api
 from tests.hub.test_investigate_page import CHROMIUM, FLAGS
 

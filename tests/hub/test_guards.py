@@ -9,7 +9,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from hub.guards import Refusal, spend
+from hub.api.guards import Refusal, spend
 from policies.limits import default_limits
 from policies.principal import Clearance, Principal
 from tests.conftest import GraphQLClient, mint

@@ -15,11 +15,11 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
-from graph.determination import advance, expire_listings
-from graph.partners import Keys, register
-from policies.catalogue import add_months
-from policies.determination import default_rules
-from policies.measures import Catalogue
+from graph.exchange.partners import Keys, register
+from graph.records.determination import advance, expire_listings
+from policies.credit.catalogue import add_months
+from policies.credit.determination import default_rules
+from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, Workers, free_port, hub_command, mint, unit_token
 from tests.partners import Behaviour, Inbox, PartnerServer

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 from neo4j import AsyncDriver
 
-from graph.listings import ListingDecision, publish_listing
-from policies.measures import default_catalogue
+from graph.records.listings import ListingDecision, publish_listing
+from policies.credit.measures import default_catalogue
 from tests.conftest import GraphQLClient, hub_command, mint
 from tests.subjects import fresh_subjects
 
@@ -92,8 +92,8 @@ def test_bad_partners_are_refused_with_a_reason(
 
 async def test_pause_deliveries_and_replay(admin: GraphQLClient, driver: AsyncDriver) -> None:
     admin.data(REGISTER, {"p": _input("PA-WATCH")})
-    # Registered, it is sent the listings in force first (graph/snapshot.py): whatever other
-    # tests listed before.
+    # Registered, it is sent the listings in force first (graph/exchange/snapshot.py):
+    # whatever other tests listed before.
     initial = {p["code"]: p for p in admin.data(LIST)["partners"]}["PA-WATCH"]["pending"]  # type: ignore[union-attr]
     paused = admin.data(UPDATE, {"c": "PA-WATCH", "x": {"status": "PAUSED"}})["updatePartner"]
     assert paused["status"] == "PAUSED"  # type: ignore[index]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLObjectType, GraphQLSchema
 
-from hub.schema import RootPolicy, schema
+from hub.api.schema import RootPolicy, schema
 from policies.access import default_policy
 from policies.principal import Clearance
 

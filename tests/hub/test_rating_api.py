@@ -20,11 +20,11 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.exchange.partners import Keys, register
 from graph.identifiers import uscc_check_char
-from graph.partners import Keys, register
 from graph.rating import rate
-from policies.measures import Catalogue
-from policies.rating import add_months
+from policies.credit.measures import Catalogue
+from policies.credit.rating import add_months
 from policies.targets import TargetRule
 from tests.conftest import (
     TEST_DATA,

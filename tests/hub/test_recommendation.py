@@ -15,11 +15,11 @@ import pypdf
 import pytest
 from neo4j import AsyncDriver
 
-from graph.determination import advance, propose, sanction_id
-from graph.feeds import FeedRow, apply_snapshot
-from policies.determination import default_rules
-from policies.feeds import Feed
-from policies.measures import default_catalogue
+from graph.exchange.feeds import FeedRow, apply_snapshot
+from graph.records.determination import advance, propose, sanction_id
+from policies.credit.determination import default_rules
+from policies.credit.feeds import Feed
+from policies.credit.measures import default_catalogue
 from tests.conftest import GraphQLClient, hub_command, mint, unit_token
 from tests.subjects import fresh_subjects
 

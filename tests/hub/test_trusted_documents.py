@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graph.operations import document_hash
+from graph.trusted_documents import document_hash
 from tests.conftest import TEST_DATA, GraphQLClient, free_port, hub_command, mint, start_api
 
 DOCUMENT = "query Me { me { agency roles } }\n"

@@ -9,7 +9,7 @@ import sys
 
 import httpx
 
-from hub.services import port_open
+from hub.cli.services import port_open
 from hub.settings import PROJECT_ROOT
 from tests.conftest import TEST_DATA, free_port
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.seed import generate
-from policies.catalogue import (
+from demo.seed import generate
+from policies.credit.catalogue import (
     CATALOGUE_FILE,
     TIER_BOUNDS,
     CatalogueError,

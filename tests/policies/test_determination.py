@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from policies.determination import (
+from policies.credit.determination import (
     DETERMINATION_FILE,
     Case,
     DeterminationConfigError,

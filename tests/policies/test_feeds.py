@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policies.feeds import FEEDS_FILE, FeedsConfigError, default_feeds, parse_feeds
+from policies.credit.feeds import FEEDS_FILE, FeedsConfigError, default_feeds, parse_feeds
 
 
 def test_shipped_feeds_are_off_until_an_operator_turns_them_on() -> None:

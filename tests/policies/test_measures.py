@@ -6,7 +6,12 @@ import random
 
 import pytest
 
-from policies.measures import MEASURES_FILE, MeasuresConfigError, default_catalogue, parse_catalogue
+from policies.credit.measures import (
+    MEASURES_FILE,
+    MeasuresConfigError,
+    default_catalogue,
+    parse_catalogue,
+)
 
 
 def test_a_serious_listing_reaches_every_kind_but_the_courts() -> None:

@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 
-from policies.rating import (
+from policies.credit.rating import (
     RATING_FILE,
     GradeChange,
     RatingInputs,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from policies.restrictions import (
+from policies.credit.restrictions import (
     RestrictionsConfigError,
     default_restrictions,
     parse_restrictions,

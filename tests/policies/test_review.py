@@ -1,10 +1,10 @@
-"""Review before publication (policies/review.py and review.yaml): pure state transitions."""
+"""Review before publication (policies/credit/review.py and review.yaml): pure state transitions."""
 
 from __future__ import annotations
 
 import pytest
 
-from policies.review import (
+from policies.credit.review import (
     REVIEW_FILE,
     RecordState,
     ReviewConfigError,

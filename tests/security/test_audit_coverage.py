@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from graphql import parse, validate
 
-from hub.schema import schema
+from hub.api.schema import schema
 from policies.access import default_policy
 from tests.conftest import GraphQLClient, hub_command, unit_token
 from tests.security.test_read_rule import CALLS

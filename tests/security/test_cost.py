@@ -18,15 +18,15 @@ from starlette.testclient import TestClient
 from strawberry.extensions.parser_cache import DEFAULT_MAXSIZE, _get_parse_cache
 
 from connectors.signing import new_credentials
-from graph.listings import ListingDecision, publish_listing
-from graph.partners import Keys, register
-from hub.app import create_app
-from hub.guards import SHAPES, cost, shape
-from hub.schema import schema
+from graph.exchange.partners import Keys, register
+from graph.records.listings import ListingDecision, publish_listing
+from hub.api.guards import SHAPES, cost, shape
+from hub.api.schema import schema
+from hub.http.app import create_app
 from hub.settings import get_settings
+from policies.credit.measures import default_catalogue
+from policies.credit.rating import Consequence, default_model
 from policies.limits import LIMITS_FILE, Limits, default_limits, parse_limits
-from policies.measures import default_catalogue
-from policies.rating import Consequence, default_model
 from policies.targets import TargetRule
 from tests.conftest import TEST_DATA, GraphQLClient, free_port, mint, start_api
 from tests.subjects import fresh_subjects

@@ -26,8 +26,8 @@ import pytest
 from neo4j import AsyncDriver
 from openpyxl import Workbook
 
-from graph.archive import find_import, new_import_id
-from hub.services import stop_process
+from graph.archive.imports import find_import, new_import_id
+from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT, get_settings
 from tests.conftest import TEST_DATA, free_port, hub_command, mint, start_api, unit_token
 

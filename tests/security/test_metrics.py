@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from hub.app import create_app
+from hub.http.app import create_app
 from hub.keys import dev_metrics_token
 from hub.settings import Settings, get_settings
 

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from neo4j import GraphDatabase
 
 from graph.identifiers import uscc_check_char
-from hub.schema import schema
+from hub.api.schema import schema
 from policies.access import (
     ReadScope,
     cypher_classes,

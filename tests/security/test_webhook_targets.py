@@ -30,11 +30,11 @@ from neo4j import AsyncDriver
 from connectors.delivery import run_lane
 from connectors.signing import new_credentials
 from connectors.targets import CheckedResolver, TargetRefused
-from graph.listings import ListingDecision, publish_listing
-from graph.outbox import SHARDS
-from graph.partners import Keys, find, register
+from graph.exchange.outbox import SHARDS
+from graph.exchange.partners import Keys, find, register
+from graph.records.listings import ListingDecision, publish_listing
 from hub.settings import Settings
-from policies.measures import Catalogue
+from policies.credit.measures import Catalogue
 from policies.targets import TargetRule, target_rule
 from tests.conftest import GraphQLClient, free_port, hub_command, mint, start_api
 from tests.partners import Behaviour, Inbox, PartnerServer

@@ -1,0 +1,104 @@
+"""Draining the audit stream into the Neo4j hash chain.
+
+The API hands each audit entry to the Redis stream ``hub:audit`` before it answers; this module
+moves entries, oldest first, into the chain of ``graph.audit_chain`` and deletes them from the
+stream only after the chain transaction committed. A crash in between leaves entries that are
+already chained; ``append`` skips them by event id, so the next run just deletes them.
+
+A Redis lock keeps one drainer at a time (renewed before each batch), which saves duplicate
+work. Order does not even depend on it: every batch is read from the start of the stream, and
+an entry is deleted only once it and all before it are chained, so the chain is in stream order
+even if a lock expired while a batch was being written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+from redis.typing import EncodableT, FieldT
+
+from connectors.locks import RedisLock
+from graph.audit_chain import DEFAULT_CHAIN, AuditEvent, append
+
+AUDIT_STREAM = "hub:audit"
+BATCH = 2000  # stream entries per append transaction
+LOCK_TTL_MS = 10_000  # a drainer killed with the lock blocks others this long at most
+BUDGET = 5.0  # seconds a scheduled run keeps draining, well inside the lock's lifetime
+
+log = logging.getLogger(__name__)
+Entry = tuple[bytes | str | None, Mapping[bytes | str, bytes | str] | None]
+
+
+def lock_key(stream: str) -> str:
+    return f"{stream}:drain-lock"
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def dead_letters(stream: str) -> str:
+    """Where entries that are not audit events go, kept for a human instead of blocking."""
+    return f"{stream}:dead"
+
+
+async def _events(redis: aioredis.Redis, stream: str, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """The entries as events; malformed ones are copied to the dead-letter stream."""
+    events = []
+    for entry_id, fields in entries:
+        try:
+            events.append(AuditEvent.from_fields(_text(entry_id), fields or {}))
+        except ValueError as exc:
+            log.error(
+                "audit entry %s is malformed (%s): moved to %s", entry_id, exc, dead_letters(stream)
+            )
+            letter: dict[FieldT, EncodableT] = {k: v for k, v in (fields or {}).items()}
+            letter.update(streamId=_text(entry_id), error=str(exc))
+            await redis.xadd(dead_letters(stream), letter)
+    return events
+
+
+async def _drain(
+    lock: RedisLock,
+    driver: AsyncDriver,
+    database: str,
+    stream: str,
+    chain: str,
+    budget: float,
+) -> int:
+    redis, deadline, moved = lock.redis, time.monotonic() + budget, 0
+    while await lock.renew():
+        entries = await redis.xrange(stream, count=BATCH) or []
+        if not entries:
+            return moved
+        await append(driver, database, await _events(redis, stream, entries), chain=chain)
+        await redis.xdel(stream, *(entry_id for entry_id, _ in entries if entry_id is not None))
+        moved += len(entries)
+        if len(entries) < BATCH or time.monotonic() >= deadline:
+            return moved
+    log.warning("audit drain of %s lost its lock after %d entries", stream, moved)
+    return moved
+
+
+async def drain(
+    redis: aioredis.Redis,
+    driver: AsyncDriver,
+    database: str,
+    *,
+    stream: str = AUDIT_STREAM,
+    chain: str = DEFAULT_CHAIN,
+    budget: float = BUDGET,
+) -> int | None:
+    """Move entries from the stream into the chain until it is empty or ``budget`` seconds
+    have passed; how many moved, or None when another drainer holds the lock."""
+    lock = RedisLock(redis, lock_key(stream), LOCK_TTL_MS)
+    if not await lock.acquire():
+        return None
+    try:
+        return await _drain(lock, driver, database, stream, chain, budget)
+    finally:
+        await lock.release()

@@ -1,0 +1,346 @@
+"""Importing a unit's archive file: stream, validate, submit in batches, report every row.
+
+The file is read row by row (graph/archive/files.py), so a million-row file never sits in
+memory. Each batch is one transaction that writes the accepted records, the rejected rows
+(``ImportRejection``) and the running counts of the ``ArchiveImport``, so progress and report
+are queryable while the import runs and survive a crash; running the same import again (a
+worker restarted) resumes without writing anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from graph.archive.files import read_archive
+from graph.archive.rows import RowError
+from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
+from graph.records.submissions import Outcome, Submission, parse_submission, submit
+from policies.access import unit_scope
+from policies.units import unit_prefix
+
+
+@dataclass(slots=True)
+class Counts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    @property
+    def accepted(self) -> int:
+        return self.created + self.updated
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    line: int
+    reason: str
+    message: str
+
+
+_START = """
+MERGE (i:ArchiveImport {id: $id})
+ON CREATE SET i.createdAt = $now
+SET i.agency = $agency, i.submittedBy = $by, i.fileName = $fileName, i.format = $format,
+    i.status = 'RUNNING', i.startedAt = $now, i.finishedAt = null, i.error = null,
+    i.read = 0, i.created = 0, i.updated = 0, i.unchanged = 0, i.rejected = 0
+"""
+_QUEUE = """
+CREATE (i:ArchiveImport {id: $id, agency: $agency, submittedBy: $by, fileName: $fileName,
+  format: $format, status: 'QUEUED', createdAt: $now, read: 0, created: 0, updated: 0,
+  unchanged: 0, rejected: 0})
+"""
+_CLEAR_REJECTIONS = """
+MATCH (x:ImportRejection {importId: $id}) WITH x LIMIT 10000 DELETE x RETURN count(*) AS n
+"""
+# count(*) leaves one row even when there are no rejections, so the counts are always set.
+_PROGRESS = """
+UNWIND $rejections AS x
+CREATE (:ImportRejection {importId: $id, line: x.line, reason: x.reason, message: x.message})
+WITH count(*) AS ignored
+MATCH (i:ArchiveImport {id: $id})
+SET i += $counts, i.updatedAt = $now
+"""
+_FINISH = """
+MATCH (i:ArchiveImport {id: $id})
+SET i.status = $status, i.finishedAt = $now, i.error = $error
+"""
+
+
+def new_import_id() -> str:
+    return "IMP-" + uuid.uuid4().hex[:16].upper()
+
+
+async def _write_batch(
+    tx: AsyncManagedTransaction,
+    rows: list[dict[str, Any]],
+    refused: list[Rejection],
+    base: Counts,
+    *,
+    import_id: str,
+    agency: str,
+    by: str,
+    now: datetime,
+) -> Counts:
+    """One batch: records, rejections and the new totals (``base`` plus this batch), together.
+    Pure in its inputs, so the driver may retry it."""
+    outcomes: list[Outcome] = []
+    if rows:
+        outcomes = await submit(
+            tx,
+            rows,
+            agency=agency,
+            prefix=unit_prefix(agency),
+            by=by,
+            now=now,
+            scope=unit_scope(agency).params(),
+            import_id=import_id,
+            system="archive",
+        )
+    totals = Counts(**asdict(base))
+    totals.read += len(rows) + len(refused)
+    rejections = list(refused)
+    for o in outcomes:
+        if o.refused:
+            rejections.append(Rejection(o.line, o.outcome, o.message))
+        else:
+            setattr(totals, o.outcome, getattr(totals, o.outcome) + 1)
+    totals.rejected += len(rejections)
+    await tx.run(
+        _PROGRESS,
+        id=import_id,
+        counts=asdict(totals),
+        now=now,
+        rejections=[asdict(r) for r in rejections],
+    )
+    return totals
+
+
+class ArchiveImporter:
+    """Feeds rows to :func:`_write_batch`; one batch is written while the next is parsed."""
+
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        database: str,
+        *,
+        import_id: str,
+        agency: str,
+        by: str,
+        batch_size: int = 2000,
+        progress: Callable[[Counts], None] | None = None,
+    ) -> None:
+        self._driver = driver
+        self._database = database
+        self._import_id = import_id
+        self._agency = agency
+        self._by = by
+        self._batch_size = batch_size
+        self._progress = progress
+        self._rows: dict[str, dict[str, Any]] = {}  # natural key → params, this batch
+        self._refused: list[Rejection] = []
+        self._pending: asyncio.Task[None] | None = None
+        self.counts = Counts()  # committed totals
+
+    async def add(self, line: int, row: Submission | RowError) -> None:
+        if isinstance(row, RowError):
+            self._refused.append(Rejection(line, row.reason, str(row)))
+        elif row.natural_key in self._rows:
+            first = self._rows[row.natural_key]["line"]
+            self._refused.append(
+                Rejection(line, "duplicate", f"same item, subject and document as line {first}")
+            )
+        else:
+            self._rows[row.natural_key] = row.params(line)
+        buffered = len(self._rows) + len(self._refused)
+        if buffered >= self._batch_size:
+            await self._flush()
+        elif buffered % 200 == 0:
+            await asyncio.sleep(0)  # let the write in flight go on while we parse
+
+    async def _flush(self) -> None:
+        rows, refused = list(self._rows.values()), self._refused
+        self._rows, self._refused = {}, []
+        if self._pending is not None:
+            await self._pending
+        if rows or refused:
+            self._pending = asyncio.create_task(self._write(rows, refused))
+
+    async def _write(self, rows: list[dict[str, Any]], refused: list[Rejection]) -> None:
+        async with self._driver.session(database=self._database) as session:
+            self.counts = await session.execute_write(
+                _write_batch,
+                rows,
+                refused,
+                self.counts,
+                import_id=self._import_id,
+                agency=self._agency,
+                by=self._by,
+                now=datetime.now(UTC),
+            )
+        if self._progress is not None:
+            self._progress(self.counts)
+
+    async def close(self) -> Counts:
+        await self._flush()
+        if self._pending is not None:
+            await self._pending
+            self._pending = None
+        return self.counts
+
+
+async def queue_import(
+    driver: AsyncDriver,
+    database: str,
+    *,
+    import_id: str,
+    agency: str,
+    by: str,
+    file_name: str,
+    fmt: str | None,
+) -> None:
+    """An upload waiting for a worker: queryable from the moment its id is handed out."""
+    await driver.execute_query(
+        _QUEUE,
+        id=import_id,
+        agency=agency,
+        by=by,
+        fileName=file_name,
+        format=fmt,
+        now=datetime.now(UTC),
+        database_=database,
+    )
+
+
+async def _start(driver: AsyncDriver, database: str, **params: Any) -> None:
+    await driver.execute_query(_START, params, database_=database)
+    while True:
+        records, _, _ = await driver.execute_query(
+            _CLEAR_REJECTIONS, id=params["id"], database_=database
+        )
+        if records[0]["n"] == 0:
+            return
+
+
+async def _finish(
+    driver: AsyncDriver, database: str, import_id: str, status: str, error: str | None
+) -> None:
+    await driver.execute_query(
+        _FINISH,
+        id=import_id,
+        status=status,
+        error=error,
+        now=datetime.now(UTC),
+        database_=database,
+    )
+
+
+def parsed(rows: Iterable[tuple[int, Any]], today: date) -> Iterable[tuple[int, Any]]:
+    """Decoded rows to submissions or the error that refuses them."""
+    for line, raw in rows:
+        if isinstance(raw, RowError):
+            yield line, raw
+            continue
+        try:
+            yield line, parse_submission(raw, today)
+        except RowError as exc:
+            yield line, exc
+
+
+async def import_archive(
+    driver: AsyncDriver,
+    database: str,
+    path: Path,
+    *,
+    import_id: str,
+    agency: str,
+    by: str,
+    file_name: str | None = None,
+    fmt: str | None = None,
+    batch_size: int = 2000,
+    progress: Callable[[Counts], None] | None = None,
+    limits: XlsxLimits = DEFAULT_LIMITS,
+) -> Counts:
+    """Import one file for ``agency`` (a department unit); the report is kept in Neo4j under
+    ``import_id``. A file that cannot be read at all marks the import FAILED and re-raises."""
+    await _start(
+        driver,
+        database,
+        id=import_id,
+        agency=agency,
+        by=by,
+        fileName=file_name or path.name,
+        format=fmt,
+        now=datetime.now(UTC),
+    )
+    importer = ArchiveImporter(
+        driver,
+        database,
+        import_id=import_id,
+        agency=agency,
+        by=by,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    try:
+        for line, row in parsed(read_archive(path, fmt, limits), date.today()):
+            await importer.add(line, row)
+        counts = await importer.close()
+    except Exception as exc:
+        await _finish(driver, database, import_id, "FAILED", str(exc)[:500])
+        raise
+    await _finish(driver, database, import_id, "DONE", None)
+    return counts
+
+
+# --- reading an import back --------------------------------------------------------------------
+
+IMPORT = """
+MATCH (i:ArchiveImport {id: $id})
+RETURN i {.id, .agency, .submittedBy, .fileName, .format, .status, .error, .read, .created,
+          .updated, .unchanged, .rejected, startedAt: toString(i.startedAt),
+          finishedAt: toString(i.finishedAt)} AS i
+"""
+REJECTIONS = """
+MATCH (x:ImportRejection {importId: $id}) WHERE x.line > $after
+RETURN x.line AS line, x.reason AS reason, x.message AS message
+ORDER BY x.line LIMIT $limit
+"""
+
+
+async def find_import(driver: AsyncDriver, database: str, import_id: str) -> dict[str, Any] | None:
+    records, _, _ = await driver.execute_query(
+        IMPORT, id=import_id, database_=database, routing_="r"
+    )
+    return dict(records[0]["i"]) if records else None
+
+
+async def rejections(
+    driver: AsyncDriver, database: str, import_id: str, after: int = 0, limit: int = 100
+) -> list[Rejection]:
+    records, _, _ = await driver.execute_query(
+        REJECTIONS, id=import_id, after=after, limit=limit, database_=database, routing_="r"
+    )
+    return [Rejection(r["line"], r["reason"], r["message"]) for r in records]
+
+
+async def all_rejections(
+    driver: AsyncDriver, database: str, import_id: str, page: int = 10_000
+) -> AsyncIterator[Rejection]:
+    after = 0
+    while True:
+        batch = await rejections(driver, database, import_id, after, page)
+        for item in batch:
+            yield item
+        if len(batch) < page:
+            return
+        after = batch[-1].line

@@ -1,0 +1,137 @@
+"""Partners' feedback on the measures they apply, and reconciliation against the hub's listings.
+
+A partner reports, per listing and measure of its kind, whether it applies it
+(``(:Partner)-[:APPLIED {measure, active, on, reportedAt, note}]->(:Sanction)``; a record
+restriction, graph/records/restrictions.py, is reported and reconciled the same way). The scheduled
+reconciliation compares that reported set with what the hub holds: a listing in force that the
+partner has not reported applying some time after it was delivered, and a listing the partner
+still applies after it ended, both get their latest event sent to the partner again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from neo4j import AsyncDriver
+
+from graph.exchange.outbox import RANKS, requeue
+from policies.credit.measures import Catalogue
+
+_SANCTION = """
+MATCH (p:Partner {code: $partner}), (n:Sanction|Restriction {id: $sanction})
+WHERE $ranks[p.clearance] >= $ranks[n.disclosure]
+RETURN p.kind AS kind, n.measures AS measures, n.status AS status
+"""
+_REPORT = """
+MATCH (p:Partner {code: $partner}), (n:Sanction|Restriction {id: $sanction})
+MERGE (p)-[a:APPLIED {measure: $measure}]->(n)
+SET a.active = $active, a.on = $on, a.note = $note, a.reportedAt = $now
+"""
+
+
+class FeedbackError(ValueError):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+async def report(
+    driver: AsyncDriver,
+    database: str,
+    catalogue: Catalogue,
+    *,
+    partner: str,
+    sanction: str,
+    measure: str,
+    active: bool,
+    on: date,
+    note: str | None,
+) -> None:
+    """Record that ``partner`` applies (or stopped applying) ``measure`` of ``sanction``."""
+    records, _, _ = await driver.execute_query(
+        _SANCTION, partner=partner, sanction=sanction, ranks=RANKS, database_=database
+    )
+    if not records:
+        raise FeedbackError("unknown-sanction", f"no listing {sanction} known to {partner}")
+    row = records[0]
+    known = catalogue.measures.get(measure)
+    if known is None or measure not in (row["measures"] or []):
+        raise FeedbackError("unknown-measure", f"{sanction} carries no measure {measure}")
+    if known.partner_kind != row["kind"]:
+        raise FeedbackError("not-your-measure", f"{measure} is applied by {known.partner_kind}")
+    await driver.execute_query(
+        _REPORT,
+        partner=partner,
+        sanction=sanction,
+        measure=measure,
+        active=active,
+        on=on,
+        note=(note or "")[:500] or None,
+        now=datetime.now(UTC),
+        database_=database,
+    )
+
+
+# Listings the partner should apply (in force, of its kind, within its class) but has not
+# reported applying, their last event delivered more than `grace` seconds ago.
+_UNAPPLIED = """
+MATCH (p:Partner {code: $partner, status: 'ACTIVE'})
+MATCH (n:Sanction|Restriction {status: 'ACTIVE'})
+WHERE any(m IN n.measures WHERE m IN $ours) AND $ranks[p.clearance] >= $ranks[n.disclosure]
+  AND NOT EXISTS { (p)-[:APPLIED {active: true}]->(n) }
+CALL (n, p) {
+  MATCH (e:OutboxEvent {sanction: n.id})
+  WITH e ORDER BY e.version DESC LIMIT 1
+  OPTIONAL MATCH (d:Delivery {id: e.id + '|' + p.code})
+  RETURN e, d
+}
+WITH p, e, d WHERE d IS NOT NULL AND d.status <> 'PENDING'
+  AND coalesce(d.deliveredAt, d.lastAttemptAt, 0) < $before
+RETURN e.id AS event
+"""
+# Listings the partner still reports applying although they ended.
+_STALE = """
+MATCH (p:Partner {code: $partner, status: 'ACTIVE'})
+      -[:APPLIED {active: true}]->(n:Sanction|Restriction)
+WHERE n.status <> 'ACTIVE'
+CALL (n) {
+  MATCH (e:OutboxEvent {sanction: n.id})
+  RETURN e ORDER BY e.version DESC LIMIT 1
+}
+RETURN DISTINCT e.id AS event
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    partner: str
+    unapplied: int  # in force at the hub, not reported applied: sent again
+    stale: int  # ended at the hub, still reported applied: the end sent again
+
+
+async def reconcile(
+    driver: AsyncDriver, database: str, catalogue: Catalogue, partner: str, grace: float
+) -> Reconciled:
+    kind_records, _, _ = await driver.execute_query(
+        "MATCH (p:Partner {code: $p}) RETURN p.kind AS kind", p=partner, database_=database
+    )
+    if not kind_records:
+        return Reconciled(partner, 0, 0)
+    ours = [
+        m.code for m in catalogue.measures.values() if m.partner_kind == kind_records[0]["kind"]
+    ]
+    now = time.time()
+    unapplied, _, _ = await driver.execute_query(
+        _UNAPPLIED,
+        partner=partner,
+        ours=ours,
+        ranks=RANKS,
+        before=now - grace,
+        database_=database,
+    )
+    stale, _, _ = await driver.execute_query(_STALE, partner=partner, database_=database)
+    events = sorted({r["event"] for r in unapplied} | {r["event"] for r in stale})
+    await requeue(driver, database, partner, events, now)
+    return Reconciled(partner, len(unapplied), len(stale))

@@ -1,0 +1,66 @@
+"""双公示: an administrative licence or penalty published through review is pushed to the partner
+kinds that collect them (the regional public credit platform), as a ``record.published`` outbox
+event written in the transaction that publishes it, so it has the webhooks' guarantees: signed,
+ordered per subject, retried, dead-lettered, replayable.
+
+Only items of the credit-information catalogue with a publication deadline in working days
+(``publish_within_working_days``: the 7-working-day rule) are pushed; the event carries the
+deadline so the platform can tell a late publication from a timely one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.exchange.outbox import Emitted, NewEvent, emit
+from policies.credit.catalogue import default_catalogue
+from policies.credit.measures import RECORD_EVENT
+
+_RECORD = """
+MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord {id: $id})
+RETURN s.creditCode AS subject, s.name AS name,
+  r {.id, .item, .category, .tier, .title, .document, .legalBasis, .disclosure, .sourceAgency,
+     decidedOn: toString(r.decidedOn), publishedOn: toString(r.publishedOn),
+     publishUntil: toString(r.publishUntil), publishDeadline: toString(r.publishDeadline)} AS r
+"""
+
+
+async def announce_published(
+    tx: AsyncManagedTransaction, record_id: str, kinds: tuple[str, ...]
+) -> Emitted | None:
+    """Emit ``record.published`` for a record just published, when its item is under the
+    working-day rule and some partner kind collects them; None otherwise."""
+    if not kinds:
+        return None
+    row = await (await tx.run(_RECORD, id=record_id)).single()
+    if row is None:
+        return None
+    record: dict[str, Any] = dict(row["r"])
+    item = default_catalogue().get(record["item"])
+    if item is None or item.publish_within_working_days is None:
+        return None
+    data = {
+        "recordId": record["id"],
+        "creditCode": row["subject"],
+        "name": row["name"],
+        "item": record["item"],
+        "itemName": item.name,
+        "category": record.get("category"),
+        "tier": record.get("tier"),
+        "title": record.get("title"),
+        "document": record.get("document"),
+        "legalBasis": record.get("legalBasis"),
+        "authority": record.get("sourceAgency"),
+        "decidedOn": record.get("decidedOn"),
+        "publishedOn": record.get("publishedOn"),
+        "publishUntil": record.get("publishUntil"),
+        "publishDeadline": record.get("publishDeadline"),
+    }
+    return await emit(
+        tx,
+        NewEvent(
+            RECORD_EVENT, row["subject"], None, record.get("disclosure") or "PUBLIC", kinds, data
+        ),
+    )

@@ -1,0 +1,156 @@
+"""What every resolver shares: the request context, the root-field policy, field guards,
+credit-code and cursor parsing, and the record of what an answer released (for the audit)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, TypeVar
+
+import strawberry
+from neo4j import AsyncDriver
+from strawberry.permission import BasePermission
+from strawberry.types.nodes import SelectedField
+
+from graph.audit_chain import Decision
+from graph.db import Store
+from graph.identifiers import InvalidIdentifier, validate_uscc
+from hub.audit_log import AuditLog
+from hub.errors import Code, HubError
+from policies.access import AccessPolicy, ReadScope
+from policies.divisions import division, jurisdiction_prefix
+from policies.principal import Principal
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Audited:
+    field: str
+    subject: str | None
+    released: tuple[str, ...]
+    decision: Decision = "ALLOW"
+    action: Literal["read", "write"] = "read"  # a write names its step in ``field``
+
+
+@dataclass(slots=True)
+class Context:
+    principal: Principal
+    driver: AsyncDriver
+    database: str
+    query_timeout: float
+    request_id: str
+    access: ReadScope  # what the principal may read (policies/access.py)
+    policy: AccessPolicy
+    redacted: list[str]  # paths of selected fields withheld from this caller
+    audit_log: AuditLog | None = None
+    audited: list[Audited] = field(default_factory=list)  # what resolvers released or refused
+    called: list[str] = field(default_factory=list)  # root fields let through by RootPolicy
+
+    def unaudited(self) -> list[Audited]:
+        """An entry for every root field that ran without naming what it released (one that
+        failed, or a new field that forgot): no call leaves without a trace."""
+        named = {a.field for a in self.audited}
+        return [Audited(f, None, ()) for f in dict.fromkeys(self.called) if f not in named]
+
+    @property
+    def store(self) -> Store:
+        """The graph as this request reaches it: its database and query time limit."""
+        return Store(self.driver, self.database, self.query_timeout)
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """The read scope as Cypher parameters."""
+        return self.access.params()
+
+
+def ctx(info: strawberry.Info) -> Context:
+    context: Context = info.context
+    return context
+
+
+def selected(selections: list[Any]) -> set[str]:
+    """Field names selected, looking through fragments (which carry selections, not names)."""
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        else:
+            names |= selected(selection.selections)
+    return names
+
+
+def guard(
+    info: strawberry.Info, readable: frozenset[str], type_name: str, field: str, value: T
+) -> T | None:
+    """A field above PUBLIC: its value when the row allows it, else null and a redaction note.
+
+    The graph layer already left the value out when not allowed; this reports it."""
+    context = ctx(info)
+    if context.policy.field_class(type_name, field).name in readable:
+        return value
+    context.redacted.append(".".join(str(p) for p in info.path.as_list()))
+    return None
+
+
+class RootPolicy(BasePermission):
+    """Deny by default: a root field answers only the roles access.yaml lists for it."""
+
+    message = "your role may not use this field"
+    error_extensions = {"code": Code.FORBIDDEN.value}  # noqa: RUF012 - Strawberry's interface
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        context = ctx(info)
+        allowed = context.policy.may_call(context.principal, info.field_name)
+        if not allowed:
+            context.audited.append(Audited(info.field_name, None, (), "DENY"))
+        else:
+            context.called.append(info.field_name)
+        return allowed
+
+
+def bounded(name: str, value: int, low: int, high: int) -> int:
+    """A size or depth argument, or LIMIT_EXCEEDED naming its bounds (``max`` in extensions)."""
+    if not low <= value <= high:
+        raise HubError(Code.LIMIT_EXCEEDED, f"{name} must be {low}-{high}", max=high)
+    return value
+
+
+def division_prefix(code: str) -> str:
+    """The code prefix a division argument selects (a banner, a league's banners, or all), or
+    BAD_USER_INPUT for a code GB/T 2260 does not know."""
+    if division(code) is None:
+        raise HubError(Code.BAD_USER_INPUT, f"unknown division code {code!r}")
+    return jurisdiction_prefix(code)
+
+
+def to_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def to_datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def credit_code(text: str) -> str:
+    """The normalised code, or INVALID_CREDIT_CODE saying which rule it breaks."""
+    try:
+        return validate_uscc(text)
+    except InvalidIdentifier as exc:
+        raise HubError(Code.INVALID_CREDIT_CODE, str(exc), reason=exc.reason) from None
+
+
+def encode_cursor(key: str, prefix: str = "s1:") -> str:
+    return base64.urlsafe_b64encode((prefix + key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, prefix: str = "s1:") -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    if not raw.startswith(prefix):
+        raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued")
+    return raw[len(prefix) :]

@@ -1,0 +1,326 @@
+"""Admins manage the partners registry and watch deliveries: register, change, pause, rotate
+keys, read delivery state per event and partner, and replay a partner from a point in time.
+
+A partner's signing secret is shown once, in the answer that made it; no query returns it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from connectors.signing import new_credentials
+from graph.exchange.outbox import deliveries, delivery_counts, replay
+from graph.exchange.partners import (
+    Keys,
+    Partner,
+    PartnerError,
+    all_partners,
+    find,
+    register,
+    rotate_keys,
+)
+from graph.exchange.partners import update as update_partner
+from hub.api.context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
+from hub.errors import Code, HubError, backing_services
+from hub.settings import catalogue, get_settings
+
+MAX_PAGE = 100
+
+
+@strawberry.enum
+class SigningScheme(Enum):
+    HMAC_SHA256 = "HMAC_SHA256"
+    ED25519 = "ED25519"
+
+
+@strawberry.enum
+class PartnerStatus(Enum):
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+
+
+@strawberry.enum
+class DeliveryStatus(Enum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    DEAD = "DEAD"
+
+
+@strawberry.type(description="A partner in the registry (its secret is never shown again).")
+class PartnerInfo:
+    code: str
+    name: str
+    kind: str
+    endpoint: str | None = strawberry.field(description="Null: it polls sanctionFeed instead.")
+    events: list[str]
+    clearance: str
+    scheme: str
+    public_key: str | None = strawberry.field(
+        description="The whpk_ key to verify Ed25519 signatures with; null for HMAC."
+    )
+    status: str
+    created_at: str
+    updated_at: str
+    pending: int
+    delivered: int
+    dead: int = strawberry.field(description="Deliveries given up on (the dead-letter set).")
+
+
+@strawberry.type(description="A partner and the key it verifies with, shown this once.")
+class PartnerKeys:
+    partner: PartnerInfo
+    verifying_key: str = strawberry.field(
+        description="whsec_… (HMAC, keep it secret) or whpk_… (Ed25519 public key)."
+    )
+
+
+@strawberry.type(description="One event's delivery to one partner.")
+class Delivery:
+    event: str
+    type: str
+    subject: str
+    status: str
+    attempts: int
+    last_status: int | None = strawberry.field(description="The partner's last HTTP status.")
+    last_error: str | None = strawberry.field(description="Why the last try failed.")
+    created_at: str
+    last_attempt_at: float | None
+    delivered_at: float | None
+
+
+@strawberry.type
+class DeliveryPage:
+    items: list[Delivery]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.input(description="A new partner.")
+class PartnerInput:
+    code: str
+    name: str
+    kind: str
+    events: list[str]
+    endpoint: str | None = None
+    clearance: str = "SHARED"
+    scheme: SigningScheme = SigningScheme.HMAC_SHA256
+
+
+@strawberry.input(description="What to change; left out stays as it is.")
+class PartnerChange:
+    name: str | None = None
+    kind: str | None = None
+    endpoint: str | None = None
+    events: list[str] | None = None
+    clearance: str | None = None
+    status: PartnerStatus | None = None
+
+
+async def _info(context: Any, partner: Partner) -> PartnerInfo:
+    counts = await delivery_counts(context.driver, context.database, partner.code)
+    return PartnerInfo(
+        code=partner.code,
+        name=partner.name,
+        kind=partner.kind,
+        endpoint=partner.endpoint,
+        events=list(partner.events),
+        clearance=partner.clearance,
+        scheme=partner.scheme,
+        public_key=partner.verifying_key if partner.scheme == "ED25519" else None,
+        status=partner.status,
+        created_at=partner.created_at,
+        updated_at=partner.updated_at,
+        pending=counts.get("PENDING", 0),
+        delivered=counts.get("DELIVERED", 0),
+        dead=counts.get("DEAD", 0),
+    )
+
+
+def _refused(exc: PartnerError) -> HubError:
+    code = Code.CONFLICT if exc.reason == "exists" else Code.BAD_USER_INPUT
+    return HubError(code, str(exc), reason=exc.reason)
+
+
+def _delivery(d: dict[str, Any]) -> Delivery:
+    return Delivery(
+        event=d["event"],
+        type=d["type"],
+        subject=d["subject"],
+        status=d["status"],
+        attempts=d["attempts"],
+        last_status=d.get("lastStatus"),
+        last_error=d.get("lastError"),
+        created_at=d["createdAt"],
+        last_attempt_at=d.get("lastAttemptAt"),
+        delivered_at=d.get("deliveredAt"),
+    )
+
+
+@strawberry.type
+class PartnerQueries:
+    @strawberry.field(description="Every registered partner.", permission_classes=[RootPolicy])
+    async def partners(self, info: strawberry.Info) -> list[PartnerInfo]:
+        context = ctx(info)
+        with backing_services():
+            found = await all_partners(context.driver, context.database)
+            infos = [await _info(context, p) for p in found]
+        context.audited.append(Audited("partners", None, tuple(p.code for p in found)))
+        return infos
+
+    @strawberry.field(
+        description="A partner's deliveries, newest first; filter by status (DEAD: the "
+        "dead-letter set, each with the reason of its last try) or by event id.",
+        permission_classes=[RootPolicy],
+    )
+    async def deliveries(
+        self,
+        info: strawberry.Info,
+        partner: str,
+        status: DeliveryStatus | None = None,
+        event: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> DeliveryPage:
+        context = ctx(info)
+        size = bounded("first", first, 1, MAX_PAGE)
+        before = int(decode_cursor(after, "d1:")) if after else 2**62
+        with backing_services():
+            rows = await deliveries(
+                context.driver,
+                context.database,
+                partner,
+                status.value if status else None,
+                before,
+                size + 1,
+                event,
+            )
+        page = rows[:size]
+        context.audited.append(
+            Audited("deliveries", None, (partner, *(str(d["event"]) for d in page)))
+        )
+        return DeliveryPage(
+            items=[_delivery(d) for d in page],
+            end_cursor=encode_cursor(str(page[-1]["version"]), "d1:") if page else None,
+            has_next_page=len(rows) > size,
+        )
+
+
+@strawberry.type
+class PartnerMutations:
+    @strawberry.mutation(
+        description="Register a partner; the answer carries its key, shown this once.",
+        permission_classes=[RootPolicy],
+    )
+    async def register_partner(self, info: strawberry.Info, partner: PartnerInput) -> PartnerKeys:
+        context = ctx(info)
+        made = new_credentials(
+            "ED25519" if partner.scheme is SigningScheme.ED25519 else "HMAC_SHA256"
+        )
+        fields = {
+            "code": partner.code,
+            "name": partner.name,
+            "kind": partner.kind,
+            "events": partner.events,
+            "endpoint": partner.endpoint,
+            "clearance": partner.clearance,
+        }
+        try:
+            with backing_services():
+                saved = await register(
+                    context.driver,
+                    context.database,
+                    catalogue(),
+                    fields,
+                    Keys(made.scheme, made.signing, made.verifying),
+                    get_settings().webhook_targets,
+                )
+        except PartnerError as exc:
+            raise _refused(exc) from None
+        context.audited.append(Audited("registerPartner", None, (saved.code,), action="write"))
+        return PartnerKeys(partner=await _info(context, saved), verifying_key=made.verifying)
+
+    @strawberry.mutation(
+        description="Change a partner's endpoint, events, clearance, kind, name or status "
+        "(PAUSED holds its deliveries; ACTIVE resumes them).",
+        permission_classes=[RootPolicy],
+    )
+    async def update_partner(
+        self, info: strawberry.Info, code: str, change: PartnerChange
+    ) -> PartnerInfo:
+        context = ctx(info)
+        fields = {
+            k: v
+            for k, v in {
+                "name": change.name,
+                "kind": change.kind,
+                "endpoint": change.endpoint,
+                "events": change.events,
+                "clearance": change.clearance,
+                "status": change.status.value if change.status else None,
+            }.items()
+            if v is not None
+        }
+        try:
+            with backing_services():
+                saved = await update_partner(
+                    context.driver,
+                    context.database,
+                    catalogue(),
+                    code,
+                    fields,
+                    get_settings().webhook_targets,
+                )
+        except PartnerError as exc:
+            raise _refused(exc) from None
+        if saved is None:
+            raise HubError(Code.NOT_FOUND, f"no partner {code}")
+        context.audited.append(Audited("updatePartner", None, (code,), action="write"))
+        return await _info(context, saved)
+
+    @strawberry.mutation(
+        description="New signing keys for a partner (the old ones stop at once); shown once.",
+        permission_classes=[RootPolicy],
+    )
+    async def rotate_partner_keys(
+        self, info: strawberry.Info, code: str, scheme: SigningScheme | None = None
+    ) -> PartnerKeys:
+        context = ctx(info)
+        with backing_services():
+            current = await find(context.driver, context.database, code)
+            if current is None:
+                raise HubError(Code.NOT_FOUND, f"no partner {code}")
+            wanted = scheme.value if scheme else current.scheme
+            made = new_credentials("ED25519" if wanted == "ED25519" else "HMAC_SHA256")
+            saved = await rotate_keys(
+                context.driver,
+                context.database,
+                code,
+                Keys(made.scheme, made.signing, made.verifying),
+            )
+        assert saved is not None
+        context.audited.append(Audited("rotatePartnerKeys", None, (code,), action="write"))
+        return PartnerKeys(partner=await _info(context, saved), verifying_key=made.verifying)
+
+    @strawberry.mutation(
+        description="Send a partner every event since a moment again, in order (it lost its "
+        "copy or joined late); returns how many deliveries were queued.",
+        permission_classes=[RootPolicy],
+    )
+    async def replay_partner(self, info: strawberry.Info, code: str, since: datetime) -> int:
+        context = ctx(info)
+        if since.tzinfo is None:
+            raise HubError(
+                Code.BAD_USER_INPUT, "since needs a time zone, e.g. 2026-11-01T00:00+08:00"
+            )
+        with backing_services():
+            if await find(context.driver, context.database, code) is None:
+                raise HubError(Code.NOT_FOUND, f"no partner {code}")
+            queued = await replay(context.driver, context.database, code, since, time.time())
+        context.audited.append(Audited("replayPartner", None, (code,), action="write"))
+        return queued

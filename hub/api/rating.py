@@ -1,0 +1,182 @@
+"""The ``Rating`` type: a subject's grade, how it was reached, what it brings and since when.
+
+The grade, score, consequences and history are public; the breakdown names only what the caller
+may read (policies/credit/rating.py ``explain``).
+A term-limited consequence (the two-year inspection
+exemption) is shown with its last day, counted from the start of the subject's current unbroken
+run in the class, and is gone once that day has passed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from graph.rating import history_of
+from hub.api.context import to_datetime
+from policies.access import ReadScope
+from policies.credit.rating import Consequence as ModelConsequence
+from policies.credit.rating import (
+    Contribution,
+    RatingModel,
+    Source,
+    default_model,
+    explain,
+    last_day,
+)
+
+
+@strawberry.enum(description="The nine grades, best first: classes A (AAA AA A), B, C.")
+class Grade(Enum):
+    AAA = "AAA"
+    AA = "AA"
+    A = "A"
+    BBB = "BBB"
+    BB = "BB"
+    B = "B"
+    CCC = "CCC"
+    CC = "CC"
+    C = "C"
+
+
+@strawberry.type(description="One indicator's share of a score.")
+class RatingContribution:
+    code: str
+    name: str
+    kind: str = strawberry.field(description="qualitative or quantitative")
+    input: str = strawberry.field(description="The value the indicator read, as JSON.")
+    points: float
+
+
+@strawberry.type(description="What a grade class (or an active listing) brings the subject.")
+class Consequence:
+    code: str
+    name: str = strawberry.field(description="In the seed's words.")
+    partner_kinds: list[str] = strawberry.field(
+        description="Partner kinds whose duties it sets; they hear of it as `rating.changed`."
+    )
+    until: date | None = strawberry.field(
+        description="Its last day, for one with a term (the two-year inspection exemption)."
+    )
+
+
+@strawberry.type(description="A grade and the day it took effect.")
+class GradeHistoryEntry:
+    grade: Grade
+    effective_from: date
+    model_version: str
+
+
+@strawberry.type(description="The subject's current credit grade on the nine-grade scale.")
+class Rating:
+    grade: Grade
+    score: float
+    model_version: str
+    computed_at: datetime | None
+    consequence_codes: list[str] = strawberry.field(
+        description="Codes of the grade's consequences (`consequences` names them)."
+    )
+    measures: list[str] = strawberry.field(
+        description="Codes of the grade's consequences.",
+        deprecation_reason="These are grade consequences, not sanction measures: use "
+        "consequenceCodes, or consequences for their names.",
+    )
+    uncapped_grade: Grade | None = strawberry.field(
+        description="The grade the score alone gives, before the caps of active listings."
+    )
+    caps: list[str] = strawberry.field(description="Active listings that lowered the grade.")
+    explanation: list[RatingContribution] = strawberry.field(
+        description="Each indicator's points and the value it read; base + points = score."
+    )
+    consequences: list[Consequence] = strawberry.field(
+        description="What the grade brings now; a term-limited one is gone after its last day."
+    )
+    history: list[GradeHistoryEntry] = strawberry.field(
+        description="Every grade with the day it took effect, oldest first; an entry only when "
+        "the grade changed."
+    )
+    exempt_until: date | None = strawberry.field(
+        description="Last day of the two-year inspection exemption: two years from the first "
+        "day of the current unbroken run in class A; null outside class A (losing A ends it)."
+    )
+
+
+def _contribution(raw: dict[str, Any]) -> Contribution:
+    """A stored contribution; one stored before its sources were kept counts as unreadable."""
+    sources = raw.get("sources")
+    return Contribution(
+        raw["code"],
+        raw["name"],
+        raw["kind"],
+        raw["input"],
+        raw["points"],
+        tuple(Source(**x) for x in sources) if sources is not None else (_UNKNOWN_SOURCE,),
+    )
+
+
+_UNKNOWN_SOURCE = Source("CONFIDENTIAL", None)
+
+
+def _stored(row: dict[str, Any], model: RatingModel) -> list[ModelConsequence]:
+    """The consequences as stored; an imported rating keeps codes only, named by the model."""
+    if row.get("consequences"):
+        return [
+            ModelConsequence(c["code"], c["name"], tuple(c.get("partnerKinds") or ()))
+            for c in json.loads(row["consequences"])
+        ]
+    known = [(code, model.consequence(code)) for code in row.get("measures") or []]
+    return [found or ModelConsequence(code, code) for code, found in known]
+
+
+def rating_view(row: dict[str, Any], access: ReadScope, division: str, today: date) -> Rating:
+    """The rating as the caller may see it, on ``today`` (a lapsed term is not shown)."""
+    model = default_model()
+    contributions = explain(
+        [_contribution(c) for c in json.loads(row.get("contributions") or "[]")],
+        lambda source: access.readable(source.disclosure, division, source.owner),
+    )
+    history = history_of(row)
+    stored = _stored(row, model)
+    terms = {c.code: last_day(d, history) for c in stored if (d := model.consequence(c.code))}
+    exempt = [day for day in terms.values() if day is not None]
+    return Rating(
+        grade=Grade(row["grade"]),
+        score=row["score"],
+        model_version=row["modelVersion"],
+        computed_at=to_datetime(row.get("computedAt")),
+        consequence_codes=[c.code for c in stored],
+        measures=[c.code for c in stored],
+        uncapped_grade=Grade(row["uncappedGrade"]) if row.get("uncappedGrade") else None,
+        caps=row.get("caps") or [],
+        explanation=[
+            RatingContribution(
+                code=c.code,
+                name=c.name,
+                kind=c.kind,
+                input=json.dumps(c.input, ensure_ascii=False),
+                points=c.points,
+            )
+            for c in contributions
+        ],
+        consequences=[
+            Consequence(
+                code=c.code,
+                name=c.name,
+                partner_kinds=list(c.partners),
+                until=terms.get(c.code),
+            )
+            for c in stored
+            if (until := terms.get(c.code)) is None or until >= today
+        ],
+        history=[
+            GradeHistoryEntry(
+                grade=Grade(h.grade), effective_from=h.effective_from, model_version=h.model_version
+            )
+            for h in history
+        ],
+        exempt_until=min(exempt, default=None),
+    )

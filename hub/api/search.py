@@ -1,0 +1,139 @@
+"""Investigators' search: names (full text, pinyin, initials) and people by resident ID."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from graph.identifiers import InvalidIdentifier, resident_id
+from graph.search import person_by_key, search_names
+from hub.api.context import Audited, RootPolicy, bounded, ctx, to_date
+from hub.errors import Code, HubError, backing_services
+from hub.keys import pii_secret
+from hub.settings import get_settings
+
+
+@strawberry.enum
+class SearchKind(Enum):
+    ALL = "ALL"
+    SUBJECT = "SUBJECT"
+    PERSON = "PERSON"
+
+
+@strawberry.type(description="A subject or person whose name matches.")
+class SearchHit:
+    kind: str
+    key: str = strawberry.field(description="Credit code, or an opaque person key.")
+    name: str
+    division: str | None
+    score: float
+    matched_by: str = strawberry.field(description="fulltext or pinyin")
+
+
+@strawberry.type(description="A person's tie to a subject.")
+class PersonTie:
+    kind: str
+    credit_code: str
+    name: str
+    since: date | None
+    until: date | None
+    share: float | None
+    role: str | None
+
+
+@strawberry.type(description="A person found by resident ID (CONFIDENTIAL clearance).")
+class PersonProfile:
+    key: str
+    name: str
+    id_masked: str | None
+    ties: list[PersonTie]
+
+
+def _tie(t: dict[str, Any]) -> PersonTie:
+    return PersonTie(
+        kind=t["kind"],
+        credit_code=t["creditCode"],
+        name=t["name"],
+        since=to_date(t.get("since")),
+        until=to_date(t.get("until")),
+        share=t.get("share"),
+        role=t.get("role"),
+    )
+
+
+@strawberry.type
+class SearchQueries:
+    @strawberry.field(
+        description="Subjects and people by name: Chinese text (legal form and full-width "
+        "characters ignored) through the full-text index, or pinyin and initials.",
+        permission_classes=[RootPolicy],
+    )
+    async def search(
+        self, info: strawberry.Info, text: str, kind: SearchKind = SearchKind.ALL, first: int = 20
+    ) -> list[SearchHit]:
+        context = ctx(info)
+        cleaned = unicodedata.normalize("NFKC", text).strip()
+        if not 1 <= len(cleaned) <= 50:
+            raise HubError(Code.BAD_USER_INPUT, "text must be 1-50 characters")
+        bounded("first", first, 1, 100)
+        with backing_services():
+            how, hits = await search_names(
+                context.driver,
+                context.database,
+                cleaned,
+                subjects=kind is not SearchKind.PERSON,
+                people=kind is not SearchKind.SUBJECT,
+                limit=first,
+                scope=context.scope,
+                time_limit=context.query_timeout,
+            )
+        context.audited.append(Audited("search", None, tuple(h["key"] for h in hits)))
+        return [
+            SearchHit(
+                kind=h["kind"],
+                key=h["key"],
+                name=h["name"],
+                division=h.get("division"),
+                score=round(float(h["score"]), 4),
+                matched_by=how,
+            )
+            for h in hits
+        ]
+
+    @strawberry.field(
+        description="A person by resident ID, matched through its keyed hash; needs "
+        "CONFIDENTIAL clearance and an investigation purpose. Null when unknown.",
+        permission_classes=[RootPolicy],
+    )
+    async def person_by_resident_id(
+        self, info: strawberry.Info, id_number: str
+    ) -> PersonProfile | None:
+        context = ctx(info)
+        if "CONFIDENTIAL" not in context.scope["anywhere"]:
+            context.audited.append(Audited("personByResidentId", None, (), "DENY"))
+            raise HubError(
+                Code.FORBIDDEN,
+                "a resident-ID lookup needs CONFIDENTIAL clearance and an investigation purpose",
+            )
+        try:
+            key = resident_id(id_number, pii_secret(get_settings().keys_dir)).key
+        except InvalidIdentifier as exc:
+            raise HubError(Code.BAD_USER_INPUT, f"idNumber: {exc}") from None
+        with backing_services():
+            found = await person_by_key(
+                context.driver, context.database, key, context.scope, context.query_timeout
+            )
+        if found is None:
+            context.audited.append(Audited("personByResidentId", None, ()))
+            return None
+        ties = [_tie(t) for t in found["ties"]]
+        context.audited.append(
+            Audited("personByResidentId", None, (key, *(t.credit_code for t in ties)))
+        )
+        return PersonProfile(
+            key=found["key"], name=found["name"], id_masked=found.get("idMasked"), ties=ties
+        )

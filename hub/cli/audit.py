@@ -1,0 +1,141 @@
+"""``hub audit``: verify the chain, drain the stream now, print a trail."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
+
+import redis.asyncio as aioredis
+import typer
+from neo4j import AsyncDriver
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from connectors.audit_drain import drain as drain_stream
+from graph import audit_chain
+from hub.cli.kit import driver_for
+from hub.settings import Settings, get_settings
+
+app = typer.Typer(help="The audit chain: verify, drain, trail.", no_args_is_help=True)
+T = TypeVar("T")
+UNREACHABLE = 2  # exit status when the chain could not be checked (1 means broken)
+PAGE = 1000
+
+Chain = Annotated[str, typer.Option(help="Which chain (tests use their own).")]
+
+
+def _run(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
+    """Run ``work`` with a driver; an unreachable Neo4j or Redis exits 2, not 1 ("broken")."""
+    settings = get_settings()
+
+    async def run() -> T:
+        driver = driver_for(settings)
+        try:
+            return await work(driver, settings)
+        finally:
+            await driver.close()
+
+    try:
+        return asyncio.run(run())
+    except (ServiceUnavailable, SessionExpired, RedisConnectionError) as exc:
+        typer.echo(f"error: a backing service is unreachable ({exc.__class__.__name__})", err=True)
+        raise typer.Exit(UNREACHABLE) from None
+
+
+def _anchor(text: str | None) -> tuple[int, str] | None:
+    if text is None:
+        return None
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise typer.BadParameter("expected SEQ:HASH as printed by an earlier verify")
+    return int(seq), digest
+
+
+@app.command()
+def verify(
+    chain: Chain = audit_chain.DEFAULT_CHAIN,
+    anchor: Annotated[
+        str | None, typer.Option(help="SEQ:HASH from an earlier run, which must still hold.")
+    ] = None,
+) -> None:
+    """Recompute every link: exit 0 if intact, 1 if broken, 2 if Neo4j is unreachable.
+
+    Keep the printed anchor outside the hub and pass it to later runs: they then also catch a
+    chain rewritten with recomputed hashes (see docs/decisions.md).
+    """
+    expected = _anchor(anchor)
+    result = _run(
+        lambda driver, s: audit_chain.verify(driver, s.neo4j_database, chain=chain, anchor=expected)
+    )
+    if not result.ok:
+        typer.echo(f"broken at seq {result.first_bad_seq}: {result.reason}")
+        raise typer.Exit(1)
+    typer.echo(f"chain intact: {result.checked} events")
+    typer.echo(f"anchor: {result.checked}:{result.head_hash}")
+
+
+@app.command()
+def drain() -> None:
+    """Move every waiting entry from the Redis stream into the chain now."""
+
+    async def work(driver: AsyncDriver, settings: Settings) -> int | None:
+        client = aioredis.from_url(settings.redis_url, socket_timeout=10)
+        try:
+            return await drain_stream(client, driver, settings.neo4j_database, budget=math.inf)
+        finally:
+            await client.aclose()
+
+    moved = _run(work)
+    typer.echo("another drainer is running" if moved is None else f"drained {moved} entries")
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO-8601 time: {text}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command()
+def trail(
+    subject: Annotated[str | None, typer.Option(help="A credit code.")] = None,
+    agency: Annotated[str | None, typer.Option(help="An agency code.")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO-8601, inclusive; no offset = UTC.")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO-8601, exclusive; no offset = UTC.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many events.")] = 100,
+    after: Annotated[int, typer.Option(min=0, help="Only events after this seq.")] = 0,
+    chain: Chain = audit_chain.DEFAULT_CHAIN,
+) -> None:
+    """Print the events about a subject or by an agency, one JSON object a line, in order."""
+    if subject is None and agency is None:
+        raise typer.BadParameter("give --subject or --agency (or both)")
+    start, end = _moment(since), _moment(until)
+
+    async def work(driver: AsyncDriver, settings: Settings) -> None:
+        last, left = after, limit
+        while left > 0:
+            page = await audit_chain.trail(
+                driver,
+                settings.neo4j_database,
+                subject=subject,
+                agency=agency,
+                since=start,
+                until=end,
+                after_seq=last,
+                limit=min(left, PAGE),
+                chain=chain,
+            )
+            for event in page:
+                typer.echo(json.dumps(event.props(), ensure_ascii=False))
+            if len(page) < min(left, PAGE):
+                return
+            last, left = page[-1].seq, left - len(page)
+
+    _run(work)
