@@ -45,7 +45,7 @@ os.environ.update(
 )
 
 from bench.common import RESULTS, say, write_block  # noqa: E402
-from graph.db import Neo4jConfig, connect  # noqa: E402
+from graph.db import Neo4jConfig, Store, connect  # noqa: E402
 from graph.subjects import subject_by_code  # noqa: E402
 from hub.cli import services  # noqa: E402
 from hub.http.auth import mint_dev_token  # noqa: E402
@@ -187,6 +187,7 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
 async def driver_floor(codes: list[str], seconds: float, concurrency: int) -> Result:
     """The same lookups with nothing but the driver between the caller and Neo4j."""
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri, pool_size=concurrency))
+    store = Store(driver, time_limit=5.0)
     latencies: list[float] = []
     failed = 0
     stop = time.monotonic() + seconds
@@ -199,7 +200,7 @@ async def driver_floor(codes: list[str], seconds: float, concurrency: int) -> Re
             i += concurrency
             started = time.perf_counter()
             try:
-                await subject_by_code(driver, "neo4j", code, SCOPE, 5.0, PARTS)
+                await subject_by_code(store, code, SCOPE, PARTS)
             except Exception:
                 failed += 1
             latencies.append(time.perf_counter() - started)

@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from neo4j import AsyncDriver
 from redis.typing import EncodableT, FieldT
 
+from graph.db import Store
 from graph.exchange.feeds import FeedReport, apply_snapshot, parse_rows
 from policies.credit.feeds import Feed, default_feeds, parse_feeds
 from policies.credit.measures import Catalogue
@@ -96,8 +96,7 @@ async def fetch(http: httpx.AsyncClient, feed: Feed, etag: str | None) -> Fetche
 
 
 async def pull(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     redis: aioredis.Redis,
     http: httpx.AsyncClient,
     catalogue: Catalogue,
@@ -118,7 +117,7 @@ async def pull(
         report = FeedReport(feed.code, note="not modified")
     else:
         rows, rejected = parse_rows(feed, fetched.records)
-        report = await apply_snapshot(driver, database, catalogue, feed, rows, rejected, today)
+        report = await apply_snapshot(store, catalogue, feed, rows, rejected, today)
         if fetched.etag:
             state["etag"] = fetched.etag
     summary = {k: v for k, v in asdict(report).items() if k not in ("events", "rejected")}

@@ -62,7 +62,7 @@ def drain_audit() -> int | None:
     """Beat runs this every 2 s: audit entries move from Redis into the Neo4j chain. While
     Neo4j is down it fails and the entries wait in the stream for a later run."""
     clients = worker.current(BROKER)
-    return clients.runner.run(audit_drain.drain(clients.redis, clients.driver, clients.database))
+    return clients.runner.run(audit_drain.drain(clients.redis, clients.store))
 
 
 @app.task(name="connectors.tasks.import_archive")
@@ -84,8 +84,7 @@ def import_archive(
     try:
         counts = clients.runner.run(
             run_import(
-                clients.driver,
-                clients.database,
+                clients.store,
                 Path(path),
                 import_id=import_id,
                 agency=agency,
@@ -109,10 +108,8 @@ def expire_records() -> dict[str, int]:
     """Beat runs this hourly: publication of records and listings ends at the maximum period,
     ratings follow, and partners are told each listing ended."""
     clients = worker.current(BROKER)
-    records = clients.runner.run(expire(clients.driver, clients.database, catalogue()))
-    ended = clients.runner.run(
-        expire_listings(clients.driver, clients.database, catalogue(), date.today())
-    )
+    records = clients.runner.run(expire(clients.store, catalogue()))
+    ended = clients.runner.run(expire_listings(clients.store, catalogue(), date.today()))
     for event in ended:
         wake(event.partners, event.subject)
     return {"records": records, "listings": len(ended)}
@@ -129,8 +126,7 @@ def deliver(partner: str, shard: int) -> dict[str, int]:
         posted = delivered = 0
         while True:
             run = await run_lane(
-                clients.driver,
-                clients.database,
+                clients.store,
                 clients.redis,
                 clients.http,
                 rules,
@@ -140,9 +136,7 @@ def deliver(partner: str, shard: int) -> dict[str, int]:
             )
             posted, delivered = posted + run.posted, delivered + run.delivered
             # A delivery made due while this run held the lane found it taken: look once more.
-            if run.skipped or not await due(
-                clients.driver, clients.database, partner, shard, time.time(), 1
-            ):
+            if run.skipped or not await due(clients.store, partner, shard, time.time(), 1):
                 return {"posted": posted, "delivered": delivered}
 
     return clients.runner.run(work())
@@ -157,7 +151,7 @@ def sweep_deliveries() -> int:
 
     async def work() -> int:
         started = 0
-        for partner, shard in await lanes_due(clients.driver, clients.database, time.time()):
+        for partner, shard in await lanes_due(clients.store, time.time()):
             lock = lane_lock(clients.redis, partner, shard, timeout)
             if not await clients.redis.exists(lock.key):
                 deliver.apply_async((partner, shard), expires=30)
@@ -176,12 +170,11 @@ def reconcile_partners() -> dict[str, dict[str, int]]:
 
     async def work() -> dict[str, dict[str, int]]:
         done = {}
-        for partner in await all_partners(clients.driver, clients.database):
+        for partner in await all_partners(clients.store):
             if partner.status != "ACTIVE" or not partner.endpoint:
                 continue
             found = await reconcile(
-                clients.driver,
-                clients.database,
+                clients.store,
                 rules,
                 partner.code,
                 rules.delivery.reconcile_after_seconds,
@@ -207,8 +200,7 @@ def pull_feeds() -> dict[str, Any]:
                     continue
                 try:
                     report = await pull(
-                        clients.driver,
-                        clients.database,
+                        clients.store,
                         clients.redis,
                         http,
                         catalogue(),

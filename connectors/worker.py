@@ -18,17 +18,16 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from connectors.targets import CheckedResolver, rule_from_env
-from graph.db import Neo4jConfig, connect
+from graph.db import Neo4jConfig, Store, connect
 from policies.targets import TargetRule
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerClients:
     runner: asyncio.Runner
-    driver: AsyncDriver
+    store: Store
     redis: aioredis.Redis
     http: aiohttp.ClientSession  # keep-alive connections to partners, reused by deliveries
-    database: str
     targets: TargetRule  # where webhooks may go; ``http`` resolves names under this rule
 
 
@@ -58,7 +57,8 @@ def worker_clients(pid: int, thread: int, redis_url: str) -> WorkerClients:
         return connect(config), client, http
 
     driver, client, http = runner.run(open_clients())
-    opened = WorkerClients(runner, driver, client, http, config.database, targets)
+    store = Store(driver, config.database, config.query_timeout)
+    opened = WorkerClients(runner, store, client, http, targets)
     _opened.append(opened)
     return opened
 
@@ -72,7 +72,7 @@ def close_worker_clients() -> None:
     async def close(clients: WorkerClients) -> None:
         await clients.http.close()
         await clients.redis.aclose()
-        await clients.driver.close()
+        await clients.store.driver.close()
 
     while _opened:
         clients = _opened.pop()

@@ -16,9 +16,7 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from neo4j import AsyncDriver
-
-from graph.db import read
+from graph.db import Store
 from policies.access import cypher_node
 from policies.credit.exposure import ExposureRules
 
@@ -140,22 +138,17 @@ def _phoenix(row: dict[str, Any], start: str | None) -> str | None:
 
 
 async def exposure(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     code: str,
     depth: int,
     rules: ExposureRules,
     scope: dict[str, Any],
-    time_limit: float,
     today: date,
     limit: int = 2000,
 ) -> list[Exposure]:
     """Listed subjects linked to ``code``, most exposed first, each explained by its paths."""
-    records = await read(
-        driver,
-        database,
+    records = await store.read(
         exposure_query(depth),
-        time_limit,
         code=code,
         listings=list(rules.listings),
         hubDegree=rules.hub_degree,
@@ -206,21 +199,16 @@ class Exposed:
 
 
 async def most_exposed(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     division_prefix: str,
     depth: int,
     rules: ExposureRules,
     scope: dict[str, Any],
-    time_limit: float,
     today: date,
     first: int,
 ) -> list[Exposed]:
-    records = await read(
-        driver,
-        database,
+    records = await store.read(
         exposed_in_division_query(depth),
-        time_limit,
         division=division_prefix,
         listings=list(rules.listings),
         hubDegree=rules.hub_degree,
@@ -294,18 +282,13 @@ def components(shared: list[SharedValue]) -> list[Ring]:
 
 
 async def rings(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     division_prefix: str,
     rules: ExposureRules,
     scope: dict[str, Any],
-    time_limit: float,
 ) -> list[Ring]:
-    records = await read(
-        driver,
-        database,
+    records = await store.read(
         SHARED_VALUES,
-        time_limit,
         division=division_prefix,
         hubDegree=rules.hub_degree,
         **scope,
@@ -353,16 +336,14 @@ def _fraction(share: float | None) -> Fraction | None:
 
 
 async def upstream(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     code: str,
     scope: dict[str, Any],
-    time_limit: float,
     today: date,
 ) -> list[Edge] | None:
     """Every holding and control edge above ``code`` (8 links at most), cycles included;
     ``None`` when the subject is unknown or not visible."""
-    records = await read(driver, database, UPSTREAM, time_limit, code=code, today=today, **scope)
+    records = await store.read(UPSTREAM, code=code, today=today, **scope)
     if not records:
         return None
     return [
@@ -468,8 +449,7 @@ class Network:
 
 
 async def network(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     key: str,
     *,
     kind: str = "Subject",
@@ -480,7 +460,6 @@ async def network(
     fanout: int,
     rules: ExposureRules,
     scope: dict[str, Any],
-    time_limit: float,
 ) -> Network | None:
     """Breadth first from a node (a subject by default), one query per level; hubs are shown,
     not expanded, even when the network starts at one."""
@@ -490,7 +469,7 @@ async def network(
         "asOf": as_of,
         **scope,
     }
-    start = await read(driver, database, NETWORK_START[kind], time_limit, key=key, **common)
+    start = await store.read(NETWORK_START[kind], key=key, **common)
     if not start:
         return None
     root, node = start[0]["eid"], dict(start[0]["node"])
@@ -499,11 +478,8 @@ async def network(
     for _ in range(depth):
         if not frontier:
             break
-        rows = await read(
-            driver,
-            database,
+        rows = await store.read(
             NETWORK_STEP,
-            time_limit,
             frontier=frontier,
             types=types,
             fanout=fanout,
@@ -561,8 +537,7 @@ class GraphPath:
 
 
 async def shortest_paths(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     source: str,
     target: str,
     *,
@@ -570,14 +545,10 @@ async def shortest_paths(
     k: int,
     rules: ExposureRules,
     scope: dict[str, Any],
-    time_limit: float,
     as_of: date,
 ) -> list[GraphPath]:
-    records = await read(
-        driver,
-        database,
+    records = await store.read(
         paths_query(hops, k),
-        time_limit,
         hubDegree=rules.hub_degree,
         listings=list(rules.listings),
         asOf=as_of,
@@ -629,27 +600,22 @@ class Subgraph:
 
 
 async def connecting_subgraph(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     codes: list[str],
     *,
     hops: int,
     rules: ExposureRules,
     scope: dict[str, Any],
-    time_limit: float,
     as_of: date,
 ) -> Subgraph:
     """The union of one shortest path between every pair of the subjects: how a set of subjects
     connects, the way a single ``paths`` call shows it for two."""
     common = {"hubDegree": rules.hub_degree, "listings": list(rules.listings), "asOf": as_of}
-    shown = await read(driver, database, SUBJECTS_SHOWN, time_limit, codes=codes, **common, **scope)
+    shown = await store.read(SUBJECTS_SHOWN, codes=codes, **common, **scope)
     net = Network({r["eid"]: dict(r["node"]) for r in shown}, {})
     pairs = [[a, b] for i, a in enumerate(codes) for b in codes[i + 1 :]]
-    records = await read(
-        driver,
-        database,
+    records = await store.read(
         connecting_query(hops),
-        time_limit,
         pairs=pairs,
         **common,
         **scope,

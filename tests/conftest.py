@@ -20,13 +20,16 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from neo4j import AsyncDriver
 
 from hub.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from graph.db import Store
 
 TEST_DATA = PROJECT_ROOT / ".data" / "test"
 
@@ -150,6 +153,14 @@ async def driver(neo4j_server: Neo4jServer, migrated: None) -> AsyncIterator[Asy
     drv = connect(Neo4jConfig(uri=neo4j_server.uri))
     yield drv
     await drv.close()
+
+
+@pytest.fixture
+def store(driver: AsyncDriver) -> Store:
+    """The test database on the test driver: what graph functions take first."""
+    from graph.db import Store
+
+    return Store(driver)
 
 
 @pytest.fixture(scope="session")

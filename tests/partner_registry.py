@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from neo4j import AsyncDriver
-
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
@@ -17,14 +16,13 @@ from tests.partners import Behaviour, Inbox, PartnerServer
 
 
 async def registered_partner(
-    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, events: list[str]
+    store: Store, catalogue: Catalogue, code: str, kind: str, events: list[str]
 ) -> PartnerServer:
     """A partner of ``kind`` registered in the hub and listening on loopback (stop it after)."""
     keys = new_credentials("HMAC_SHA256")
     port = free_port()
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
         {
             "code": code,

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
+from graph.db import Store
 from graph.exchange.outbox import RANKS, new_event_id, shard_of
 from policies.credit.measures import Catalogue
 
@@ -144,8 +145,7 @@ def _rounds(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 async def backfill(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     catalogue: Catalogue,
     today: date,
     progress: Callable[[BackfillReport], None] | None = None,
@@ -176,7 +176,7 @@ async def backfill(
         listed = sum(1 for e in events if e["type"] == "sanction.listed")
         return str(rows[-1]["id"]), [len(rows), listed, len(events) - listed, made]
 
-    async with driver.session(database=database) as session:
+    async with store.session() as session:
         while True:
             last, counts = await session.execute_write(window, after)
             if last is None:

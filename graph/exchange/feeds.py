@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
+from graph.db import Store
 from graph.exchange.outbox import NewEvent, emit
 from graph.identifiers import validate_uscc
 from graph.records.listings import end_in
@@ -152,8 +153,7 @@ _ACTIVE = "MATCH (n:Sanction {sourceSystem: $feed, status: 'ACTIVE'}) RETURN cou
 
 
 async def apply_snapshot(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     catalogue: Catalogue,
     feed: Feed,
     rows: list[FeedRow],
@@ -165,12 +165,7 @@ async def apply_snapshot(
     kinds, details = catalogue.kinds_of(codes), catalogue.describe(codes)
     now = datetime.now(UTC)
     known = {
-        r["code"]
-        for r in (
-            await driver.execute_query(
-                _KNOWN, codes=[r.credit_code for r in rows], database_=database
-            )
-        )[0]
+        r["code"] for r in (await store.execute(_KNOWN, codes=[r.credit_code for r in rows]))[0]
     }
     for row in rows:
         if row.credit_code not in known:
@@ -228,7 +223,7 @@ async def apply_snapshot(
             )
             report.events.append((emitted.subject, emitted.partners))
 
-    async with driver.session(database=database) as session:
+    async with store.session() as session:
         for start in range(0, len(good), BATCH):
             part = good[start : start + BATCH]
 
@@ -237,16 +232,14 @@ async def apply_snapshot(
 
             await session.execute_write(work)
 
-        active = (await driver.execute_query(_ACTIVE, feed=feed.code, database_=database))[0]
+        active = await store.execute(_ACTIVE, feed=feed.code)
         if active[0]["n"] and len(good) < SHRINK_GUARD * active[0]["n"]:
             report.note = (
                 f"the list shrank to {len(good)} of {active[0]['n']} active entries: nothing "
                 "ended; check the feed and pull again"
             )
             return report
-        gone, _, _ = await driver.execute_query(
-            _GONE, feed=feed.code, seen=[r.sanction_id for r in good], database_=database
-        )
+        gone = await store.execute(_GONE, feed=feed.code, seen=[r.sanction_id for r in good])
         for record in gone:
 
             async def finish(tx: AsyncManagedTransaction, sid: str = record["id"]) -> None:

@@ -22,8 +22,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
+from graph.db import Store
 from graph.rating import rate_in
 from graph.records.listings import follow_record_in
 from graph.records.publicity import announce_published
@@ -148,8 +149,7 @@ def _reason(text: str, subject: str | None = None) -> str:
 
 
 async def propose(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     record_id: str,
     *,
     kind: str,
@@ -183,8 +183,7 @@ async def propose(
         )  # fmt: skip
         return cid, "updated" if open_id else "created", subject
 
-    async with driver.session(database=database) as session:
-        return await session.execute_write(work)
+    return await store.write(work)
 
 
 def _window(change: dict[str, Any], today: date) -> dict[str, Any]:
@@ -281,8 +280,7 @@ async def _step(
 
 
 async def review_change(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     change_id: str,
     *,
     catalogue: Catalogue,
@@ -297,9 +295,8 @@ async def review_change(
 ) -> StepResult:
     """APPROVE or RETURN a proposed correction or withdrawal; an approved correction of an
     item under the working-day rule is told to the ``record_kinds`` partners again."""
-    async with driver.session(database=database) as session:
-        return await session.execute_write(
-            _step, change_id, catalogue=catalogue, decision=decision, reason=reason or "",
-            by=by, agency=agency, prefix=prefix, scope=scope, record_kinds=record_kinds,
-            today=today or date.today(),
-        )  # fmt: skip
+    return await store.write(
+        _step, change_id, catalogue=catalogue, decision=decision, reason=reason or "",
+        by=by, agency=agency, prefix=prefix, scope=scope, record_kinds=record_kinds,
+        today=today or date.today(),
+    )  # fmt: skip

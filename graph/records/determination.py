@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
+from graph.db import Store
 from graph.exchange.outbox import Emitted
 from graph.records.listings import ListingDecision, end_in, publish_in
 from policies.credit import determination as rules_of
@@ -82,8 +83,7 @@ def sanction_id(case_id: str) -> str:
 
 
 async def propose(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     rules: DeterminationRules,
     *,
     subject: str,
@@ -98,9 +98,7 @@ async def propose(
     """Open a case on published dishonest records of a subject in the unit's jurisdiction;
     refused unless fault and severity make the subject seriously dishonest."""
     text = rules_of.check_reason(rules, reason)
-    found, _, _ = await driver.execute_query(
-        _GROUNDS, subject=subject, records=records, prefix=prefix, database_=database
-    )
+    found = await store.execute(_GROUNDS, subject=subject, records=records, prefix=prefix)
     by_id = {r["id"]: r for r in found}
     if missing := [r for r in records if r not in by_id]:
         raise StepRefused(
@@ -119,7 +117,7 @@ async def propose(
             f"{fault} with these records is {outcome}: the records stand, no listing follows",
         )
     case_id = f"LC-{now.strftime('%Y%m%d')}-{secrets.token_hex(4).upper()}"
-    await driver.execute_query(
+    await store.execute(
         _CREATE,
         id=case_id,
         subject=subject,
@@ -132,7 +130,6 @@ async def propose(
         disclosure="PUBLIC",
         reason=text,
         now=now,
-        database_=database,
     )
     return case_id
 
@@ -154,8 +151,7 @@ def _case(props: dict[str, Any], actors: list[list[str]]) -> Case:
 
 
 async def advance(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     rules: DeterminationRules,
     catalogue: Catalogue,
     *,
@@ -220,8 +216,7 @@ async def advance(
         )
         return Advanced(case_id, step.status, event)
 
-    async with driver.session(database=database) as session:
-        return await session.execute_write(work)
+    return await store.write(work)
 
 
 def _step(
@@ -257,23 +252,17 @@ def _step(
     raise StepRefused("BAD_USER_INPUT", "unknown-action", f"no step {action}")
 
 
-async def find_case(
-    driver: AsyncDriver, database: str, case_id: str, prefix: str
-) -> CaseView | None:
-    records, _, _ = await driver.execute_query(
-        _FIND, id=case_id, prefix=prefix, database_=database, routing_="r"
-    )
+async def find_case(store: Store, case_id: str, prefix: str) -> CaseView | None:
+    records = await store.execute(_FIND, id=case_id, prefix=prefix, read=True)
     if not records:
         return None
     r = records[0]
     return CaseView(dict(r["c"]), r["name"], [dict(x) for x in r["steps"]])
 
 
-async def expire_listings(
-    driver: AsyncDriver, database: str, catalogue: Catalogue, today: date
-) -> list[Emitted]:
+async def expire_listings(store: Store, catalogue: Catalogue, today: date) -> list[Emitted]:
     """End every listing past its publication period (beat, hourly), each with its event."""
-    records, _, _ = await driver.execute_query(_DUE_TO_EXPIRE, today=today, database_=database)
+    records = await store.execute(_DUE_TO_EXPIRE, today=today)
     emitted = []
     for r in records:
 
@@ -294,8 +283,7 @@ async def expire_listings(
             )
             return event
 
-        async with driver.session(database=database) as session:
-            event = await session.execute_write(work)
+        event = await store.write(work)
         if event is not None:
             emitted.append(event)
     return emitted

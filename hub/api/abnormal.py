@@ -65,7 +65,7 @@ class AbnormalMutations:
         try:
             with backing_services():
                 step = await list_abnormal(
-                    context.driver, context.database, catalogue(), default_rules(), code=code,
+                    context.store, catalogue(), default_rules(), code=code,
                     reason=why, document=doc or "", unit=unit, prefix=unit_prefix(unit),
                     by=context.principal.subject, today=date.today(),
                 )  # fmt: skip
@@ -99,7 +99,7 @@ class AbnormalMutations:
         try:
             with backing_services():
                 step = await remove_abnormal(
-                    context.driver, context.database, catalogue(), code=code, reason=why,
+                    context.store, catalogue(), code=code, reason=why,
                     document=doc, mistaken=mistaken, prefix=unit_prefix(unit),
                     by=context.principal.subject, today=date.today(),
                 )  # fmt: skip

@@ -79,7 +79,7 @@ def _text(value: Any) -> str:
 
 
 async def _found(context: Any, case_id: str, prefix: str) -> ListingCase:
-    found = await find_case(context.driver, context.database, case_id, prefix)
+    found = await find_case(context.store, case_id, prefix)
     if found is None:
         raise HubError(Code.NOT_FOUND, f"no case {case_id} in your jurisdiction")
     return _view(found)
@@ -131,7 +131,7 @@ class DeterminationQueries:
         context = ctx(info)
         prefix = unit_prefix(unit_of(context.principal))
         with backing_services():
-            found = await find_case(context.driver, context.database, id, prefix)
+            found = await find_case(context.store, id, prefix)
         if found is None:
             return None
         view = _view(found)
@@ -162,8 +162,7 @@ class DeterminationMutations:
         try:
             with backing_services():
                 case_id = await propose(
-                    context.driver,
-                    context.database,
+                    context.store,
                     default_rules(),
                     subject=code,
                     records=records,
@@ -205,8 +204,7 @@ class DeterminationMutations:
         try:
             with backing_services():
                 advanced = await advance(
-                    context.driver,
-                    context.database,
+                    context.store,
                     default_rules(),
                     catalogue(),
                     case_id=id,

@@ -174,7 +174,7 @@ async def _agreement(context: Context, field: str) -> tuple[dict[str, object], s
     scope: dict[str, object] = dict(context.scope)
     if principal.level != "PARTNER":
         return scope, None
-    registered = await find(context.driver, context.database, principal.agency)
+    registered = await find(context.store, principal.agency)
     if registered is None or registered.status == "DISABLED":
         context.audited.append(Audited(field, None, (), "DENY"))
         raise HubError(
@@ -206,13 +206,11 @@ class FeedQueries:
         with backing_services():
             scope, kind = await _agreement(context, "sanctionFeed")
             rows = await feed(
-                context.driver,
-                context.database,
+                context.store,
                 since,
                 size + 1,
                 scope,
                 kind,
-                context.query_timeout,
             )
         page = rows[:size]
         context.audited.append(
@@ -243,18 +241,16 @@ class FeedQueries:
                 as_of = int(version)
             else:
                 as_of, key = (
-                    await current_version(context.driver, context.database, context.query_timeout),
+                    await current_version(context.store),
                     "",
                 )
             rows = await snapshot(
-                context.driver,
-                context.database,
+                context.store,
                 as_of,
                 key,
                 size + 1,
                 scope,
                 kind,
-                context.query_timeout,
             )
         page = rows[:size]
         context.audited.append(

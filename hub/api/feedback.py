@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from graph.db import Store
 from graph.exchange.feedback import FeedbackError, report
 from hub.api.context import Audited, RootPolicy, ctx
 from hub.audit_log import audit_request
@@ -28,8 +29,7 @@ _KEYS = {"sanctionId", "measure", "applied", "on", "note"}
 
 
 async def _report(
-    driver: Any,
-    database: str,
+    store: Store,
     principal: Principal,
     sanction: str,
     measure: str,
@@ -40,8 +40,7 @@ async def _report(
     try:
         with backing_services():
             await report(
-                driver,
-                database,
+                store,
                 catalogue(),
                 partner=principal.agency,
                 sanction=sanction,
@@ -74,8 +73,7 @@ class FeedbackMutations:
     ) -> bool:
         context = ctx(info)
         await _report(
-            context.driver,
-            context.database,
+            context.store,
             context.principal,
             sanction_id,
             measure,
@@ -136,8 +134,7 @@ async def post_feedback(request: Request) -> Response:
         sanction, measure, applied, on, note = _parsed(body)
         state = request.app.state
         await _report(
-            state.driver,
-            state.settings.neo4j_database,
+            state.store,
             principal,
             sanction,
             measure,

@@ -136,13 +136,11 @@ class InvestigationQueries:
         code = parse_code(credit_code)
         with backing_services():
             found = await exposure(
-                context.driver,
-                context.database,
+                context.store,
                 code,
                 _depth(depth),
                 default_rules(),
                 context.scope,
-                context.query_timeout,
                 date.today(),
             )
         released = tuple(
@@ -161,13 +159,11 @@ class InvestigationQueries:
         context = ctx(info)
         with backing_services():
             found = await most_exposed(
-                context.driver,
-                context.database,
+                context.store,
                 division_prefix(division),
                 _depth(depth),
                 default_rules(),
                 context.scope,
-                context.query_timeout,
                 date.today(),
                 bounded("first", first, 1, MAX_PAGE),
             )
@@ -194,12 +190,10 @@ class InvestigationQueries:
         code = parse_code(credit_code) if credit_code is not None else None
         with backing_services():
             found = await rings(
-                context.driver,
-                context.database,
+                context.store,
                 division_prefix(division),
                 default_rules(),
                 context.scope,
-                context.query_timeout,
             )
         chosen = [
             r for r in found if len(r.members) >= min_size and (code is None or code in r.members)
@@ -368,8 +362,7 @@ class NetworkQueries:
         kinds = [r.value for r in relations] if relations else [r.value for r in RelationKind]
         with backing_services():
             net = await network(
-                context.driver,
-                context.database,
+                context.store,
                 key,
                 kind=kind,
                 depth=bounded("depth", depth, 1, 4),
@@ -379,7 +372,6 @@ class NetworkQueries:
                 fanout=FANOUT,
                 rules=default_rules(),
                 scope=context.scope,
-                time_limit=context.query_timeout,
             )
         if net is None:
             raise HubError(Code.NOT_FOUND, f"no such {kind.lower()} visible to you")
@@ -408,15 +400,13 @@ class NetworkQueries:
         source, target = parse_code(from_), parse_code(to)
         with backing_services():
             found = await shortest_paths(
-                context.driver,
-                context.database,
+                context.store,
                 source,
                 target,
                 hops=bounded("maxHops", max_hops, 1, 6),
                 k=bounded("first", first, 1, 10),
                 rules=default_rules(),
                 scope=context.scope,
-                time_limit=context.query_timeout,
                 as_of=date.today(),
             )
         released = {f"{n['kind']}:{n['key']}" for p in found for n in p.nodes}
@@ -443,13 +433,11 @@ class NetworkQueries:
         bounded("distinct creditCodes", len(codes), 2, MAX_SET)
         with backing_services():
             found = await connecting_subgraph(
-                context.driver,
-                context.database,
+                context.store,
                 codes,
                 hops=bounded("maxHops", max_hops, 1, 6),
                 rules=default_rules(),
                 scope=context.scope,
-                time_limit=context.query_timeout,
                 as_of=date.today(),
             )
         net, ids = found.network, found.network.ids()
@@ -506,11 +494,9 @@ class ControlQueries:
         code = parse_code(credit_code)
         with backing_services():
             found = await upstream(
-                context.driver,
-                context.database,
+                context.store,
                 code,
                 context.scope,
-                context.query_timeout,
                 date.today(),
             )
         if found is None:

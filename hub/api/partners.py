@@ -123,7 +123,7 @@ class PartnerChange:
 
 
 async def _info(context: Any, partner: Partner) -> PartnerInfo:
-    counts = await delivery_counts(context.driver, context.database, partner.code)
+    counts = await delivery_counts(context.store, partner.code)
     return PartnerInfo(
         code=partner.code,
         name=partner.name,
@@ -168,7 +168,7 @@ class PartnerQueries:
     async def partners(self, info: strawberry.Info) -> list[PartnerInfo]:
         context = ctx(info)
         with backing_services():
-            found = await all_partners(context.driver, context.database)
+            found = await all_partners(context.store)
             infos = [await _info(context, p) for p in found]
         context.audited.append(Audited("partners", None, tuple(p.code for p in found)))
         return infos
@@ -192,8 +192,7 @@ class PartnerQueries:
         before = int(decode_cursor(after, "d1:")) if after else 2**62
         with backing_services():
             rows = await deliveries(
-                context.driver,
-                context.database,
+                context.store,
                 partner,
                 status.value if status else None,
                 before,
@@ -233,8 +232,7 @@ class PartnerMutations:
         try:
             with backing_services():
                 saved = await register(
-                    context.driver,
-                    context.database,
+                    context.store,
                     catalogue(),
                     fields,
                     Keys(made.scheme, made.signing, made.verifying),
@@ -269,8 +267,7 @@ class PartnerMutations:
         try:
             with backing_services():
                 saved = await update_partner(
-                    context.driver,
-                    context.database,
+                    context.store,
                     catalogue(),
                     code,
                     fields,
@@ -292,14 +289,13 @@ class PartnerMutations:
     ) -> PartnerKeys:
         context = ctx(info)
         with backing_services():
-            current = await find(context.driver, context.database, code)
+            current = await find(context.store, code)
             if current is None:
                 raise HubError(Code.NOT_FOUND, f"no partner {code}")
             wanted = scheme.value if scheme else current.scheme
             made = new_credentials("ED25519" if wanted == "ED25519" else "HMAC_SHA256")
             saved = await rotate_keys(
-                context.driver,
-                context.database,
+                context.store,
                 code,
                 Keys(made.scheme, made.signing, made.verifying),
             )
@@ -319,8 +315,8 @@ class PartnerMutations:
                 Code.BAD_USER_INPUT, "since needs a time zone, e.g. 2026-11-01T00:00+08:00"
             )
         with backing_services():
-            if await find(context.driver, context.database, code) is None:
+            if await find(context.store, code) is None:
                 raise HubError(Code.NOT_FOUND, f"no partner {code}")
-            queued = await replay(context.driver, context.database, code, since, time.time())
+            queued = await replay(context.store, code, since, time.time())
         context.audited.append(Audited("replayPartner", None, (code,), action="write"))
         return queued

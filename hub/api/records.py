@@ -157,7 +157,7 @@ class ArchiveImport:
         bounded("first", first, 1, MAX_PAGE)
         context = ctx(info)
         with backing_services():
-            found = await rejections(context.driver, context.database, self.id, after_line, first)
+            found = await rejections(context.store, self.id, after_line, first)
         return [ImportRejection(line=r.line, reason=r.reason, message=r.message) for r in found]
 
     @strawberry.field
@@ -230,8 +230,7 @@ async def _propose(
     try:
         with backing_services():
             change, outcome, subject = await propose(
-                context.driver,
-                context.database,
+                context.store,
                 record_id,
                 kind=kind,
                 reason=reason,
@@ -258,8 +257,7 @@ async def _review(
     try:
         with backing_services():
             step = await step_of(
-                context.driver,
-                context.database,
+                context.store,
                 record_id,
                 catalogue=catalogue(),
                 decision=decision,
@@ -291,8 +289,7 @@ class RecordMutations:
         try:
             with backing_services():
                 outcome = await submit_one(
-                    context.driver,
-                    context.database,
+                    context.store,
                     parsed,
                     agency=unit,
                     prefix=unit_prefix(unit),
@@ -483,9 +480,7 @@ class RecordQueries:
     async def credit_record(self, info: strawberry.Info, id: str) -> CreditRecord | None:
         context = ctx(info)
         with backing_services():
-            found = await record_by_id(
-                context.driver, context.database, id, context.scope, context.query_timeout
-            )
+            found = await record_by_id(context.store, id, context.scope)
         if found is None:
             return None
         row, subject = found
@@ -500,7 +495,7 @@ class RecordQueries:
         context = ctx(info)
         own = unit_of(context.principal)
         with backing_services():
-            row = await find_import(context.driver, context.database, id)
+            row = await find_import(context.store, id)
         if row is None or not covers(own, str(row["agency"])):
             return None  # someone else's import reads as absent
         context.audited.append(Audited("archiveImport", None, (id,)))
@@ -522,7 +517,7 @@ class RecordQueries:
         if from_ > to:
             raise HubError(Code.BAD_USER_INPUT, "from is after to")
         with backing_services():
-            rows = await assess(context.driver, context.database, from_, to, date.today(), unit)
+            rows = await assess(context.store, from_, to, date.today(), unit)
         visible = [r for r in rows if covers(own, str(r["unit"]))]
         context.audited.append(
             Audited("collectionAssessment", None, tuple(str(r["unit"]) for r in visible))

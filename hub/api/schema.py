@@ -404,11 +404,9 @@ class Query(
         code = _credit_code(credit_code)
         with backing_services():
             row = await subject_by_code(
-                ctx.driver,
-                ctx.database,
+                ctx.store,
                 code,
                 ctx.scope,
-                ctx.query_timeout,
                 _parts(info),
             )
         if row is None:
@@ -437,13 +435,11 @@ class Query(
         start = decode_cursor(after) if after else ""
         with backing_services():
             rows = await list_subjects(
-                ctx.driver,
-                ctx.database,
+                ctx.store,
                 _graph_filter(filter),
                 ctx.scope,
                 start,
                 size + 1,
-                ctx.query_timeout,
             )
         page = rows[:size]
         ctx.audited.append(Audited("subjects", None, tuple(r["creditCode"] for r in page)))
@@ -490,8 +486,7 @@ class Query(
         code = _credit_code(subject) if subject is not None else None
         with backing_services():
             events = await trail(
-                ctx.driver,
-                ctx.database,
+                ctx.store,
                 subject=code,
                 agency=agency,
                 since=since,

@@ -82,14 +82,12 @@ class SearchQueries:
         bounded("first", first, 1, 100)
         with backing_services():
             how, hits = await search_names(
-                context.driver,
-                context.database,
+                context.store,
                 cleaned,
                 subjects=kind is not SearchKind.PERSON,
                 people=kind is not SearchKind.SUBJECT,
                 limit=first,
                 scope=context.scope,
-                time_limit=context.query_timeout,
             )
         context.audited.append(Audited("search", None, tuple(h["key"] for h in hits)))
         return [
@@ -124,9 +122,7 @@ class SearchQueries:
         except InvalidIdentifier as exc:
             raise HubError(Code.BAD_USER_INPUT, f"idNumber: {exc}") from None
         with backing_services():
-            found = await person_by_key(
-                context.driver, context.database, key, context.scope, context.query_timeout
-            )
+            found = await person_by_key(context.store, key, context.scope)
         if found is None:
             context.audited.append(Audited("personByResidentId", None, ()))
             return None

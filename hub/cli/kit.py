@@ -1,4 +1,4 @@
-"""What the command-line modules share: a driver for one command, and errors that say what to do."""
+"""What the command-line modules share: a store for one command, and errors that say what to do."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
-from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from graph.db import Neo4jConfig, connect
+from graph.db import Neo4jConfig, Store, connect
 from hub.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -29,8 +28,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def driver_for(settings: Settings) -> AsyncDriver:
-    return connect(
+def store_for(settings: Settings) -> Store:
+    """A store on a new driver (the caller closes ``store.driver``)."""
+    driver = connect(
         Neo4jConfig(
             uri=settings.neo4j_uri,
             user=settings.neo4j_user,
@@ -38,19 +38,20 @@ def driver_for(settings: Settings) -> AsyncDriver:
             database=settings.neo4j_database,
         )
     )
+    return Store(driver, settings.neo4j_database, settings.neo4j_query_timeout)
 
 
-def with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
-    """Run ``work`` with a driver that is closed afterwards; an unreachable Neo4j is a clear
-    error, not a traceback."""
+def with_store(work: Callable[[Store, Settings], Awaitable[T]]) -> T:
+    """Run ``work`` with a store whose driver is closed afterwards; an unreachable Neo4j is a
+    clear error, not a traceback."""
     settings = get_settings()
 
     async def run() -> T:
-        driver = driver_for(settings)
+        store = store_for(settings)
         try:
-            return await work(driver, settings)
+            return await work(store, settings)
         finally:
-            await driver.close()
+            await store.driver.close()
 
     try:
         return asyncio.run(run())

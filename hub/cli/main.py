@@ -14,16 +14,16 @@ from urllib.parse import urlparse
 
 import httpx
 import typer
-from neo4j import AsyncDriver
 
 from graph.archive.ingest import ImportReport, decode_lines, ingest_rows
+from graph.db import Store
 from graph.migrations import MIGRATIONS, Migration, applied_versions, migrate
 from hub.cli import services
 from hub.cli.archive import app as archive_app
 from hub.cli.archive import assess_cmd, rate_cmd
 from hub.cli.audit import app as audit_app
 from hub.cli.feeds import app as feeds_app
-from hub.cli.kit import err, fail, progress_bar, with_driver
+from hub.cli.kit import err, fail, progress_bar, with_store
 from hub.cli.operations import app as operations_app
 from hub.cli.outbox import app as outbox_app
 from hub.cli.outbox import run_backfill
@@ -106,10 +106,10 @@ def _print_migration(migration: Migration, new: bool) -> None:
 def migrate_cmd() -> None:
     """Create constraints and indexes (idempotent, versioned)."""
 
-    async def work(driver: AsyncDriver, settings: Settings) -> list[int]:
-        return await migrate(driver, settings.neo4j_database, _print_migration)
+    async def work(store: Store, settings: Settings) -> list[int]:
+        return await migrate(store, _print_migration)
 
-    new = with_driver(work)
+    new = with_store(work)
     err.print(f"schema at version {MIGRATIONS[-1].version}; {len(new)} new migration(s)")
 
 
@@ -138,12 +138,10 @@ def _store(rows: Iterable[Any], label: str, batch: int) -> tuple[ImportReport, f
             if not bar.console.is_terminal and os.environ.get("HUB_PROGRESS_LOG") == "1":
                 err.print(f"{label}: {report.read} rows")
 
-        async def work(driver: AsyncDriver, s: Settings) -> ImportReport:
-            return await ingest_rows(
-                rows, driver, s.neo4j_database, secret, batch_size=batch, progress=tick
-            )
+        async def work(store: Store, s: Settings) -> ImportReport:
+            return await ingest_rows(rows, store, secret, batch_size=batch, progress=tick)
 
-        report = with_driver(work)
+        report = with_store(work)
     return report, time.monotonic() - started
 
 
@@ -158,7 +156,7 @@ def seed(
     """Build a realistic, deterministic demo graph (or write it as JSON Lines)."""
     from demo.seed import generate
 
-    if if_empty and out is None and with_driver(_subject_count) > 0:
+    if if_empty and out is None and with_store(_subject_count) > 0:
         err.print("the graph already has subjects; not seeding")
         return
 
@@ -179,10 +177,8 @@ def seed(
         raise fail("the generator produced rows the importer refused (a bug: report it)")
 
 
-async def _subject_count(driver: AsyncDriver, settings: Settings) -> int:
-    records, _, _ = await driver.execute_query(
-        "MATCH (n:Subject) RETURN count(n) AS n", database_=settings.neo4j_database
-    )
+async def _subject_count(store: Store, settings: Settings) -> int:
+    records = await store.execute("MATCH (n:Subject) RETURN count(n) AS n")
     return int(records[0]["n"])
 
 
@@ -275,12 +271,12 @@ def status() -> None:
         pid = services.read_pid(run_dir, name)
         typer.echo(f"{name:8} {'running, pid ' + str(pid) if pid else 'not started by hub up'}")
 
-    async def graph(driver: AsyncDriver, s: Settings) -> dict[str, Any]:
-        versions = await applied_versions(driver, s.neo4j_database)
-        return {"schema": max(versions, default=0), "subjects": await _subject_count(driver, s)}
+    async def graph(store: Store, s: Settings) -> dict[str, Any]:
+        versions = await applied_versions(store)
+        return {"schema": max(versions, default=0), "subjects": await _subject_count(store, s)}
 
     try:
-        info = with_driver(graph)
+        info = with_store(graph)
         typer.echo(
             f"neo4j    {settings.neo4j_uri}: schema v{info['schema']}, {info['subjects']} subjects"
         )
@@ -350,7 +346,7 @@ def up(
         raise fail(str(exc)) from None
     migrate_cmd()
 
-    if with_driver(_subject_count) == 0:
+    if with_store(_subject_count) == 0:
         seed(subjects=demo_subjects, seed=42, out=None, batch=10000)
         # Demo grades explained by the current model; no partner is registered yet to tell.
         rate_cmd(all_subjects=True, notify=False)

@@ -22,9 +22,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from graph.db import Neo4jConfig, connect, ping
-from graph.trusted_documents import document as registered_document
-from graph.trusted_documents import document_hash
+from graph.db import Neo4jConfig, Store, connect, ping
+from graph.trusted_documents import document_hash, registered_document
 from hub.api.context import Context
 from hub.api.contract import Contracts
 from hub.api.feedback import post_feedback
@@ -217,10 +216,7 @@ class GraphQLEndpoint:
     async def _registered(self, state: Any, digest: str) -> str | None:
         found = self.operations.get(digest)
         if found is None:
-            settings: Settings = state.settings
-            found = await registered_document(
-                state.driver, settings.neo4j_database, digest, settings.neo4j_query_timeout
-            )
+            found = await registered_document(state.store, digest)
             if found is not None:
                 if len(self.operations) >= 10_000:
                     self.operations.clear()
@@ -380,6 +376,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 connect_timeout=settings.neo4j_connect_timeout,
                 query_timeout=settings.neo4j_query_timeout,
             )
+        )
+        app.state.store = Store(
+            app.state.driver, settings.neo4j_database, settings.neo4j_query_timeout
         )
         app.state.redis = aioredis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2

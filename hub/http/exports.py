@@ -31,7 +31,6 @@ from hub.api.investigate import FANOUT
 from hub.audit_log import audit_request
 from hub.errors import Code, HubError, backing_services, refusal_response
 from hub.http.auth import AuthError, authenticate
-from hub.settings import Settings
 from policies.access import read_scope
 from policies.credit.exposure import default_rules
 from policies.principal import Principal
@@ -309,11 +308,9 @@ def _file(answer: dict[str, Any], fmt: str) -> Response:
 async def _load(request: Request, principal: Principal, asked: ExportRequest) -> Network:
     """The GraphQL field's traversal with the caller's scope; NOT_FOUND when not visible."""
     state = request.app.state
-    settings: Settings = state.settings
     with backing_services():
         net = await network(
-            state.driver,
-            settings.neo4j_database,
+            state.store,
             asked.code,
             depth=asked.depth,
             types=asked.kinds,
@@ -322,7 +319,6 @@ async def _load(request: Request, principal: Principal, asked: ExportRequest) ->
             fanout=FANOUT,
             rules=default_rules(),
             scope=read_scope(principal, state.policy).params(),
-            time_limit=settings.neo4j_query_timeout,
         )
     if net is None:
         raise HubError(Code.NOT_FOUND, "no such subject visible to you")

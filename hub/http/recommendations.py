@@ -68,18 +68,17 @@ async def recommendation(request: Request) -> Response:
             raise HubError(
                 Code.BAD_USER_INPUT, f"kind is one of {', '.join(catalogue().partner_kinds)}"
             )
-        database = state.settings.neo4j_database
         with backing_services():
             addressee = letters().addressee(kind)
             if code := request.query_params.get("partner"):
-                partner = await find(state.driver, database, code)
+                partner = await find(state.store, code)
                 if partner is None:
                     raise HubError(Code.NOT_FOUND, f"no registered partner {code}")
                 if kind is not None and kind != partner.kind:
                     raise HubError(Code.BAD_USER_INPUT, f"partner {code} is of kind {partner.kind}")
                 addressee, kind = partner.name, partner.kind
             scope = read_scope(principal, state.policy).params()
-            facts = await listing_facts(state.driver, database, sanction, scope)
+            facts = await listing_facts(state.store, sanction, scope)
         prefix = unit_prefix(principal.agency)
         if facts is None or not (facts["subject"].get("division") or "").startswith(prefix):
             raise HubError(Code.NOT_FOUND, f"no listing {sanction} in your jurisdiction")

@@ -126,8 +126,7 @@ async def upload_archive(request: Request) -> Response:
             503, Code.UNAVAILABLE, "the audit store is unavailable; retry shortly"
         )
     await queue_import(
-        request.app.state.driver,
-        settings.neo4j_database,
+        request.app.state.store,
         import_id=import_id,
         agency=principal.agency,
         by=principal.subject,

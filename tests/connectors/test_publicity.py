@@ -13,6 +13,7 @@ from pathlib import Path
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
@@ -27,12 +28,11 @@ FEED = """query($a: String) { sanctionFeed(after: $a, first: 100) {
 
 
 async def _partner(
-    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, events: list[str], url: str
+    store: Store, catalogue: Catalogue, code: str, kind: str, events: list[str], url: str
 ) -> str:
     keys = new_credentials("HMAC_SHA256")
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
         {"code": code, "name": f"测试 {code}", "kind": kind, "events": events, "endpoint": url},
         Keys(keys.scheme, keys.signing, keys.verifying),
@@ -43,7 +43,7 @@ async def _partner(
 
 
 async def test_published_penalties_and_licences_reach_the_regional_platform(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     assert "REGIONAL_CREDIT_PLATFORM" in catalogue.record_kinds
@@ -55,11 +55,11 @@ async def test_published_penalties_and_licences_reach_the_regional_platform(
     codes = (f"PUB-PLATFORM-{stamp}", f"PUB-BANK-{stamp}")
     try:
         platform_inbox.secret = await _partner(
-            driver, catalogue, codes[0], "REGIONAL_CREDIT_PLATFORM", ["record.published"],
+            store, catalogue, codes[0], "REGIONAL_CREDIT_PLATFORM", ["record.published"],
             platform.url,
         )  # fmt: skip
         bank_inbox.secret = await _partner(
-            driver, catalogue, codes[1], "BANK", ["record.published", "sanction.listed"], bank.url
+            store, catalogue, codes[1], "BANK", ["record.published", "sanction.listed"], bank.url
         )
         ((subject, _),) = fresh_subjects(1)
         unit = "NMG152201"

@@ -13,6 +13,7 @@ import httpx
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.feedback import reconcile
 from graph.exchange.partners import Keys, register
 from graph.records.listings import ListingDecision, end_listing, publish_listing
@@ -41,14 +42,13 @@ async def _wait(condition: object, seconds: float = 30) -> None:
 
 
 async def test_reports_and_reconciliation(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     keys = new_credentials("HMAC_SHA256")
     server = PartnerServer(free_port(), Inbox(keys.verifying, Behaviour())).start()
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
         {
             "code": "RC-LAND",
@@ -67,8 +67,7 @@ async def test_reports_and_reconciliation(
         today = date.today()
         for sanction, subject, record in (("S-RC-A", a, ra), ("S-RC-B", b, rb)):
             await publish_listing(
-                driver,
-                "neo4j",
+                store,
                 catalogue,
                 ListingDecision(
                     sanction,
@@ -112,7 +111,7 @@ async def test_reports_and_reconciliation(
 
         # A's end never reaches the partner (dead-lettered while it was away).
         await driver.execute_query("MATCH (p:Partner {code: 'RC-LAND'}) SET p.status = 'PAUSED'")
-        ended = await end_listing(driver, "neo4j", catalogue, "S-RC-A", "REPAIRED", today)
+        ended = await end_listing(store, catalogue, "S-RC-A", "REPAIRED", today)
         assert ended is not None
         await driver.execute_query(
             "MATCH (d:Delivery {id: $id}) SET d.status = 'DEAD', d.lastError = 'HTTP 503'",
@@ -120,7 +119,7 @@ async def test_reports_and_reconciliation(
         )
         await driver.execute_query("MATCH (p:Partner {code: 'RC-LAND'}) SET p.status = 'ACTIVE'")
 
-        found = await reconcile(driver, "neo4j", catalogue, "RC-LAND", grace=0)
+        found = await reconcile(store, catalogue, "RC-LAND", grace=0)
         assert (found.unapplied, found.stale) == (1, 1)  # B never reported; A still applied
         await _wait(lambda: ended.id in server.inbox.ids)  # the end, sent again
         b_listed = next(
@@ -131,7 +130,7 @@ async def test_reports_and_reconciliation(
         partner = GraphQLClient(api, token)
         assert partner.data(REPORT, {"s": "S-RC-B", "m": "MINING_RIGHT_BARRED", "a": True})
         partner.data(REPORT, {"s": "S-RC-A", "m": "LAND_AUCTION_BARRED", "a": False})
-        settled = await reconcile(driver, "neo4j", catalogue, "RC-LAND", grace=0)
+        settled = await reconcile(store, catalogue, "RC-LAND", grace=0)
         assert (settled.unapplied, settled.stale) == (0, 0)
     finally:
         server.stop()

@@ -10,8 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from neo4j import AsyncDriver
-
+from graph.db import Store
 from graph.identifiers import uscc_check_char
 from policies.credit.catalogue import add_months
 from policies.credit.determination import default_rules
@@ -55,10 +54,10 @@ def _listed(code: str, client: GraphQLClient) -> dict[str, Any]:
 
 
 async def test_a_unit_keeps_the_abnormal_list(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     land = await registered_partner(
-        driver, rules[1], "ABN-LAND", "LAND_MINING", ["sanction.listed", "sanction.ended"]
+        store, rules[1], "ABN-LAND", "LAND_MINING", ["sanction.listed", "sanction.ended"]
     )
     try:
         code = _clean_subject()

@@ -10,6 +10,7 @@ from neo4j import AsyncDriver
 
 from connectors.audit_drain import AUDIT_STREAM
 from graph.audit_chain import AuditEvent, append
+from graph.db import Store
 from tests.conftest import hub_command
 
 
@@ -45,9 +46,11 @@ def test_verify_says_intact(redis_server: str, migrated: None) -> None:
         assert hub_command("audit", "verify", "--anchor", wrong, check=False).returncode == 1
 
 
-async def test_verify_fails_with_the_seq_and_trail_prints_json_lines(driver: AsyncDriver) -> None:
+async def test_verify_fails_with_the_seq_and_trail_prints_json_lines(
+    driver: AsyncDriver, store: Store
+) -> None:
     chain, subject = f"test-{uuid4().hex[:12]}", f"TEST{uuid4().hex[:14].upper()}"
-    await append(driver, "neo4j", _events(4, subject), chain=chain)
+    await append(store, _events(4, subject), chain=chain)
     trail = hub_command("audit", "trail", "--subject", subject, "--chain", chain, "--limit", "3")
     lines = [json.loads(line) for line in trail.stdout.splitlines()]
     assert [line["seq"] for line in lines] == [1, 2, 3] and lines[0]["released"] == ["名称"]

@@ -10,6 +10,7 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
 from graph.records.listings import ListingDecision, end_listing, publish_listing
 from policies.credit.measures import default_catalogue
@@ -35,7 +36,7 @@ def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, An
             return entries, cursor
 
 
-async def _decide(driver: AsyncDriver, sanction: str, subject: str, record: str, cls: str) -> None:
+async def _decide(store: Store, sanction: str, subject: str, record: str, cls: str) -> None:
     today = date.today()
     decision = ListingDecision(
         sanction,
@@ -48,16 +49,15 @@ async def _decide(driver: AsyncDriver, sanction: str, subject: str, record: str,
         cls,
         "reviewer-1",
     )
-    await publish_listing(driver, "neo4j", CATALOGUE, decision)
+    await publish_listing(store, CATALOGUE, decision)
 
 
 async def test_a_polling_partner_reads_its_deltas_in_order(
-    api: str, migrated: None, driver: AsyncDriver
+    api: str, migrated: None, driver: AsyncDriver, store: Store
 ) -> None:
     keys = new_credentials("HMAC_SHA256")
     await register(
-        driver,
-        "neo4j",
+        store,
         CATALOGUE,
         {"code": "PF-BANK", "name": "包商银行", "kind": "BANK", "events": ["sanction.listed"]},
         Keys(keys.scheme, keys.signing, keys.verifying),
@@ -69,10 +69,10 @@ async def test_a_polling_partner_reads_its_deltas_in_order(
     _, watched = _drain(investigator, None)
 
     (a, ra), (b, rb) = fresh_subjects(2)
-    await _decide(driver, "S-PF-A", a, ra, "PUBLIC")
-    await _decide(driver, "S-PF-B", b, rb, "RESTRICTED")  # above a bank's class
-    await _decide(driver, "S-PF-A", a, ra, "PUBLIC")  # decided again: a change
-    await end_listing(driver, "neo4j", CATALOGUE, "S-PF-A", "REPAIRED", date.today())
+    await _decide(store, "S-PF-A", a, ra, "PUBLIC")
+    await _decide(store, "S-PF-B", b, rb, "RESTRICTED")  # above a bank's class
+    await _decide(store, "S-PF-A", a, ra, "PUBLIC")  # decided again: a change
+    await end_listing(store, CATALOGUE, "S-PF-A", "REPAIRED", date.today())
 
     seen, cursor = _drain(bank, start)
     assert [(e["op"], e["sanctionId"]) for e in seen] == [

@@ -15,6 +15,7 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
 from graph.records.determination import advance, expire_listings
 from policies.credit.catalogue import add_months
@@ -51,13 +52,12 @@ def _error(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_listing_from_proposal_to_the_partner(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     keys = new_credentials("HMAC_SHA256")
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
         {
             "code": "LF-LAND",
@@ -137,8 +137,7 @@ async def test_a_listing_from_proposal_to_the_partner(
         # the API's clock is today's).
         later = date.fromisoformat(listed["repairableFrom"])
         repaired = await advance(
-            driver,
-            "neo4j",
+            store,
             default_rules(),
             catalogue,
             case_id=cid,
@@ -164,7 +163,7 @@ async def test_a_listing_from_proposal_to_the_partner(
 
 
 async def test_expiry_ends_the_listing_and_tells_partners(
-    api: str, driver: AsyncDriver, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     unit = "NMG152201"
@@ -179,8 +178,7 @@ async def test_expiry_ends_the_listing_and_tells_partners(
         ("DECIDE", "r2", "认定严重失信", "决1号"),
     ):
         await advance(
-            driver,
-            "neo4j",
+            store,
             default_rules(),
             catalogue,
             case_id=cid,
@@ -195,8 +193,8 @@ async def test_expiry_ends_the_listing_and_tells_partners(
         )
     case = GraphQLClient(api, unit_token("reviewer", unit, "r1")).data(READ, {"id": cid})
     until = date.fromisoformat(case["listingCase"]["publishUntil"])  # type: ignore[index]
-    assert await expire_listings(driver, "neo4j", catalogue, until) == []  # still in force
-    ended = await expire_listings(driver, "neo4j", catalogue, until + timedelta(days=1))
+    assert await expire_listings(store, catalogue, until) == []  # still in force
+    ended = await expire_listings(store, catalogue, until + timedelta(days=1))
     assert [e.subject for e in ended] == [code]
     records, _, _ = await driver.execute_query(
         "MATCH (n:Sanction)-[:SANCTIONED]->(:Subject {creditCode: $c}) "

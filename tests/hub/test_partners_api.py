@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.records.listings import ListingDecision, publish_listing
 from policies.credit.measures import default_catalogue
 from tests.conftest import GraphQLClient, hub_command, mint
@@ -90,7 +91,9 @@ def test_bad_partners_are_refused_with_a_reason(
     assert "PA-BAD" not in {p["code"] for p in admin.data(LIST)["partners"]}  # type: ignore[union-attr]
 
 
-async def test_pause_deliveries_and_replay(admin: GraphQLClient, driver: AsyncDriver) -> None:
+async def test_pause_deliveries_and_replay(
+    admin: GraphQLClient, driver: AsyncDriver, store: Store
+) -> None:
     admin.data(REGISTER, {"p": _input("PA-WATCH")})
     # Registered, it is sent the listings in force first (graph/exchange/snapshot.py):
     # whatever other tests listed before.
@@ -101,8 +104,7 @@ async def test_pause_deliveries_and_replay(admin: GraphQLClient, driver: AsyncDr
     catalogue, today = default_catalogue(), date.today()
     for n, (code, record) in enumerate(fresh_subjects(3)):
         await publish_listing(
-            driver,
-            "neo4j",
+            store,
             catalogue,
             ListingDecision(
                 f"S-PA-{n}",

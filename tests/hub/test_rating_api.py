@@ -20,6 +20,7 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
 from graph.identifiers import uscc_check_char
 from graph.rating import rate
@@ -190,7 +191,7 @@ def test_the_grade_enum_and_the_deprecated_measures_field(api: str) -> None:
 
 
 async def test_history_and_the_exemption_from_the_start_of_the_unbroken_a_run(
-    api: str, driver: AsyncDriver
+    api: str, store: Store
 ) -> None:
     broken, unbroken = _new_codes(2)
     t0 = date.today() - timedelta(days=800)  # two commendations: 60 + 5 clean years + 12 = A
@@ -199,10 +200,10 @@ async def test_history_and_the_exemption_from_the_start_of_the_unbroken_a_run(
     rows = [_subject(broken, "2015-01-01"), _subject(unbroken, "2015-01-01")]
     rows += [_commendation(c, n, t0) for c in (broken, unbroken) for n in (1, 2)]
     _import(rows)
-    await rate(driver, "neo4j", [broken, unbroken], t0)
+    await rate(store, [broken, unbroken], t0)
     _import([_penalty(broken, t1, t1 + timedelta(days=183))])
-    await rate(driver, "neo4j", [broken, unbroken], t1)
-    await rate(driver, "neo4j", [broken, unbroken], t2)
+    await rate(store, [broken, unbroken], t1)
+    await rate(store, [broken, unbroken], t2)
     partner = GraphQLClient(api, mint("partner"))
 
     rating = partner.data(RATING, {"c": broken})["subject"]["rating"]  # type: ignore[index]
@@ -225,12 +226,11 @@ async def test_history_and_the_exemption_from_the_start_of_the_unbroken_a_run(
 
 
 async def _partner(
-    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, url: str, events: list[str]
+    store: Store, catalogue: Catalogue, code: str, kind: str, url: str, events: list[str]
 ) -> str:
     keys = new_credentials("HMAC_SHA256")
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
         {
             "code": code,
@@ -258,16 +258,16 @@ def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, An
 
 
 async def test_a_change_of_class_reaches_bidding_partners_by_webhook_and_feed(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     bidding = PartnerServer(free_port(), Inbox("", Behaviour()))
     bank = PartnerServer(free_port(), Inbox("", Behaviour()))
     events = ["rating.changed", "sanction.listed", "sanction.ended"]
     bidding.inbox.secret = await _partner(
-        driver, catalogue, "RG-BID", "BIDDING", bidding.url, events
+        store, catalogue, "RG-BID", "BIDDING", bidding.url, events
     )
-    bank.inbox.secret = await _partner(driver, catalogue, "RG-BANK", "BANK", bank.url, events)
+    bank.inbox.secret = await _partner(store, catalogue, "RG-BANK", "BANK", bank.url, events)
     bidding.start()
     bank.start()
     bidder_feed = GraphQLClient(api, mint("partner", agency="RG-BID"))
@@ -280,11 +280,11 @@ async def test_a_change_of_class_reaches_bidding_partners_by_webhook_and_feed(
         t1 = t0 + timedelta(days=416)
         t2 = t1 + timedelta(days=184)
         _import([_subject(code, "2015-01-01"), *(_commendation(code, n, t0) for n in (1, 2))])
-        await rate(driver, "neo4j", [code], t0)  # a first grade: nobody to tell
+        await rate(store, [code], t0)  # a first grade: nobody to tell
         _import([_penalty(code, t1, t1 + timedelta(days=183))])
-        await rate(driver, "neo4j", [code], t1)  # A to BB: bidding priority lost
-        await rate(driver, "neo4j", [code], t1 + timedelta(days=30))  # still BB: nothing new
-        await rate(driver, "neo4j", [code], t2)  # BB to A: priority again
+        await rate(store, [code], t1)  # A to BB: bidding priority lost
+        await rate(store, [code], t1 + timedelta(days=30))  # still BB: nothing new
+        await rate(store, [code], t2)  # BB to A: priority again
 
         deadline = time.monotonic() + 30
         while len(bidding.inbox.applied) < 2:

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pypdf
 import pytest
-from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.exchange.feeds import FeedRow, apply_snapshot
 from graph.records.determination import advance, propose, sanction_id
 from policies.credit.determination import default_rules
@@ -25,15 +25,14 @@ from tests.subjects import fresh_subjects
 
 
 @pytest.fixture
-async def listed(driver: AsyncDriver, migrated: None) -> tuple[str, str, str]:
+async def listed(store: Store, migrated: None) -> tuple[str, str, str]:
     """A subject of 152201 listed through a whole case: (credit code, record, sanction id)."""
     from datetime import UTC, datetime
 
     ((code, record),) = fresh_subjects(1)
     rules, catalogue = default_rules(), default_catalogue()
     case = await propose(
-        driver,
-        "neo4j",
+        store,
         rules,
         subject=code,
         records=[record],
@@ -50,8 +49,7 @@ async def listed(driver: AsyncDriver, migrated: None) -> tuple[str, str, str]:
         ("DECIDE", "r2", "乌自然资决〔2026〕9号"),
     ):
         await advance(
-            driver,
-            "neo4j",
+            store,
             rules,
             catalogue,
             case_id=case,
@@ -150,7 +148,7 @@ def test_it_reads_as_a_letter_to_the_partner_signed_by_the_unit(
 
 
 async def test_only_dishonesty_listings_in_force_get_a_letter(
-    api: str, driver: AsyncDriver, migrated: None, tmp_path: Path
+    api: str, store: Store, migrated: None, tmp_path: Path
 ) -> None:
     (debtor, _), (abnormal, record) = fresh_subjects(2)
     court = Feed(
@@ -166,7 +164,7 @@ async def test_only_dishonesty_listings_in_force_get_a_letter(
     )
     row = FeedRow(1, "TEST-LETTER-COURT:（2026）蒙2201执9号", debtor, None, date(2026, 5, 1),
                   None, "（2026）蒙2201执9号", "乌兰浩特市人民法院")  # fmt: skip
-    await apply_snapshot(driver, "neo4j", default_catalogue(), court, [row], [], date.today())
+    await apply_snapshot(store, default_catalogue(), court, [row], [], date.today())
     reviewer = unit_token("reviewer", "NMG152201", "r1")
     text = _text(_get(api, reviewer, row.sanction_id, kind="BANK"))
     assert "失信被执行人名单" in text and "乌兰浩特市人民法院" in text

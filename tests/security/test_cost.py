@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from neo4j import AsyncDriver
 from starlette.testclient import TestClient
 from strawberry.extensions.parser_cache import DEFAULT_MAXSIZE, _get_parse_cache
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
 from graph.records.listings import ListingDecision, publish_listing
 from hub.api.guards import SHAPES, cost, shape
@@ -210,14 +210,13 @@ def test_the_feed_consequences_bound_holds_for_the_rating_model() -> None:
     assert LIMITS.list_sizes["FeedEntry.consequences"] >= most
 
 
-async def test_a_partner_fetches_a_full_feed_page(api: str, driver: AsyncDriver) -> None:
+async def test_a_partner_fetches_a_full_feed_page(api: str, store: Store) -> None:
     """sanctionFeed(first: 100) with every entry field and its measures fits a partner."""
     assert _expected(FEED, {}) <= LIMITS.budget["partner"]
     keys = new_credentials("HMAC_SHA256")
     catalogue = default_catalogue()
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
         {
             "code": "PF-COST",
@@ -241,7 +240,7 @@ async def test_a_partner_fetches_a_full_feed_page(api: str, driver: AsyncDriver)
         "PUBLIC",
         "reviewer-1",
     )
-    await publish_listing(driver, "neo4j", catalogue, decision)
+    await publish_listing(store, catalogue, decision)
     bank = GraphQLClient(api, mint("partner", agency="PF-COST"))
     entries = bank.data(FEED)["sanctionFeed"]["entries"]  # type: ignore[index]
     assert entries and any(e["measures"] for e in entries)
