@@ -32,7 +32,11 @@ import httpx
 from bench.common import say, write_block
 from bench.run import DATA, ROOT, api, dev_token, stack, subject_count
 from graph.db import Neo4jConfig, Store, connect
-from graph.investigate import LINKS, exposure, network, shortest_paths, upstream
+from graph.investigate.exposure import exposure
+from graph.investigate.network import network
+from graph.investigate.paths import shortest_paths
+from graph.investigate.patterns import LINKS
+from graph.investigate.upstream import upstream
 from hub.api.investigate import FANOUT, RelationKind
 from hub.settings import get_settings
 from policies.access import read_scope

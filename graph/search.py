@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, LiteralString
 
 from graph.db import Store
-from graph.investigate import node_visible
+from graph.investigate.patterns import node_visible
 from policies.names import is_pinyin, name_keys, normalise
 
 _HIT = """CASE WHEN n:Subject

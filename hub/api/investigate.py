@@ -12,20 +12,14 @@ from typing import Annotated, Any
 
 import strawberry
 
-from graph.investigate import (
-    START_KEYS,
-    ExposurePath,
-    Ring,
-    connecting_subgraph,
-    exposure,
-    most_exposed,
-    network,
-    rings,
-    shortest_paths,
-    upstream,
-)
-from graph.investigate import Exposure as ExposureRow
-from graph.ownership import Holding, beneficial_owners, ultimate_controller
+from graph.investigate.exposure import Exposure as ExposureRow
+from graph.investigate.exposure import ExposurePath, exposure, most_exposed
+from graph.investigate.network import START_KEYS, network
+from graph.investigate.ownership import Holding, beneficial_owners, ultimate_controller
+from graph.investigate.paths import shortest_paths
+from graph.investigate.rings import Ring, rings
+from graph.investigate.subgraph import connecting_subgraph
+from graph.investigate.upstream import upstream
 from hub.api.context import Audited, RootPolicy, bounded, ctx, division_prefix, to_date
 from hub.api.context import credit_code as parse_code
 from hub.errors import Code, HubError, backing_services

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from graph.audit_chain import Decision
-from graph.investigate import RELATION_KINDS, Network, network
+from graph.investigate.network import RELATION_KINDS, Network, network
 from hub.api.context import bounded, credit_code, to_date
 from hub.api.guards import Refusal, spend
 from hub.api.investigate import FANOUT

@@ -13,7 +13,13 @@ from itertools import pairwise
 import pytest
 
 from demo.seed import _HOLDING
-from graph.ownership import Control, Holding, Owner, beneficial_owners, ultimate_controller
+from graph.investigate.ownership import (
+    Control,
+    Holding,
+    Owner,
+    beneficial_owners,
+    ultimate_controller,
+)
 
 PERSONS = frozenset(_HOLDING.persons)  # labels Q, R, T
 COMPANIES = tuple(_HOLDING.companies)  # labels C1, C2, C3
