@@ -20,7 +20,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.archive.files import read_archive
-from graph.archive.rows import RowError
+from graph.archive.row_fields import RowError
 from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 from graph.db import Store
 from graph.records.submissions import Outcome, Submission, parse_submission, submit

@@ -17,7 +17,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.archive.rows import RELATIONS, Row, RowError, parse_row
+from graph.archive.row_fields import RowError
+from graph.archive.rows import RELATIONS, Row, parse_row
 from graph.db import Store
 
 _CONTACTS = """

@@ -19,7 +19,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.archive.rows import RowError
+from graph.archive.row_fields import RowError
 from graph.db import Store
 from graph.identifiers import InvalidIdentifier, validate_uscc
 from policies.access import cypher_pending, cypher_readable

@@ -13,7 +13,7 @@ import strawberry
 from neo4j.exceptions import ConstraintError
 
 from graph.archive.imports import find_import, rejections
-from graph.archive.rows import RowError
+from graph.archive.row_fields import RowError
 from graph.assessment import assess
 from graph.records.corrections import ChangeRefused, propose, review_change
 from graph.records.review import QUEUE, StepResult, review

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from graph.archive.rows import RowError
+from graph.archive.row_fields import RowError
 from graph.records.submissions import natural_key, parse_submission, record_id
 from policies.credit.catalogue import Window, add_months, default_catalogue, publication_window
 from policies.workdays import add_working_days
