@@ -83,7 +83,7 @@ async def _drain(
     return moved
 
 
-async def drain(
+async def drain_stream(
     redis: aioredis.Redis,
     store: Store,
     *,

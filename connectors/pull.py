@@ -126,7 +126,7 @@ async def pull(
     return report
 
 
-async def due(redis: aioredis.Redis, now: float) -> list[Feed]:
+async def feeds_due(redis: aioredis.Redis, now: float) -> list[Feed]:
     """Enabled feeds whose next run has come."""
     ready = []
     for feed in feeds().values():

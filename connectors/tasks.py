@@ -18,10 +18,9 @@ from connectors import audit_drain, worker
 from connectors.celery_app import BROKER, app, wake
 from connectors.delivery import lane_lock, run_lane
 from connectors.locks import RedisLock
-from connectors.pull import FeedFetchError, pull
-from connectors.pull import due as feeds_due
+from connectors.pull import FeedFetchError, feeds_due, pull
 from graph.archive.files import ArchiveFormatError
-from graph.archive.imports import import_archive as run_import
+from graph.archive.imports import run_import
 from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 from graph.exchange.feedback import reconcile
 from graph.exchange.outbox import due, lanes_due
@@ -62,7 +61,7 @@ def drain_audit() -> int | None:
     """Beat runs this every 2 s: audit entries move from Redis into the Neo4j chain. While
     Neo4j is down it fails and the entries wait in the stream for a later run."""
     clients = worker.current(BROKER)
-    return clients.runner.run(audit_drain.drain(clients.redis, clients.store))
+    return clients.runner.run(audit_drain.drain_stream(clients.redis, clients.store))
 
 
 @app.task(name="connectors.tasks.import_archive")

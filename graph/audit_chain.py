@@ -1,9 +1,9 @@
 """The audit chain: every audited access and write as an event in a hash chain in Neo4j.
 
 Each event stores the hash of the one before it, so editing, deleting or reordering stored
-events breaks a link that ``verify`` finds. ``append`` numbers new events under a write lock on
-the chain's head node, so concurrent appenders queue up instead of forking the chain, and it
-skips events it has already chained (by event id), so a redelivered batch adds nothing.
+events breaks a link that ``verify_chain`` finds. ``append`` numbers new events under a write
+lock on the chain's head node, so concurrent appenders queue up instead of forking the chain, and
+it skips events it has already chained (by event id), so a redelivered batch adds nothing.
 
 The hash of an event is ``sha256(prev_hash + canonical_json(document))``: the document is the
 event node's properties except ``prevHash`` and ``hash`` (absent values left out), as JSON with
@@ -313,7 +313,7 @@ def _off_anchor(props: Mapping[str, Any], anchor: tuple[int, str] | None) -> str
     return None
 
 
-async def verify(
+async def verify_chain(
     store: Store,
     *,
     chain: str = DEFAULT_CHAIN,

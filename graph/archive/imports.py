@@ -248,7 +248,7 @@ def parsed(rows: Iterable[tuple[int, Any]], today: date) -> Iterable[tuple[int, 
             yield line, exc
 
 
-async def import_archive(
+async def run_import(
     store: Store,
     path: Path,
     *,

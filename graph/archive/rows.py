@@ -24,10 +24,9 @@ from graph.archive.row_fields import (
     text_field,
 )
 from graph.identifiers import InvalidIdentifier, resident_id
+from policies.credit import determination, measures
 from policies.credit.catalogue import add_months, default_catalogue, publication_window
-from policies.credit.determination import default_rules as determination_rules
 from policies.credit.listings import LISTINGS
-from policies.credit.measures import default_catalogue as measures_catalogue
 from policies.names import name_keys
 
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
@@ -252,14 +251,14 @@ def _record(row: Mapping[str, Any], _secret: bytes) -> Row:
 
 
 def _listing_terms(
-    listing: str, measures: list[str], start: date | None, end: date | None
+    listing: str, carried: list[str], start: date | None, end: date | None
 ) -> date | None:
     """A listing carries only measures the joint-punishment catalogue attaches to it, and runs
     no longer than its maximum (policies/determination.yaml ``publication``)."""
-    allowed = {m.code for m in measures_catalogue().for_listing(listing)}
-    if unknown := sorted(set(measures) - allowed):
+    allowed = {m.code for m in measures.default_catalogue().for_listing(listing)}
+    if unknown := sorted(set(carried) - allowed):
         raise RowError("invalid-value", f"{listing} carries no measure {', '.join(unknown)}")
-    period = determination_rules().publication.get(listing)
+    period = determination.default_rules().publication.get(listing)
     if period is None or start is None:
         return end
     limit = add_months(start, period.max_months)

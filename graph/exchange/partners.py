@@ -188,7 +188,7 @@ async def register(
     return _partner(records[0]["partner"])
 
 
-async def update(
+async def update_partner(
     store: Store,
     catalogue: Catalogue,
     code: str,

@@ -68,7 +68,7 @@ class ExposurePath:
 
 
 @dataclass(frozen=True, slots=True)
-class Exposure:
+class ListedRelative:
     code: str
     name: str
     listing: str
@@ -112,7 +112,7 @@ async def exposure(
     scope: dict[str, Any],
     today: date,
     limit: int = 2000,
-) -> list[Exposure]:
+) -> list[ListedRelative]:
     """Listed subjects linked to ``code``, most exposed first, each explained by its paths."""
     records = await store.read(
         exposure_query(depth), code=code, limit=limit, **_listed(rules, today), **scope
@@ -136,7 +136,7 @@ async def exposure(
         )
         reasons = [r for r in (_phoenix(row, listing["startDate"]) for row in rows) if r]
         found.append(
-            Exposure(
+            ListedRelative(
                 code=listed,
                 name=rows[0]["name"],
                 listing=listing["listing"],

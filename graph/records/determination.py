@@ -22,8 +22,22 @@ from neo4j import AsyncManagedTransaction
 from graph.db import Store
 from graph.exchange.outbox import Emitted
 from graph.records.listings import ListingDecision, end_in, publish_in
-from policies.credit import determination as rules_of
-from policies.credit.determination import Case, DeterminationRules, StepRefused
+from policies.credit.determination import (
+    Case,
+    DeterminationRules,
+    Step,
+    StepRefused,
+    answer,
+    check_four_eyes,
+    check_reason,
+    decide,
+    determine,
+    notify,
+    object_to,
+    repair,
+    waive,
+    withdraw,
+)
 from policies.credit.measures import Catalogue
 
 _GROUNDS = """
@@ -97,7 +111,7 @@ async def propose(
 ) -> str:
     """Open a case on published dishonest records of a subject in the unit's jurisdiction;
     refused unless fault and severity make the subject seriously dishonest."""
-    text = rules_of.check_reason(rules, reason)
+    text = check_reason(rules, reason)
     found = await store.execute(_GROUNDS, subject=subject, records=records, prefix=prefix)
     by_id = {r["id"]: r for r in found}
     if missing := [r for r in records if r not in by_id]:
@@ -109,7 +123,7 @@ async def propose(
     dishonest = [r["tier"] for r in found if r["category"] == "DISHONEST"]
     if len(dishonest) != len(found):
         raise StepRefused("BAD_USER_INPUT", "not-dishonest", "every record must be dishonest")
-    outcome = rules_of.determine(rules, fault, dishonest)
+    outcome = determine(rules, fault, dishonest)
     if outcome != "SERIOUS_DISHONESTY":
         raise StepRefused(
             "BAD_USER_INPUT",
@@ -167,7 +181,7 @@ async def advance(
     upheld: bool = False,
 ) -> Advanced:
     """One step of a case: NOTIFY, WAIVE, OBJECT, ANSWER, DECIDE, WITHDRAW or REPAIR."""
-    text = rules_of.check_reason(rules, reason)
+    text = check_reason(rules, reason)
     now = datetime.now(UTC)
 
     async def work(tx: AsyncManagedTransaction) -> Advanced:
@@ -228,27 +242,27 @@ def _step(
     months: int | None,
     upheld: bool,
     document: str | None,
-) -> rules_of.Step:
-    rules_of.check_four_eyes(rules, case, action, by)
+) -> Step:
+    check_four_eyes(rules, case, action, by)
     if action in ("NOTIFY", "DECIDE") and not (document or "").strip():
         raise StepRefused(
             "BAD_USER_INPUT", "document", "a notice and a decision carry their document number"
         )
     match action:
         case "NOTIFY":
-            return rules_of.notify(rules, case, today)
+            return notify(rules, case, today)
         case "WAIVE":
-            return rules_of.waive(case)
+            return waive(case)
         case "OBJECT":
-            return rules_of.object_to(rules, case, today)
+            return object_to(rules, case, today)
         case "ANSWER":
-            return rules_of.answer(case, upheld)
+            return answer(case, upheld)
         case "DECIDE":
-            return rules_of.decide(rules, case, today, months)
+            return decide(rules, case, today, months)
         case "WITHDRAW":
-            return rules_of.withdraw(case)
+            return withdraw(case)
         case "REPAIR":
-            return rules_of.repair(case, today)
+            return repair(case, today)
     raise StepRefused("BAD_USER_INPUT", "unknown-action", f"no step {action}")
 
 

@@ -12,8 +12,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from graph.investigate.exposure import Exposure as ExposureRow
-from graph.investigate.exposure import ExposurePath, exposure, most_exposed
+from graph.investigate.exposure import ExposurePath, ListedRelative, exposure, most_exposed
 from graph.investigate.network import START_KEYS, network
 from graph.investigate.ownership import Holding, beneficial_owners, ultimate_controller
 from graph.investigate.paths import shortest_paths
@@ -88,7 +87,7 @@ def _path(p: ExposurePath) -> LinkPath:
     )
 
 
-def _exposure(e: ExposureRow) -> Exposure:
+def _exposure(e: ListedRelative) -> Exposure:
     return Exposure(
         credit_code=e.code,
         name=e.name,

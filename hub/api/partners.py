@@ -23,8 +23,8 @@ from graph.exchange.partners import (
     find,
     register,
     rotate_keys,
+    update_partner,
 )
-from graph.exchange.partners import update as update_partner
 from hub.api.context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
 from hub.errors import Code, HubError, backing_services
 from hub.settings import catalogue, get_settings

@@ -15,7 +15,7 @@ import typer
 
 from connectors.celery_app import wake
 from graph.archive.files import FORMATS, ArchiveFormatError
-from graph.archive.imports import Counts, all_rejections, find_import, import_archive, new_import_id
+from graph.archive.imports import Counts, all_rejections, find_import, new_import_id, run_import
 from graph.assessment import ASSESSMENT_COLUMNS, assess
 from graph.db import Store
 from graph.exchange.outbox import Emitted
@@ -70,7 +70,7 @@ def import_cmd(
             bar.update(task, completed=counts.read, note=f"{counts.rejected} rejected")
 
         async def work(store: Store, s: Settings) -> dict[str, Any]:
-            await import_archive(
+            await run_import(
                 store,
                 file,
                 import_id=import_id,

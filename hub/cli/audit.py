@@ -14,7 +14,7 @@ import typer
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from connectors.audit_drain import drain as drain_stream
+from connectors.audit_drain import drain_stream
 from graph import audit_chain
 from graph.db import Store
 from hub.cli.kit import store_for
@@ -68,7 +68,7 @@ def verify(
     chain rewritten with recomputed hashes (see docs/decisions.md).
     """
     expected = _anchor(anchor)
-    result = _run(lambda store, s: audit_chain.verify(store, chain=chain, anchor=expected))
+    result = _run(lambda store, s: audit_chain.verify_chain(store, chain=chain, anchor=expected))
     if not result.ok:
         typer.echo(f"broken at seq {result.first_bad_seq}: {result.reason}")
         raise typer.Exit(1)

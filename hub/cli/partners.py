@@ -20,8 +20,8 @@ from graph.exchange.partners import (
     find,
     register,
     rotate_keys,
+    update_partner,
 )
-from graph.exchange.partners import update as update_partner
 from hub.cli.kit import err, fail, with_store
 from hub.settings import Settings, catalogue
 

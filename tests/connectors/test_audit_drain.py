@@ -22,8 +22,8 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable
 
-from connectors.audit_drain import AUDIT_STREAM, dead_letters, drain, lock_key
-from graph.audit_chain import AuditEntry, AuditEvent, append, trail, verify
+from connectors.audit_drain import AUDIT_STREAM, dead_letters, drain_stream, lock_key
+from graph.audit_chain import AuditEntry, AuditEvent, append, trail, verify_chain
 from graph.db import Neo4jConfig, Store, connect
 from hub.audit_log import AuditLog
 from hub.cli.services import stop_process
@@ -76,10 +76,10 @@ async def test_drain_chains_every_entry_in_stream_order(
 ) -> None:
     log, chain, entries = AuditLog(redis_client, stream), f"test-{uuid4().hex[:12]}", _entries(5)
     ids = [await log.emit(entries[0]), *await log.emit_all(entries[1:])]
-    assert await drain(redis_client, store, stream=stream, chain=chain) == 5
+    assert await drain_stream(redis_client, store, stream=stream, chain=chain) == 5
     assert await redis_client.xlen(stream) == 0
     assert await _chain_ids(store, entries[0].subject, chain) == ids
-    assert (await verify(store, chain=chain)).ok
+    assert (await verify_chain(store, chain=chain)).ok
 
 
 async def test_a_batch_chained_but_not_deleted_is_not_chained_twice(
@@ -92,10 +92,10 @@ async def test_a_batch_chained_but_not_deleted_is_not_chained_twice(
     waiting = await redis_client.xrange(stream) or []
     crashed = [AuditEvent.from_fields(i.decode(), fields) for i, fields in waiting]  # type: ignore[union-attr, arg-type]
     assert await append(store, crashed[:2], chain=chain) == 2  # then "killed"
-    assert await drain(redis_client, store, stream=stream, chain=chain) == 3
+    assert await drain_stream(redis_client, store, stream=stream, chain=chain) == 3
     assert await redis_client.xlen(stream) == 0
     assert await _chain_ids(store, entries[0].subject, chain) == ids
-    assert (await verify(store, chain=chain)).ok
+    assert (await verify_chain(store, chain=chain)).ok
 
 
 async def test_malformed_entries_go_to_dead_letters_and_do_not_block(
@@ -105,7 +105,7 @@ async def test_malformed_entries_go_to_dead_letters_and_do_not_block(
     first = await log.emit(entries[0])
     junk = await redis_client.xadd(stream, {"hello": "world"})
     last = await log.emit(entries[1])
-    assert await drain(redis_client, store, stream=stream, chain=chain) == 3
+    assert await drain_stream(redis_client, store, stream=stream, chain=chain) == 3
     assert await _chain_ids(store, entries[0].subject, chain) == [first, last]
     dead = await redis_client.xrange(dead_letters(stream)) or []
     assert [fields[b"streamId"] for _, fields in dead] == [junk]  # type: ignore[index]
@@ -116,7 +116,7 @@ async def test_one_drainer_at_a_time(
 ) -> None:
     await AuditLog(redis_client, stream).emit(_entries(1)[0])
     await redis_client.set(lock_key(stream), "someone-else", px=5000)
-    assert await drain(redis_client, store, stream=stream) is None
+    assert await drain_stream(redis_client, store, stream=stream) is None
     assert await redis_client.xlen(stream) == 1
     await redis_client.delete(lock_key(stream))
 
@@ -129,7 +129,7 @@ async def test_neo4j_down_keeps_entries_and_frees_the_lock(
     try:
         for _ in range(2):  # the second run is not locked out by the first
             with pytest.raises(ServiceUnavailable):
-                await drain(redis_client, Store(nowhere, DB), stream=stream)
+                await drain_stream(redis_client, Store(nowhere, DB), stream=stream)
     finally:
         await nowhere.close()
     assert await redis_client.xlen(stream) == 1
@@ -211,5 +211,5 @@ async def test_worker_killed_mid_drain_loses_and_duplicates_nothing(
     worker.start("worker")
     await _wait_for(finished, 120, "the restarted worker did not finish")
     assert await _chain_ids(store, entries[0].subject, "main") == ids  # once each, in order
-    result = await verify(store)
+    result = await verify_chain(store)
     assert result.ok, result

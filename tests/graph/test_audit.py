@@ -24,8 +24,8 @@ from graph.audit_chain import (
     link_hash,
     trail,
     utc_iso,
+    verify_chain,
 )
-from graph.audit_chain import verify as verify_chain
 from graph.db import Store
 
 DB = "neo4j"
