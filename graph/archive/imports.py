@@ -20,7 +20,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.archive.files import read_archive
-from graph.archive.row_fields import RowError
+from graph.archive.row_fields import Rejection, RowError
 from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 from graph.db import Store
 from graph.records.submissions import Outcome, Submission, parse_submission, submit
@@ -39,13 +39,6 @@ class Counts:
     @property
     def accepted(self) -> int:
         return self.created + self.updated
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    line: int
-    reason: str
-    message: str
 
 
 _START = """

@@ -17,7 +17,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.archive.row_fields import RowError
+from graph.archive.row_fields import Rejection, RowError
 from graph.archive.rows import RELATIONS, Row, parse_row
 from graph.db import Store
 
@@ -116,13 +116,6 @@ WRITES: dict[str, str] = {
         for a, b in sorted(pairs)
     },
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    line: int
-    reason: str
-    message: str
 
 
 @dataclass(slots=True)

@@ -1,11 +1,13 @@
 """Reading one field of an exchange-file row (docs/data-format.md): present or not, from a
 known vocabulary, a date, an id, a division, a credit code; a bad field is a :class:`RowError`
-whose ``reason`` is a stable word and whose message says what to fix."""
+whose ``reason`` is a stable word and whose message says what to fix, and the row it is on a
+:class:`Rejection`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,6 +22,15 @@ class RowError(ValueError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A row refused, by line: what an import, an ingest or a partner feed reports back."""
+
+    line: int
+    reason: str
+    message: str
 
 
 def text_field(
