@@ -13,16 +13,13 @@ from typing import Any
 
 import strawberry
 
-from connectors.signing import new_credentials
+from connectors.onboarding import onboard, rotate
 from graph.exchange.outbox import deliveries, delivery_counts, replay
 from graph.exchange.partners import (
-    Keys,
     Partner,
     PartnerError,
     all_partners,
     find,
-    register,
-    rotate_keys,
     update_partner,
 )
 from hub.api.context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
@@ -218,9 +215,6 @@ class PartnerMutations:
     )
     async def register_partner(self, info: strawberry.Info, partner: PartnerInput) -> PartnerKeys:
         context = ctx(info)
-        made = new_credentials(
-            "ED25519" if partner.scheme is SigningScheme.ED25519 else "HMAC_SHA256"
-        )
         fields = {
             "code": partner.code,
             "name": partner.name,
@@ -231,17 +225,17 @@ class PartnerMutations:
         }
         try:
             with backing_services():
-                saved = await register(
+                saved, keys = await onboard(
                     context.store,
                     catalogue(),
                     fields,
-                    Keys(made.scheme, made.signing, made.verifying),
+                    partner.scheme.value,
                     get_settings().webhook_targets,
                 )
         except PartnerError as exc:
             raise _refused(exc) from None
         context.audited.append(Audited("registerPartner", None, (saved.code,), action="write"))
-        return PartnerKeys(partner=await _info(context, saved), verifying_key=made.verifying)
+        return PartnerKeys(partner=await _info(context, saved), verifying_key=keys.verifying)
 
     @strawberry.mutation(
         description="Change a partner's endpoint, events, clearance, kind, name or status "
@@ -289,19 +283,12 @@ class PartnerMutations:
     ) -> PartnerKeys:
         context = ctx(info)
         with backing_services():
-            current = await find(context.store, code)
-            if current is None:
-                raise HubError(Code.NOT_FOUND, f"no partner {code}")
-            wanted = scheme.value if scheme else current.scheme
-            made = new_credentials("ED25519" if wanted == "ED25519" else "HMAC_SHA256")
-            saved = await rotate_keys(
-                context.store,
-                code,
-                Keys(made.scheme, made.signing, made.verifying),
-            )
-        assert saved is not None
+            rotated = await rotate(context.store, code, scheme.value if scheme else None)
+        if rotated is None:
+            raise HubError(Code.NOT_FOUND, f"no partner {code}")
+        saved, keys = rotated
         context.audited.append(Audited("rotatePartnerKeys", None, (code,), action="write"))
-        return PartnerKeys(partner=await _info(context, saved), verifying_key=made.verifying)
+        return PartnerKeys(partner=await _info(context, saved), verifying_key=keys.verifying)
 
     @strawberry.mutation(
         description="Send a partner every event since a moment again, in order (it lost its "

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from connectors.signing import new_credentials
+from connectors.onboarding import onboard, rotate
 from graph.db import Store
 from graph.exchange.outbox import deliveries, delivery_counts, replay
 from graph.exchange.partners import (
@@ -18,8 +18,6 @@ from graph.exchange.partners import (
     PartnerError,
     all_partners,
     find,
-    register,
-    rotate_keys,
     update_partner,
 )
 from hub.cli.kit import err, fail, with_store
@@ -47,11 +45,6 @@ def _show(partner: Partner, counts: dict[str, int]) -> dict[str, Any]:
     return shown
 
 
-def _keys(scheme: str) -> Keys:
-    made = new_credentials("ED25519" if scheme == "ED25519" else "HMAC_SHA256")
-    return Keys(made.scheme, made.signing, made.verifying)
-
-
 def _run(work: Any) -> Any:
     try:
         return with_store(work)
@@ -70,7 +63,6 @@ def add_cmd(
     scheme: Annotated[str, typer.Option(help="HMAC_SHA256 or ED25519.")] = "HMAC_SHA256",
 ) -> None:
     """Register a partner and print the key it verifies with (shown this once)."""
-    keys = _keys(scheme)
     fields = {
         "code": code,
         "name": name,
@@ -80,10 +72,10 @@ def add_cmd(
         "clearance": clearance,
     }
 
-    async def work(store: Store, s: Settings) -> Partner:
-        return await register(store, catalogue(), fields, keys, s.webhook_targets)
+    async def work(store: Store, s: Settings) -> tuple[Partner, Keys]:
+        return await onboard(store, catalogue(), fields, scheme, s.webhook_targets)
 
-    _run(work)
+    _, keys = _run(work)
     typer.echo(keys.verifying)
     err.print(f"registered {code}; give it the key above (it is not shown again)")
 
@@ -138,18 +130,13 @@ def rotate_cmd(
 ) -> None:
     """New signing keys (the old ones stop at once); prints the new verifying key once."""
 
-    async def work(store: Store, s: Settings) -> Keys | None:
-        current = await find(store, code)
-        if current is None:
-            return None
-        keys = _keys(scheme or current.scheme)
-        await rotate_keys(store, code, keys)
-        return keys
+    async def work(store: Store, s: Settings) -> tuple[Partner, Keys] | None:
+        return await rotate(store, code, scheme)
 
-    keys = _run(work)
-    if keys is None:
+    rotated = _run(work)
+    if rotated is None:
         raise fail(f"no partner {code}")
-    typer.echo(keys.verifying)
+    typer.echo(rotated[1].verifying)
 
 
 @app.command("replay")
