@@ -408,7 +408,7 @@ def _welcome(settings: Settings) -> None:
             ttl=86400,
         )
         typer.echo(f"  {role:12} {tokens[role]}")
-    from demo.seed import PLANTED
+    from demo.planted import PLANTED
 
     code = PLANTED.phoenix.sanctioned  # a seriously dishonest company, worth a look
     typer.echo(

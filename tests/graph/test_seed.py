@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from demo.seed import PLANTED, generate, hub_size, organisation_code
+from demo.identifiers import organisation_code
+from demo.planted import PLANTED, hub_size
+from demo.seed import generate
 from graph.archive.rows import parse_row
 from graph.identifiers import validate_resident_id, validate_uscc
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from neo4j import AsyncDriver
 
-from demo.seed import SYSTEM
+from demo.odds import SYSTEM
 from policies.credit.catalogue import add_months, default_catalogue, publication_window
 from policies.credit.determination import default_rules
 from policies.credit.measures import default_catalogue as measures

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from demo.seed import PLANTED
+from demo.planted import PLANTED
 from graph.identifiers import uscc_check_char
 from hub.http.exports import GRAPHML_NS, to_csv, to_graphml
 from tests.conftest import GraphQLClient, hub_command, mint

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from neo4j import AsyncDriver
 
-from demo.seed import PLANTED
+from demo.planted import PLANTED
 from tests.conftest import GraphQLClient, hub_command, mint
 
 EXPOSURE = """query($c: String!, $d: Int) {
@@ -297,7 +297,7 @@ def test_circular_holding_owners_are_exact(
     holding = PLANTED.holding
     code = holding.companies[company]
     report: dict[str, Any] = investigator.data(CONTROLLERS, {"c": code})["controllers"]  # type: ignore[assignment]
-    # By hand (demo/seed.py): x = (I - S)^-1 d over the cycle C1 -> C2 -> C3 -> C1.
+    # By hand (demo/planted.py): x = (I - S)^-1 d over the cycle C1 -> C2 -> C3 -> C1.
     expected = {
         HOLDING_NAMES[person]: shares[company]
         for person, shares in holding.beneficial.items()

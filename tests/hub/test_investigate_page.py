@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from demo.seed import PLANTED
+from demo.planted import PLANTED
 from tests.conftest import TEST_DATA, mint
 
 CHROMIUM = Path("/usr/bin/chromium")
