@@ -1,7 +1,7 @@
 """Reading one field of an exchange-file row (docs/data-format.md): present or not, from a
-known vocabulary, a date, an id, a division, a credit code; a bad field is a :class:`RowError`
-whose ``reason`` is a stable word and whose message says what to fix, and the row it is on a
-:class:`Rejection`."""
+known vocabulary, a date, an id, a division, a credit code, an end inside its term. A bad field
+is a :class:`RowError` whose ``reason`` is a stable word and whose message says what to fix; the
+row it is on, a :class:`Rejection`."""
 
 from __future__ import annotations
 
@@ -116,3 +116,17 @@ def provenance(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def disclosure_field(row: Mapping[str, Any], default: str = "PUBLIC") -> str:
     return choice_field(row, "disclosure", DISCLOSURE, default)
+
+
+def end_in_term(
+    end_name: str, end: date, start_name: str, start: date, term: str, months: int, limit: date
+) -> date:
+    """``end`` when it falls from ``start`` to ``limit``, the end of a term of ``months``; else
+    the row is refused, saying which term it overruns."""
+    if not start <= end <= limit:
+        raise RowError(
+            "invalid-period",
+            f"{end_name} {end} is outside the {start_name} {start} and the {term} maximum of "
+            f"{months} months ({limit})",
+        )
+    return end

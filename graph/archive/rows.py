@@ -18,6 +18,7 @@ from graph.archive.row_fields import (
     date_field,
     disclosure_field,
     division_field,
+    end_in_term,
     id_field,
     provenance,
     strings_field,
@@ -202,14 +203,10 @@ def _record_period(
     limit = publication_window(item, tier, decided).until
     if publish_until is None:
         return None
-    if limit is not None and not decided <= publish_until <= limit:
-        months = item.tiers[tier or ""].max_months
-        raise RowError(
-            "invalid-period",
-            f"publishUntil {publish_until} is outside the decision {decided} and the {tier} "
-            f"maximum of {months} months ({limit})",
-        )
-    return publish_until
+    if limit is None:
+        return publish_until
+    months = item.tiers[tier or ""].max_months
+    return end_in_term("publishUntil", publish_until, "decision", decided, f"{tier}", months, limit)
 
 
 def _record(row: Mapping[str, Any], _secret: bytes) -> Row:
@@ -264,13 +261,7 @@ def _listing_terms(
     limit = add_months(start, period.max_months)
     if end is None:
         return None
-    if not start <= end <= limit:
-        raise RowError(
-            "invalid-period",
-            f"endDate {end} is outside the start {start} and the {listing} maximum of "
-            f"{period.max_months} months ({limit})",
-        )
-    return end
+    return end_in_term("endDate", end, "start", start, listing, period.max_months, limit)
 
 
 def _sanction(row: Mapping[str, Any], _secret: bytes) -> Row:

@@ -58,7 +58,19 @@ class Emitted:
     partners: tuple[str, ...]  # deliveries created, one per partner
 
 
-EMIT = """
+# One PENDING delivery of event ``e`` to every active partner with an endpoint that takes its
+# type and kind and is cleared for its disclosure.
+FAN_OUT = """
+MATCH (p:Partner {status: 'ACTIVE'})
+WHERE p.endpoint IS NOT NULL AND e.type IN p.events AND p.kind IN e.kinds
+  AND $ranks[p.clearance] >= $ranks[e.disclosure]
+CREATE (d:Delivery {id: e.id + '|' + p.code, event: e.id, partner: p.code, subject: e.subject,
+  seq: e.seq, version: e.version, shard: e.shard, status: 'PENDING', attempts: 0,
+  nextAt: $now, createdAt: $now})
+"""
+
+EMIT = (
+    """
 MERGE (c:Counter {name: 'feed'}) ON CREATE SET c.value = 0
 SET c.value = c.value + 1
 WITH c.value AS version
@@ -68,17 +80,13 @@ CREATE (e:OutboxEvent {id: $id, version: version, seq: seq, type: $type, subject
   sanction: $sanction, disclosure: $disclosure, kinds: $kinds, data: $data, createdAt: $at,
   shard: $shard})
 WITH e
-CALL (e) {
-  MATCH (p:Partner {status: 'ACTIVE'})
-  WHERE p.endpoint IS NOT NULL AND e.type IN p.events AND p.kind IN e.kinds
-    AND $ranks[p.clearance] >= $ranks[e.disclosure]
-  CREATE (d:Delivery {id: e.id + '|' + p.code, event: e.id, partner: p.code, subject: e.subject,
-    seq: e.seq, version: e.version, shard: e.shard, status: 'PENDING', attempts: 0,
-    nextAt: $now, createdAt: $now})
-  RETURN collect(p.code) AS partners
+CALL (e) {"""
+    + FAN_OUT
+    + """  RETURN collect(p.code) AS partners
 }
 RETURN e.version AS version, e.seq AS seq, partners
 """
+)
 
 
 async def emit(tx: AsyncManagedTransaction, event: NewEvent, now: float | None = None) -> Emitted:
