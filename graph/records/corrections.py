@@ -29,7 +29,7 @@ from graph.rating import rate_in
 from graph.records.listings import follow_record_in
 from graph.records.publicity import announce_published
 from graph.records.restrictions import sync_in
-from graph.records.review import StepResult
+from graph.records.review import StepResult, returned
 from graph.records.submissions import Submission
 from policies.access import cypher_readable
 from policies.credit.catalogue import default_catalogue, publication_window
@@ -256,10 +256,7 @@ async def _step(
                 props["decidedAt"] = now
         else:
             return_record(state, by, reason)
-            props = {
-                "status": "RETURNED", "approvals": [], "returnReason": reason.strip(),
-                "returnedBy": by, "returnedAt": now, "returns": (change.get("returns") or 0) + 1,
-            }  # fmt: skip
+            props = returned(change, by, reason, now)
     except ReviewRefused as exc:
         exc.subject = subject
         raise

@@ -110,6 +110,19 @@ def _repairable(row: dict[str, Any], agency: str, reason: str, today: date) -> N
         raise ReviewRefused("BAD_USER_INPUT", "say why the record is repaired")
 
 
+def returned(row: dict[str, Any], by: str, reason: str, now: datetime) -> dict[str, Any]:
+    """What a step that returns a record (or a proposed change to one) to its submitter sets:
+    approvals start again, and the return is counted."""
+    return {
+        "status": "RETURNED",
+        "approvals": [],
+        "returnReason": reason.strip(),
+        "returnedBy": by,
+        "returnedAt": now,
+        "returns": (row.get("returns") or 0) + 1,
+    }
+
+
 def _changes(
     decision: str, row: dict[str, Any], *, by: str, agency: str, reason: str, today: date,
     now: datetime,
@@ -122,14 +135,7 @@ def _changes(
         return props | _published(row, today) if outcome.status == "PUBLISHED" else props
     if decision == "RETURN":
         return_record(state, by, reason)
-        return {
-            "status": "RETURNED",
-            "approvals": [],
-            "returnReason": reason.strip(),
-            "returnedBy": by,
-            "returnedAt": now,
-            "returns": (row.get("returns") or 0) + 1,
-        }
+        return returned(row, by, reason, now)
     _repairable(row, agency, reason, today)
     return {"status": "REPAIRED", "repairedOn": today, "publishUntil": today}
 
