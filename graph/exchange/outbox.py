@@ -147,10 +147,6 @@ WITH DISTINCT d.partner AS partner, d.shard AS shard
 MATCH (p:Partner {code: partner, status: 'ACTIVE'})
 RETURN partner, shard
 """
-NEXT_DUE = """
-MATCH (d:Delivery {partner: $partner, status: 'PENDING'}) WHERE d.shard = $shard
-RETURN min(d.nextAt) AS next
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,11 +212,6 @@ async def record(
 async def lanes_due(store: Store, now: float) -> list[tuple[str, int]]:
     records = await store.execute(LANES_DUE, now=now)
     return [(r["partner"], r["shard"]) for r in records]
-
-
-async def next_due(store: Store, partner: str, shard: int) -> float | None:
-    records = await store.execute(NEXT_DUE, partner=partner, shard=shard)
-    return records[0]["next"] if records else None
 
 
 # A partner is sent events again (an operator's replay, the reconciliation): each gets a fresh

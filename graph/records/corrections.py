@@ -36,7 +36,6 @@ from policies.credit.catalogue import default_catalogue, publication_window
 from policies.credit.measures import Catalogue
 from policies.credit.review import RecordState, ReviewRefused, approve, default_rules, return_record
 
-CONTENT = ("item", "category", "tier", "title", "decidedOn", "document", "legalBasis", "disclosure")
 _RANK = {None: 0, "MINOR": 1, "GENERAL": 2, "SERIOUS": 3}
 
 _TARGET = f"""

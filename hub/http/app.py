@@ -22,7 +22,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from graph.db import Neo4jConfig, Store, connect, ping
+from graph.db import Neo4jConfig, Store, connect
 from graph.trusted_documents import document_hash, registered_document
 from hub.api.context import Context
 from hub.api.contract import Contracts
@@ -305,7 +305,7 @@ async def readyz(request: Request) -> Response:
     state = request.app.state
     checks: dict[str, str] = {}
     try:
-        await asyncio.wait_for(ping(state.driver, state.settings.neo4j_database), 3)
+        await asyncio.wait_for(state.store.ping(), 3)
         checks["neo4j"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
         checks["neo4j"] = f"unavailable: {type(exc).__name__}"
