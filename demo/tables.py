@@ -1,12 +1,12 @@
-"""TODO"""
+"""The vocabulary of generated rows: surnames and given names, trade words and industries, kinds
+of subject, credit catalogue items with their titles and legal bases, licence and project kinds,
+and how often each is drawn."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 from demo.odds import SERIOUS_TERM_YEARS, Weighted
-
-# --- names and texts ------------------------------------------------------------------------------
 
 SURNAMES = Weighted(
     (name, weight)
