@@ -1,5 +1,7 @@
-"""Partner onboarding: registering a partner, or rotating its keys, with new signing credentials;
-one way for the GraphQL mutations and the ``hub partners`` commands alike."""
+"""Partner onboarding: registering a partner, or rotating its keys, with new credentials.
+
+One way for the GraphQL mutations and the ``hub partners`` commands alike.
+"""
 
 from __future__ import annotations
 

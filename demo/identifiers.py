@@ -1,5 +1,7 @@
-"""Valid identifiers for made-up subjects and people: organisation codes, credit codes (USCC)
-and resident ID numbers whose birthplace existed in the year of birth."""
+"""Valid identifiers for made-up subjects and people: organisation, credit and resident codes.
+
+A resident ID's birthplace is a county that existed in the year of birth.
+"""
 
 from __future__ import annotations
 

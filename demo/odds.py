@@ -1,5 +1,8 @@
-"""The demo's fixed points and odds: the reference day every status is decided against, how often
-each thing happens, the numbers of the seed-1 rating model, weighted draws and day arithmetic."""
+"""The demo's fixed points and odds: the reference day, rates, weighted draws, day arithmetic.
+
+The reference day is "today" for every status decision, so output never ages; the rates say how
+often each thing happens; the numbers of the seed-1 rating model are here too.
+"""
 
 from __future__ import annotations
 

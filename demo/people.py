@@ -1,5 +1,7 @@
-"""The people behind a generated subject: its legal representative, shareholders (people or
-earlier companies) and officers, often someone who already fronts other companies."""
+"""The people behind a generated subject: legal representative, shareholders and officers.
+
+Shareholders may be earlier companies; people are often someone who already fronts others.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Where generated subjects are: every banner weighted by its economy, its trades, and the
-phones and addresses of a place."""
+"""Where generated subjects are: banners weighted by economy, their trades, phones, addresses."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""The planted cases: hand-built subjects with fixed identities and known answers (a phoenix
-company, a circular holding, a ring of shared contacts, the hub address and phone), present
-whenever a graph has at least ``PLANTED.min_subjects`` subjects, so tests can assert on them."""
+"""The planted cases: hand-built subjects with fixed identities and answers tests assert on.
+
+A phoenix company, a circular holding, a ring of shared contacts, and the hub address and phone;
+present whenever a graph has at least ``PLANTED.min_subjects`` subjects.
+"""
 
 from __future__ import annotations
 

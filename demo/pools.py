@@ -1,5 +1,7 @@
-"""The state of one generation run: the one random source, numbering, and the pools of what
-exists (subjects, companies, people, projects) that later rows draw from and refer to."""
+"""The state of one generation run: its random source, numbering and pools of what exists.
+
+Later rows draw from the pools (subjects, companies, people, projects) and refer to them.
+"""
 
 from __future__ import annotations
 

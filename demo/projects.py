@@ -1,5 +1,4 @@
-"""Generated projects and who takes part: bidders of the league registered before the bid, a
-contractor among them and sometimes a supervisor."""
+"""Generated projects and who takes part: bidders, a contractor, sometimes a supervisor."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""What a generated subject holds and has done: licences in the shape each kind uses, credit
-records, and the serious-dishonesty and abnormal-operation listings with their records."""
+"""What a generated subject holds and has done: licences, credit records and listings.
+
+Licences come in the shape each kind uses; serious-dishonesty and abnormal-operation listings
+come with the records they rest on.
+"""
 
 from __future__ import annotations
 

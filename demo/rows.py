@@ -1,5 +1,4 @@
-"""The shapes of generated rows that every part shares: provenance, relations, contacts and the
-seed-1 rating."""
+"""The shapes of generated rows every part shares: provenance, relations, contacts, rating."""
 
 from __future__ import annotations
 

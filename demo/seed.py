@@ -1,9 +1,9 @@
-"""The generator: ``generate(subjects, seed)`` streams the rows of a demo graph in the format
-of docs/data-format.md, the same rows in the same order for the same arguments.
+"""The generator: ``generate(subjects, seed)`` streams the rows of a demo graph.
 
-Order: agencies, projects, the planted cases, then one block per subject (the people it brings
-in first, then the subject, its relations, licences, records, sanctions and rating), and finally
-project participation. Every row refers only to rows yielded before it.
+Rows are in the format of docs/data-format.md, the same rows in the same order for the same
+arguments. Order: agencies, projects, the planted cases, then one block per subject (the people
+it brings in first, then the subject, its relations, licences, records, sanctions and rating),
+and finally project participation. Every row refers only to rows yielded before it.
 """
 
 from __future__ import annotations

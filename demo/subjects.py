@@ -1,5 +1,8 @@
-"""A generated subject: decided first (kind, place, trade, code, name, branch or successor),
-then written with its contacts and lineage, then remembered for later subjects to refer to."""
+"""A generated subject: decided, written with its contacts and lineage, then remembered.
+
+Decided first (kind, place, trade, code, name, branch or successor) so that no row is written
+before the subject's facts are known; remembered so that later subjects can refer to it.
+"""
 
 from __future__ import annotations
 

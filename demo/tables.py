@@ -1,6 +1,8 @@
-"""The vocabulary of generated rows: surnames and given names, trade words and industries, kinds
-of subject, credit catalogue items with their titles and legal bases, licence and project kinds,
-and how often each is drawn."""
+"""The vocabulary of generated rows, and how often each word or kind is drawn.
+
+Surnames and given names, trade words and industries, kinds of subject, credit catalogue items
+with their titles and legal bases, licence and project kinds.
+"""
 
 from __future__ import annotations
 

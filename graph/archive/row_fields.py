@@ -1,7 +1,9 @@
-"""Reading one field of an exchange-file row (docs/data-format.md): present or not, from a
-known vocabulary, a date, an id, a division, a credit code, an end inside its term. A bad field
-is a :class:`RowError` whose ``reason`` is a stable word and whose message says what to fix; the
-row it is on, a :class:`Rejection`."""
+"""Reading one field of an exchange-file row, and the errors a bad field or row is reported as.
+
+A field is present or not, from a known vocabulary, a date, an id, a division, a credit code, an
+end inside its term (docs/data-format.md). A bad field is a :class:`RowError` whose ``reason`` is a
+stable word and whose message says what to fix; the row it is on, a :class:`Rejection`.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Exposure: which actively listed subjects a subject is linked to, how strongly (the exposure
-rules weigh each path by its links), and whether the tie looks like a phoenix."""
+"""Exposure: the actively listed subjects a subject is linked to, and how strongly.
+
+The exposure rules weigh each path by its links; a tie that looks like a phoenix (someone of the
+listed subject joining or founding this one after the listing) is flagged.
+"""
 
 from __future__ import annotations
 

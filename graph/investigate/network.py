@@ -1,5 +1,7 @@
-"""The network around a node: breadth first, one query per level, capped in fan-out and size,
-hubs shown but not expanded."""
+"""The network around a node, breadth first: one query per level, capped in fan-out and size.
+
+Hubs (value nodes shared too widely) are shown but not expanded.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The Cypher fragments every traversal shares: which links are followed, when a node may be
-shown or crossed, when a link is in force, and how a node is returned."""
+"""The Cypher fragments every traversal shares: links followed, nodes shown, links in force.
+
+Which relationships are followed, when a node may be shown or crossed (visible to the caller, not
+a hub), when a link is in force, and how a node is returned.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Rings: subjects of a division joined by shared phones, addresses or e-mails, grouped into
-connected components."""
+"""Rings: subjects of a division joined by shared phones, addresses or e-mails."""
 
 from __future__ import annotations
 

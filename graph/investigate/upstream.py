@@ -1,5 +1,7 @@
-"""The upstream holding graph: every holding and control edge above a subject, which
-graph.investigate.ownership turns into beneficial owners and the ultimate controller."""
+"""The upstream holding graph: every holding and control edge above a subject.
+
+graph.investigate.ownership turns these edges into beneficial owners and the ultimate controller.
+"""
 
 from __future__ import annotations
 
