@@ -28,7 +28,7 @@ from graph.exchange.outbox import due, lanes_due
 from graph.exchange.partners import all_partners
 from graph.records.determination import expire_listings
 from graph.records.review import expire
-from policies.credit.measures import Catalogue, default_catalogue, parse_catalogue
+from policies.credit.measures import Catalogue, default_catalogue, load_catalogue
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
 
@@ -46,7 +46,7 @@ def catalogue() -> Catalogue:
     path = os.environ.get("HUB_MEASURES_FILE")
     if not path:
         return default_catalogue()
-    return parse_catalogue(Path(path).read_text(encoding="utf-8"), path)
+    return load_catalogue(Path(path))
 
 
 @app.task(name="connectors.tasks.heartbeat")

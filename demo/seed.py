@@ -26,7 +26,7 @@ from stdnum import numdb
 
 from graph.identifiers import USCC_ALPHABET, uscc_check_char
 from policies.credit.catalogue import default_catalogue
-from policies.credit.rating import default_model
+from policies.credit.rating_file import default_model
 from policies.divisions import PROVINCE, Division, banners, leagues
 from policies.units import agency_code, units
 

@@ -16,7 +16,7 @@ from graph.identifiers import uscc_check_char
 from policies.credit.catalogue import add_months
 from policies.credit.determination import default_rules
 from policies.credit.measures import Catalogue
-from policies.credit.rating import default_model
+from policies.credit.rating_file import default_model
 from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
 

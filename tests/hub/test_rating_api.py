@@ -23,8 +23,8 @@ from connectors.signing import new_credentials
 from graph.exchange.partners import Keys, register
 from graph.identifiers import uscc_check_char
 from graph.rating import rate
+from policies.credit.catalogue import add_months
 from policies.credit.measures import Catalogue
-from policies.credit.rating import add_months
 from policies.targets import TargetRule
 from tests.conftest import (
     TEST_DATA,

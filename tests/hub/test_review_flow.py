@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from graph.identifiers import uscc_check_char
 from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT
-from policies.credit.rating import default_model
+from policies.credit.rating_file import default_model
 from policies.workdays import add_working_days
 from tests.conftest import TEST_DATA, free_port, graphql, hub_command, mint, start_api, unit_token
 

@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from policies.access import POLICY_FILE, PolicyError, default_policy, parse_policy, read_scope
+from policies.access import POLICY_FILE, default_policy, parse_policy, read_scope
+from policies.loader import PolicyError
 from policies.principal import Clearance, Principal
 
 OWN_DIVISION, LEAGUE, OTHER_DIVISION = "152201", "152200", "150102"
@@ -115,7 +116,7 @@ def test_shipped_policy_loads() -> None:
         (("  partner:\n", "  janitor:\n"), "unknown role"),
         (("idNumber: CONFIDENTIAL", "idNumber: SECRET"), "not a disclosure class"),
         (("    max_clearance: SHARED ", "    max_clearance: RESTRICTED "), "stops at SHARED"),
-        (("version: 1", "version: 1\nextra: true"), "unknown keys"),
+        (("version: 1", "version: 1\nextra: true"), "unknown key extra"),
         (("  subject: [partner,", "  subject: [plumber,"), "known roles"),
         (("    page_max: 100\n  investigator", "    page_max: 1000\n  investigator"), "1-100"),
     ],

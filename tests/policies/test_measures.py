@@ -8,10 +8,10 @@ import pytest
 
 from policies.credit.measures import (
     MEASURES_FILE,
-    MeasuresConfigError,
     default_catalogue,
     parse_catalogue,
 )
+from policies.loader import PolicyError
 
 
 def test_a_serious_listing_reaches_every_kind_but_the_courts() -> None:
@@ -59,7 +59,7 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
 def test_bad_files_are_refused_with_the_entry_named(change: tuple[str, str], named: str) -> None:
     text = MEASURES_FILE.read_text(encoding="utf-8")
     assert change[0] in text
-    with pytest.raises(MeasuresConfigError, match=named.replace(".", r"\.")):
+    with pytest.raises(PolicyError, match=named.replace(".", r"\.")):
         parse_catalogue(text.replace(change[0], change[1], 1))
 
 

@@ -16,21 +16,19 @@ from datetime import date
 
 import pytest
 
+from policies.credit.catalogue import add_months
 from policies.credit.rating import (
-    RATING_FILE,
     GradeChange,
     RatingInputs,
-    RatingModelError,
     RecordFact,
     Source,
-    add_months,
     advance,
     class_since,
-    default_model,
     explain,
     last_day,
-    parse_model,
 )
+from policies.credit.rating_file import RATING_FILE, default_model, parse_model
+from policies.loader import PolicyError
 
 TODAY = date(2026, 6, 30)
 CLASS_A = ["BIDDING_PRIORITY", "INSPECTION_EXEMPT", "GOOD_CREDIT_PUBLISHED"]
@@ -336,7 +334,7 @@ def test_a_model_that_gives_class_a_without_evidence_is_refused(
 ) -> None:
     text = RATING_FILE.read_text(encoding="utf-8")
     assert change[0] in text
-    with pytest.raises(RatingModelError, match=message):
+    with pytest.raises(PolicyError, match=message):
         parse_model(text.replace(change[0], change[1], 1))
 
 
@@ -496,7 +494,7 @@ def test_an_indicator_may_count_only_some_items() -> None:
 def test_a_bad_model_is_refused(change: tuple[str, str], message: str) -> None:
     text = RATING_FILE.read_text(encoding="utf-8")
     assert change[0] in text
-    with pytest.raises(RatingModelError, match=message):
+    with pytest.raises(PolicyError, match=message):
         parse_model(text.replace(change[0], change[1], 1))
 
 

@@ -25,7 +25,8 @@ from hub.api.schema import schema
 from hub.http.app import create_app
 from hub.settings import get_settings
 from policies.credit.measures import default_catalogue
-from policies.credit.rating import Consequence, default_model
+from policies.credit.rating import Consequence
+from policies.credit.rating_file import default_model
 from policies.limits import LIMITS_FILE, Limits, default_limits, parse_limits
 from policies.targets import TargetRule
 from tests.conftest import TEST_DATA, GraphQLClient, free_port, mint, start_api
