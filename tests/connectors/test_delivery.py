@@ -150,6 +150,7 @@ async def test_every_event_reaches_every_partner_once_in_order_or_is_dead_letter
     try:
         subjects = fresh_subjects(4)
         events = await _listings(driver, catalogue, subjects, "A")
+        assert events
         await _first_failure(driver, "DL-LATE")  # it has been tried, and failed, at least once
         servers["DL-LATE"] = PartnerServer(late_port, late_inbox).start()  # comes up late
         everyone = [*behaviours, "DL-LATE", "DL-DOWN"]

@@ -92,7 +92,7 @@ def test_graphml_matches_the_json(api: str, token: str) -> None:
     assert graph is not None and graph.get("edgedefault") == "directed"
     ids = {n.get("id") for n in graph.iter(f"{G}node")}
     edges = list(graph.iter(f"{G}edge"))
-    assert len(ids) == len(body["nodes"]) and len(edges) == len(body["edges"])
+    assert edges and len(ids) == len(body["nodes"]) and len(edges) == len(body["edges"])
     assert ids == {n["id"] for n in body["nodes"]}
     for edge in edges:
         assert edge.get("source") in ids and edge.get("target") in ids

@@ -140,6 +140,7 @@ def test_nothing_on_file_is_bbb_and_a_commendation_earns_class_a(api: str) -> No
     assert rating["history"] == [
         {"grade": "BBB", "effectiveFrom": date.today().isoformat(), "modelVersion": "2026.2"}
     ]
+    assert rating["explanation"]
     assert all(c["points"] == 0 for c in rating["explanation"])
 
     # A commendation submitted and approved through the API earns class A.

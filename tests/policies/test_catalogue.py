@@ -20,6 +20,7 @@ def test_shipped_catalogue_keeps_the_legal_periods() -> None:
     assert {"ADMIN_PENALTY", "IDLE_LAND", "MINING_FILING_ABNORMAL", "COURT_JUDGMENT"} <= set(
         catalogue
     )
+    assert any(item.tiers for item in catalogue.values())
     for item in catalogue.values():
         for tier, period in item.tiers.items():
             low, high = TIER_BOUNDS[tier]

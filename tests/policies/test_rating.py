@@ -124,6 +124,7 @@ def test_a_subject_registered_last_month_with_nothing_on_file_is_bbb() -> None:
         subject(registered_on=date(2026, 5, 20), licences=0, projects=0), TODAY
     )
     assert (result.score, result.grade) == (60.0, "BBB")
+    assert result.contributions
     assert all(c.points == 0 for c in result.contributions)
     assert result.consequence_codes() == CLASS_B
     assert [c.name for c in result.consequences] == [
@@ -395,8 +396,13 @@ def test_add_months_keeps_the_day_or_takes_the_months_last(
 
 
 def test_rating_is_deterministic() -> None:
+    """Same inputs and day, the score worked out by hand: 60 + 1 clean year - 15 x 0.5^(536
+    days / 30.4375 / 24) for the GENERAL penalty + 6 x 0.5^(849 days / 30.4375 / 36) for the
+    commendation + 2 licences + 2 projects = 60 + 1 - 9.02 + 3.51 + 4 = 59.49, BB."""
     inputs = subject(penalty(date(2025, 1, 10), "GENERAL"), commendation(date(2024, 3, 3)))
-    assert default_model().rate(inputs, TODAY) == default_model().rate(inputs, TODAY)
+    result = default_model().rate(inputs, TODAY)
+    assert (result.score, result.grade) == (59.49, "BB")
+    assert points(inputs)["DISHONEST_RECORDS"] == -9.02 and points(inputs)["COMMENDATIONS"] == 3.51
 
 
 def test_a_dishonest_record_without_a_tier_is_refused() -> None:
