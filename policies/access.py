@@ -167,9 +167,6 @@ class ReadScope:
         """The classes readable on a subject row: decides the fields above PUBLIC."""
         return tuple(c.name for c in Clearance if self.readable(c, division, owner))
 
-    def contacts_readable(self) -> bool:
-        return self.contacts in self.anywhere
-
 
 def cypher_readable(row: str, division: str | None, owner: str) -> str:
     """:meth:`ReadScope.readable` as a Cypher predicate over :meth:`ReadScope.params`, for the

@@ -244,6 +244,17 @@ def graphql(api: str, token: str, query: str, **variables: object) -> dict[str, 
     return body
 
 
+def upload_archive(api: str, token: str, path: Path) -> httpx.Response:
+    """POST an archive file to ``{api}/archives`` as a browser form would, with a bearer token."""
+    with path.open("rb") as file:
+        return httpx.post(
+            f"{api}/archives",
+            files={"file": (path.name, file, "application/octet-stream")},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+
+
 @pytest.fixture
 def partner(api: str) -> GraphQLClient:
     return GraphQLClient(api, mint("partner"))

@@ -130,10 +130,6 @@ class RatingResult:
     def consequence_codes(self) -> list[str]:
         return [c.code for c in self.consequences]
 
-    @property
-    def grade_class(self) -> str:
-        return self.grade[0]
-
 
 @dataclass(frozen=True, slots=True)
 class Consequences:

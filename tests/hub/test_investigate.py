@@ -10,7 +10,8 @@ import pytest
 from neo4j import AsyncDriver
 
 from demo.seed import PLANTED
-from tests.conftest import GraphQLClient, hub_command, mint
+from tests.audit import audit_trail
+from tests.conftest import GraphQLClient, mint
 
 EXPOSURE = """query($c: String!, $d: Int) {
   exposure(creditCode: $c, depth: $d) {
@@ -125,14 +126,8 @@ def test_most_exposed_of_the_league_ranks_the_phoenix_company(
 def test_traversals_are_audited(investigator: GraphQLClient, api: str) -> None:
     code = PLANTED.phoenix.new_company
     investigator.data(EXPOSURE, {"c": code, "d": 2})
-    hub_command("audit", "drain")
-    admin = GraphQLClient(api, mint("admin", agency="NMG150000"))
-    trail = admin.data(
-        """query($c: String!) { auditTrail(subject: $c, first: 100) {
-             field purpose decision released } }""",
-        {"c": code},
-    )["auditTrail"]
-    mine = [e for e in trail if e["field"] == "exposure"]  # type: ignore[union-attr]
+    trail = audit_trail(api, code, "field purpose decision released")
+    mine = [e for e in trail if e["field"] == "exposure"]
     assert mine and mine[-1]["purpose"] == "investigation:CASE-7"
     assert f"Subject:{PLANTED.phoenix.sanctioned}" in mine[-1]["released"]
 

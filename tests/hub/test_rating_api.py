@@ -19,13 +19,10 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-from connectors.signing import new_credentials
-from graph.exchange.partners import Keys, register
 from graph.identifiers import uscc_check_char
 from graph.rating import rate
 from policies.credit.catalogue import add_months
 from policies.credit.measures import Catalogue
-from policies.targets import TargetRule
 from tests.conftest import (
     TEST_DATA,
     GraphQLClient,
@@ -36,6 +33,7 @@ from tests.conftest import (
     mint,
     unit_token,
 )
+from tests.partner_registry import register_partner
 from tests.partners import Behaviour, Inbox, PartnerServer
 
 RATING = """query($c: String!) { subject(creditCode: $c) { grade rating {
@@ -225,29 +223,6 @@ async def test_history_and_the_exemption_from_the_start_of_the_unbroken_a_run(
     assert "INSPECTION_EXEMPT" not in [c["code"] for c in rating["consequences"]]
 
 
-async def _partner(
-    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, url: str, events: list[str]
-) -> str:
-    keys = new_credentials("HMAC_SHA256")
-    await register(
-        driver,
-        "neo4j",
-        catalogue,
-        {
-            "code": code,
-            "name": f"评级伙伴 {code}",
-            "kind": kind,
-            "endpoint": url,
-            "events": events,
-            "clearance": "SHARED",
-        },
-        Keys(keys.scheme, keys.signing, keys.verifying),
-        targets=TargetRule(public_only=False, https_only=True),
-        send_active_set=False,  # it counts only this test's events, not the listings in force
-    )
-    return keys.verifying
-
-
 def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     entries: list[dict[str, Any]] = []
     while True:
@@ -265,10 +240,12 @@ async def test_a_change_of_class_reaches_bidding_partners_by_webhook_and_feed(
     bidding = PartnerServer(free_port(), Inbox("", Behaviour()))
     bank = PartnerServer(free_port(), Inbox("", Behaviour()))
     events = ["rating.changed", "sanction.listed", "sanction.ended"]
-    bidding.inbox.secret = await _partner(
-        driver, catalogue, "RG-BID", "BIDDING", bidding.url, events
+    bidding.inbox.secret = await register_partner(
+        driver, catalogue, "RG-BID", "BIDDING", bidding.url, events, "SHARED"
     )
-    bank.inbox.secret = await _partner(driver, catalogue, "RG-BANK", "BANK", bank.url, events)
+    bank.inbox.secret = await register_partner(
+        driver, catalogue, "RG-BANK", "BANK", bank.url, events, "SHARED"
+    )
     bidding.start()
     bank.start()
     bidder_feed = GraphQLClient(api, mint("partner", agency="RG-BID"))

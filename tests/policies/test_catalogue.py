@@ -13,6 +13,7 @@ from policies.credit.catalogue import (
     parse_catalogue,
 )
 from policies.loader import PolicyError
+from tests.policies.edited import edited
 
 
 def test_shipped_catalogue_keeps_the_legal_periods() -> None:
@@ -60,7 +61,5 @@ def test_records_are_checked_against_their_item() -> None:
     ],
 )
 def test_a_bad_catalogue_is_refused(change: tuple[str, str], message: str) -> None:
-    text = CATALOGUE_FILE.read_text(encoding="utf-8")
-    assert change[0] in text
     with pytest.raises(PolicyError, match=message):
-        parse_catalogue(text.replace(change[0], change[1], 1))
+        parse_catalogue(edited(CATALOGUE_FILE, *change))

@@ -23,6 +23,7 @@ from policies.credit.determination import (
     waive,
 )
 from policies.loader import PolicyError
+from tests.policies.edited import edited
 
 RULES = default_rules()
 NOTIFIED = Case("NOTIFIED", "submitter-1", "SERIOUS_DISHONESTY", date(2026, 12, 3))
@@ -132,7 +133,5 @@ def test_repair_only_after_the_minimum() -> None:
     ],
 )
 def test_bad_files_are_refused_with_the_entry_named(old: str, new: str, named: str) -> None:
-    text = DETERMINATION_FILE.read_text(encoding="utf-8")
-    assert old in text
     with pytest.raises(PolicyError, match=named):
-        parse_rules(text.replace(old, new))
+        parse_rules(edited(DETERMINATION_FILE, old, new))

@@ -12,6 +12,7 @@ from policies.credit.measures import (
     parse_catalogue,
 )
 from policies.loader import PolicyError
+from tests.policies.edited import edited
 
 
 def test_a_serious_listing_reaches_every_kind_but_the_courts() -> None:
@@ -57,10 +58,8 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
     ],
 )
 def test_bad_files_are_refused_with_the_entry_named(change: tuple[str, str], named: str) -> None:
-    text = MEASURES_FILE.read_text(encoding="utf-8")
-    assert change[0] in text
     with pytest.raises(PolicyError, match=named.replace(".", r"\.")):
-        parse_catalogue(text.replace(change[0], change[1], 1))
+        parse_catalogue(edited(MEASURES_FILE, *change))
 
 
 def test_the_courts_list_of_judgment_debtors_has_its_measures() -> None:

@@ -29,6 +29,7 @@ from policies.credit.rating import (
 )
 from policies.credit.rating_file import RATING_FILE, default_model, parse_model
 from policies.loader import PolicyError
+from tests.policies.edited import edited
 
 TODAY = date(2026, 6, 30)
 CLASS_A = ["BIDDING_PRIORITY", "INSPECTION_EXEMPT", "GOOD_CREDIT_PUBLISHED"]
@@ -259,10 +260,8 @@ def test_every_bound_holds_and_evidence_reaches_aaa() -> None:
 
 
 def test_the_score_is_clamped_at_100() -> None:
-    text = RATING_FILE.read_text(encoding="utf-8")
     loose = "points: 6\n    half_life_months: 36\n    max: 12"
-    assert loose in text
-    model = parse_model(text.replace(loose, "points: 6\n    half_life_months: 36\n    max: 30"))
+    model = parse_model(edited(RATING_FILE, loose, loose.replace("max: 12", "max: 30")))
     inputs = subject(*(commendation(TODAY) for _ in range(5)), *(performance(TODAY),) * 3)
     assert (model.rate(inputs, TODAY).score, model.rate(inputs, TODAY).grade) == (100.0, "AAA")
 
@@ -315,9 +314,8 @@ def test_the_lowest_cap_wins_and_a_cap_above_the_grade_is_not_listed() -> None:
     ],
 )
 def test_consequences_follow_the_grade_class(base: int, grade: str, measures: list[str]) -> None:
-    text = RATING_FILE.read_text(encoding="utf-8").replace("base: 60", f"base: {base}")
     inputs = subject(registered_on=None, licences=0, projects=0)  # nothing known: the base
-    result = parse_model(text).rate(inputs, TODAY)
+    result = parse_model(edited(RATING_FILE, "base: 60", f"base: {base}")).rate(inputs, TODAY)
     assert (result.score, result.grade) == (base, grade)
     assert result.consequence_codes() == measures
 
@@ -333,10 +331,8 @@ def test_consequences_follow_the_grade_class(base: int, grade: str, measures: li
 def test_a_model_that_gives_class_a_without_evidence_is_refused(
     change: tuple[str, str], message: str
 ) -> None:
-    text = RATING_FILE.read_text(encoding="utf-8")
-    assert change[0] in text
     with pytest.raises(PolicyError, match=message):
-        parse_model(text.replace(change[0], change[1], 1))
+        parse_model(edited(RATING_FILE, *change))
 
 
 def test_partners_hear_of_a_change_of_what_they_act_on() -> None:
@@ -432,10 +428,8 @@ def test_inputs_and_contributions_are_json_serialisable() -> None:
 
 
 def test_an_indicator_may_count_only_some_items() -> None:
-    text = RATING_FILE.read_text(encoding="utf-8").replace(
-        "category: DISHONEST\n", "category: DISHONEST\n    items: [IDLE_LAND]\n", 1
-    )
-    model = parse_model(text)
+    dishonest = "category: DISHONEST\n"
+    model = parse_model(edited(RATING_FILE, dishonest, dishonest + "    items: [IDLE_LAND]\n"))
     inputs = subject(penalty(TODAY), RecordFact("IDLE_LAND", "DISHONEST", "GENERAL", TODAY))
     assert model.rate(inputs, TODAY).contributions[DISHONEST].points == -15.0
 
@@ -498,10 +492,8 @@ def test_an_indicator_may_count_only_some_items() -> None:
     ],
 )
 def test_a_bad_model_is_refused(change: tuple[str, str], message: str) -> None:
-    text = RATING_FILE.read_text(encoding="utf-8")
-    assert change[0] in text
     with pytest.raises(PolicyError, match=message):
-        parse_model(text.replace(change[0], change[1], 1))
+        parse_model(edited(RATING_FILE, *change))
 
 
 def test_the_breakdown_folds_what_the_caller_cannot_read_into_one_line() -> None:

@@ -8,7 +8,6 @@ the parse caches, and a partner's full feed page fits its budget.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -19,7 +18,7 @@ from strawberry.extensions.parser_cache import DEFAULT_MAXSIZE, _get_parse_cache
 
 from connectors.signing import new_credentials
 from graph.exchange.partners import Keys, register
-from graph.records.listings import ListingDecision, publish_listing
+from graph.records.listings import publish_listing
 from hub.api.guards import SHAPES, cost, shape
 from hub.api.schema import schema
 from hub.http.app import create_app
@@ -30,6 +29,7 @@ from policies.credit.rating_file import default_model
 from policies.limits import LIMITS_FILE, Limits, default_limits, parse_limits
 from policies.targets import TargetRule
 from tests.conftest import TEST_DATA, GraphQLClient, free_port, mint, start_api
+from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
 LIMITS = default_limits()
@@ -230,18 +230,7 @@ async def test_a_partner_fetches_a_full_feed_page(api: str, driver: AsyncDriver)
         targets=TargetRule(public_only=False, https_only=True),
     )
     [(subject, record)] = fresh_subjects(1)
-    today = date.today()
-    decision = ListingDecision(
-        "S-COST-1",
-        subject,
-        "SERIOUS_DISHONESTY",
-        "NMG152201",
-        (record,),
-        today,
-        today + timedelta(days=400),
-        "PUBLIC",
-        "reviewer-1",
-    )
+    decision = serious_listing("S-COST-1", subject, record)
     await publish_listing(driver, "neo4j", catalogue, decision)
     bank = GraphQLClient(api, mint("partner", agency="PF-COST"))
     entries = bank.data(FEED)["sanctionFeed"]["entries"]  # type: ignore[index]
