@@ -28,7 +28,7 @@ from graph.exchange.outbox import due, lanes_due
 from graph.exchange.partners import all_partners
 from graph.records.determination import expire_listings
 from graph.records.review import expire
-from policies.credit.measures import Catalogue, default_catalogue, load_catalogue
+from policies.credit.measures import Catalogue, default_measures, load_measures
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
 
@@ -45,8 +45,8 @@ def catalogue() -> Catalogue:
     directly: connectors do not import hub)."""
     path = os.environ.get("HUB_MEASURES_FILE")
     if not path:
-        return default_catalogue()
-    return load_catalogue(Path(path))
+        return default_measures()
+    return load_measures(Path(path))
 
 
 @app.task(name="connectors.tasks.heartbeat")

@@ -55,7 +55,7 @@ os.environ.update(
 
 from hub.cli import services  # noqa: E402  (after the environment is set)
 from hub.settings import get_settings  # noqa: E402
-from policies.credit.measures import MEASURES_FILE, Catalogue, parse_catalogue  # noqa: E402
+from policies.credit.measures import MEASURES_FILE, Catalogue, parse_measures  # noqa: E402
 
 
 @dataclass
@@ -519,7 +519,7 @@ def unit_token(role: str, agency: str, person: str, clearance: str = "RESTRICTED
     import jwt
 
     from hub.keys import dev_jwt_secret
-    from policies.divisions import division as find_division
+    from policies.divisions import find_division
 
     division = agency.removeprefix("NMG")
     found = find_division(division)
@@ -554,7 +554,7 @@ def rules() -> tuple[Path, Catalogue]:
     path = TEST_DATA / "measures-fast.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return path, parse_catalogue(text, str(path))
+    return path, parse_measures(text, str(path))
 
 
 def _spawn(name: str, rules_file: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -16,7 +16,7 @@ from graph.identifiers import InvalidIdentifier, resident_id, validate_uscc
 from policies.credit.catalogue import add_months, default_catalogue, publication_window
 from policies.credit.determination import default_rules as determination_rules
 from policies.credit.listings import LISTINGS
-from policies.credit.measures import default_catalogue as measures_catalogue
+from policies.credit.measures import default_measures
 from policies.names import name_keys
 
 DISCLOSURE = ("PUBLIC", "SHARED", "RESTRICTED", "CONFIDENTIAL")
@@ -334,7 +334,7 @@ def _listing_terms(
 ) -> date | None:
     """A listing carries only measures the joint-punishment catalogue attaches to it, and runs
     no longer than its maximum (policies/determination.yaml ``publication``)."""
-    allowed = {m.code for m in measures_catalogue().for_listing(listing)}
+    allowed = {m.code for m in default_measures().for_listing(listing)}
     if unknown := sorted(set(measures) - allowed):
         raise RowError("invalid-value", f"{listing} carries no measure {', '.join(unknown)}")
     period = determination_rules().publication.get(listing)

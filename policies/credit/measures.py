@@ -143,15 +143,15 @@ def _delivery(raw: Any) -> DeliveryRules:
     )
 
 
-def parse_catalogue(text: str, source: str = "measures.yaml") -> Catalogue:
+def parse_measures(text: str, source: str = "measures.yaml") -> Catalogue:
     return parse(text, source, SHAPE, _catalogue)
 
 
-def load_catalogue(path: Path = MEASURES_FILE) -> Catalogue:
+def load_measures(path: Path = MEASURES_FILE) -> Catalogue:
     """The catalogue in ``path``: the shipped file, or the one ``HUB_MEASURES_FILE`` names."""
     return load(path, SHAPE, _catalogue)
 
 
 @cache
-def default_catalogue() -> Catalogue:
-    return load_catalogue()
+def default_measures() -> Catalogue:
+    return load_measures()

@@ -13,7 +13,7 @@ from typing import Any
 
 from policies.credit.catalogue import CATEGORIES, TIER_BOUNDS, default_catalogue
 from policies.credit.listings import LISTINGS
-from policies.credit.measures import default_catalogue as partner_catalogue
+from policies.credit.measures import default_measures
 from policies.credit.rating import (
     CLASSES,
     GRADES,
@@ -86,7 +86,7 @@ def _consequence(code: Any, raw: Any, where: str, term: bool) -> Consequence:
     where = f"{where}.{code}"
     entries = _mapping(raw, where, {"name"}, {"partners", "term_months"} if term else {"partners"})
     partners = entries.get("partners") or []
-    kinds = partner_catalogue().partner_kinds
+    kinds = default_measures().partner_kinds
     if not isinstance(partners, list) or any(k not in kinds for k in partners):
         raise PolicyError(f"{where}.partners: a list of {', '.join(kinds)}")
     months = entries.get("term_months")

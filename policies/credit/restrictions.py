@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from policies.credit.catalogue import add_months, default_catalogue
-from policies.credit.measures import default_catalogue as default_measures
+from policies.credit.measures import default_measures
 from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
 
 RESTRICTIONS_FILE = POLICY_DIR / "restrictions.yaml"

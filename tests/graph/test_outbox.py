@@ -12,12 +12,12 @@ from neo4j import AsyncDriver
 from connectors.signing import new_credentials
 from graph.exchange.partners import Keys, PartnerError, register
 from graph.records.listings import ListingError, end_listing, publish_listing
-from policies.credit.measures import default_catalogue
+from policies.credit.measures import default_measures
 from policies.targets import TargetRule
 from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
-CATALOGUE = default_catalogue()
+CATALOGUE = default_measures()
 
 
 async def _register(driver: AsyncDriver, partner: str, **fields: object) -> None:

@@ -12,7 +12,7 @@ from neo4j import AsyncDriver
 from connectors.signing import new_credentials
 from graph.exchange.partners import Keys, register
 from graph.records.listings import end_listing, publish_listing
-from policies.credit.measures import default_catalogue
+from policies.credit.measures import default_measures
 from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, free_port, mint, start_api
 from tests.listings import serious_listing
@@ -22,7 +22,7 @@ FEED = """query($a: String, $n: Int) { sanctionFeed(after: $a, first: $n) {
   entries { cursor version op eventId sanctionId creditCode listing status endDate
             measures { code } }
   endCursor hasNextPage } }"""
-CATALOGUE = default_catalogue()
+CATALOGUE = default_measures()
 
 
 def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:

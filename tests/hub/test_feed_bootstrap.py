@@ -16,13 +16,13 @@ from neo4j import AsyncDriver
 
 from graph.exchange.feeds import FeedRow, apply_snapshot
 from graph.records.listings import publish_listing
-from policies.credit.measures import default_catalogue
+from policies.credit.measures import default_measures
 from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint
 from tests.listings import court_feed, serious_listing
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
 
-CATALOGUE = default_catalogue()
+CATALOGUE = default_measures()
 REGISTER = """mutation($p: PartnerInput!) { registerPartner(partner: $p) {
   verifyingKey partner { code } } }"""
 SNAPSHOT = """query($a: String, $n: Int) { sanctionSnapshot(after: $a, first: $n) {

@@ -9,7 +9,7 @@ import pytest
 from neo4j import AsyncDriver
 
 from graph.records.listings import publish_listing
-from policies.credit.measures import default_catalogue
+from policies.credit.measures import default_measures
 from tests.conftest import GraphQLClient, hub_command, mint
 from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
@@ -98,7 +98,7 @@ async def test_pause_deliveries_and_replay(admin: GraphQLClient, driver: AsyncDr
     paused = admin.data(UPDATE, {"c": "PA-WATCH", "x": {"status": "PAUSED"}})["updatePartner"]
     assert paused["status"] == "PAUSED"  # type: ignore[index]
     admin.data(UPDATE, {"c": "PA-WATCH", "x": {"status": "ACTIVE"}})
-    catalogue = default_catalogue()
+    catalogue = default_measures()
     for n, (code, record) in enumerate(fresh_subjects(3)):
         await publish_listing(
             driver,

@@ -23,7 +23,7 @@ from hub.api.guards import SHAPES, cost, shape
 from hub.api.schema import schema
 from hub.http.app import create_app
 from hub.settings import get_settings
-from policies.credit.measures import default_catalogue
+from policies.credit.measures import default_measures
 from policies.credit.rating import Consequence
 from policies.credit.rating_file import default_model
 from policies.limits import LIMITS_FILE, Limits, default_limits, parse_limits
@@ -190,7 +190,7 @@ def test_refused_documents_stay_out_of_the_parse_caches(
 
 def test_the_measures_bound_holds_for_the_catalogue() -> None:
     """The feed's measures are charged at `list_sizes`; the catalogue must not outgrow it."""
-    catalogue = default_catalogue()
+    catalogue = default_measures()
     listings = {listing for m in catalogue.measures.values() for listing in m.listings}
     assert listings
     most = max(len(catalogue.for_listing(listing)) for listing in listings)
@@ -215,7 +215,7 @@ async def test_a_partner_fetches_a_full_feed_page(api: str, driver: AsyncDriver)
     """sanctionFeed(first: 100) with every entry field and its measures fits a partner."""
     assert _expected(FEED, {}) <= LIMITS.budget["partner"]
     keys = new_credentials("HMAC_SHA256")
-    catalogue = default_catalogue()
+    catalogue = default_measures()
     await register(
         driver,
         "neo4j",
