@@ -56,14 +56,31 @@ class Shape:
         if self.version is not None and document.get(self.version) != 1:
             found = document.get(self.version)
             raise PolicyError(f"{self.version} must be 1 ({self.version}: 1), not {found!r}")
-        known = {*self.required, *self.optional} | ({self.version} if self.version else set())
-        unknown = sorted(map(str, set(document) - known))
-        missing = sorted(set(self.required) - set(document))
-        if unknown or missing:
-            problems = [f"unknown key {', '.join(unknown)}"] if unknown else []
-            problems += [f"missing key {', '.join(missing)}"] if missing else []
-            raise PolicyError(f"expected keys {sorted(known)}: {'; '.join(problems)}")
-        return document
+        version = (self.version,) if self.version else ()
+        return mapping(document, "", self.required, (*self.optional, *version))
+
+
+def mapping(
+    raw: Any,
+    where: str,
+    required: Collection[str],
+    optional: Collection[str] = (),
+    noun: str = "key",
+) -> Document:
+    """``raw`` when it maps the ``required`` names and perhaps some ``optional`` ones, and no
+    others; the problem otherwise, at ``where`` in the document (the top when empty)."""
+    at = f"{where}: " if where else ""
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{at}expected a mapping")
+    known = sorted({*required, *optional})
+    if unknown := sorted(map(str, set(raw) - set(known))):
+        nouns = noun + ("es" if noun.endswith("s") else "s")
+        raise PolicyError(
+            f"{at}unknown {noun} {', '.join(unknown)} (expected {nouns} {', '.join(known)})"
+        )
+    if missing := sorted(set(required) - set(raw)):
+        raise PolicyError(f"{at}missing {noun} {', '.join(missing)}")
+    return raw
 
 
 def parse(text: str, source: str, shape: Shape, validate: Callable[[Document], T]) -> T:

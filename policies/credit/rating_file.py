@@ -25,28 +25,12 @@ from policies.credit.rating import (
     Indicator,
     RatingModel,
 )
-from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
+from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, mapping, parse
 from policies.values import nonempty_text
 
 RATING_FILE = POLICY_DIR / "rating.yaml"
 # `schema` numbers the file's format; `version` names the model, kept with every rating.
 SHAPE = Shape({"version", "base", "bands", "caps", "indicators", "consequences"}, version="schema")
-
-
-def _mapping(
-    raw: Any,
-    where: str,
-    required: Collection[str],
-    optional: Collection[str] = (),
-    noun: str = "key",
-) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise PolicyError(f"{where}: expected a mapping")
-    if unknown := set(raw) - set(required) - set(optional):
-        raise PolicyError(f"{where}: unknown {noun} {', '.join(sorted(map(str, unknown)))}")
-    if missing := set(required) - set(raw):
-        raise PolicyError(f"{where}: missing {noun} {', '.join(sorted(missing))}")
-    return raw
 
 
 def _number(value: Any, where: str) -> float:
@@ -59,12 +43,12 @@ def _weights(
     raw: Any, where: str, required: Collection[str], allowed: Collection[str], noun: str
 ) -> dict[str, float]:
     """Points by status or tier: every key needed, none unknown."""
-    entries = _mapping(raw, where, required, allowed, noun)
+    entries = mapping(raw, where, required, allowed, noun)
     return {k: _number(v, f"{where}.{k}") for k, v in entries.items()}
 
 
 def _bands(raw: Any) -> tuple[tuple[str, float], ...]:
-    entries = _mapping(raw, "bands", GRADES, noun="grade")
+    entries = mapping(raw, "bands", GRADES, noun="grade")
     bands = tuple((g, _number(entries[g], f"bands.{g}")) for g in GRADES)
     for (better, high), (grade, low) in pairwise(bands):
         if not low < high:
@@ -75,7 +59,7 @@ def _bands(raw: Any) -> tuple[tuple[str, float], ...]:
 
 
 def _caps(raw: Any) -> dict[str, str]:
-    entries = _mapping(raw, "caps", (), LISTINGS, noun="listing")
+    entries = mapping(raw, "caps", (), LISTINGS, noun="listing")
     for listing, grade in entries.items():
         if grade not in GRADES:
             raise PolicyError(f"caps.{listing}: {grade!r} is not a grade")
@@ -84,7 +68,7 @@ def _caps(raw: Any) -> dict[str, str]:
 
 def _consequence(code: Any, raw: Any, where: str, term: bool) -> Consequence:
     where = f"{where}.{code}"
-    entries = _mapping(raw, where, {"name"}, {"partners", "term_months"} if term else {"partners"})
+    entries = mapping(raw, where, {"name"}, {"partners", "term_months"} if term else {"partners"})
     partners = entries.get("partners") or []
     kinds = default_measures().partner_kinds
     if not isinstance(partners, list) or any(k not in kinds for k in partners):
@@ -107,9 +91,9 @@ def _consequence_list(raw: Any, where: str, term: bool) -> tuple[Consequence, ..
 
 
 def _consequences(raw: Any) -> Consequences:
-    entries = _mapping(raw, "consequences", {"classes"}, {"listings"})
-    classes = _mapping(entries["classes"], "consequences.classes", CLASSES, noun="class")
-    listings = _mapping(
+    entries = mapping(raw, "consequences", {"classes"}, {"listings"})
+    classes = mapping(entries["classes"], "consequences.classes", CLASSES, noun="class")
+    listings = mapping(
         entries.get("listings") or {}, "consequences.listings", (), LISTINGS, "listing"
     )
     return Consequences(
@@ -143,7 +127,7 @@ def _indicator(code: str, raw: Any) -> Indicator:
     records = reads == "records"
     required = {"name", "kind", "reads", "points"} | ({"category"} if records else set())
     optional = {"min", "max", "evidence"} | ({"items", "half_life_months"} if records else set())
-    entries = _mapping(raw, where, required, optional)
+    entries = mapping(raw, where, required, optional)
     if entries["kind"] not in KINDS:
         raise PolicyError(f"{where}: kind must be one of {', '.join(KINDS)}")
     low = None if entries.get("min") is None else _number(entries["min"], f"{where}.min")
