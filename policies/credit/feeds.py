@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from policies.credit.listings import LISTINGS
 from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
+from policies.values import whole
 
 FEEDS_FILE = POLICY_DIR / "feeds.yaml"
 SHAPE = Shape({"feeds"})
@@ -49,9 +50,7 @@ def _feed(code: str, raw: Any) -> Feed:
         raise PolicyError(f"{where}.encoding: unknown encoding") from None
     if raw["listing"] not in LISTINGS:
         raise PolicyError(f"{where}.listing: one of {', '.join(LISTINGS)}")
-    every = raw["every_seconds"]
-    if not isinstance(every, int) or isinstance(every, bool) or not 60 <= every <= 7 * 86400:
-        raise PolicyError(f"{where}.every_seconds: 60 to 604800")
+    every = whole(raw["every_seconds"], f"{where}.every_seconds", 60, 7 * 86400)
     if not isinstance(raw["enabled"], bool):
         raise PolicyError(f"{where}.enabled: true or false")
     columns = raw["columns"]

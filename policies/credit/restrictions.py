@@ -14,6 +14,7 @@ from typing import Any
 from policies.credit.catalogue import add_months, default_catalogue
 from policies.credit.measures import default_measures
 from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
+from policies.values import whole
 
 RESTRICTIONS_FILE = POLICY_DIR / "restrictions.yaml"
 SHAPE = Shape({"restrictions"})
@@ -63,9 +64,7 @@ def _restriction(code: str, raw: Any, measures: set[str]) -> Restriction:
     until = raw["until"]
     months = None
     if isinstance(until, dict) and set(until) == {"months"}:
-        months = until["months"]
-        if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 36:
-            raise PolicyError(f"{where}.until.months: 1 to 36")
+        months = whole(until["months"], f"{where}.until.months", 1, 36)
     elif until != "publication":
         raise PolicyError(f"{where}.until: `publication` or `months: N`")
     return Restriction(
