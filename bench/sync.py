@@ -46,7 +46,7 @@ from graph.records.listings import ListingDecision, publish_listing
 from hub.cli import services
 from hub.settings import get_settings
 from policies.credit.determination import default_rules
-from policies.credit.measures import default_catalogue
+from policies.credit.measures import default_measures
 from policies.targets import TargetRule
 from policies.units import unit_prefix
 
@@ -143,7 +143,7 @@ async def grounds(count: int) -> list[tuple[str, str]]:
 async def setup_partners(partners: Partners) -> None:
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
     store = Store(driver)
-    catalogue = default_catalogue()
+    catalogue = default_measures()
     try:
         await driver.execute_query("MATCH (p:Partner) SET p.status = 'DISABLED'")
         for kind, code in partners.codes.items():
@@ -170,7 +170,7 @@ async def prepared_cases(pairs: list[tuple[str, str]]) -> list[str]:
     """Cases proposed, notified and waived: ready for the timed decision."""
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
     store = Store(driver)
-    rules, catalogue, cases = default_rules(), default_catalogue(), []
+    rules, catalogue, cases = default_rules(), default_measures(), []
     try:
         for subject, record in pairs:
             case = await propose(
@@ -208,7 +208,7 @@ async def prepared_cases(pairs: list[tuple[str, str]]) -> list[str]:
 async def backlog(pairs: list[tuple[str, str]], tag: str) -> list[str]:
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
     store = Store(driver)
-    catalogue, today, made = default_catalogue(), date.today(), []
+    catalogue, today, made = default_measures(), date.today(), []
     try:
         for n, (subject, record) in enumerate(pairs):
             sanction = f"S-BENCH-{tag}-{n:06d}"

@@ -26,7 +26,7 @@ from redis.typing import EncodableT, FieldT
 
 from graph.db import Store
 from graph.exchange.feeds import FeedReport, apply_snapshot, parse_rows
-from policies.credit.feeds import Feed, default_feeds, parse_feeds
+from policies.credit.feeds import Feed, default_feeds, load_feeds
 from policies.credit.measures import Catalogue
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -47,7 +47,7 @@ def feeds() -> dict[str, Feed]:
     path = os.environ.get("HUB_FEEDS_FILE")
     if not path:
         return default_feeds()
-    return parse_feeds(Path(path).read_text(encoding="utf-8"), path)
+    return load_feeds(Path(path))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from graph.exchange.outbox import due, lanes_due
 from graph.exchange.partners import all_partners
 from graph.records.determination import expire_listings
 from graph.records.review import expire
-from policies.credit.measures import Catalogue, default_catalogue, parse_catalogue
+from policies.credit.measures import Catalogue, default_measures, load_measures
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
 
@@ -44,8 +44,8 @@ def catalogue() -> Catalogue:
     directly: connectors do not import hub)."""
     path = os.environ.get("HUB_MEASURES_FILE")
     if not path:
-        return default_catalogue()
-    return parse_catalogue(Path(path).read_text(encoding="utf-8"), path)
+        return default_measures()
+    return load_measures(Path(path))
 
 
 @app.task(name="connectors.tasks.heartbeat")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from demo.odds import ABNORMAL_CAP, COMPUTED_AT, GRADE_BANDS, MODEL_VERSION, SERIOUS_CAP, SYSTEM
-from policies.credit.rating import default_model
+from policies.credit.rating_file import default_model
 
 Row = dict[str, Any]  # one exchange-file row (docs/data-format.md)
 

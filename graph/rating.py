@@ -33,8 +33,8 @@ from policies.credit.rating import (
     RecordFact,
     Source,
     advance,
-    default_model,
 )
+from policies.credit.rating_file import default_model
 
 EVENT = "rating.changed"
 

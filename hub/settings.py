@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.archive.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
 from policies.credit.letters import Letters, default_letters
-from policies.credit.measures import Catalogue, parse_catalogue
+from policies.credit.measures import Catalogue, load_measures
 from policies.issuers import MAX_LIFETIME_CAP
 from policies.targets import TargetRule, target_rule
 
@@ -101,5 +101,4 @@ def letters() -> Letters:
 @cache
 def catalogue() -> Catalogue:
     """The measures catalogue the hub runs with (``HUB_MEASURES_FILE``), validated once."""
-    path = get_settings().measures_file
-    return parse_catalogue(path.read_text(encoding="utf-8"), str(path))
+    return load_measures(get_settings().measures_file)

@@ -58,7 +58,7 @@ os.environ.update(
 
 from hub.cli import services  # noqa: E402  (after the environment is set)
 from hub.settings import get_settings  # noqa: E402
-from policies.credit.measures import MEASURES_FILE, Catalogue, parse_catalogue  # noqa: E402
+from policies.credit.measures import MEASURES_FILE, Catalogue, parse_measures  # noqa: E402
 
 
 @dataclass
@@ -253,6 +253,17 @@ def graphql(api: str, token: str, query: str, **variables: object) -> dict[str, 
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def upload_archive(api: str, token: str, path: Path) -> httpx.Response:
+    """POST an archive file to ``{api}/archives`` as a browser form would, with a bearer token."""
+    with path.open("rb") as file:
+        return httpx.post(
+            f"{api}/archives",
+            files={"file": (path.name, file, "application/octet-stream")},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
 
 
 @pytest.fixture
@@ -519,7 +530,7 @@ def unit_token(role: str, agency: str, person: str, clearance: str = "RESTRICTED
     import jwt
 
     from hub.keys import dev_jwt_secret
-    from policies.divisions import division as find_division
+    from policies.divisions import find_division
 
     division = agency.removeprefix("NMG")
     found = find_division(division)
@@ -554,7 +565,7 @@ def rules() -> tuple[Path, Catalogue]:
     path = TEST_DATA / "measures-fast.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return path, parse_catalogue(text, str(path))
+    return path, parse_measures(text, str(path))
 
 
 def _spawn(name: str, rules_file: Path, *args: str) -> subprocess.Popen[bytes]:

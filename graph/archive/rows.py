@@ -252,7 +252,7 @@ def _listing_terms(
 ) -> date | None:
     """A listing carries only measures the joint-punishment catalogue attaches to it, and runs
     no longer than its maximum (policies/determination.yaml ``publication``)."""
-    allowed = {m.code for m in measures.default_catalogue().for_listing(listing)}
+    allowed = {m.code for m in measures.default_measures().for_listing(listing)}
     if unknown := sorted(set(carried) - allowed):
         raise RowError("invalid-value", f"{listing} carries no measure {', '.join(unknown)}")
     period = determination.default_rules().publication.get(listing)

@@ -20,7 +20,7 @@ from graph.identifiers import InvalidIdentifier, validate_uscc
 from hub.audit_log import AuditLog
 from hub.errors import Code, HubError
 from policies.access import AccessPolicy, ReadScope
-from policies.divisions import division, jurisdiction_prefix
+from policies.divisions import find_division, jurisdiction_prefix
 from policies.principal import Principal
 
 T = TypeVar("T")
@@ -121,7 +121,7 @@ def bounded(name: str, value: int, low: int, high: int) -> int:
 def division_prefix(code: str) -> str:
     """The code prefix a division argument selects (a banner, a league's banners, or all), or
     BAD_USER_INPUT for a code GB/T 2260 does not know."""
-    if division(code) is None:
+    if find_division(code) is None:
         raise HubError(Code.BAD_USER_INPUT, f"unknown division code {code!r}")
     return jurisdiction_prefix(code)
 

@@ -24,10 +24,10 @@ from policies.credit.rating import (
     Contribution,
     RatingModel,
     Source,
-    default_model,
     explain,
     last_day,
 )
+from policies.credit.rating_file import default_model
 
 
 @strawberry.enum(description="The nine grades, best first: classes A (AAA AA A), B, C.")

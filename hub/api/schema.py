@@ -49,7 +49,7 @@ from hub.api.search import SearchQueries
 from hub.audit_log import entry as audit_entry
 from hub.errors import Code, CodedErrors, HubError, backing_services
 from policies.access import ReadScope
-from policies.divisions import division as find_division
+from policies.divisions import find_division
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20

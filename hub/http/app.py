@@ -44,7 +44,7 @@ from hub.http.uploads import upload_archive
 from hub.settings import Settings, get_settings, letters
 from policies.access import default_policy, read_scope
 from policies.credit.restrictions import default_restrictions
-from policies.limits import parse_limits
+from policies.limits import load_limits
 from policies.principal import Principal
 
 MAX_BODY = 16 * 1024
@@ -362,9 +362,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.contracts = Contracts(app.state.policy)  # GET /schema.graphql
         default_restrictions()  # so does a bad restrictions.yaml
         letters()  # likewise the recommendation letters, against the catalogue's kinds
-        app.state.limits = parse_limits(
-            settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)
-        )
+        app.state.limits = load_limits(settings.limits_file)
         check_prices(schema._schema, app.state.limits)  # a price for no field stops the start
         app.state.driver = connect(
             Neo4jConfig(

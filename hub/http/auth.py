@@ -33,7 +33,7 @@ from hub.audit_log import audit_refusal
 from hub.http.jwks import IssuerKeys, KeysUnavailable
 from hub.keys import dev_jwt_secret
 from hub.settings import Settings
-from policies.divisions import Level, division
+from policies.divisions import Level, find_division
 from policies.issuers import Issuer, load_issuers
 from policies.principal import LEVELS, ROLES, Clearance, Principal
 from policies.units import unit_mismatch
@@ -87,7 +87,7 @@ def _parse_principal(claims: dict[str, Any]) -> Principal:
         raise AuthError("claim 'agency' is missing or malformed")
     if not isinstance(level, str) or level not in LEVELS:
         raise AuthError(f"claim 'level' must be one of {', '.join(sorted(LEVELS))}")
-    if not isinstance(div, str) or not _DIVISION.fullmatch(div) or division(div) is None:
+    if not isinstance(div, str) or not _DIVISION.fullmatch(div) or find_division(div) is None:
         raise AuthError("claim 'division' must be a known 6-digit division code")
     if (
         not isinstance(roles, list)
@@ -354,7 +354,7 @@ def default_level(role: str, div: str) -> str:
     """A partner's level, or that of the unit at ``div`` (the hub refuses any other)."""
     if role == "partner":
         return "PARTNER"
-    found = division(div)
+    found = find_division(div)
     return (found.level if found else Level.BANNER).value
 
 

@@ -28,30 +28,15 @@ from graph.db import Neo4jConfig, Store, connect
 from hub.audit_log import AuditLog
 from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT
+from tests.audit import audit_entries
 from tests.conftest import TEST_DATA, free_port
 
 DB = "neo4j"
 
 
 def _entries(count: int) -> list[AuditEntry]:
-    subject = f"TEST{uuid4().hex[:14].upper()}"  # one subject per call: the trail is ours
-    return [
-        AuditEntry(
-            request_id=f"req-{i}",
-            principal="loan-officer-7",
-            issuer="credit-hub-dev",
-            agency="BANK-TEST",
-            roles=("partner",),
-            purpose="loan-review",
-            action="read",
-            field="subject",
-            subject=subject,
-            released=(f"rec-{i}",),
-            withheld=(),
-            decision="ALLOW",
-        )
-        for i in range(count)
-    ]
+    """Entries about a subject of their own, so the trail read back is this call's alone."""
+    return audit_entries(count, subject=f"TEST{uuid4().hex[:14].upper()}")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -16,10 +16,11 @@ from connectors.signing import new_credentials
 from graph.db import Store
 from graph.exchange.feedback import reconcile
 from graph.exchange.partners import Keys, register
-from graph.records.listings import ListingDecision, end_listing, publish_listing
+from graph.records.listings import end_listing, publish_listing
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, Workers, free_port, mint
+from tests.listings import serious_listing
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
 
@@ -69,17 +70,7 @@ async def test_reports_and_reconciliation(
             await publish_listing(
                 store,
                 catalogue,
-                ListingDecision(
-                    sanction,
-                    subject,
-                    "SERIOUS_DISHONESTY",
-                    "NMG152201",
-                    (record,),
-                    today,
-                    today + timedelta(days=400),
-                    "PUBLIC",
-                    "reviewer-1",
-                ),
+                serious_listing(sanction, subject, record),
             )
         await _wait(lambda: len(server.inbox.ids) == 2)
 

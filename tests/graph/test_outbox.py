@@ -4,7 +4,7 @@ same transaction as the change, numbered for the feed and per subject."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from neo4j import AsyncDriver
@@ -12,12 +12,13 @@ from neo4j import AsyncDriver
 from connectors.signing import new_credentials
 from graph.db import Store
 from graph.exchange.partners import Keys, PartnerError, register
-from graph.records.listings import ListingDecision, ListingError, end_listing, publish_listing
-from policies.credit.measures import default_catalogue
+from graph.records.listings import ListingError, end_listing, publish_listing
+from policies.credit.measures import default_measures
 from policies.targets import TargetRule
+from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
-CATALOGUE = default_catalogue()
+CATALOGUE = default_measures()
 
 
 async def _register(store: Store, partner: str, **fields: object) -> None:
@@ -56,17 +57,7 @@ async def test_fan_out_follows_kind_subscription_clearance_and_status(
     await _register(store, "FO-PUBLIC", clearance="PUBLIC")
     ((code, record),) = fresh_subjects(1)
     today = date.today()
-    decision = ListingDecision(
-        "S-FO-1",
-        code,
-        "SERIOUS_DISHONESTY",
-        "NMG152201",
-        (record,),
-        today,
-        today + timedelta(days=400),
-        "SHARED",
-        "reviewer-1",
-    )
+    decision = serious_listing("S-FO-1", code, record, "SHARED")
     listed = await publish_listing(store, CATALOGUE, decision)
     assert await _deliveries(driver, listed.id) == {"FO-BANK"}
     again = await publish_listing(store, CATALOGUE, decision)  # already active
@@ -89,17 +80,7 @@ async def test_a_listing_without_published_grounds_writes_nothing(
     driver: AsyncDriver, store: Store
 ) -> None:
     ((code, _),) = fresh_subjects(1)
-    decision = ListingDecision(
-        "S-FO-2",
-        code,
-        "SERIOUS_DISHONESTY",
-        "NMG152201",
-        ("R-NO-SUCH",),
-        date.today(),
-        date.today() + timedelta(days=400),
-        "PUBLIC",
-        "reviewer-1",
-    )
+    decision = serious_listing("S-FO-2", code, "R-NO-SUCH")
     with pytest.raises(ListingError):
         await publish_listing(store, CATALOGUE, decision)
     records, _, _ = await driver.execute_query(

@@ -109,7 +109,9 @@ def test_chains_are_ordered_by_product() -> None:
 
 @pytest.mark.parametrize("company", COMPANIES)
 def test_chains_are_simple_paths_from_owner_to_target(company: str) -> None:
-    for owner in beneficial_owners(company, PLANTED, is_person, threshold=Fraction(0)):
+    owners = beneficial_owners(company, PLANTED, is_person, threshold=Fraction(0))
+    assert owners, company
+    for owner in owners:
         assert owner.chains
         for chain in owner.chains:
             assert len(set(chain)) == len(chain)

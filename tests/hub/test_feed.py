@@ -4,7 +4,7 @@ its agreement allows (its kind's measures, its class), from a cursor that anothe
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from neo4j import AsyncDriver
@@ -12,17 +12,18 @@ from neo4j import AsyncDriver
 from connectors.signing import new_credentials
 from graph.db import Store
 from graph.exchange.partners import Keys, register
-from graph.records.listings import ListingDecision, end_listing, publish_listing
-from policies.credit.measures import default_catalogue
+from graph.records.listings import end_listing, publish_listing
+from policies.credit.measures import default_measures
 from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, free_port, mint, start_api
+from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
 FEED = """query($a: String, $n: Int) { sanctionFeed(after: $a, first: $n) {
   entries { cursor version op eventId sanctionId creditCode listing status endDate
             measures { code } }
   endCursor hasNextPage } }"""
-CATALOGUE = default_catalogue()
+CATALOGUE = default_measures()
 
 
 def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -37,18 +38,7 @@ def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, An
 
 
 async def _decide(store: Store, sanction: str, subject: str, record: str, cls: str) -> None:
-    today = date.today()
-    decision = ListingDecision(
-        sanction,
-        subject,
-        "SERIOUS_DISHONESTY",
-        "NMG152201",
-        (record,),
-        today,
-        today + timedelta(days=400),
-        cls,
-        "reviewer-1",
-    )
+    decision = serious_listing(sanction, subject, record, cls)
     await publish_listing(store, CATALOGUE, decision)
 
 

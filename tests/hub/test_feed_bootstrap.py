@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +16,14 @@ from neo4j import AsyncDriver
 
 from graph.db import Store
 from graph.exchange.feeds import FeedRow, apply_snapshot
-from graph.records.listings import ListingDecision, publish_listing
-from policies.credit.feeds import Feed
-from policies.credit.measures import default_catalogue
+from graph.records.listings import publish_listing
+from policies.credit.measures import default_measures
 from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint
+from tests.listings import court_feed, serious_listing
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
 
-CATALOGUE = default_catalogue()
+CATALOGUE = default_measures()
 REGISTER = """mutation($p: PartnerInput!) { registerPartner(partner: $p) {
   verifyingKey partner { code } } }"""
 SNAPSHOT = """query($a: String, $n: Int) { sanctionSnapshot(after: $a, first: $n) {
@@ -31,17 +31,7 @@ SNAPSHOT = """query($a: String, $n: Int) { sanctionSnapshot(after: $a, first: $n
   asOfVersion endCursor hasNextPage feedCursor } }"""
 FEED = """query($a: String, $n: Int) { sanctionFeed(after: $a, first: $n) {
   entries { op eventId sanctionId } endCursor hasNextPage } }"""
-COURT = Feed(
-    code="TEST-BOOT-COURT",
-    name="测试失信被执行人名单",
-    url="http://127.0.0.1:9/list.csv",
-    format="csv",
-    encoding="utf-8",
-    listing="DISHONEST_JUDGMENT_DEBTOR",
-    every_seconds=3600,
-    enabled=True,
-    columns={"id": "案号", "creditCode": "代码", "startDate": "发布日期"},
-)
+COURT = court_feed("TEST-BOOT-COURT")
 
 
 def _import(tag: str, rows: list[dict[str, Any]]) -> None:
@@ -101,21 +91,10 @@ async def test_a_partner_registered_today_pages_the_active_set_then_follows_the_
 
     # The snapshot, two at a time; meanwhile one listing is decided and one imported one ends.
     first: Any = bank.data(SNAPSHOT, {"n": 2})["sanctionSnapshot"]
-    today = date.today()
     await publish_listing(
         store,
         CATALOGUE,
-        ListingDecision(
-            f"S-BOOT-{d[-6:]}",
-            d,
-            "SERIOUS_DISHONESTY",
-            "NMG152201",
-            (rd,),
-            today,
-            today + timedelta(days=400),
-            "PUBLIC",
-            "reviewer-1",
-        ),
+        serious_listing(f"S-BOOT-{d[-6:]}", d, rd),
     )
     _import("2", [_sanction(f"S-BOOT-{a[-6:]}", a, ra, status="ENDED")])
 

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from hub.cli.services import stop_process
 from tests.conftest import TEST_DATA, free_port, mint, start_api
-from tests.hub.test_investigate_page import CHROMIUM, FLAGS
 
 SHOTS = TEST_DATA / "screenshots"
 SHIPPED_ISSUERS = Path(__file__).resolve().parents[2] / "policies" / "issuers.yaml"
@@ -31,16 +30,6 @@ def dev_api(api: str) -> Iterator[str]:
     proc = start_api(port, "api-graphiql", HUB_ENV="development")
     yield f"http://127.0.0.1:{port}"
     stop_process(proc.pid, timeout=15)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: run `make browser` (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

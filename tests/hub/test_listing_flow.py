@@ -22,6 +22,7 @@ from policies.credit.catalogue import add_months
 from policies.credit.determination import default_rules
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
+from tests.audit import audit_trail
 from tests.conftest import GraphQLClient, Workers, free_port, hub_command, mint, unit_token
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
@@ -149,13 +150,7 @@ async def test_a_listing_from_proposal_to_the_partner(
             reason="信用修复",
         )
         assert repaired.status == "ENDED" and repaired.event is not None
-        hub_command("audit", "drain")
-        admin = GraphQLClient(api, mint("admin", agency="NMG150000"))
-        trail = admin.data(
-            "query($c: String!) { auditTrail(subject: $c, first: 100) { field decision } }",
-            {"c": code},
-        )["auditTrail"]
-        fields = [(e["field"], e["decision"]) for e in trail]  # type: ignore[union-attr]
+        fields = [(e["field"], e["decision"]) for e in audit_trail(api, code)]
         assert ("advanceListing", "ALLOW") in fields and ("advanceListing", "DENY") in fields
     finally:
         partner.stop()

@@ -19,14 +19,11 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-from connectors.signing import new_credentials
 from graph.db import Store
-from graph.exchange.partners import Keys, register
 from graph.identifiers import uscc_check_char
 from graph.rating import rate
+from policies.credit.catalogue import add_months
 from policies.credit.measures import Catalogue
-from policies.credit.rating import add_months
-from policies.targets import TargetRule
 from tests.conftest import (
     TEST_DATA,
     GraphQLClient,
@@ -37,6 +34,7 @@ from tests.conftest import (
     mint,
     unit_token,
 )
+from tests.partner_registry import register_partner
 from tests.partners import Behaviour, Inbox, PartnerServer
 
 RATING = """query($c: String!) { subject(creditCode: $c) { grade rating {
@@ -141,6 +139,7 @@ def test_nothing_on_file_is_bbb_and_a_commendation_earns_class_a(api: str) -> No
     assert rating["history"] == [
         {"grade": "BBB", "effectiveFrom": date.today().isoformat(), "modelVersion": "2026.2"}
     ]
+    assert rating["explanation"]
     assert all(c["points"] == 0 for c in rating["explanation"])
 
     # A commendation submitted and approved through the API earns class A.
@@ -225,28 +224,6 @@ async def test_history_and_the_exemption_from_the_start_of_the_unbroken_a_run(
     assert "INSPECTION_EXEMPT" not in [c["code"] for c in rating["consequences"]]
 
 
-async def _partner(
-    store: Store, catalogue: Catalogue, code: str, kind: str, url: str, events: list[str]
-) -> str:
-    keys = new_credentials("HMAC_SHA256")
-    await register(
-        store,
-        catalogue,
-        {
-            "code": code,
-            "name": f"评级伙伴 {code}",
-            "kind": kind,
-            "endpoint": url,
-            "events": events,
-            "clearance": "SHARED",
-        },
-        Keys(keys.scheme, keys.signing, keys.verifying),
-        targets=TargetRule(public_only=False, https_only=True),
-        send_active_set=False,  # it counts only this test's events, not the listings in force
-    )
-    return keys.verifying
-
-
 def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     entries: list[dict[str, Any]] = []
     while True:
@@ -264,10 +241,12 @@ async def test_a_change_of_class_reaches_bidding_partners_by_webhook_and_feed(
     bidding = PartnerServer(free_port(), Inbox("", Behaviour()))
     bank = PartnerServer(free_port(), Inbox("", Behaviour()))
     events = ["rating.changed", "sanction.listed", "sanction.ended"]
-    bidding.inbox.secret = await _partner(
-        store, catalogue, "RG-BID", "BIDDING", bidding.url, events
+    bidding.inbox.secret = await register_partner(
+        store, catalogue, "RG-BID", "BIDDING", bidding.url, events, "SHARED"
     )
-    bank.inbox.secret = await _partner(store, catalogue, "RG-BANK", "BANK", bank.url, events)
+    bank.inbox.secret = await register_partner(
+        store, catalogue, "RG-BANK", "BANK", bank.url, events, "SHARED"
+    )
     bidding.start()
     bank.start()
     bidder_feed = GraphQLClient(api, mint("partner", agency="RG-BID"))

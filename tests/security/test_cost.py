@@ -8,7 +8,6 @@ the parse caches, and a partner's full feed page fits its budget.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -19,16 +18,18 @@ from strawberry.extensions.parser_cache import DEFAULT_MAXSIZE, _get_parse_cache
 from connectors.signing import new_credentials
 from graph.db import Store
 from graph.exchange.partners import Keys, register
-from graph.records.listings import ListingDecision, publish_listing
+from graph.records.listings import publish_listing
 from hub.api.guards import SHAPES, cost, shape
 from hub.api.schema import schema
 from hub.http.app import create_app
 from hub.settings import get_settings
-from policies.credit.measures import default_catalogue
-from policies.credit.rating import Consequence, default_model
+from policies.credit.measures import default_measures
+from policies.credit.rating import Consequence
+from policies.credit.rating_file import default_model
 from policies.limits import LIMITS_FILE, Limits, default_limits, parse_limits
 from policies.targets import TargetRule
 from tests.conftest import TEST_DATA, GraphQLClient, free_port, mint, start_api
+from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
 LIMITS = default_limits()
@@ -189,7 +190,7 @@ def test_refused_documents_stay_out_of_the_parse_caches(
 
 def test_the_measures_bound_holds_for_the_catalogue() -> None:
     """The feed's measures are charged at `list_sizes`; the catalogue must not outgrow it."""
-    catalogue = default_catalogue()
+    catalogue = default_measures()
     listings = {listing for m in catalogue.measures.values() for listing in m.listings}
     assert listings
     most = max(len(catalogue.for_listing(listing)) for listing in listings)
@@ -214,7 +215,7 @@ async def test_a_partner_fetches_a_full_feed_page(api: str, store: Store) -> Non
     """sanctionFeed(first: 100) with every entry field and its measures fits a partner."""
     assert _expected(FEED, {}) <= LIMITS.budget["partner"]
     keys = new_credentials("HMAC_SHA256")
-    catalogue = default_catalogue()
+    catalogue = default_measures()
     await register(
         store,
         catalogue,
@@ -228,18 +229,7 @@ async def test_a_partner_fetches_a_full_feed_page(api: str, store: Store) -> Non
         targets=TargetRule(public_only=False, https_only=True),
     )
     [(subject, record)] = fresh_subjects(1)
-    today = date.today()
-    decision = ListingDecision(
-        "S-COST-1",
-        subject,
-        "SERIOUS_DISHONESTY",
-        "NMG152201",
-        (record,),
-        today,
-        today + timedelta(days=400),
-        "PUBLIC",
-        "reviewer-1",
-    )
+    decision = serious_listing("S-COST-1", subject, record)
     await publish_listing(store, catalogue, decision)
     bank = GraphQLClient(api, mint("partner", agency="PF-COST"))
     entries = bank.data(FEED)["sanctionFeed"]["entries"]  # type: ignore[index]

@@ -30,7 +30,15 @@ from graph.archive.imports import find_import, new_import_id
 from graph.db import Store
 from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT, get_settings
-from tests.conftest import TEST_DATA, free_port, hub_command, mint, start_api, unit_token
+from tests.conftest import (
+    TEST_DATA,
+    free_port,
+    hub_command,
+    mint,
+    start_api,
+    unit_token,
+    upload_archive,
+)
 
 UNIT = "NMG152201"
 HEADER_TIMEOUT = 2.0  # seconds, the dedicated API's settings below
@@ -132,16 +140,6 @@ def _crowded(path: Path, entries: int) -> Path:
     return path
 
 
-def _upload(port: int, token: str, path: Path) -> httpx.Response:
-    with path.open("rb") as file:
-        return httpx.post(
-            f"http://127.0.0.1:{port}/archives",
-            files={"file": (path.name, file, "application/octet-stream")},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60,
-        )
-
-
 def _stored() -> set[str]:
     folder = get_settings().archives_dir
     return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
@@ -177,7 +175,9 @@ async def test_an_honest_workbook_is_still_imported(
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in _workbook().items():
             archive.writestr(name, data)
-    answer = _upload(server[0], unit_token("submitter", UNIT, "clerk-limits"), path)
+    answer = upload_archive(
+        f"http://127.0.0.1:{server[0]}", unit_token("submitter", UNIT, "clerk-limits"), path
+    )
     assert answer.status_code == 202, answer.text
     found = await _finished(store, answer.json()["importId"])
     assert (found["status"], found["read"], found["rejected"]) == ("DONE", 1, 1), found
@@ -204,7 +204,9 @@ async def test_a_zip_bomb_upload_is_refused_and_nothing_is_kept(
     assert path.stat().st_size < 4 * MB  # small on the wire: the danger is what it unpacks to
     stored, records = _stored(), await _records(driver)
     peak = _peak_kb(server[1])
-    answer = _upload(server[0], unit_token("submitter", UNIT, "clerk-limits"), path)
+    answer = upload_archive(
+        f"http://127.0.0.1:{server[0]}", unit_token("submitter", UNIT, "clerk-limits"), path
+    )
     assert answer.status_code == 413, answer.text
     error = answer.json()["errors"][0]
     assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "reason": reason}, error

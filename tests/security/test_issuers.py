@@ -35,9 +35,9 @@ from hub.keys import dev_jwt_secret
 from hub.settings import get_settings
 from policies.issuers import (
     DEFAULT_MAX_LIFETIME,
-    IssuerConfigError,
     parse_issuers,
 )
+from policies.loader import PolicyError
 from tests.conftest import (
     GraphQLClient,
     free_port,
@@ -412,7 +412,7 @@ _ENTRY = "issuer: a, jwks_uri: 'https://a.example/jwks', algorithms: [RS256]"
     ],
 )
 def test_a_bad_roles_levels_or_lifetime_entry_stops_the_start(extra: str, reason: str) -> None:
-    with pytest.raises(IssuerConfigError, match=r"f\.yaml: issuers\[0\] \(a\): ") as caught:
+    with pytest.raises(PolicyError, match=r"f\.yaml: issuers\[0\] \(a\): ") as caught:
         parse_issuers(f"issuers:\n  - {{{_ENTRY}, {extra}}}", "f.yaml", "credit-hub")
     assert reason in str(caught.value)
 

@@ -37,7 +37,7 @@ from policies.access import (
     cypher_readable,
     read_scope,
 )
-from policies.divisions import division as find_division
+from policies.divisions import find_division
 from policies.principal import ROLES, Clearance, Principal
 from tests.conftest import Neo4jServer, hub_command, partner_claims
 

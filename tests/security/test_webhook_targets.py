@@ -17,7 +17,6 @@ import os
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -33,11 +32,12 @@ from connectors.targets import CheckedResolver, TargetRefused
 from graph.db import Store
 from graph.exchange.outbox import SHARDS
 from graph.exchange.partners import Keys, find, register
-from graph.records.listings import ListingDecision, publish_listing
+from graph.records.listings import publish_listing
 from hub.settings import Settings
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule, target_rule
 from tests.conftest import GraphQLClient, free_port, hub_command, mint, start_api
+from tests.listings import serious_listing
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
 
@@ -234,11 +234,7 @@ async def _partner(
 
 async def _one_event(store: Store, catalogue: Catalogue, tag: str) -> str:
     ((code, record),) = fresh_subjects(1)
-    today = date.today()
-    decision = ListingDecision(
-        f"S-SSRF-{tag}", code, "SERIOUS_DISHONESTY", "NMG152201", (record,), today,
-        today + timedelta(days=400), "PUBLIC", "reviewer-1",
-    )  # fmt: skip
+    decision = serious_listing(f"S-SSRF-{tag}", code, record)
     return (await publish_listing(store, catalogue, decision)).id
 
 
