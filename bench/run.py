@@ -48,7 +48,7 @@ from bench.common import RESULTS, say, write_block  # noqa: E402
 from graph.db import Neo4jConfig, connect  # noqa: E402
 from graph.subjects import subject_by_code  # noqa: E402
 from hub.cli import services  # noqa: E402
-from hub.http.auth import mint_dev_token  # noqa: E402
+from hub.http.auth.dev_tokens import mint_dev_token  # noqa: E402
 from hub.keys import dev_jwt_secret  # noqa: E402
 from hub.settings import get_settings  # noqa: E402
 from policies.access import read_scope  # noqa: E402

@@ -182,7 +182,7 @@ def api(neo4j_server: Neo4jServer, redis_server: str, migrated: None) -> Iterato
 def mint(role: str = "partner", **overrides: str) -> str:
     """A dev token; a department role's agency defaults to the unit of its division (the hub
     refuses a unit token whose division or level is not its unit's)."""
-    from hub.http.auth import mint_dev_token
+    from hub.http.auth.dev_tokens import mint_dev_token
     from hub.keys import dev_jwt_secret
     from policies.units import agency_code
 

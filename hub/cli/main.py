@@ -30,7 +30,7 @@ from hub.cli.outbox import run_backfill
 from hub.cli.partners import app as partners_app
 from hub.cli.schema import schema_cmd
 from hub.cli.search import reindex_cmd
-from hub.http.auth import mint_dev_token
+from hub.http.auth.dev_tokens import mint_dev_token
 from hub.keys import dev_jwt_secret, pii_secret
 from hub.settings import Settings, get_settings
 from policies.divisions import REGION_CODE

@@ -14,7 +14,7 @@ import pytest
 
 from demo.seed import PLANTED
 from graph.identifiers import uscc_check_char
-from hub.http.exports import GRAPHML_NS, to_csv, to_graphml
+from hub.http.rest.exports import GRAPHML_NS, to_csv, to_graphml
 from tests.conftest import GraphQLClient, hub_command, mint
 
 NETWORK = """query($c: String!, $d: Int) {
