@@ -53,9 +53,12 @@ os.environ.update(
     HUB_JWKS_MIN_REFETCH="2",  # seconds; tests wait it out instead of 30
 )
 
+from connectors.config import configure  # noqa: E402
 from hub.cli import services  # noqa: E402  (after the environment is set)
 from hub.settings import get_settings  # noqa: E402
 from policies.credit.measures import MEASURES_FILE, Catalogue, parse_catalogue  # noqa: E402
+
+configure(get_settings().worker_config)  # tasks run in-process connect to the test servers
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -57,7 +56,7 @@ def _store(rows: Iterable[Any], label: str, batch: int) -> tuple[ImportReport, f
 
         def tick(report: ImportReport) -> None:
             bar.update(task, completed=report.read, note=f"{len(report.rejected)} rejected")
-            if not bar.console.is_terminal and os.environ.get("HUB_PROGRESS_LOG") == "1":
+            if not bar.console.is_terminal and settings.progress_log:
                 err.print(f"{label}: {report.read} rows")
 
         async def work(driver: AsyncDriver, s: Settings) -> ImportReport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from connectors.config import configure
 from hub.cli.archive import app as archive_app
 from hub.cli.archive import assess_cmd, rate_cmd
 from hub.cli.audit import app as audit_app
@@ -16,8 +17,16 @@ from hub.cli.schema import schema_cmd
 from hub.cli.search import reindex_cmd
 from hub.cli.stack import beat, down, serve, status, up, worker
 from hub.cli.tokens import token
+from hub.settings import get_settings
 
 app = typer.Typer(help="Credit information exchange hub.", no_args_is_help=True)
+
+
+@app.callback()
+def connectors() -> None:
+    # Before any command runs (and before `hub worker` forks its pool): the connectors get
+    # their settings from the hub's, which alone read the environment.
+    configure(get_settings().worker_config)
 
 
 app.add_typer(audit_app, name="audit")

@@ -145,8 +145,8 @@ def up(
                 settings.data_dir / "neo4j",
                 neo_host,
                 neo_port,
-                os.environ.get("NEO4J_PAGECACHE", "2g"),
-                os.environ.get("NEO4J_HEAP", "2g"),
+                settings.neo4j_pagecache,
+                settings.neo4j_heap,
             )
             proc = services.start_neo4j(spec, settings.data_dir / "cache", logs / "neo4j.log")
             services.write_pid(run_dir, "neo4j", proc.pid)

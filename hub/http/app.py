@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from graph.db import Neo4jConfig, connect
+from connectors.config import configure
+from graph.db import connect
 from hub.api.contract import Contracts
 from hub.api.guards import check_prices
 from hub.api.schema import schema
@@ -57,6 +58,7 @@ LABELLED = frozenset(  # routes whose requests Prometheus counts apart
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    configure(settings.worker_config)  # wakes deliveries, queues archive imports
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -72,17 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)
         )
         check_prices(schema._schema, app.state.limits)  # a price for no field stops the start
-        app.state.driver = connect(
-            Neo4jConfig(
-                uri=settings.neo4j_uri,
-                user=settings.neo4j_user,
-                password=settings.neo4j_password,
-                database=settings.neo4j_database,
-                pool_size=settings.neo4j_pool_size,
-                connect_timeout=settings.neo4j_connect_timeout,
-                query_timeout=settings.neo4j_query_timeout,
-            )
-        )
+        app.state.driver = connect(settings.neo4j)
         app.state.redis = aioredis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
