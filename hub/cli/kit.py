@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -40,10 +39,8 @@ def driver_for(settings: Settings) -> AsyncDriver:
     )
 
 
-def with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
-    """Run ``work`` with a driver that is closed afterwards; an unreachable Neo4j is a clear
-    error, not a traceback."""
-    settings = get_settings()
+def run_with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]], settings: Settings) -> T:
+    """Run ``work`` with a driver opened for it and closed afterwards."""
 
     async def run() -> T:
         driver = driver_for(settings)
@@ -52,8 +49,15 @@ def with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
         finally:
             await driver.close()
 
+    return asyncio.run(run())
+
+
+def with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
+    """Run ``work`` with a driver that is closed afterwards; an unreachable Neo4j is a clear
+    error, not a traceback."""
+    settings = get_settings()
     try:
-        return asyncio.run(run())
+        return run_with_driver(work, settings)
     except (ServiceUnavailable, SessionExpired) as exc:
         raise fail(
             f"Neo4j at {settings.neo4j_uri} is not reachable ({exc.__class__.__name__}): "
@@ -75,5 +79,5 @@ def progress_bar(label: str) -> Progress:
         TextColumn("{task.fields[note]}"),
         TimeElapsedColumn(),
         console=err,
-        disable=not err.is_terminal and os.environ.get("HUB_PROGRESS") != "1",
+        disable=not err.is_terminal and not get_settings().progress,
     )
