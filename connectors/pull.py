@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -24,6 +23,7 @@ import httpx
 import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
+from connectors.config import configured
 from graph.db import Store
 from graph.exchange.feeds import FeedReport, apply_snapshot, parse_rows
 from policies.credit.feeds import Feed, default_feeds, load_feeds
@@ -41,13 +41,17 @@ class FeedFetchError(RuntimeError):
     """The list could not be fetched or read; nothing was applied."""
 
 
-@cache
 def feeds() -> dict[str, Feed]:
-    """policies/feeds.yaml, or the file ``HUB_FEEDS_FILE`` names."""
-    path = os.environ.get("HUB_FEEDS_FILE")
-    if not path:
+    """The feeds this process was configured with (``HUB_FEEDS_FILE``, or policies/feeds.yaml)."""
+    return read_feeds(configured().feeds_file)
+
+
+@cache
+def read_feeds(path: Path | None) -> dict[str, Feed]:
+    """policies/feeds.yaml, or the file ``path``, validated once."""
+    if path is None:
         return default_feeds()
-    return load_feeds(Path(path))
+    return load_feeds(path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import asdict
 from datetime import date
@@ -15,7 +14,8 @@ import redis
 from celery.signals import worker_process_shutdown
 
 from connectors import audit_drain, worker
-from connectors.celery_app import BROKER, app, wake
+from connectors.celery_app import app, wake
+from connectors.config import configured
 from connectors.delivery import lane_lock, run_lane
 from connectors.locks import RedisLock
 from connectors.pull import FeedFetchError, feeds_due, pull
@@ -27,7 +27,7 @@ from graph.exchange.outbox import due, lanes_due
 from graph.exchange.partners import all_partners
 from graph.records.determination import expire_listings
 from graph.records.review import expire
-from policies.credit.measures import Catalogue, default_measures, load_measures
+from policies.credit.measures import Catalogue, load_measures
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
 
@@ -38,21 +38,22 @@ def _close_clients(**_: Any) -> None:
     worker.close_worker_clients()
 
 
-@cache
 def catalogue() -> Catalogue:
-    """policies/measures.yaml, or the file ``HUB_MEASURES_FILE`` names (the API's setting, read
-    directly: connectors do not import hub)."""
-    path = os.environ.get("HUB_MEASURES_FILE")
-    if not path:
-        return default_measures()
-    return load_measures(Path(path))
+    """The catalogue this process was configured with (``HUB_MEASURES_FILE``)."""
+    return read_catalogue(configured().measures_file)
+
+
+@cache
+def read_catalogue(path: Path) -> Catalogue:
+    """The measures file at ``path``, validated once."""
+    return load_measures(path)
 
 
 @app.task(name="connectors.tasks.heartbeat")
 def heartbeat() -> float:
     """Beat → worker round trip, so `hub status` can tell that both are alive."""
     now = time.time()
-    redis.Redis.from_url(BROKER).set(HEARTBEAT_KEY, now, ex=120)
+    redis.Redis.from_url(configured().redis_url).set(HEARTBEAT_KEY, now, ex=120)
     return now
 
 
@@ -60,7 +61,7 @@ def heartbeat() -> float:
 def drain_audit() -> int | None:
     """Beat runs this every 2 s: audit entries move from Redis into the Neo4j chain. While
     Neo4j is down it fails and the entries wait in the stream for a later run."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     return clients.runner.run(audit_drain.drain_stream(clients.redis, clients.store))
 
 
@@ -79,7 +80,7 @@ def import_archive(
     ``limits`` are the API's workbook limits, checked again where the file is read. The file
     leaves storage however the import ends, so a failed upload leaves nothing behind; a worker
     killed mid-import raises nothing here and its rerun still finds the file."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     try:
         counts = clients.runner.run(
             run_import(
@@ -106,7 +107,7 @@ def import_archive(
 def expire_records() -> dict[str, int]:
     """Beat runs this hourly: publication of records and listings ends at the maximum period,
     ratings follow, and partners are told each listing ended."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     records = clients.runner.run(expire(clients.store, catalogue()))
     ended = clients.runner.run(expire_listings(clients.store, catalogue(), date.today()))
     for event in ended:
@@ -118,7 +119,7 @@ def expire_records() -> dict[str, int]:
 def deliver(partner: str, shard: int) -> dict[str, int]:
     """Work one delivery lane until nothing in it is due. Acknowledged late: a worker killed
     mid-delivery leaves the deliveries pending and the task is run again."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     rules = catalogue()
 
     async def work() -> dict[str, int]:
@@ -145,7 +146,7 @@ def deliver(partner: str, shard: int) -> dict[str, int]:
 def sweep_deliveries() -> int:
     """Beat runs this every second: every lane with a due delivery and no runner gets one, so
     retries happen on time and nothing waits on a lost broker message."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     timeout = catalogue().delivery.timeout_seconds
 
     async def work() -> int:
@@ -164,7 +165,7 @@ def sweep_deliveries() -> int:
 def reconcile_partners() -> dict[str, dict[str, int]]:
     """Beat runs this hourly: each partner's reported measures against the hub's listings;
     what differs is sent again."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     rules = catalogue()
 
     async def work() -> dict[str, dict[str, int]]:
@@ -188,7 +189,7 @@ def reconcile_partners() -> dict[str, dict[str, int]]:
 def pull_feeds() -> dict[str, Any]:
     """Beat runs this every minute: each enabled outside list is pulled when due (one puller
     per feed at a time), and partners are woken for what changed."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
 
     async def work() -> dict[str, Any]:
         done: dict[str, Any] = {}

@@ -56,9 +56,12 @@ os.environ.update(
     HUB_JWKS_MIN_REFETCH="2",  # seconds; tests wait it out instead of 30
 )
 
+from connectors.config import configure  # noqa: E402
 from hub.cli import services  # noqa: E402  (after the environment is set)
 from hub.settings import get_settings  # noqa: E402
 from policies.credit.measures import MEASURES_FILE, Catalogue, parse_measures  # noqa: E402
+
+configure(get_settings().worker_config)  # tasks run in-process connect to the test servers
 
 
 @dataclass
@@ -193,7 +196,7 @@ def api(neo4j_server: Neo4jServer, redis_server: str, migrated: None) -> Iterato
 def mint(role: str = "partner", **overrides: str) -> str:
     """A dev token; a department role's agency defaults to the unit of its division (the hub
     refuses a unit token whose division or level is not its unit's)."""
-    from hub.http.auth import mint_dev_token
+    from hub.http.auth.dev_tokens import mint_dev_token
     from hub.keys import dev_jwt_secret
     from policies.units import agency_code
 

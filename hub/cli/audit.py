@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -17,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from connectors.audit_drain import drain_stream
 from graph import audit_chain
 from graph.db import Store
-from hub.cli.kit import store_for
+from hub.cli.kit import run_with_store
 from hub.settings import Settings, get_settings
 
 app = typer.Typer(help="The audit chain: verify, drain, trail.", no_args_is_help=True)
@@ -30,17 +29,8 @@ Chain = Annotated[str, typer.Option(help="Which chain (tests use their own).")]
 
 def _run(work: Callable[[Store, Settings], Awaitable[T]]) -> T:
     """Run ``work`` with a store; an unreachable Neo4j or Redis exits 2, not 1 ("broken")."""
-    settings = get_settings()
-
-    async def run() -> T:
-        store = store_for(settings)
-        try:
-            return await work(store, settings)
-        finally:
-            await store.driver.close()
-
     try:
-        return asyncio.run(run())
+        return run_with_store(work, get_settings())
     except (ServiceUnavailable, SessionExpired, RedisConnectionError) as exc:
         typer.echo(f"error: a backing service is unreachable ({exc.__class__.__name__})", err=True)
         raise typer.Exit(UNREACHABLE) from None

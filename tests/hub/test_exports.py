@@ -14,7 +14,7 @@ import pytest
 
 from demo.planted import PLANTED
 from graph.identifiers import uscc_check_char
-from hub.http.exports import GRAPHML_NS, to_csv, to_graphml
+from hub.http.rest.exports import GRAPHML_NS, to_csv, to_graphml
 from tests.audit import audit_trail
 from tests.conftest import GraphQLClient, mint
 

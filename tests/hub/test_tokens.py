@@ -21,8 +21,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from hub.http.auth import AuthError, token_verifier
-from hub.http.jwks import IssuerKeys
+from hub.http.auth.claims import AuthError
+from hub.http.auth.jwks import IssuerKeys
+from hub.http.auth.tokens import token_verifier
 from hub.keys import dev_jwt_secret
 from hub.settings import Settings, get_settings
 from policies.issuers import Issuer, load_issuers, parse_issuers

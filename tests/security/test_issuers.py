@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hub.http.jwks import IssuerKeys, KeysUnavailable, jwks_client
+from hub.http.auth.jwks import IssuerKeys, KeysUnavailable, jwks_client
 from hub.keys import dev_jwt_secret
 from hub.settings import get_settings
 from policies.issuers import (

@@ -23,7 +23,7 @@ import structlog
 from policies.issuers import Issuer
 
 FETCH_TIMEOUT = 3.0  # seconds; a request waiting on a fetch waits at most this long
-log = structlog.get_logger("hub.http.jwks")
+log = structlog.get_logger("hub.http.auth.jwks")
 
 
 def jwks_client(ca_file: Path | None) -> httpx.AsyncClient:

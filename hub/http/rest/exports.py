@@ -23,14 +23,12 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from graph.audit_chain import Decision
 from graph.investigate.network import RELATION_KINDS, Network, network
 from hub.api.context import bounded, credit_code, to_date
 from hub.api.guards import Refusal, spend
 from hub.api.investigate import FANOUT
-from hub.audit_log import audit_request
 from hub.errors import Code, HubError, backing_services, refusal_response
-from hub.http.auth import AuthError, authenticate
+from hub.http.rest.endpoint import Rest
 from policies.access import read_scope
 from policies.credit.exposure import default_rules
 from policies.principal import Principal
@@ -86,28 +84,6 @@ class ExportRequest:
     as_of: date
     limit: int
     fmt: str
-
-
-# --- refusals and audit ------------------------------------------------------------------------
-
-
-async def _audit(
-    request: Request,
-    principal: Principal,
-    subject: str | None,
-    released: tuple[str, ...],
-    decision: Decision,
-) -> None:
-    """One entry like the GraphQL field's, acknowledged by Redis before anything is answered."""
-    await audit_request(
-        request,
-        principal,
-        action="read",
-        field=FIELD,
-        subject=subject,
-        released=released,
-        decision=decision,
-    )
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -325,34 +301,23 @@ async def _load(request: Request, principal: Principal, asked: ExportRequest) ->
     return net
 
 
-async def _authorised(request: Request) -> Principal | Response:
-    """The principal, or the refusal: 401 without a valid token, 403 (audited) without a role
-    allowed the ``network`` field."""
-    try:
-        principal = await authenticate(request)
-    except AuthError as exc:
-        return refusal_response(
-            HubError(Code.UNAUTHENTICATED, str(exc)), **{"WWW-Authenticate": "Bearer"}
-        )
+def _refusal(request: Request, principal: Principal) -> str | None:
+    """Only the roles allowed the GraphQL ``network`` field export it."""
     if request.app.state.policy.may_call(principal, "network"):
-        return principal
-    try:
-        await _audit(request, principal, None, (), "DENY")
-    except RedisError:
-        return refusal_response(HubError(Code.UNAVAILABLE, "the audit store is unavailable; retry"))
-    return refusal_response(HubError(Code.FORBIDDEN, "your role may not export networks"))
+        return None
+    return "your role may not export networks"
 
 
-async def export_network(request: Request) -> Response:
-    principal = await _authorised(request)
-    if isinstance(principal, Response):
-        return principal
+EXPORT = Rest(FIELD, "read", _refusal)
+
+
+@EXPORT.endpoint
+async def export_network(request: Request, principal: Principal) -> Response:
+    asked = parse_request(request.query_params)
     try:
-        asked = parse_request(request.query_params)
         # The same per-client budget as GraphQL: an export costs a node per node it may hold.
         state = request.app.state
         await spend(state.redis, principal, asked.limit, state.limits, time.time())
-        net = await _load(request, principal, asked)
     except Refusal as refusal:
         retry = refusal.extensions.get("retryAfter")
         headers = {"Retry-After": str(retry)} if retry else {}
@@ -360,17 +325,9 @@ async def export_network(request: Request) -> Response:
             HubError(refusal.code, str(refusal), **refusal.extensions), **headers
         )
     except RedisError:
-        return refusal_response(
-            HubError(Code.UNAVAILABLE, "the rate-limit store is unavailable; retry")
-        )
-    except HubError as error:
-        return refusal_response(error)
+        raise HubError(Code.UNAVAILABLE, "the rate-limit store is unavailable; retry") from None
+    net = await _load(request, principal, asked)
     answer = network_answer(asked.code, net)
     released = tuple(sorted(n["id"] for n in answer["nodes"]))
-    try:
-        await _audit(request, principal, asked.code, released, "ALLOW")
-    except RedisError:
-        return refusal_response(
-            HubError(Code.UNAVAILABLE, "the audit store is unavailable; retry shortly")
-        )
+    await EXPORT.audit(request, principal, "ALLOW", subject=asked.code, released=released)
     return _file(answer, asked.fmt)

@@ -14,7 +14,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import structlog
-from redis.exceptions import RedisError
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,30 +22,26 @@ from connectors.tasks import import_archive
 from graph.archive.files import FORMATS, ArchiveFormatError, detect_format
 from graph.archive.imports import new_import_id, queue_import
 from graph.archive.xlsx_guard import UnsafeWorkbook, check_workbook
-from graph.audit_chain import Decision
-from hub.audit_log import audit_request
-from hub.errors import Code, error_response
-from hub.http.auth import AuthError, authenticate
+from hub.errors import Code, HubError, error_response
 from hub.http.bodies import BodyTooLarge, capped
+from hub.http.rest.endpoint import Rest
 from hub.settings import Settings
 from policies.principal import Principal
 from policies.units import units_by_code
 
-log = structlog.get_logger("hub.http.uploads")
+log = structlog.get_logger("hub.http.rest.uploads")
 
 
-async def _audit(
-    request: Request, principal: Principal, import_id: str, decision: Decision
-) -> None:
-    await audit_request(
-        request,
-        principal,
-        action="write",
-        field="POST /archives",
-        subject=None,
-        released=(import_id,) if import_id else (),
-        decision=decision,
-    )
+def _refusal(request: Request, principal: Principal) -> str | None:
+    """The department's submitters, each for its own unit."""
+    if "submitter" not in principal.roles or principal.level == "PARTNER":
+        return "only the department's submitters upload archives"
+    if principal.agency not in units_by_code():
+        return f"{principal.agency} is not a unit of the department"
+    return None
+
+
+UPLOAD = Rest("POST /archives", "write", _refusal)
 
 
 async def _store(form: FormData, settings: Settings) -> tuple[Path, str, str] | Response:
@@ -83,24 +78,9 @@ async def _store(form: FormData, settings: Settings) -> tuple[Path, str, str] | 
     return path, name, chosen
 
 
-async def upload_archive(request: Request) -> Response:
+@UPLOAD.endpoint
+async def upload_archive(request: Request, principal: Principal) -> Response:
     settings: Settings = request.app.state.settings
-    try:
-        principal = await authenticate(request)
-    except AuthError as exc:
-        return error_response(
-            401, Code.UNAUTHENTICATED, str(exc), headers={"WWW-Authenticate": "Bearer"}
-        )
-    if "submitter" not in principal.roles or principal.level == "PARTNER":
-        await _audit(request, principal, "", "DENY")
-        return error_response(
-            403, Code.FORBIDDEN, "only the department's submitters upload archives"
-        )
-    if principal.agency not in units_by_code():
-        await _audit(request, principal, "", "DENY")
-        return error_response(
-            403, Code.FORBIDDEN, f"{principal.agency} is not a unit of the department"
-        )
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "multipart/form-data":
         return error_response(
@@ -119,12 +99,10 @@ async def upload_archive(request: Request) -> Response:
     path, name, chosen = stored
     import_id = path.stem
     try:
-        await _audit(request, principal, import_id, "ALLOW")
-    except RedisError:
+        await UPLOAD.audit(request, principal, "ALLOW", released=(import_id,))
+    except HubError:
         path.unlink(missing_ok=True)
-        return error_response(
-            503, Code.UNAVAILABLE, "the audit store is unavailable; retry shortly"
-        )
+        raise
     await queue_import(
         request.app.state.store,
         import_id=import_id,
