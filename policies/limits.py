@@ -20,6 +20,7 @@ _KEYS = {
     "aliases",
     "tokens",
     "directives",
+    "page_max",
     "introspection_roles",
     "cost",
     "rate",
@@ -78,6 +79,7 @@ class Limits:
     tokens: int
     directives: int
     introspection_roles: frozenset[str]
+    page_max: int  # the API's hard cap on a page
     page_default: int
     list_size: int
     list_sizes: dict[str, int]  # Type.field → most items of that list
@@ -215,6 +217,7 @@ def parse_limits(text: str, source: str = "limits.yaml") -> Limits:
             tokens=_positive(raw["tokens"], "tokens"),
             directives=_positive(raw["directives"], "directives"),
             introspection_roles=_roles(raw["introspection_roles"], "introspection_roles"),
+            page_max=_positive(raw["page_max"], "page_max"),
             page_default=_positive(cost["page_default"], "cost.page_default"),
             list_size=_positive(cost["list_size"], "cost.list_size"),
             list_sizes=_sizes(cost.get("list_sizes", {}), "cost.list_sizes"),
