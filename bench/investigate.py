@@ -33,7 +33,8 @@ from bench.common import say, write_block
 from bench.run import DATA, ROOT, api, dev_token, stack, subject_count
 from graph.db import Neo4jConfig, connect
 from graph.investigate import LINKS, exposure, network, shortest_paths, upstream
-from hub.api.investigate import FANOUT, RelationKind
+from hub.api.investigate.network import FANOUT
+from hub.api.investigate.nodes import RelationKind
 from hub.settings import get_settings
 from policies.access import read_scope
 from policies.credit.exposure import default_rules

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from graph.exchange.feedback import FeedbackError, report
-from hub.api.context import Audited, RootPolicy, ctx
+from hub.api.context import RootPolicy, audit, ctx
 from hub.audit_log import audit_request
 from hub.errors import Code, HubError, backing_services, error_response, refusal_response
 from hub.http.auth import AuthError, authenticate
@@ -83,7 +83,7 @@ class FeedbackMutations:
             on,
             note,
         )
-        context.audited.append(Audited("reportMeasure", None, (sanction_id,), action="write"))
+        audit(info, None, (sanction_id,), action="write")
         return True
 
 

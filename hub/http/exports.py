@@ -25,9 +25,9 @@ from starlette.responses import JSONResponse, Response
 
 from graph.audit_chain import Decision
 from graph.investigate import RELATION_KINDS, Network, network
-from hub.api.context import bounded, credit_code, to_date
+from hub.api.context import bounded, parse_code, to_date
 from hub.api.guards import Refusal, spend
-from hub.api.investigate import FANOUT
+from hub.api.investigate.network import FANOUT
 from hub.audit_log import audit_request
 from hub.errors import Code, HubError, backing_services, refusal_response
 from hub.http.auth import AuthError, authenticate
@@ -173,7 +173,7 @@ def parse_request(params: QueryParams) -> ExportRequest:
     if raw_code is None:
         raise HubError(Code.BAD_USER_INPUT, "creditCode is required")
     return ExportRequest(
-        code=credit_code(raw_code),
+        code=parse_code(raw_code),
         depth=_integer(params, "depth", 2, MAX_DEPTH),
         kinds=_kinds(_single(params, "relations")),
         as_of=_as_of(_single(params, "asOf")),

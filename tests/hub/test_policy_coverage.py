@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from graphql import GraphQLObjectType, GraphQLSchema
 
-from hub.api.schema import RootPolicy, schema
+from hub.api.context import RootPolicy
+from hub.api.schema import schema
 from policies.access import default_policy
 from policies.principal import Clearance
 
