@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import strawberry
+from graphql import GraphQLSchema, build_schema
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
@@ -75,3 +78,12 @@ schema = strawberry.Schema(
     # Classes, not instances: Strawberry builds one per operation.
     extensions=[CodedErrors, AuditTrail, ParserCache, ValidationCache],
 )
+
+
+@cache
+def graphql_schema() -> GraphQLSchema:
+    """The schema as graphql-core sees it, for checks that read it without running it (request
+    guards, validation of registered documents, the role contracts). Built from the SDL
+    Strawberry prints (what ``strawberry export-schema`` writes), so nothing reaches into
+    Strawberry's private attributes."""
+    return build_schema(schema.as_str())

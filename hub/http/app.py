@@ -29,7 +29,7 @@ from hub.api.context import Context
 from hub.api.contract import Contracts
 from hub.api.feedback import post_feedback
 from hub.api.guards import Refusal, check, check_prices, spend
-from hub.api.schema import schema
+from hub.api.schema import graphql_schema, schema
 from hub.audit_log import AuditLog
 from hub.errors import Code, error_response
 from hub.http import graphiql, pages
@@ -154,7 +154,7 @@ class GraphQLEndpoint:
                 variables if isinstance(variables, dict) else {},
                 principal,
                 state.limits,
-                schema._schema,
+                graphql_schema(),
                 lambda field: bool(state.policy.may_call(principal, field)),
             )
             await spend(state.redis, principal, units, state.limits, time.time())
@@ -369,7 +369,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.limits = parse_limits(
             settings.limits_file.read_text(encoding="utf-8"), str(settings.limits_file)
         )
-        check_prices(schema._schema, app.state.limits)  # a price for no field stops the start
+        check_prices(graphql_schema(), app.state.limits)  # a price for no field stops the start
         app.state.driver = connect(
             Neo4jConfig(
                 uri=settings.neo4j_uri,
