@@ -23,8 +23,8 @@ from graph.exchange.partners import (
     find,
     register,
     rotate_keys,
+    update,
 )
-from graph.exchange.partners import update as update_partner
 from hub.api.context import (
     Context,
     RootPolicy,
@@ -275,7 +275,7 @@ class PartnerMutations:
             if v is not None
         }
         try:
-            saved = await update_partner(
+            saved = await update(
                 context.driver,
                 context.database,
                 catalogue(),

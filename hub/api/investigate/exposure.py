@@ -6,8 +6,7 @@ from datetime import date
 
 import strawberry
 
-from graph.investigate import Exposure as ExposureRow
-from graph.investigate import ExposurePath, exposure, most_exposed
+from graph.investigate import Exposure, ExposurePath, exposure, most_exposed
 from hub.api.context import (
     RootPolicy,
     audit,
@@ -35,8 +34,10 @@ class LinkPath:
     weight: float = strawberry.field(description="Product of each kind's decay.")
 
 
-@strawberry.type(description="A link to a subject with an active serious-dishonesty listing.")
-class Exposure:
+@strawberry.type(
+    name="Exposure", description="A link to a subject with an active serious-dishonesty listing."
+)
+class ExposureView:
     credit_code: str
     name: str
     listing: str
@@ -67,8 +68,8 @@ def _path(p: ExposurePath) -> LinkPath:
     )
 
 
-def _exposure(e: ExposureRow) -> Exposure:
-    return Exposure(
+def _exposure(e: Exposure) -> ExposureView:
+    return ExposureView(
         credit_code=e.code,
         name=e.name,
         listing=e.listing,
@@ -96,7 +97,7 @@ class ExposureQueries:
     @resolver
     async def exposure(
         self, info: strawberry.Info, credit_code: str, depth: int | None = None
-    ) -> list[Exposure]:
+    ) -> list[ExposureView]:
         context = ctx(info)
         code = parse_code(credit_code)
         found = await exposure(

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from graph.investigate import Network as GraphNetwork
+from graph.investigate import Network
 from hub.api.context import to_date
 
 
@@ -79,7 +79,7 @@ def edge_view(e: dict[str, Any], source: str, target: str) -> NetworkEdge:
     )
 
 
-def drawn(net: GraphNetwork) -> tuple[list[NetworkNode], list[NetworkEdge]]:
+def drawn(net: Network) -> tuple[list[NetworkNode], list[NetworkEdge]]:
     """A graph network's nodes, and its edges between their stable ids."""
     ids = net.ids()
     return (

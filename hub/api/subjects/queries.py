@@ -6,8 +6,7 @@ import unicodedata
 
 import strawberry
 
-from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
-from graph.subjects import SubjectFilter as GraphFilter
+from graph.subjects import ALL_PARTS, SubjectFilter, list_subjects, subject_by_code
 from hub.api.context import (
     Context,
     RootPolicy,
@@ -25,7 +24,7 @@ from hub.api.subjects.types import (
     Subject,
     SubjectConnection,
     SubjectEdge,
-    SubjectFilter,
+    SubjectFilterInput,
 )
 from hub.errors import Code, HubError
 from policies.limits import default_limits
@@ -36,9 +35,9 @@ def _parts(info: strawberry.Info) -> frozenset[str]:
     return ALL_PARTS & selected(info.selected_fields[0].selections)
 
 
-def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
+def _graph_filter(flt: SubjectFilterInput | None) -> SubjectFilter:
     if flt is None:
-        return GraphFilter()
+        return SubjectFilter()
     name = None
     if flt.name is not None:
         name = unicodedata.normalize("NFKC", flt.name).strip()
@@ -47,7 +46,7 @@ def _graph_filter(flt: SubjectFilter | None) -> GraphFilter:
     prefix = None
     if flt.division is not None:
         prefix = division_prefix(flt.division)
-    return GraphFilter(
+    return SubjectFilter(
         name=name,
         division_prefix=prefix,
         kind=flt.kind.value if flt.kind else None,
@@ -98,7 +97,7 @@ class SubjectQueries:
     async def subjects(
         self,
         info: strawberry.Info,
-        filter: SubjectFilter | None = None,
+        filter: SubjectFilterInput | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> SubjectConnection:

@@ -136,8 +136,8 @@ class SubjectConnection:
     page_info: PageInfo
 
 
-@strawberry.input(description="All given conditions must hold.")
-class SubjectFilter:
+@strawberry.input(name="SubjectFilter", description="All given conditions must hold.")
+class SubjectFilterInput:
     name: str | None = strawberry.field(default=None, description="Part of the name.")
     division: str | None = strawberry.field(
         default=None,
