@@ -37,7 +37,8 @@ from graph.investigate.network import network
 from graph.investigate.paths import shortest_paths
 from graph.investigate.patterns import LINKS
 from graph.investigate.upstream import upstream
-from hub.api.investigate import FANOUT, RelationKind
+from hub.api.investigate.network import FANOUT
+from hub.api.investigate.nodes import RelationKind
 from hub.settings import get_settings
 from policies.access import read_scope
 from policies.credit.exposure import default_rules

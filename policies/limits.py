@@ -14,7 +14,16 @@ from policies.principal import ROLES, Principal
 
 LIMITS_FILE = POLICY_DIR / "limits.yaml"
 SHAPE = Shape(
-    {"depth", "aliases", "tokens", "directives", "introspection_roles", "cost", "rate"},
+    {
+        "depth",
+        "aliases",
+        "tokens",
+        "directives",
+        "page_max",
+        "introspection_roles",
+        "cost",
+        "rate",
+    },
     {"trusted_documents_only"},
 )
 
@@ -65,6 +74,7 @@ class Limits:
     tokens: int
     directives: int
     introspection_roles: frozenset[str]
+    page_max: int  # the API's hard cap on a page
     page_default: int
     list_size: int
     list_sizes: dict[str, int]  # Type.field → most items of that list
@@ -198,6 +208,7 @@ def _limits(raw: Document) -> Limits:
         tokens=_positive(raw["tokens"], "tokens"),
         directives=_positive(raw["directives"], "directives"),
         introspection_roles=_roles(raw["introspection_roles"], "introspection_roles"),
+        page_max=_positive(raw["page_max"], "page_max"),
         page_default=_positive(cost["page_default"], "cost.page_default"),
         list_size=_positive(cost["list_size"], "cost.list_size"),
         list_sizes=_sizes(cost.get("list_sizes", {}), "cost.list_sizes"),

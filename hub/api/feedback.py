@@ -10,7 +10,7 @@ import strawberry
 
 from graph.db import Store
 from graph.exchange.feedback import FeedbackError, report
-from hub.api.context import Audited, RootPolicy, ctx
+from hub.api.context import RootPolicy, audit, ctx
 from hub.errors import Code, HubError, backing_services
 from hub.settings import catalogue
 from policies.principal import Principal
@@ -69,5 +69,5 @@ class FeedbackMutations:
             on,
             note,
         )
-        context.audited.append(Audited("reportMeasure", None, (sanction_id,), action="write"))
+        audit(info, None, (sanction_id,), action="write")
         return True

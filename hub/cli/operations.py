@@ -10,7 +10,7 @@ from graphql import GraphQLError, parse, validate
 
 from graph.db import Store
 from graph.trusted_documents import Operation, register, registered
-from hub.api.schema import schema
+from hub.api.schema import graphql_schema
 from hub.cli.kit import fail, with_store
 from hub.settings import Settings
 
@@ -29,7 +29,7 @@ def register_cmd(
         raise fail(f"{file} is not a file")
     document = file.read_text(encoding="utf-8")
     try:
-        errors = validate(schema._schema, parse(document))
+        errors = validate(graphql_schema(), parse(document))
     except GraphQLError as exc:
         raise fail(f"{file}: {exc.message}") from None
     if errors:

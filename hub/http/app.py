@@ -17,7 +17,7 @@ from connectors.config import configure
 from graph.db import Store, connect
 from hub.api.contract import Contracts
 from hub.api.guards import check_prices
-from hub.api.schema import schema
+from hub.api.schema import graphql_schema
 from hub.audit_log import AuditLog
 from hub.http import graphiql, pages
 from hub.http.auth.backend import TokenBackend, unauthenticated
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         default_restrictions()  # so does a bad restrictions.yaml
         letters()  # likewise the recommendation letters, against the catalogue's kinds
         app.state.limits = load_limits(settings.limits_file)
-        check_prices(schema._schema, app.state.limits)  # a price for no field stops the start
+        check_prices(graphql_schema(), app.state.limits)  # a price for no field stops the start
         app.state.driver = connect(settings.neo4j)
         app.state.store = Store(
             app.state.driver, settings.neo4j_database, settings.neo4j_query_timeout

@@ -22,7 +22,7 @@ from strawberry.asgi import GraphQL
 from graph.trusted_documents import document_hash, registered_document
 from hub.api.context import Context
 from hub.api.guards import Refusal, check, spend
-from hub.api.schema import schema
+from hub.api.schema import graphql_schema, schema
 from hub.errors import Code, error_response
 from hub.http import graphiql
 from hub.http.auth.backend import principal_of, unauthenticated
@@ -136,7 +136,7 @@ class GraphQLEndpoint:
                 variables if isinstance(variables, dict) else {},
                 principal,
                 state.limits,
-                schema._schema,
+                graphql_schema(),
                 lambda field: bool(state.policy.may_call(principal, field)),
             )
             await spend(state.redis, principal, units, state.limits, time.time())

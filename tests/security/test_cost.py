@@ -20,7 +20,7 @@ from graph.db import Store
 from graph.exchange.partners import Keys, register
 from graph.records.listings import publish_listing
 from hub.api.guards import SHAPES, cost, shape
-from hub.api.schema import schema
+from hub.api.schema import graphql_schema
 from hub.http.app import create_app
 from hub.settings import get_settings
 from policies.credit.measures import default_measures
@@ -53,7 +53,7 @@ SMALL = {"admin_budget": 800, "partner_rate": 1000}  # the small API's limits
 
 def _expected(query: str, variables: dict[str, Any], limits: Limits = LIMITS) -> int:
     """The estimate computed in this process from the same policy, to compare with the API's."""
-    return cost(shape(query, limits.tokens), schema._schema, variables, limits)
+    return cost(shape(query, limits.tokens), graphql_schema(), variables, limits)
 
 
 def _error(response: httpx.Response) -> dict[str, Any]:

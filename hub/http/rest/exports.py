@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from graph.investigate.network import RELATION_KINDS, Network, network
-from hub.api.context import bounded, credit_code, to_date
+from hub.api.context import bounded, parse_code, to_date
 from hub.api.guards import Refusal, spend
-from hub.api.investigate import FANOUT
+from hub.api.investigate.network import FANOUT
 from hub.errors import Code, HubError, backing_services, refusal_response
 from hub.http.rest.endpoint import Rest
 from policies.access import read_scope
@@ -148,7 +148,7 @@ def parse_request(params: QueryParams) -> ExportRequest:
     if raw_code is None:
         raise HubError(Code.BAD_USER_INPUT, "creditCode is required")
     return ExportRequest(
-        code=credit_code(raw_code),
+        code=parse_code(raw_code),
         depth=_integer(params, "depth", 2, MAX_DEPTH),
         kinds=_kinds(_single(params, "relations")),
         as_of=_as_of(_single(params, "asOf")),

@@ -12,10 +12,9 @@ import strawberry
 
 from connectors.celery_app import wake_soon
 from graph.records.determination import CaseView, advance, find_case, propose, sanction_id
-from hub.api.context import Audited, RootPolicy, ctx
-from hub.api.context import credit_code as parse_code
-from hub.api.records import unit_of
-from hub.errors import Code, HubError, backing_services
+from hub.api.context import Context, RootPolicy, audit, ctx, parse_code, resolver
+from hub.api.records.units import unit_of
+from hub.errors import Code, HubError
 from hub.settings import catalogue
 from policies.credit.determination import StepRefused, default_rules
 from policies.units import unit_prefix
@@ -78,7 +77,7 @@ def _text(value: Any) -> str:
     return native.isoformat() if isinstance(native, datetime) else str(native)
 
 
-async def _found(context: Any, case_id: str, prefix: str) -> ListingCase:
+async def _found(context: Context, case_id: str, prefix: str) -> ListingCase:
     found = await find_case(context.store, case_id, prefix)
     if found is None:
         raise HubError(Code.NOT_FOUND, f"no case {case_id} in your jurisdiction")
@@ -122,30 +121,31 @@ def _refused(exc: StepRefused) -> HubError:
 
 
 @strawberry.type
-class DeterminationQueries:
+class ListingQueries:
     @strawberry.field(
         description="A listing case of your jurisdiction with every step.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def listing_case(self, info: strawberry.Info, id: str) -> ListingCase | None:
         context = ctx(info)
         prefix = unit_prefix(unit_of(context.principal))
-        with backing_services():
-            found = await find_case(context.store, id, prefix)
+        found = await find_case(context.store, id, prefix)
         if found is None:
             return None
         view = _view(found)
-        context.audited.append(Audited("listingCase", view.credit_code, (id,)))
+        audit(info, view.credit_code, (id,))
         return view
 
 
 @strawberry.type
-class DeterminationMutations:
+class ListingMutations:
     @strawberry.mutation(
         description="Propose listing a subject as seriously dishonest, from published "
         "dishonest records and the fault found; refused when the rules say otherwise.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def propose_listing(
         self,
         info: strawberry.Info,
@@ -160,26 +160,23 @@ class DeterminationMutations:
         if not 1 <= len(records) <= 20:
             raise HubError(Code.BAD_USER_INPUT, "a case rests on 1-20 records")
         try:
-            with backing_services():
-                case_id = await propose(
-                    context.store,
-                    default_rules(),
-                    subject=code,
-                    records=records,
-                    fault=fault.value,
-                    reason=reason,
-                    by=context.principal.subject,
-                    unit=unit,
-                    prefix=unit_prefix(unit),
-                    now=datetime.now(UTC),
-                )
-                view = await _found(context, case_id, unit_prefix(unit))
+            case_id = await propose(
+                context.store,
+                default_rules(),
+                subject=code,
+                records=records,
+                fault=fault.value,
+                reason=reason,
+                by=context.principal.subject,
+                unit=unit,
+                prefix=unit_prefix(unit),
+                now=datetime.now(UTC),
+            )
+            view = await _found(context, case_id, unit_prefix(unit))
         except StepRefused as exc:
-            context.audited.append(Audited("proposeListing", code, tuple(records), "DENY", "write"))
+            audit(info, code, records, "DENY", "write")
             raise _refused(exc) from None
-        context.audited.append(
-            Audited("proposeListing", view.credit_code, (case_id,), action="write")
-        )
+        audit(info, view.credit_code, (case_id,), action="write")
         return view
 
     @strawberry.mutation(
@@ -188,6 +185,7 @@ class DeterminationMutations:
         "for a notice or a decision, the document number.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def advance_listing(
         self,
         info: strawberry.Info,
@@ -202,26 +200,25 @@ class DeterminationMutations:
         unit = unit_of(context.principal)
         prefix = unit_prefix(unit)
         try:
-            with backing_services():
-                advanced = await advance(
-                    context.store,
-                    default_rules(),
-                    catalogue(),
-                    case_id=id,
-                    action=step.value,
-                    by=context.principal.subject,
-                    unit=unit,
-                    prefix=prefix,
-                    today=date.today(),
-                    reason=reason,
-                    document=document,
-                    months=months,
-                    upheld=upheld,
-                )
-                view = await _found(context, id, prefix)
+            advanced = await advance(
+                context.store,
+                default_rules(),
+                catalogue(),
+                case_id=id,
+                action=step.value,
+                by=context.principal.subject,
+                unit=unit,
+                prefix=prefix,
+                today=date.today(),
+                reason=reason,
+                document=document,
+                months=months,
+                upheld=upheld,
+            )
+            view = await _found(context, id, prefix)
         except StepRefused as exc:
-            context.audited.append(Audited("advanceListing", exc.subject, (id,), "DENY", "write"))
+            audit(info, exc.subject, (id,), "DENY", "write")
             raise _refused(exc) from None
         await wake_soon(advanced.event)
-        context.audited.append(Audited("advanceListing", view.credit_code, (id,), action="write"))
+        audit(info, view.credit_code, (id,), action="write")
         return view

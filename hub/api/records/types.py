@@ -82,17 +82,24 @@ class Restriction:
     authority: str | None
 
 
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    """What every version of a record and a proposed change carry alike: the decision."""
+    return {
+        "tier": row.get("tier"),
+        "decided_on": to_date(row.get("decidedOn")),
+        "document": row.get("document"),
+        "legal_basis": row.get("legalBasis"),
+        "disclosure": row["disclosure"],
+    }
+
+
 def _version(v: dict[str, Any]) -> RecordVersion:
     return RecordVersion(
         id=v["id"],
         version=v["version"],
         item=v["item"],
-        tier=v.get("tier"),
         title=v["title"],
-        decided_on=to_date(v.get("decidedOn")),
-        document=v.get("document"),
-        legal_basis=v.get("legalBasis"),
-        disclosure=v["disclosure"],
+        **_content(v),
         publish_until=to_date(v.get("publishUntil")),
         replaced_at=to_datetime(v.get("replacedAt")),
         change_reason=v.get("changeReason"),
@@ -105,12 +112,8 @@ def _change(c: dict[str, Any]) -> RecordChange:
         kind=c["kind"],
         status=c["status"],
         reason=c.get("reason") or "",
-        tier=c.get("tier"),
         title=c.get("title") or "",
-        decided_on=to_date(c.get("decidedOn")),
-        document=c.get("document"),
-        legal_basis=c.get("legalBasis"),
-        disclosure=c["disclosure"],
+        **_content(c),
         approvals=c.get("approvals") or 0,
         submitted_at=to_datetime(c.get("submittedAt")),
         return_reason=c.get("returnReason"),
@@ -123,16 +126,12 @@ def record_view(r: dict[str, Any]) -> CreditRecord:
         id=r["id"],
         item=r["item"],
         category=r["category"],
-        tier=r.get("tier"),
         title=r["title"],
-        decided_on=to_date(r.get("decidedOn")),
-        document=r.get("document"),
-        legal_basis=r.get("legalBasis"),
+        **_content(r),
         publish_from=to_date(r.get("publishFrom")),
         publish_until=to_date(r.get("publishUntil")),
         published_on=to_date(r.get("publishedOn")),
         status=r["status"],
-        disclosure=r["disclosure"],
         agency=r.get("sourceAgency"),
         version=r.get("version") or 1,
         withdrawn_on=to_date(r.get("withdrawnOn")),

@@ -4,16 +4,16 @@ publish like any listing (outbox event, partners told, grade capped) and are aud
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
 
 import strawberry
 
 from connectors.celery_app import wake_soon
-from graph.records.abnormal import AbnormalRefused, list_abnormal, remove_abnormal
-from hub.api.context import Audited, RootPolicy, ctx
-from hub.api.context import credit_code as parse_code
-from hub.api.records import unit_of
-from hub.errors import Code, HubError, backing_services
+from graph.records.abnormal import AbnormalRefused, AbnormalStep, list_abnormal, remove_abnormal
+from hub.api.context import RootPolicy, audit, ctx, parse_code, resolver
+from hub.api.records.units import unit_of
+from hub.errors import Code, HubError
 from hub.settings import catalogue
 from policies.credit.determination import StepRefused, check_reason, default_rules
 from policies.units import unit_prefix
@@ -48,6 +48,26 @@ def _document(value: str | None, required: bool) -> str | None:
     return text or None
 
 
+async def _stepped(
+    info: strawberry.Info, code: str, step: Awaitable[AbnormalStep]
+) -> AbnormalListing:
+    """Run a listing or removal: a refusal is audited and coded; a step done starts delivery."""
+    try:
+        done = await step
+    except AbnormalRefused as exc:
+        audit(info, code, (), "DENY", "write")
+        raise HubError(Code(exc.code), str(exc), reason=exc.reason) from None
+    await wake_soon(done.event)
+    audit(info, code, (done.sanction,), action="write")
+    return AbnormalListing(
+        sanction_id=done.sanction,
+        credit_code=code,
+        status=done.status,
+        start_date=done.start,
+        end_date=done.end,
+    )
+
+
 @strawberry.type
 class AbnormalMutations:
     @strawberry.mutation(
@@ -55,6 +75,7 @@ class AbnormalMutations:
         "list (勘查开采信息公示异常名录), with the reason and the deciding document.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def list_abnormal(
         self, info: strawberry.Info, credit_code: str, reason: str, document: str
     ) -> AbnormalListing:
@@ -62,28 +83,29 @@ class AbnormalMutations:
         unit = unit_of(context.principal)
         code = parse_code(credit_code)
         why, doc = _reason(reason), _document(document, True)
-        try:
-            with backing_services():
-                step = await list_abnormal(
-                    context.store, catalogue(), default_rules(), code=code,
-                    reason=why, document=doc or "", unit=unit, prefix=unit_prefix(unit),
-                    by=context.principal.subject, today=date.today(),
-                )  # fmt: skip
-        except AbnormalRefused as exc:
-            context.audited.append(Audited("listAbnormal", code, (), "DENY", "write"))
-            raise HubError(Code(exc.code), str(exc), reason=exc.reason) from None
-        await wake_soon(step.event)
-        context.audited.append(Audited("listAbnormal", code, (step.sanction,), action="write"))
-        return AbnormalListing(
-            sanction_id=step.sanction, credit_code=code, status=step.status,
-            start_date=step.start, end_date=step.end,
-        )  # fmt: skip
+        return await _stepped(
+            info,
+            code,
+            list_abnormal(
+                context.store,
+                catalogue(),
+                default_rules(),
+                code=code,
+                reason=why,
+                document=doc or "",
+                unit=unit,
+                prefix=unit_prefix(unit),
+                by=context.principal.subject,
+                today=date.today(),
+            ),
+        )
 
     @strawberry.mutation(
         description="Take a subject off the abnormal list with the reason (it filed: REPAIRED; "
         "`mistaken: true`: the listing is WITHDRAWN).",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def remove_abnormal(
         self,
         info: strawberry.Info,
@@ -96,19 +118,18 @@ class AbnormalMutations:
         unit = unit_of(context.principal)
         code = parse_code(credit_code)
         why, doc = _reason(reason), _document(document, False)
-        try:
-            with backing_services():
-                step = await remove_abnormal(
-                    context.store, catalogue(), code=code, reason=why,
-                    document=doc, mistaken=mistaken, prefix=unit_prefix(unit),
-                    by=context.principal.subject, today=date.today(),
-                )  # fmt: skip
-        except AbnormalRefused as exc:
-            context.audited.append(Audited("removeAbnormal", code, (), "DENY", "write"))
-            raise HubError(Code(exc.code), str(exc), reason=exc.reason) from None
-        await wake_soon(step.event)
-        context.audited.append(Audited("removeAbnormal", code, (step.sanction,), action="write"))
-        return AbnormalListing(
-            sanction_id=step.sanction, credit_code=code, status=step.status,
-            start_date=step.start, end_date=step.end,
-        )  # fmt: skip
+        return await _stepped(
+            info,
+            code,
+            remove_abnormal(
+                context.store,
+                catalogue(),
+                code=code,
+                reason=why,
+                document=doc,
+                mistaken=mistaken,
+                prefix=unit_prefix(unit),
+                by=context.principal.subject,
+                today=date.today(),
+            ),
+        )
