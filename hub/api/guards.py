@@ -18,6 +18,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -189,6 +190,16 @@ def _with_defaults(
     return merged
 
 
+def _schema_default(argument: GraphQLArgument) -> Any:
+    """An argument's default in the schema: a schema built from SDL keeps it as its literal."""
+    default = argument.default
+    if default is None:
+        return argument.default_value
+    if default.literal is not None:
+        return value_from_ast(default.literal, argument.type)
+    return default.value
+
+
 def _value(node: FieldNode, definition: GraphQLField, name: str, variables: dict[str, Any]) -> Any:
     """An argument's value as the resolver will see it: the literal, else the variable (with
     the operation's default), else the schema's default."""
@@ -197,7 +208,7 @@ def _value(node: FieldNode, definition: GraphQLField, name: str, variables: dict
         if argument.name.value == name:
             value = value_from_ast(argument.value, definition.args[name].type, variables)
     if value is Undefined:  # left out, or a variable neither sent nor defaulted
-        value = definition.args[name].default_value
+        value = _schema_default(definition.args[name])
     return None if value is Undefined else value
 
 
