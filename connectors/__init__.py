@@ -1,1 +1,1 @@
-"""connectors package."""
+"""Exchange with the outside: Celery tasks and beat, signed webhooks, pulled lists, onboarding."""

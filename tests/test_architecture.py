@@ -1,4 +1,5 @@
-"""The house of docs/DESIGN.md kept: who may import whom, how long a module, how full a folder.
+"""The house kept: who may import whom, how long a module, how full a folder, and
+docs/architecture.md naming every module.
 
 Imports are read with ``ast`` from every module of the project (inside functions too), so a
 late import cannot hide an arrow pointing the wrong way. The direction is
@@ -10,6 +11,7 @@ only hub itself, the tests and the benchmarks import hub.
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -87,3 +89,24 @@ def test_no_package_folder_is_too_full() -> None:
     full = sorted(f"{folder} ({n} modules)" for folder, n in counts.items() if n > MAX_MODULES)
     unexpected = [f for f in full if f.split(" ")[0] not in KNOWN_FULL]
     assert not unexpected, f"folders over {MAX_MODULES} modules:\n" + "\n".join(unexpected)
+
+
+def _documented() -> set[str]:
+    """The modules docs/architecture.md lists: each row under its folder's heading."""
+    folder, listed = "", set()
+    for line in (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8").splitlines():
+        if heading := re.match(r"^### `([\w/]+)/`$", line):
+            folder = heading.group(1)
+        elif row := re.match(r"^\| `(\w+\.py)` \|", line):
+            listed.add(f"{folder}/{row.group(1)}")
+    return listed
+
+
+def test_every_module_has_its_line_in_the_architecture_page() -> None:
+    modules = {str(p.relative_to(ROOT)) for p in _modules(*PACKAGES) if p.name != "__init__.py"}
+    listed = _documented()
+    assert listed, "docs/architecture.md lists no module"
+    assert not modules - listed, f"missing from docs/architecture.md: {sorted(modules - listed)}"
+    assert not listed - modules, (
+        f"gone but still in docs/architecture.md: {sorted(listed - modules)}"
+    )

@@ -1,1 +1,1 @@
-"""graph.archive package."""
+"""Archive files units upload: reading them, validating each row, writing them in batches."""

@@ -1,1 +1,1 @@
-"""graph.exchange package."""
+"""What partners receive: the outbox and its deliveries, the feed, partners, pulled lists."""

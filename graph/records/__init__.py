@@ -1,1 +1,1 @@
-"""graph.records package."""
+"""The life of a credit record: submission, review, corrections, publication, listings."""

@@ -1,1 +1,1 @@
-"""hub.api package."""
+"""The GraphQL API: types and resolvers by domain, the request context, document guards."""

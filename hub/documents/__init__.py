@@ -1,1 +1,1 @@
-"""hub.documents package."""
+"""Printable documents in Chinese, rendered as PDF: letters and certificates."""

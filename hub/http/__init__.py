@@ -1,1 +1,1 @@
-"""hub.http package."""
+"""The Starlette app: routes, authentication, request limits, metrics, pages outside GraphQL."""

@@ -1,1 +1,1 @@
-"""policies.credit package."""
+"""The credit rules as data: catalogue, rating model, measures, listings, review, letters."""
