@@ -29,13 +29,13 @@ system:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
 
-# The browser tests' Chromium and a Chinese font for its screenshots, from Debian (only
-# `make test` needs them).
+# The browser tests' Chromium and a Chinese font for its screenshots, and the certificate
+# tests' PDF renderer and QR decoder, from Debian (only `make test` needs them).
 browser:
-	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
-	  echo "installing chromium and fonts-wqy-microhei (Debian packages) for the browser tests"; \
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . && command -v pdftoppm >/dev/null && command -v zbarimg >/dev/null || { \
+	  echo "installing chromium, fonts-wqy-microhei, poppler-utils and zbar-tools (Debian packages) for the browser tests"; \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils zbar-tools >/dev/null; }
 
 # The pages' browser libraries (cytoscape.js; React and GraphiQL for GraphiQL in development),
 # exactly as locked (package-lock.json).

@@ -17,6 +17,7 @@ from graph.audit_chain import ChainedEvent, trail
 from graph.subjects import ALL_PARTS, list_subjects, subject_by_code
 from graph.subjects import SubjectFilter as GraphFilter
 from hub.api.abnormal import AbnormalMutations
+from hub.api.certificates import CertificateMutations
 from hub.api.context import (
     Audited,
     Context,
@@ -525,6 +526,7 @@ class Mutation(
     DeterminationMutations,
     FeedbackMutations,
     AbnormalMutations,
+    CertificateMutations,
 ):
     pass
 

@@ -42,6 +42,8 @@ from hub.http.metrics import GRAPHQL_ERRORS, LATENCY, REQUESTS, may_scrape, rend
 from hub.http.recommendations import recommendation
 from hub.http.schema_sdl import role_schema
 from hub.http.uploads import upload_archive
+from hub.portal import certificates
+from hub.portal import pages as portal
 from hub.settings import Settings, get_settings, letters
 from policies.access import default_policy, read_scope
 from policies.credit.restrictions import default_restrictions
@@ -414,6 +416,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Before pages' /assets mount, which would answer 404 for these paths.
             *(graphiql.routes() if settings.env == "development" else ()),
             *pages.routes(),
+            *portal.routes(),  # the public portal, no login
+            *certificates.routes(),
         ],
         lifespan=lifespan,
         exception_handlers={404: not_found},
