@@ -163,7 +163,7 @@ def api(neo4j_server: Neo4jServer, redis_server: str, migrated: None) -> Iterato
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{API_PORT}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine takes long to import it all
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
