@@ -31,9 +31,14 @@ import httpx
 
 from bench.common import say, write_block
 from bench.run import DATA, ROOT, api, dev_token, stack, subject_count
-from graph.db import Neo4jConfig, connect
-from graph.investigate import LINKS, exposure, network, shortest_paths, upstream
-from hub.api.investigate import FANOUT, RelationKind
+from graph.db import Neo4jConfig, Store, connect
+from graph.investigate.exposure import exposure
+from graph.investigate.network import network
+from graph.investigate.paths import shortest_paths
+from graph.investigate.patterns import LINKS
+from graph.investigate.upstream import upstream
+from hub.api.investigate.network import FANOUT
+from hub.api.investigate.nodes import RelationKind
 from hub.settings import get_settings
 from policies.access import read_scope
 from policies.credit.exposure import default_rules
@@ -116,23 +121,21 @@ async def measure(
     HTTP, alternating which goes first, so the caches one warms for the other favour neither;
     returns (bare, API) p50/p95. ``connected`` counts pairs with a path."""
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
+    store = Store(driver, time_limit=30)
     rules, today = default_rules(), date.today()
     find_paths: Callable[[str, str], Awaitable[Any]] = lambda a, b: shortest_paths(  # noqa: E731
-        driver,
-        "neo4j",
+        store,
         a,
         b,
         hops=6,
         k=3,
         rules=rules,
         scope=SCOPE,
-        time_limit=30,
         as_of=today,
     )
     calls: dict[str, Callable[[str, str], Awaitable[Any]]] = {
         "network": lambda a, b: network(
-            driver,
-            "neo4j",
+            store,
             a,
             depth=3,
             types=[k.value for k in RelationKind],
@@ -141,12 +144,11 @@ async def measure(
             fanout=FANOUT,
             rules=rules,
             scope=SCOPE,
-            time_limit=30,
         ),
         "paths, related": find_paths,
         "paths, random": find_paths,
-        "controllers": lambda a, b: upstream(driver, "neo4j", a, SCOPE, 30, today),
-        "exposure": lambda a, b: exposure(driver, "neo4j", a, 3, rules, SCOPE, 30, today),
+        "controllers": lambda a, b: upstream(store, a, SCOPE, today),
+        "exposure": lambda a, b: exposure(store, a, 3, rules, SCOPE, today),
     }
     token = dev_token("investigator", "NMG150000", "RESTRICTED", "investigation:BENCH")
     client = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60)

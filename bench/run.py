@@ -45,11 +45,9 @@ os.environ.update(
 )
 
 from bench.common import RESULTS, say, write_block  # noqa: E402
-from graph.db import Neo4jConfig, connect  # noqa: E402
+from graph.db import Neo4jConfig, Store, connect  # noqa: E402
 from graph.subjects import subject_by_code  # noqa: E402
-from hub.cli import services  # noqa: E402
-from hub.http.auth import mint_dev_token  # noqa: E402
-from hub.keys import dev_jwt_secret  # noqa: E402
+from hub.cli import services, tokens  # noqa: E402
 from hub.settings import get_settings  # noqa: E402
 from policies.access import read_scope  # noqa: E402
 from policies.principal import Clearance, Principal  # noqa: E402
@@ -187,6 +185,7 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
 async def driver_floor(codes: list[str], seconds: float, concurrency: int) -> Result:
     """The same lookups with nothing but the driver between the caller and Neo4j."""
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri, pool_size=concurrency))
+    store = Store(driver, time_limit=5.0)
     latencies: list[float] = []
     failed = 0
     stop = time.monotonic() + seconds
@@ -199,7 +198,7 @@ async def driver_floor(codes: list[str], seconds: float, concurrency: int) -> Re
             i += concurrency
             started = time.perf_counter()
             try:
-                await subject_by_code(driver, "neo4j", code, SCOPE, 5.0, PARTS)
+                await subject_by_code(store, code, SCOPE, PARTS)
             except Exception:
                 failed += 1
             latencies.append(time.perf_counter() - started)
@@ -216,18 +215,7 @@ async def driver_floor(codes: list[str], seconds: float, concurrency: int) -> Re
 
 def dev_token(role: str, agency: str, clearance: str, purpose: str) -> str:
     """An hour's dev token for the benchmark's client, signed with the bench stack's key."""
-    settings = get_settings()
-    return mint_dev_token(
-        dev_jwt_secret(settings.keys_dir),
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        role=role,
-        agency=agency,
-        division_code="150000",
-        clearance=clearance,
-        purpose=purpose,
-        ttl=3600,
-    )
+    return tokens.dev_token(get_settings(), role, agency, "150000", clearance, purpose, 3600)
 
 
 def http_load(base: str, codes_file: Path, seconds: int, connections: int) -> Result:

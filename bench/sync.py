@@ -39,14 +39,14 @@ from bench.common import say, write_block
 from bench.run import DATA, ROOT, api, dev_token, stack, subject_count
 from connectors.delivery import IN_FLIGHT
 from connectors.signing import headers, new_credentials
-from graph.db import Neo4jConfig, connect
+from graph.db import Neo4jConfig, Store, connect
 from graph.exchange.partners import Keys, register
 from graph.records.determination import advance, propose
 from graph.records.listings import ListingDecision, publish_listing
 from hub.cli import services
 from hub.settings import get_settings
 from policies.credit.determination import default_rules
-from policies.credit.measures import default_catalogue
+from policies.credit.measures import default_measures
 from policies.targets import TargetRule
 from policies.units import unit_prefix
 
@@ -142,14 +142,14 @@ async def grounds(count: int) -> list[tuple[str, str]]:
 
 async def setup_partners(partners: Partners) -> None:
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
-    catalogue = default_catalogue()
+    store = Store(driver)
+    catalogue = default_measures()
     try:
         await driver.execute_query("MATCH (p:Partner) SET p.status = 'DISABLED'")
         for kind, code in partners.codes.items():
             keys = partners.keys[code]
             await register(
-                driver,
-                "neo4j",
+                store,
                 catalogue,
                 {
                     "code": code,
@@ -169,12 +169,12 @@ async def setup_partners(partners: Partners) -> None:
 async def prepared_cases(pairs: list[tuple[str, str]]) -> list[str]:
     """Cases proposed, notified and waived: ready for the timed decision."""
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
-    rules, catalogue, cases = default_rules(), default_catalogue(), []
+    store = Store(driver)
+    rules, catalogue, cases = default_rules(), default_measures(), []
     try:
         for subject, record in pairs:
             case = await propose(
-                driver,
-                "neo4j",
+                store,
                 rules,
                 subject=subject,
                 records=[record],
@@ -187,8 +187,7 @@ async def prepared_cases(pairs: list[tuple[str, str]]) -> list[str]:
             )
             for action, document in (("NOTIFY", "内自然资告〔2026〕1号"), ("WAIVE", None)):
                 await advance(
-                    driver,
-                    "neo4j",
+                    store,
                     rules,
                     catalogue,
                     case_id=case,
@@ -208,13 +207,13 @@ async def prepared_cases(pairs: list[tuple[str, str]]) -> list[str]:
 
 async def backlog(pairs: list[tuple[str, str]], tag: str) -> list[str]:
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
-    catalogue, today, made = default_catalogue(), date.today(), []
+    store = Store(driver)
+    catalogue, today, made = default_measures(), date.today(), []
     try:
         for n, (subject, record) in enumerate(pairs):
             sanction = f"S-BENCH-{tag}-{n:06d}"
             await publish_listing(
-                driver,
-                "neo4j",
+                store,
                 catalogue,
                 ListingDecision(
                     sanction,

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from hub.http import app as hub_app
+from hub.http import app, graphql
 from policies.access import ReadScope
 from policies.principal import Clearance, Principal
 
@@ -27,6 +27,6 @@ def _no_audit(redis: Any) -> None:
 
 
 def create_app() -> Starlette:
-    hub_app.read_scope = _everything  # type: ignore[attr-defined]
-    hub_app.AuditLog = _no_audit  # type: ignore[attr-defined,assignment]
-    return hub_app.create_app()
+    graphql.read_scope = _everything  # type: ignore[attr-defined]
+    app.AuditLog = _no_audit  # type: ignore[attr-defined,assignment]
+    return app.create_app()

@@ -18,11 +18,11 @@ import time
 from collections.abc import Mapping, Sequence
 
 import redis.asyncio as aioredis
-from neo4j import AsyncDriver
 from redis.typing import EncodableT, FieldT
 
 from connectors.locks import RedisLock
 from graph.audit_chain import DEFAULT_CHAIN, AuditEvent, append
+from graph.db import Store
 
 AUDIT_STREAM = "hub:audit"
 BATCH = 2000  # stream entries per append transaction
@@ -64,8 +64,7 @@ async def _events(redis: aioredis.Redis, stream: str, entries: Sequence[Entry]) 
 
 async def _drain(
     lock: RedisLock,
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     stream: str,
     chain: str,
     budget: float,
@@ -75,7 +74,7 @@ async def _drain(
         entries = await redis.xrange(stream, count=BATCH) or []
         if not entries:
             return moved
-        await append(driver, database, await _events(redis, stream, entries), chain=chain)
+        await append(store, await _events(redis, stream, entries), chain=chain)
         await redis.xdel(stream, *(entry_id for entry_id, _ in entries if entry_id is not None))
         moved += len(entries)
         if len(entries) < BATCH or time.monotonic() >= deadline:
@@ -84,10 +83,9 @@ async def _drain(
     return moved
 
 
-async def drain(
+async def drain_stream(
     redis: aioredis.Redis,
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     *,
     stream: str = AUDIT_STREAM,
     chain: str = DEFAULT_CHAIN,
@@ -99,6 +97,6 @@ async def drain(
     if not await lock.acquire():
         return None
     try:
-        return await _drain(lock, driver, database, stream, chain, budget)
+        return await _drain(lock, store, stream, chain, budget)
     finally:
         await lock.release()

@@ -1,14 +1,14 @@
 """The Celery application: broker, reliability settings and the beat schedule.
 
 Tasks are acknowledged after they finish and requeued when a worker dies, so a delivery in
-flight is never lost; the broker is the same Redis the API uses (``HUB_REDIS_URL``).
+flight is never lost; the broker is the same Redis the API uses, set by
+``connectors.config.configure`` from the hub's settings (``HUB_REDIS_URL``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from celery import Celery
 
@@ -16,9 +16,7 @@ from graph.exchange.outbox import Emitted, shard_of
 
 log = logging.getLogger(__name__)
 
-BROKER = os.environ.get("HUB_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-app = Celery("hub", broker=BROKER, include=["connectors.tasks"])
+app = Celery("hub", include=["connectors.tasks"])
 app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import aiohttp
 import redis.asyncio as aioredis
-from neo4j import AsyncDriver
 
 from connectors.locks import RedisLock
 from connectors.signing import headers
 from connectors.targets import refusal, refused
+from graph.db import Store
 from graph.exchange.outbox import Due, Outcome, due, record
 from graph.exchange.partners import Partner, find, signing_key
 from policies.credit.measures import Catalogue
@@ -105,8 +105,7 @@ class LaneRun:
 
 
 async def run_lane(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     redis: aioredis.Redis,
     http: aiohttp.ClientSession,
     catalogue: Catalogue,
@@ -123,8 +122,8 @@ async def run_lane(
     posted = delivered = 0
     started = time.monotonic()
     try:
-        partner = await find(driver, database, partner_code)
-        key = await signing_key(driver, database, partner_code)
+        partner = await find(store, partner_code)
+        key = await signing_key(store, partner_code)
         if partner is None or key is None or partner.status != "ACTIVE" or not partner.endpoint:
             return LaneRun(0, 0, False)  # paused or gone: its deliveries wait
         gate = asyncio.Semaphore(IN_FLIGHT)
@@ -134,13 +133,11 @@ async def run_lane(
                 return await _post(http, partner, key, catalogue, item, targets)
 
         while time.monotonic() - started < budget:
-            batch = await due(driver, database, partner_code, shard, time.time(), BATCH)
+            batch = await due(store, partner_code, shard, time.time(), BATCH)
             if not batch:
                 break
             outcomes = await asyncio.gather(*(post(item) for item in batch))
-            await record(
-                driver, database, list(outcomes), time.time(), catalogue.delivery.max_attempts
-            )
+            await record(store, list(outcomes), time.time(), catalogue.delivery.max_attempts)
             posted += len(outcomes)
             delivered += sum(o.delivered for o in outcomes)
             if not await lock.renew():

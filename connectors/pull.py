@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -22,11 +21,12 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from neo4j import AsyncDriver
 from redis.typing import EncodableT, FieldT
 
+from connectors.config import configured
+from graph.db import Store
 from graph.exchange.feeds import FeedReport, apply_snapshot, parse_rows
-from policies.credit.feeds import Feed, default_feeds, parse_feeds
+from policies.credit.feeds import Feed, default_feeds, load_feeds
 from policies.credit.measures import Catalogue
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -41,13 +41,17 @@ class FeedFetchError(RuntimeError):
     """The list could not be fetched or read; nothing was applied."""
 
 
-@cache
 def feeds() -> dict[str, Feed]:
-    """policies/feeds.yaml, or the file ``HUB_FEEDS_FILE`` names."""
-    path = os.environ.get("HUB_FEEDS_FILE")
-    if not path:
+    """The feeds this process was configured with (``HUB_FEEDS_FILE``, or policies/feeds.yaml)."""
+    return read_feeds(configured().feeds_file)
+
+
+@cache
+def read_feeds(path: Path | None) -> dict[str, Feed]:
+    """policies/feeds.yaml, or the file ``path``, validated once."""
+    if path is None:
         return default_feeds()
-    return parse_feeds(Path(path).read_text(encoding="utf-8"), path)
+    return load_feeds(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +100,7 @@ async def fetch(http: httpx.AsyncClient, feed: Feed, etag: str | None) -> Fetche
 
 
 async def pull(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     redis: aioredis.Redis,
     http: httpx.AsyncClient,
     catalogue: Catalogue,
@@ -118,7 +121,7 @@ async def pull(
         report = FeedReport(feed.code, note="not modified")
     else:
         rows, rejected = parse_rows(feed, fetched.records)
-        report = await apply_snapshot(driver, database, catalogue, feed, rows, rejected, today)
+        report = await apply_snapshot(store, catalogue, feed, rows, rejected, today)
         if fetched.etag:
             state["etag"] = fetched.etag
     summary = {k: v for k, v in asdict(report).items() if k not in ("events", "rejected")}
@@ -127,7 +130,7 @@ async def pull(
     return report
 
 
-async def due(redis: aioredis.Redis, now: float) -> list[Feed]:
+async def feeds_due(redis: aioredis.Redis, now: float) -> list[Feed]:
     """Enabled feeds whose next run has come."""
     ready = []
     for feed in feeds().values():

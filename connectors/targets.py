@@ -9,7 +9,6 @@ addresses never reach a resolver; ``refusal`` checks them before a post.
 
 from __future__ import annotations
 
-import os
 import socket
 from ipaddress import ip_address
 from urllib.parse import urlsplit
@@ -17,21 +16,11 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from policies.targets import TargetError, TargetRule, address_refusal, check_host, target_rule
+from policies.targets import TargetError, TargetRule, address_refusal, check_host
 
 
 class TargetRefused(OSError):
     """A host resolved to an address the rule forbids; raised before any connection."""
-
-
-def rule_from_env() -> TargetRule:
-    """The API's settings (``HUB_ENV``, ``HUB_WEBHOOK_*``), read directly: connectors do not
-    import hub. Booleans as pydantic reads them."""
-    env = os.environ.get
-    public_only = env("HUB_WEBHOOK_PUBLIC_ONLY", "").strip().lower() in ("1", "true", "yes", "on")
-    return target_rule(
-        env("HUB_ENV", "development"), public_only, env("HUB_WEBHOOK_ALLOWED_HOSTS", "")
-    )
 
 
 def refusal(url: str, rule: TargetRule) -> str | None:

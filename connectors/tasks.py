@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import asdict
 from datetime import date
@@ -15,20 +14,20 @@ import redis
 from celery.signals import worker_process_shutdown
 
 from connectors import audit_drain, worker
-from connectors.celery_app import BROKER, app, wake
+from connectors.celery_app import app, wake
+from connectors.config import configured
 from connectors.delivery import lane_lock, run_lane
 from connectors.locks import RedisLock
-from connectors.pull import FeedFetchError, pull
-from connectors.pull import due as feeds_due
+from connectors.pull import FeedFetchError, feeds_due, pull
 from graph.archive.files import ArchiveFormatError
-from graph.archive.imports import import_archive as run_import
+from graph.archive.imports import run_import
 from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 from graph.exchange.feedback import reconcile
 from graph.exchange.outbox import due, lanes_due
 from graph.exchange.partners import all_partners
 from graph.records.determination import expire_listings
 from graph.records.review import expire
-from policies.credit.measures import Catalogue, default_catalogue, parse_catalogue
+from policies.credit.measures import Catalogue, load_measures
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
 
@@ -39,21 +38,22 @@ def _close_clients(**_: Any) -> None:
     worker.close_worker_clients()
 
 
-@cache
 def catalogue() -> Catalogue:
-    """policies/measures.yaml, or the file ``HUB_MEASURES_FILE`` names (the API's setting, read
-    directly: connectors do not import hub)."""
-    path = os.environ.get("HUB_MEASURES_FILE")
-    if not path:
-        return default_catalogue()
-    return parse_catalogue(Path(path).read_text(encoding="utf-8"), path)
+    """The catalogue this process was configured with (``HUB_MEASURES_FILE``)."""
+    return read_catalogue(configured().measures_file)
+
+
+@cache
+def read_catalogue(path: Path) -> Catalogue:
+    """The measures file at ``path``, validated once."""
+    return load_measures(path)
 
 
 @app.task(name="connectors.tasks.heartbeat")
 def heartbeat() -> float:
     """Beat → worker round trip, so `hub status` can tell that both are alive."""
     now = time.time()
-    redis.Redis.from_url(BROKER).set(HEARTBEAT_KEY, now, ex=120)
+    redis.Redis.from_url(configured().redis_url).set(HEARTBEAT_KEY, now, ex=120)
     return now
 
 
@@ -61,8 +61,8 @@ def heartbeat() -> float:
 def drain_audit() -> int | None:
     """Beat runs this every 2 s: audit entries move from Redis into the Neo4j chain. While
     Neo4j is down it fails and the entries wait in the stream for a later run."""
-    clients = worker.current(BROKER)
-    return clients.runner.run(audit_drain.drain(clients.redis, clients.driver, clients.database))
+    clients = worker.current()
+    return clients.runner.run(audit_drain.drain_stream(clients.redis, clients.store))
 
 
 @app.task(name="connectors.tasks.import_archive")
@@ -80,12 +80,11 @@ def import_archive(
     ``limits`` are the API's workbook limits, checked again where the file is read. The file
     leaves storage however the import ends, so a failed upload leaves nothing behind; a worker
     killed mid-import raises nothing here and its rerun still finds the file."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     try:
         counts = clients.runner.run(
             run_import(
-                clients.driver,
-                clients.database,
+                clients.store,
                 Path(path),
                 import_id=import_id,
                 agency=agency,
@@ -108,11 +107,9 @@ def import_archive(
 def expire_records() -> dict[str, int]:
     """Beat runs this hourly: publication of records and listings ends at the maximum period,
     ratings follow, and partners are told each listing ended."""
-    clients = worker.current(BROKER)
-    records = clients.runner.run(expire(clients.driver, clients.database, catalogue()))
-    ended = clients.runner.run(
-        expire_listings(clients.driver, clients.database, catalogue(), date.today())
-    )
+    clients = worker.current()
+    records = clients.runner.run(expire(clients.store, catalogue()))
+    ended = clients.runner.run(expire_listings(clients.store, catalogue(), date.today()))
     for event in ended:
         wake(event.partners, event.subject)
     return {"records": records, "listings": len(ended)}
@@ -122,15 +119,14 @@ def expire_records() -> dict[str, int]:
 def deliver(partner: str, shard: int) -> dict[str, int]:
     """Work one delivery lane until nothing in it is due. Acknowledged late: a worker killed
     mid-delivery leaves the deliveries pending and the task is run again."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     rules = catalogue()
 
     async def work() -> dict[str, int]:
         posted = delivered = 0
         while True:
             run = await run_lane(
-                clients.driver,
-                clients.database,
+                clients.store,
                 clients.redis,
                 clients.http,
                 rules,
@@ -140,9 +136,7 @@ def deliver(partner: str, shard: int) -> dict[str, int]:
             )
             posted, delivered = posted + run.posted, delivered + run.delivered
             # A delivery made due while this run held the lane found it taken: look once more.
-            if run.skipped or not await due(
-                clients.driver, clients.database, partner, shard, time.time(), 1
-            ):
+            if run.skipped or not await due(clients.store, partner, shard, time.time(), 1):
                 return {"posted": posted, "delivered": delivered}
 
     return clients.runner.run(work())
@@ -152,12 +146,12 @@ def deliver(partner: str, shard: int) -> dict[str, int]:
 def sweep_deliveries() -> int:
     """Beat runs this every second: every lane with a due delivery and no runner gets one, so
     retries happen on time and nothing waits on a lost broker message."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     timeout = catalogue().delivery.timeout_seconds
 
     async def work() -> int:
         started = 0
-        for partner, shard in await lanes_due(clients.driver, clients.database, time.time()):
+        for partner, shard in await lanes_due(clients.store, time.time()):
             lock = lane_lock(clients.redis, partner, shard, timeout)
             if not await clients.redis.exists(lock.key):
                 deliver.apply_async((partner, shard), expires=30)
@@ -171,17 +165,16 @@ def sweep_deliveries() -> int:
 def reconcile_partners() -> dict[str, dict[str, int]]:
     """Beat runs this hourly: each partner's reported measures against the hub's listings;
     what differs is sent again."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
     rules = catalogue()
 
     async def work() -> dict[str, dict[str, int]]:
         done = {}
-        for partner in await all_partners(clients.driver, clients.database):
+        for partner in await all_partners(clients.store):
             if partner.status != "ACTIVE" or not partner.endpoint:
                 continue
             found = await reconcile(
-                clients.driver,
-                clients.database,
+                clients.store,
                 rules,
                 partner.code,
                 rules.delivery.reconcile_after_seconds,
@@ -196,7 +189,7 @@ def reconcile_partners() -> dict[str, dict[str, int]]:
 def pull_feeds() -> dict[str, Any]:
     """Beat runs this every minute: each enabled outside list is pulled when due (one puller
     per feed at a time), and partners are woken for what changed."""
-    clients = worker.current(BROKER)
+    clients = worker.current()
 
     async def work() -> dict[str, Any]:
         done: dict[str, Any] = {}
@@ -207,8 +200,7 @@ def pull_feeds() -> dict[str, Any]:
                     continue
                 try:
                     report = await pull(
-                        clients.driver,
-                        clients.database,
+                        clients.store,
                         clients.redis,
                         http,
                         catalogue(),

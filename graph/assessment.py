@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from neo4j import AsyncDriver
-
+from graph.db import Store
 from policies.units import units_by_code
 
 ASSESSMENT = """
@@ -53,8 +52,7 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 async def assess(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     first: date,
     last: date,
     today: date,
@@ -62,11 +60,10 @@ async def assess(
 ) -> list[dict[str, Any]]:
     """One row per unit with records decided from ``first`` to ``last``."""
     names = units_by_code()
-    records, _, _ = await driver.execute_query(
+    records = await store.execute(
         ASSESSMENT,
         {"from": first, "to": last, "today": today, "unit": unit},
-        database_=database,
-        routing_="r",
+        read=True,
     )
     rows = []
     for r in records:

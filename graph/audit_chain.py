@@ -1,9 +1,9 @@
 """The audit chain: every audited access and write as an event in a hash chain in Neo4j.
 
 Each event stores the hash of the one before it, so editing, deleting or reordering stored
-events breaks a link that ``verify`` finds. ``append`` numbers new events under a write lock on
-the chain's head node, so concurrent appenders queue up instead of forking the chain, and it
-skips events it has already chained (by event id), so a redelivered batch adds nothing.
+events breaks a link that ``verify_chain`` finds. ``append`` numbers new events under a write
+lock on the chain's head node, so concurrent appenders queue up instead of forking the chain, and
+it skips events it has already chained (by event id), so a redelivered batch adds nothing.
 
 The hash of an event is ``sha256(prev_hash + canonical_json(document))``: the document is the
 event node's properties except ``prevHash`` and ``hash`` (absent values left out), as JSON with
@@ -19,7 +19,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
+
+from graph.db import Store
 
 GENESIS = "0" * 64
 DEFAULT_CHAIN = "main"
@@ -251,8 +253,7 @@ async def _append(tx: AsyncManagedTransaction, events: Sequence[AuditEvent], cha
 
 
 async def append(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     events: Sequence[AuditEvent],
     *,
     chain: str = DEFAULT_CHAIN,
@@ -260,8 +261,7 @@ async def append(
     """Chain the events not chained yet, in the given order, in one transaction; how many."""
     if not events:
         return 0
-    async with driver.session(database=database) as session:
-        return await session.execute_write(_append, events, chain)
+    return await store.write(_append, events, chain)
 
 
 # --- verify -------------------------------------------------------------------------------------
@@ -313,9 +313,8 @@ def _off_anchor(props: Mapping[str, Any], anchor: tuple[int, str] | None) -> str
     return None
 
 
-async def verify(
-    driver: AsyncDriver,
-    database: str,
+async def verify_chain(
+    store: Store,
     *,
     chain: str = DEFAULT_CHAIN,
     batch: int = 5000,
@@ -328,9 +327,7 @@ async def verify(
     """
     seq, last_hash = 0, GENESIS
     while True:
-        records, _, _ = await driver.execute_query(
-            _EVENTS_AFTER, chain=chain, after=seq, batch=batch, database_=database, routing_="r"
-        )
+        records = await store.execute(_EVENTS_AFTER, chain=chain, after=seq, batch=batch, read=True)
         for record in records:
             props = record["props"]
             reason = _broken_link(props, seq, last_hash) or _off_anchor(props, anchor)
@@ -343,7 +340,7 @@ async def verify(
         return VerifyResult(
             False, seq, seq + 1, f"the chain ends before the recorded seq {anchor[0]}"
         )
-    heads, _, _ = await driver.execute_query(_HEAD, chain=chain, database_=database, routing_="r")
+    heads = await store.execute(_HEAD, chain=chain, read=True)
     return _against_head(heads[0] if heads else None, seq, last_hash)
 
 
@@ -367,8 +364,7 @@ TRAIL_BY_AGENCY = _trail("agency", "")
 
 
 async def trail(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     *,
     subject: str | None = None,
     agency: str | None = None,
@@ -382,7 +378,7 @@ async def trail(
     until``, in chain order after ``after_seq`` (keyset: pass the last seq to page on)."""
     if subject is None and agency is None:
         raise ValueError("a trail needs a subject or an agency")
-    records, _, _ = await driver.execute_query(
+    records = await store.execute(
         TRAIL_BY_SUBJECT if subject is not None else TRAIL_BY_AGENCY,
         subject=subject,
         agency=agency,
@@ -391,7 +387,6 @@ async def trail(
         after=after_seq,
         limit=limit,
         chain=chain,
-        database_=database,
-        routing_="r",
+        read=True,
     )
     return [ChainedEvent.from_props(record["props"]) for record in records]

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncSession, Query, Record
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    AsyncSession,
+    Query,
+    Record,
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +46,47 @@ class Store:
         )
 
     async def read(self, cypher: str, **params: Any) -> list[Record]:
-        """One auto-commit read within the time limit (see :func:`read`)."""
-        return await read(self.driver, self.database, cypher, self.time_limit, **params)
+        """One auto-commit read within the time limit: a single round trip, about twice the
+        throughput of a managed transaction for short lookups (measured in bench/RESULTS.md).
+        Routed to readers in a cluster."""
+        async with self.session(read=True) as session:
+            result = await session.run(Query(cypher, timeout=self.time_limit), params)
+            return [record async for record in result]
+
+    async def ping(self) -> None:
+        """Raise unless Neo4j answers a trivial query."""
+        await self.driver.execute_query("RETURN 1", database_=self.database, routing_="r")
+
+    async def execute(
+        self,
+        cypher: str,
+        parameters: dict[str, Any] | None = None,
+        /,
+        *,
+        read: bool = False,
+        **params: Any,
+    ) -> list[Record]:
+        """One statement in its own managed transaction, retried on transient errors; ``read``
+        routes it to readers in a cluster. Parameters come as a dict, as keywords, or both."""
+        result = await self.driver.execute_query(
+            cypher,
+            parameters,
+            database_=self.database,
+            routing_="r" if read else "w",
+            **params,
+        )
+        return list(result.records)
+
+    async def write(
+        self,
+        work: Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``work`` in one managed write transaction (retried whole on transient errors, so
+        ``work`` must be safe to run again)."""
+        async with self.session() as session:
+            return await session.execute_write(work, *args, **kwargs)
 
 
 def connect(config: Neo4jConfig) -> AsyncDriver:
@@ -54,19 +104,3 @@ def connect(config: Neo4jConfig) -> AsyncDriver:
         keep_alive=True,
         notifications_min_severity="OFF",
     )
-
-
-async def ping(driver: AsyncDriver, database: str) -> None:
-    """Raise unless Neo4j answers a trivial query."""
-    await driver.execute_query("RETURN 1", database_=database, routing_="r")
-
-
-async def read(
-    driver: AsyncDriver, database: str, cypher: str, time_limit: float, **params: Any
-) -> list[Record]:
-    """One auto-commit read: a single round trip, about twice the throughput of a managed
-    transaction for short lookups (measured in bench/RESULTS.md). Routed to readers in a cluster.
-    """
-    async with driver.session(database=database, default_access_mode="READ") as session:
-        result = await session.run(Query(cypher, timeout=time_limit), params)
-        return [record async for record in result]

@@ -65,19 +65,6 @@ def validate_uscc(text: str) -> str:
     return code
 
 
-def is_valid_uscc(text: str) -> bool:
-    try:
-        validate_uscc(text)
-    except InvalidIdentifier:
-        return False
-    return True
-
-
-def uscc_division(code: str) -> str:
-    """The registration division (GB/T 2260) embedded in a valid credit code."""
-    return code[2:8]
-
-
 @dataclass(frozen=True, slots=True)
 class ResidentId:
     """A validated resident ID, in the forms the hub may keep."""

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import AsyncDriver
-
+from graph.db import Store
 from policies.units import units
 
 KEYS: dict[str, str] = {
@@ -208,33 +207,31 @@ _RECORD = (
 )
 
 
-async def applied_versions(driver: AsyncDriver, database: str) -> list[int]:
-    records, _, _ = await driver.execute_query(_APPLIED, database_=database, routing_="r")
+async def applied_versions(store: Store) -> list[int]:
+    records = await store.execute(_APPLIED, read=True)
     return [int(r["version"]) for r in records]
 
 
 async def migrate(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     report: Callable[[Migration, bool], None] = lambda m, new: None,
 ) -> list[int]:
     """Apply every migration (statements are idempotent); return the versions that were new."""
-    done = set(await applied_versions(driver, database))
+    done = set(await applied_versions(store))
     new: list[int] = []
     for migration in MIGRATIONS:
         params = migration.params()
         for statement in migration.statements:
-            await driver.execute_query(statement, params, database_=database)
-        await driver.execute_query(
+            await store.execute(statement, params)
+        await store.execute(
             _RECORD,
             version=migration.version,
             description=migration.description,
             at=datetime.now(UTC).isoformat(),
-            database_=database,
         )
         is_new = migration.version not in done
         if is_new:
             new.append(migration.version)
         report(migration, is_new)
-    await driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    await store.execute("CALL db.awaitIndexes(300)")
     return new

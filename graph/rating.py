@@ -20,9 +20,10 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
 from graph.certificates import REVOKE_DROPPED, better_than
+from graph.db import Store
 from graph.exchange.outbox import NewEvent, emit
 from policies.credit.rating import (
     STATUSES,
@@ -33,8 +34,8 @@ from policies.credit.rating import (
     RecordFact,
     Source,
     advance,
-    default_model,
 )
+from policies.credit.rating_file import default_model
 
 EVENT = "rating.changed"
 
@@ -213,8 +214,7 @@ async def rate_in(
 
 
 async def rate(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     codes: Sequence[str],
     today: date | None = None,
     *,
@@ -223,13 +223,11 @@ async def rate(
     async def work(tx: AsyncManagedTransaction) -> dict[str, RatingResult]:
         return await rate_in(tx, codes, today or date.today(), notify=notify)
 
-    async with driver.session(database=database) as session:
-        return await session.execute_write(work)
+    return await store.write(work)
 
 
 async def rate_all(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     *,
     batch_size: int = 2000,
     today: date | None = None,
@@ -241,13 +239,11 @@ async def rate_all(
     today = today or date.today()
     done, rated, after = 0, 0, ""
     while True:
-        records, _, _ = await driver.execute_query(
-            PAGE, after=after, limit=batch_size, database_=database, routing_="r"
-        )
+        records = await store.execute(PAGE, after=after, limit=batch_size, read=True)
         codes = [r["code"] for r in records]
         if not codes:
             return rated, done - rated
-        rated += len(await rate(driver, database, codes, today, notify=notify))
+        rated += len(await rate(store, codes, today, notify=notify))
         done += len(codes)
         after = codes[-1]
         if progress is not None:

@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, LiteralString
 
-from neo4j import AsyncDriver
-
-from graph.db import read
-from graph.investigate import node_visible
+from graph.db import Store
+from graph.investigate.patterns import node_visible
 from policies.names import is_pinyin, name_keys, normalise
 
 _HIT = """CASE WHEN n:Subject
@@ -68,34 +66,28 @@ def lucene_phrase(text: str) -> str:
 
 
 async def search_names(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     text: str,
     *,
     subjects: bool,
     people: bool,
     limit: int,
     scope: dict[str, Any],
-    time_limit: float,
 ) -> tuple[str, list[dict[str, Any]]]:
     """(how it matched: fulltext or pinyin, hits with their score)."""
     core = normalise(text)
     common = {"subjects": subjects, "people": people, "limit": limit, **scope}
     if is_pinyin(text):
-        records = await read(driver, database, PINYIN, time_limit, q=core, **common)
+        records = await store.read(PINYIN, q=core, **common)
         how = "pinyin"
     else:
-        records = await read(
-            driver, database, FULLTEXT, time_limit, lucene=lucene_phrase(core), **common
-        )
+        records = await store.read(FULLTEXT, lucene=lucene_phrase(core), **common)
         how = "fulltext"
     return how, [{**r["hit"], "score": r["score"]} for r in records]
 
 
-async def person_by_key(
-    driver: AsyncDriver, database: str, key: str, scope: dict[str, Any], time_limit: float
-) -> dict[str, Any] | None:
-    records = await read(driver, database, PERSON, time_limit, key=key, **scope)
+async def person_by_key(store: Store, key: str, scope: dict[str, Any]) -> dict[str, Any] | None:
+    records = await store.read(PERSON, key=key, **scope)
     return dict(records[0]) if records else None
 
 
@@ -122,8 +114,7 @@ SET n.nameNormalised = row.normalised, n.namePinyin = row.pinyin, n.nameInitials
 
 
 async def reindex_names(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     *,
     everything: bool,
     batch_size: int = 5000,
@@ -135,9 +126,7 @@ async def reindex_names(
     for label, page in _KEYED.items():
         after, done = "", 0
         while True:
-            records, _, _ = await driver.execute_query(
-                page, after=after, everything=everything, size=batch_size, database_=database
-            )
+            records = await store.execute(page, after=after, everything=everything, size=batch_size)
             if not records:
                 break
             rows = []
@@ -151,7 +140,7 @@ async def reindex_names(
                         "initials": keys.initials,
                     }
                 )
-            await driver.execute_query(_WRITE_KEYS[label], rows=rows, database_=database)
+            await store.execute(_WRITE_KEYS[label], rows=rows)
             after, done = records[-1]["key"], done + len(rows)
             progress(label, done)
         written[label] = done

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from neo4j import AsyncDriver
-
-from graph.db import read
+from graph.db import Store
 from policies.access import cypher_classes, cypher_pending, cypher_readable
 
 NESTED_CAP = 100
@@ -169,10 +167,10 @@ RETURN {RECORD_FIELDS} AS record, s.creditCode AS subject
 
 
 async def record_by_id(
-    driver: AsyncDriver, database: str, record: str, scope: dict[str, Any], time_limit: float
+    store: Store, record: str, scope: dict[str, Any]
 ) -> tuple[dict[str, Any], str] | None:
     """``scope`` is :meth:`policies.access.ReadScope.params` of the caller."""
-    found = await read(driver, database, RECORD_BY_ID, time_limit, id=record, **scope)
+    found = await store.read(RECORD_BY_ID, id=record, **scope)
     return (dict(found[0]["record"]), found[0]["subject"]) if found else None
 
 
@@ -185,34 +183,25 @@ class SubjectFilter:
 
 
 async def subject_by_code(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     code: str,
     scope: dict[str, Any],
-    time_limit: float,
     parts: frozenset[str] = ALL_PARTS,
 ) -> dict[str, Any] | None:
     """``scope`` is :meth:`policies.access.ReadScope.params` of the caller."""
-    records = await read(
-        driver, database, subject_query(parts), time_limit, code=code, cap=NESTED_CAP, **scope
-    )
+    records = await store.read(subject_query(parts), code=code, cap=NESTED_CAP, **scope)
     return dict(records[0]["subject"]) if records else None
 
 
 async def list_subjects(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     flt: SubjectFilter,
     scope: dict[str, Any],
     after: str,
     limit: int,
-    time_limit: float,
 ) -> list[dict[str, Any]]:
-    records = await read(
-        driver,
-        database,
+    records = await store.read(
         LIST_SUBJECTS_BY_NAME if flt.name else LIST_SUBJECTS,
-        time_limit,
         name=flt.name,
         division=flt.division_prefix,
         kind=flt.kind,

@@ -10,9 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from neo4j import AsyncDriver
-
-from graph.db import read
+from graph.db import Store
 
 REGISTER = """
 MERGE (o:Operation {hash: $hash})
@@ -34,26 +32,23 @@ def document_hash(document: str) -> str:
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
-async def register(driver: AsyncDriver, database: str, document: str, name: str) -> Operation:
+async def register(store: Store, document: str, name: str) -> Operation:
     digest = document_hash(document)
-    await driver.execute_query(
+    await store.execute(
         REGISTER,
         hash=digest,
         document=document,
         name=name,
         at=datetime.now(UTC).isoformat(),
-        database_=database,
     )
     return Operation(digest, name)
 
 
-async def document(
-    driver: AsyncDriver, database: str, digest: str, time_limit: float
-) -> str | None:
-    records = await read(driver, database, BY_HASH, time_limit, hash=digest)
+async def registered_document(store: Store, digest: str) -> str | None:
+    records = await store.read(BY_HASH, hash=digest)
     return str(records[0]["document"]) if records else None
 
 
-async def registered(driver: AsyncDriver, database: str) -> list[Operation]:
-    records, _, _ = await driver.execute_query(ALL, database_=database, routing_="r")
+async def registered(store: Store) -> list[Operation]:
+    records = await store.execute(ALL, read=True)
     return [Operation(r["hash"], r["name"]) for r in records]

@@ -13,7 +13,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from connectors.audit_drain import AUDIT_STREAM
 from graph.audit_chain import Action, AuditEntry, Decision
@@ -78,20 +78,22 @@ def _claimed(value: Any, limit: int = 64) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-async def audit_refusal(request: Request, issuer: str, claims: dict[str, Any], reason: str) -> None:
+async def audit_refusal(
+    conn: HTTPConnection, issuer: str, claims: dict[str, Any], reason: str
+) -> None:
     """Audit a signed token the hub refused: who its issuer says it is (agency, sub, roles,
     purpose, as claimed) and why, under the route that was asked for."""
     roles = claims.get("roles")
-    await request.app.state.audit_log.emit(
+    await conn.app.state.audit_log.emit(
         AuditEntry(
-            request_id=request.scope.get("hub.request_id", ""),
+            request_id=conn.scope.get("hub.request_id", ""),
             principal=_claimed(claims.get("sub"), 200),
             issuer=issuer,
             agency=_claimed(claims.get("agency")),
             roles=tuple(_claimed(r) for r in roles[:10]) if isinstance(roles, list) else (),
             purpose=_claimed(claims.get("purpose"), 200) or None,
             action="authenticate",
-            field=f"{request.method} {request.url.path}",
+            field=f"{conn.scope.get('method', 'GET')} {conn.url.path}",
             subject=None,
             released=(),
             withheld=(),

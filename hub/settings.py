@@ -1,16 +1,21 @@
-"""Run-time settings, from the environment (``HUB_*``) with defaults for a local machine."""
+"""Run-time settings, from the environment (``HUB_*``) with defaults for a local machine.
+
+The one reader of the environment: the connectors get what they need as a
+:class:`connectors.config.WorkerConfig` built here (:attr:`Settings.worker_config`)."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.config import WorkerConfig
 from graph.archive.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
+from graph.db import Neo4jConfig
 from policies.credit.letters import Letters, default_letters
-from policies.credit.measures import Catalogue, parse_catalogue
+from policies.credit.measures import Catalogue, load_measures
 from policies.issuers import MAX_LIFETIME_CAP
 from policies.targets import TargetRule, target_rule
 
@@ -36,6 +41,7 @@ class Settings(BaseSettings):
     neo4j_connect_timeout: float = 2.0
 
     redis_url: str = "redis://127.0.0.1:6379/0"
+    public_api: bool = True  # GraphQL without a token answers as the public role
     portal_cache_seconds: int = 60  # public pages kept in Redis at most this long; 0: none
     archive_max_bytes: int = 256 * 1024 * 1024  # one uploaded archive file (POST /archives)
     xlsx_max_uncompressed: int = MAX_UNCOMPRESSED  # bytes of one workbook's entries, inflated
@@ -57,6 +63,7 @@ class Settings(BaseSettings):
     jwt_max_lifetime: int = Field(default=86400, gt=0, le=MAX_LIFETIME_CAP)
     issuers_file: Path = PROJECT_ROOT / "policies" / "issuers.yaml"  # trusted partner IdPs
     measures_file: Path = PROJECT_ROOT / "policies" / "measures.yaml"  # joint punishment, delivery
+    feeds_file: Path | None = None  # the lists pulled from outside; None: policies/feeds.yaml
     jwks_min_refetch: float = 30.0  # seconds between fetches of one issuer's keys, at least
     jwks_ca_file: Path | None = None  # extra CA (PEM) trusted for https JWKS, e.g. a private IdP
     # Webhook targets (policies/targets.py): production posts only to public https endpoints.
@@ -64,9 +71,41 @@ class Settings(BaseSettings):
     webhook_allowed_hosts: str = ""  # comma-separated names/addresses exempt from the rule
     metrics_token: SecretStr = SecretStr("")  # bearer token for /metrics; see hub/http/metrics.py
 
+    # `hub seed`/`hub import` progress off a terminal: the bar (progress), or a line per batch
+    # (progress_log, for logs a benchmark reads).
+    progress: bool = False
+    progress_log: bool = False
+    # The Neo4j that `hub up` starts; named as Neo4j's own settings are, without the prefix.
+    neo4j_pagecache: str = Field(default="2g", validation_alias=AliasChoices("NEO4J_PAGECACHE"))
+    neo4j_heap: str = Field(default="2g", validation_alias=AliasChoices("NEO4J_HEAP"))
+
+    @property
+    def neo4j(self) -> Neo4jConfig:
+        """The connection to Neo4j: the API's, and each worker process's."""
+        return Neo4jConfig(
+            uri=self.neo4j_uri,
+            user=self.neo4j_user,
+            password=self.neo4j_password,
+            database=self.neo4j_database,
+            pool_size=self.neo4j_pool_size,
+            connect_timeout=self.neo4j_connect_timeout,
+            query_timeout=self.neo4j_query_timeout,
+        )
+
+    @property
+    def worker_config(self) -> WorkerConfig:
+        """What the connectors need (Celery's broker, the workers' clients, their rules)."""
+        return WorkerConfig(
+            redis_url=self.redis_url,
+            neo4j=self.neo4j,
+            targets=self.webhook_targets,
+            measures_file=self.measures_file,
+            feeds_file=self.feeds_file,
+        )
+
     @property
     def webhook_targets(self) -> TargetRule:
-        """Where partners' webhooks may point (the workers read the same variables)."""
+        """Where partners' webhooks may point (the workers get the same rule)."""
         return target_rule(self.env, self.webhook_public_only, self.webhook_allowed_hosts)
 
     @property
@@ -102,5 +141,4 @@ def letters() -> Letters:
 @cache
 def catalogue() -> Catalogue:
     """The measures catalogue the hub runs with (``HUB_MEASURES_FILE``), validated once."""
-    path = get_settings().measures_file
-    return parse_catalogue(path.read_text(encoding="utf-8"), str(path))
+    return load_measures(get_settings().measures_file)

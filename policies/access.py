@@ -10,22 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from policies.divisions import REGION_CODE, jurisdiction_prefix
+from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
 from policies.principal import ROLES, Clearance, Principal
 from policies.units import units_by_code
 
-POLICY_FILE = Path(__file__).with_name("access.yaml")
+POLICY_FILE = POLICY_DIR / "access.yaml"
+SHAPE = Shape({"roles", "confidential_purpose"}, {"root_fields", "fields"})
 _ROLE_KEYS = {"max_clearance", "department", "everywhere", "pending", "page_max"}
 _PENDING = {None, "own", "jurisdiction"}
-
-
-class PolicyError(ValueError):
-    """The policy file is wrong; the message names the entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,24 +77,14 @@ def _role(name: str, raw: Any) -> RolePolicy:
     )
 
 
-def parse_policy(text: str, source: str = "access.yaml") -> AccessPolicy:
-    """Validate a policy document; raise :class:`PolicyError` naming what is wrong."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict) or raw.get("version") != 1:
-        raise PolicyError(f"{source}: expected a mapping with version: 1")
-    unknown = set(raw) - {"version", "roles", "confidential_purpose", "root_fields", "fields"}
-    if unknown:
-        raise PolicyError(f"{source}: unknown keys {sorted(unknown)}")
+def _policy(raw: Document) -> AccessPolicy:
     roles = {name: _role(name, value) for name, value in (raw.get("roles") or {}).items()}
     if set(roles) != ROLES:
-        raise PolicyError(f"{source}: roles must define exactly {sorted(ROLES)}")
+        raise PolicyError(f"roles must define exactly {sorted(ROLES)}")
     try:
         purpose = re.compile(str(raw["confidential_purpose"]))
-    except (KeyError, re.error) as exc:
-        raise PolicyError(f"{source}: confidential_purpose: {exc}") from None
+    except re.error as exc:
+        raise PolicyError(f"confidential_purpose: {exc}") from None
     root_fields: dict[str, frozenset[str]] = {}
     for field, allowed in (raw.get("root_fields") or {}).items():
         if not isinstance(allowed, list) or not set(allowed) <= ROLES:
@@ -115,9 +100,14 @@ def parse_policy(text: str, source: str = "access.yaml") -> AccessPolicy:
     return AccessPolicy(roles, purpose, root_fields, fields)
 
 
+def parse_policy(text: str, source: str = "access.yaml") -> AccessPolicy:
+    """Validate a policy document; raise :class:`PolicyError` naming what is wrong."""
+    return parse(text, source, SHAPE, _policy)
+
+
 @cache
 def default_policy() -> AccessPolicy:
-    return parse_policy(POLICY_FILE.read_text(encoding="utf-8"), str(POLICY_FILE))
+    return load(POLICY_FILE, SHAPE, _policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +166,6 @@ class ReadScope:
     def classes(self, division: str, owner: str | None) -> tuple[str, ...]:
         """The classes readable on a subject row: decides the fields above PUBLIC."""
         return tuple(c.name for c in Clearance if self.readable(c, division, owner))
-
-    def contacts_readable(self) -> bool:
-        return self.contacts in self.anywhere
 
 
 def cypher_readable(row: str, division: str | None, owner: str) -> str:

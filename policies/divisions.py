@@ -80,7 +80,8 @@ def divisions() -> dict[str, Division]:
     return found
 
 
-def division(code: str) -> Division | None:
+def find_division(code: str) -> Division | None:
+    """The current division of this code, or None (abolished, a placeholder, not ours)."""
     return divisions().get(code)
 
 

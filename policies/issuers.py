@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
+from policies.loader import Document, PolicyError, Shape, load, parse
 from policies.principal import LEVELS, ROLES, Clearance
 
 ALGORITHMS = frozenset({"RS256", "ES256"})
@@ -27,10 +26,7 @@ DEFAULT_MAX_LIFETIME = 3600  # seconds between a token's iat and exp, unless the
 MAX_LIFETIME_CAP = 86400  # no issuer (the dev issuer included) may grant a token a longer life
 _REQUIRED = {"issuer", "jwks_uri", "algorithms"}
 _OPTIONAL = {"audience", "agencies", "max_clearance", "roles", "levels", "max_lifetime"}
-
-
-class IssuerConfigError(ValueError):
-    """The issuers file is wrong; the message names the file and the entry."""
+SHAPE = Shape({"issuers"}, version=None, empty=True)  # an empty file trusts no issuer
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +47,7 @@ class Issuer:
 def _text(raw: dict[str, Any], key: str, where: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise IssuerConfigError(f"{where}: {key} must be a non-empty string")
+        raise PolicyError(f"{where}: {key} must be a non-empty string")
     return value
 
 
@@ -59,21 +55,24 @@ def _jwks_uri(raw: dict[str, Any], where: str) -> str:
     uri = _text(raw, "jwks_uri", where)
     parts = urlsplit(uri)
     if parts.scheme not in {"https", "http"} or not parts.hostname:
-        raise IssuerConfigError(f"{where}: jwks_uri must be an https:// or http:// URL")
+        raise PolicyError(f"{where}: jwks_uri must be an https:// or http:// URL")
     return uri
 
 
-def _algorithms(raw: dict[str, Any], where: str) -> tuple[str, ...]:
-    value = raw.get("algorithms")
+def _known(raw: dict[str, Any], key: str, known: frozenset[str], where: str) -> list[str]:
+    """A non-empty list of names among ``known`` (algorithms, roles or levels)."""
+    value = raw.get(key)
     if (
         not isinstance(value, list)
         or not value
-        or not all(isinstance(a, str) and a in ALGORITHMS for a in value)
+        or not all(isinstance(v, str) and v in known for v in value)
     ):
-        raise IssuerConfigError(
-            f"{where}: algorithms must be a non-empty list of {', '.join(sorted(ALGORITHMS))}"
-        )
-    return tuple(dict.fromkeys(value))
+        raise PolicyError(f"{where}: {key} must be a non-empty list of {', '.join(sorted(known))}")
+    return value
+
+
+def _algorithms(raw: dict[str, Any], where: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_known(raw, "algorithms", ALGORITHMS, where)))
 
 
 def _agencies(raw: dict[str, Any], where: str) -> frozenset[str] | None:
@@ -81,7 +80,7 @@ def _agencies(raw: dict[str, Any], where: str) -> frozenset[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not value or not all(isinstance(a, str) for a in value):
-        raise IssuerConfigError(f"{where}: agencies must be a non-empty list of agency codes")
+        raise PolicyError(f"{where}: agencies must be a non-empty list of agency codes")
     return frozenset(value)
 
 
@@ -90,51 +89,42 @@ def _max_clearance(raw: dict[str, Any], where: str) -> Clearance | None:
     if value is None:
         return None
     if not isinstance(value, str) or value not in Clearance.__members__:
-        raise IssuerConfigError(f"{where}: max_clearance {value!r} is not a disclosure class")
+        raise PolicyError(f"{where}: max_clearance {value!r} is not a disclosure class")
     return Clearance[value]
 
 
 def _names(raw: dict[str, Any], key: str, known: frozenset[str], where: str) -> frozenset[str]:
-    """A non-empty list of known names (roles or levels); absent means the partner default."""
-    value = raw.get(key)
-    if value is None:
+    """Roles or levels; absent means the partner default."""
+    if raw.get(key) is None:
         return DEFAULT_ROLES if key == "roles" else DEFAULT_LEVELS
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(v, str) and v in known for v in value)
-    ):
-        raise IssuerConfigError(
-            f"{where}: {key} must be a non-empty list of {', '.join(sorted(known))}"
-        )
-    return frozenset(value)
+    return frozenset(_known(raw, key, known, where))
 
 
 def _max_lifetime(raw: dict[str, Any], where: str) -> int:
     value = raw.get("max_lifetime", DEFAULT_MAX_LIFETIME)
     # bool is an int in Python: `max_lifetime: true` must not read as one second.
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_LIFETIME_CAP:
-        raise IssuerConfigError(
+        raise PolicyError(
             f"{where}: max_lifetime must be whole seconds from 1 to {MAX_LIFETIME_CAP}"
         )
     return value
 
 
-def _where(source: str, n: int, entry: Any) -> str:
+def _where(n: int, entry: Any) -> str:
     """Names an entry by position and, when it has one, by issuer, for the operator's sake."""
     name = entry.get("issuer") if isinstance(entry, dict) else None
-    return f"{source}: issuers[{n}]" + (f" ({name})" if isinstance(name, str) else "")
+    return f"issuers[{n}]" + (f" ({name})" if isinstance(name, str) else "")
 
 
 def _issuer(raw: Any, where: str, default_audience: str) -> Issuer:
     if not isinstance(raw, dict):
-        raise IssuerConfigError(f"{where}: must be a mapping")
+        raise PolicyError(f"{where}: must be a mapping")
     unknown = set(raw) - _REQUIRED - _OPTIONAL
     if unknown:
-        raise IssuerConfigError(f"{where}: unknown keys {sorted(unknown)}")
+        raise PolicyError(f"{where}: unknown keys {sorted(unknown)}")
     missing = _REQUIRED - set(raw)
     if missing:
-        raise IssuerConfigError(f"{where}: missing {sorted(missing)}")
+        raise PolicyError(f"{where}: missing {sorted(missing)}")
     return Issuer(
         issuer=_text(raw, "issuer", where),
         jwks_uri=_jwks_uri(raw, where),
@@ -148,34 +138,25 @@ def _issuer(raw: Any, where: str, default_audience: str) -> Issuer:
     )
 
 
-def parse_issuers(text: str, source: str, default_audience: str) -> tuple[Issuer, ...]:
-    """Validate an issuers document; an empty one (or ``issuers:`` with no entries) trusts none."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise IssuerConfigError(f"{source}: not valid YAML: {exc}") from None
-    if raw is None:
-        return ()
-    if not isinstance(raw, dict) or set(raw) != {"issuers"}:
-        raise IssuerConfigError(f"{source}: expected a mapping with the single key 'issuers'")
-    entries = raw["issuers"] or []
+def _issuers(raw: Document, default_audience: str) -> tuple[Issuer, ...]:
+    entries = raw.get("issuers") or []
     if not isinstance(entries, list):
-        raise IssuerConfigError(f"{source}: issuers must be a list")
+        raise PolicyError("issuers must be a list")
     issuers = tuple(
-        _issuer(entry, _where(source, n, entry), default_audience)
-        for n, entry in enumerate(entries)
+        _issuer(entry, _where(n, entry), default_audience) for n, entry in enumerate(entries)
     )
     names = [i.issuer for i in issuers]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise IssuerConfigError(f"{source}: issuer listed twice: {', '.join(duplicates)}")
+        raise PolicyError(f"issuer listed twice: {', '.join(duplicates)}")
     return issuers
+
+
+def parse_issuers(text: str, source: str, default_audience: str) -> tuple[Issuer, ...]:
+    """Validate an issuers document; an empty one (or ``issuers:`` with no entries) trusts none."""
+    return parse(text, source, SHAPE, lambda raw: _issuers(raw, default_audience))
 
 
 def load_issuers(path: Path, default_audience: str) -> tuple[Issuer, ...]:
     """The issuers in ``path``; a missing file is an error, since the shipped one always exists."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise IssuerConfigError(f"{path}: cannot read the issuers file: {exc}") from None
-    return parse_issuers(text, str(path), default_audience)
+    return load(path, SHAPE, lambda raw: _issuers(raw, default_audience))

@@ -9,31 +9,27 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
 from policies.principal import ROLES, Principal
 
-LIMITS_FILE = Path(__file__).with_name("limits.yaml")
-_KEYS = {
-    "version",
-    "depth",
-    "aliases",
-    "tokens",
-    "directives",
-    "introspection_roles",
-    "cost",
-    "rate",
-    "trusted_documents_only",
-}
-
+LIMITS_FILE = POLICY_DIR / "limits.yaml"
+SHAPE = Shape(
+    {
+        "depth",
+        "aliases",
+        "tokens",
+        "directives",
+        "page_max",
+        "introspection_roles",
+        "cost",
+        "rate",
+    },
+    {"trusted_documents_only"},
+)
 
 _COST_KEYS = {"page_default", "list_size", "list_sizes", "fields", "refusal", "budget"}
 _FIELD = re.compile(r"^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$")  # Type.field, as in the schema
 _NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")
-
-
-class LimitsError(ValueError):
-    """The limits file is wrong; the message names the entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +74,7 @@ class Limits:
     tokens: int
     directives: int
     introspection_roles: frozenset[str]
+    page_max: int  # the API's hard cap on a page
     page_default: int
     list_size: int
     list_sizes: dict[str, int]  # Type.field → most items of that list
@@ -110,21 +107,21 @@ class Limits:
 
 def _positive(value: Any, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise LimitsError(f"{where}: must be a positive whole number")
+        raise PolicyError(f"{where}: must be a positive whole number")
     return value
 
 
 def _roles(value: Any, where: str) -> frozenset[str]:
     if not isinstance(value, list) or not set(value) <= ROLES:
-        raise LimitsError(f"{where}: must list known roles ({', '.join(sorted(ROLES))})")
+        raise PolicyError(f"{where}: must list known roles ({', '.join(sorted(ROLES))})")
     return frozenset(value)
 
 
 def _per_role(value: Any, where: str, *, complete: bool) -> dict[str, int]:
     if not isinstance(value, dict) or not set(value) <= ROLES | {"default"}:
-        raise LimitsError(f"{where}: keys must be roles")
+        raise PolicyError(f"{where}: keys must be roles")
     if complete and set(value) != ROLES:
-        raise LimitsError(f"{where}: give a value for every role")
+        raise PolicyError(f"{where}: give a value for every role")
     return {k: _positive(v, f"{where}.{k}") for k, v in value.items()}
 
 
@@ -132,7 +129,7 @@ def _by_field(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and _FIELD.match(k) for k in value
     ):
-        raise LimitsError(f"{where}: keys are Type.field")
+        raise PolicyError(f"{where}: keys are Type.field")
     return value
 
 
@@ -143,13 +140,13 @@ def _sizes(value: Any, where: str) -> dict[str, int]:
 
 def _argument(value: Any, where: str) -> ArgumentPrice:
     if not isinstance(value, dict) or not {"max"} <= set(value) <= {"max", "per", "growth"}:
-        raise LimitsError(f"{where}: give max, and per and/or growth")
+        raise PolicyError(f"{where}: give max, and per and/or growth")
     per = value.get("per", 0)
     if not isinstance(per, int) or isinstance(per, bool) or per < 0:
-        raise LimitsError(f"{where}.per: a whole number, 0 or more")
+        raise PolicyError(f"{where}.per: a whole number, 0 or more")
     growth = value.get("growth", 1)
     if not isinstance(growth, int | float) or isinstance(growth, bool) or not 1 <= growth <= 10:
-        raise LimitsError(f"{where}.growth: a number from 1 to 10")
+        raise PolicyError(f"{where}.growth: a number from 1 to 10")
     return ArgumentPrice(_positive(value["max"], f"{where}.max"), per, float(growth))
 
 
@@ -160,7 +157,7 @@ def _price(value: Any, where: str) -> FieldPrice:
         "lists",
         "scopes",
     }:
-        raise LimitsError(f"{where}: give base, and arguments, lists and scopes if any")
+        raise PolicyError(f"{where}: give base, and arguments, lists and scopes if any")
     arguments = value.get("arguments", {})
     lists = value.get("lists", {})
     scopes = value.get("scopes", {})
@@ -168,15 +165,15 @@ def _price(value: Any, where: str) -> FieldPrice:
         isinstance(n, str) and _NAME.match(n) and isinstance(t, dict) and t
         for n, t in scopes.items()
     ):
-        raise LimitsError(f"{where}.scopes: argument names map values to factors")
+        raise PolicyError(f"{where}.scopes: argument names map values to factors")
     if not isinstance(arguments, dict) or not all(
         isinstance(n, str) and _NAME.match(n) for n in arguments
     ):
-        raise LimitsError(f"{where}.arguments: argument names map to their prices")
+        raise PolicyError(f"{where}.arguments: argument names map to their prices")
     if not isinstance(lists, dict) or not all(
         isinstance(n, str) and _NAME.match(n) and a in arguments for n, a in lists.items()
     ):
-        raise LimitsError(f"{where}.lists: list fields map to one of the priced arguments")
+        raise PolicyError(f"{where}.lists: list fields map to one of the priced arguments")
     return FieldPrice(
         _positive(value["base"], f"{where}.base"),
         {n: _argument(a, f"{where}.arguments.{n}") for n, a in arguments.items()},
@@ -190,7 +187,7 @@ def _price(value: Any, where: str) -> FieldPrice:
 
 def _factor(value: Any, where: str) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or not 1 <= value <= 100:
-        raise LimitsError(f"{where}: a number from 1 to 100")
+        raise PolicyError(f"{where}: a number from 1 to 100")
     return float(value)
 
 
@@ -199,36 +196,40 @@ def _prices(value: Any, where: str) -> dict[str, FieldPrice]:
     return {k: _price(v, f"{where}.{k}") for k, v in value.items()}
 
 
+def _limits(raw: Document) -> Limits:
+    depth = _per_role(raw["depth"], "depth", complete=False)
+    cost, rate = raw["cost"], raw["rate"]
+    if not isinstance(cost, dict) or set(cost) - _COST_KEYS:
+        raise PolicyError(f"cost keys among {sorted(_COST_KEYS)}")
+    return Limits(
+        depth_default=depth.pop("default"),
+        depth=depth,
+        aliases=_positive(raw["aliases"], "aliases"),
+        tokens=_positive(raw["tokens"], "tokens"),
+        directives=_positive(raw["directives"], "directives"),
+        introspection_roles=_roles(raw["introspection_roles"], "introspection_roles"),
+        page_max=_positive(raw["page_max"], "page_max"),
+        page_default=_positive(cost["page_default"], "cost.page_default"),
+        list_size=_positive(cost["list_size"], "cost.list_size"),
+        list_sizes=_sizes(cost.get("list_sizes", {}), "cost.list_sizes"),
+        prices=_prices(cost.get("fields", {}), "cost.fields"),
+        refusal=_positive(cost["refusal"], "cost.refusal"),
+        budget=_per_role(cost["budget"], "cost.budget", complete=True),
+        rate_window=_positive(rate["window_seconds"], "rate.window_seconds"),
+        rate_units=_per_role(rate["units"], "rate.units", complete=True),
+        trusted_only=_roles(raw.get("trusted_documents_only", []), "trusted_documents_only"),
+    )
+
+
 def parse_limits(text: str, source: str = "limits.yaml") -> Limits:
-    raw = yaml.safe_load(text)
-    if not isinstance(raw, dict) or raw.get("version") != 1 or set(raw) - _KEYS:
-        raise LimitsError(f"{source}: expected version: 1 and keys among {sorted(_KEYS)}")
-    try:
-        depth = _per_role(raw["depth"], "depth", complete=False)
-        cost, rate = raw["cost"], raw["rate"]
-        if not isinstance(cost, dict) or set(cost) - _COST_KEYS:
-            raise LimitsError(f"{source}: cost keys among {sorted(_COST_KEYS)}")
-        return Limits(
-            depth_default=depth.pop("default"),
-            depth=depth,
-            aliases=_positive(raw["aliases"], "aliases"),
-            tokens=_positive(raw["tokens"], "tokens"),
-            directives=_positive(raw["directives"], "directives"),
-            introspection_roles=_roles(raw["introspection_roles"], "introspection_roles"),
-            page_default=_positive(cost["page_default"], "cost.page_default"),
-            list_size=_positive(cost["list_size"], "cost.list_size"),
-            list_sizes=_sizes(cost.get("list_sizes", {}), "cost.list_sizes"),
-            prices=_prices(cost.get("fields", {}), "cost.fields"),
-            refusal=_positive(cost["refusal"], "cost.refusal"),
-            budget=_per_role(cost["budget"], "cost.budget", complete=True),
-            rate_window=_positive(rate["window_seconds"], "rate.window_seconds"),
-            rate_units=_per_role(rate["units"], "rate.units", complete=True),
-            trusted_only=_roles(raw.get("trusted_documents_only", []), "trusted_documents_only"),
-        )
-    except (KeyError, TypeError) as exc:
-        raise LimitsError(f"{source}: missing or malformed entry {exc}") from None
+    return parse(text, source, SHAPE, _limits)
+
+
+def load_limits(path: Path = LIMITS_FILE) -> Limits:
+    """The limits in ``path``: the shipped file, or the one ``HUB_LIMITS_FILE`` names."""
+    return load(path, SHAPE, _limits)
 
 
 @cache
 def default_limits() -> Limits:
-    return parse_limits(LIMITS_FILE.read_text(encoding="utf-8"), str(LIMITS_FILE))
+    return load_limits()

@@ -20,13 +20,16 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from neo4j import AsyncDriver
 
 from hub.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from graph.db import Store
 
 TEST_DATA = PROJECT_ROOT / ".data" / "test"
 
@@ -53,9 +56,12 @@ os.environ.update(
     HUB_JWKS_MIN_REFETCH="2",  # seconds; tests wait it out instead of 30
 )
 
+from connectors.config import configure  # noqa: E402
 from hub.cli import services  # noqa: E402  (after the environment is set)
 from hub.settings import get_settings  # noqa: E402
-from policies.credit.measures import MEASURES_FILE, Catalogue, parse_catalogue  # noqa: E402
+from policies.credit.measures import MEASURES_FILE, Catalogue, parse_measures  # noqa: E402
+
+configure(get_settings().worker_config)  # tasks run in-process connect to the test servers
 
 
 @dataclass
@@ -152,6 +158,14 @@ async def driver(neo4j_server: Neo4jServer, migrated: None) -> AsyncIterator[Asy
     await drv.close()
 
 
+@pytest.fixture
+def store(driver: AsyncDriver) -> Store:
+    """The test database on the test driver: what graph functions take first."""
+    from graph.db import Store
+
+    return Store(driver)
+
+
 @pytest.fixture(scope="session")
 def api(neo4j_server: Neo4jServer, redis_server: str, migrated: None) -> Iterator[str]:
     """The real API under uvicorn, in its own process, on a free port."""
@@ -182,7 +196,7 @@ def api(neo4j_server: Neo4jServer, redis_server: str, migrated: None) -> Iterato
 def mint(role: str = "partner", **overrides: str) -> str:
     """A dev token; a department role's agency defaults to the unit of its division (the hub
     refuses a unit token whose division or level is not its unit's)."""
-    from hub.http.auth import mint_dev_token
+    from hub.http.auth.dev_tokens import mint_dev_token
     from hub.keys import dev_jwt_secret
     from policies.units import agency_code
 
@@ -242,6 +256,17 @@ def graphql(api: str, token: str, query: str, **variables: object) -> dict[str, 
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def upload_archive(api: str, token: str, path: Path) -> httpx.Response:
+    """POST an archive file to ``{api}/archives`` as a browser form would, with a bearer token."""
+    with path.open("rb") as file:
+        return httpx.post(
+            f"{api}/archives",
+            files={"file": (path.name, file, "application/octet-stream")},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
 
 
 @pytest.fixture
@@ -471,7 +496,7 @@ def start_api(port: int, log_name: str, **env: str) -> subprocess.Popen[bytes]:
         env={**os.environ, "HUB_PORT": str(port), **env},
         start_new_session=True,  # its own group: stop_process signals the group, children too
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine takes long to import it all
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -508,7 +533,7 @@ def unit_token(role: str, agency: str, person: str, clearance: str = "RESTRICTED
     import jwt
 
     from hub.keys import dev_jwt_secret
-    from policies.divisions import division as find_division
+    from policies.divisions import find_division
 
     division = agency.removeprefix("NMG")
     found = find_division(division)
@@ -543,7 +568,7 @@ def rules() -> tuple[Path, Catalogue]:
     path = TEST_DATA / "measures-fast.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return path, parse_catalogue(text, str(path))
+    return path, parse_measures(text, str(path))
 
 
 def _spawn(name: str, rules_file: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from neo4j import AsyncDriver
-
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
@@ -16,28 +15,37 @@ from tests.conftest import free_port
 from tests.partners import Behaviour, Inbox, PartnerServer
 
 
-async def registered_partner(
-    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, events: list[str]
-) -> PartnerServer:
-    """A partner of ``kind`` registered in the hub and listening on loopback (stop it after)."""
+async def register_partner(
+    store: Store,
+    catalogue: Catalogue,
+    code: str,
+    kind: str,
+    endpoint: str | None,
+    events: list[str],
+    clearance: str | None = None,
+) -> str:
+    """Register a partner of ``kind`` with fresh HMAC keys; the key that verifies its events."""
     keys = new_credentials("HMAC_SHA256")
-    port = free_port()
+    entry = {"code": code, "name": f"{code} 测试伙伴", "kind": kind, "events": events}
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
-        {
-            "code": code,
-            "name": f"{code} 测试伙伴",
-            "kind": kind,
-            "events": events,
-            "endpoint": f"http://127.0.0.1:{port}/hub-events",
-        },
+        {**entry, "endpoint": endpoint, **({"clearance": clearance} if clearance else {})},
         Keys(keys.scheme, keys.signing, keys.verifying),
         targets=TargetRule(public_only=False, https_only=True),
         send_active_set=False,  # it counts only this test's events, not the listings in force
     )
-    return PartnerServer(port, Inbox(keys.verifying, Behaviour())).start()
+    return keys.verifying
+
+
+async def registered_partner(
+    store: Store, catalogue: Catalogue, code: str, kind: str, events: list[str]
+) -> PartnerServer:
+    """A partner of ``kind`` registered in the hub and listening on loopback (stop it after)."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}/hub-events"
+    secret = await register_partner(store, catalogue, code, kind, endpoint, events)
+    return PartnerServer(port, Inbox(secret, Behaviour())).start()
 
 
 def wait_for(inbox: Inbox, match: Any, timeout: float = 20) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from graph.archive.rows import RowError
+from graph.archive.row_fields import RowError
 from graph.archive.xlsx_guard import DEFAULT_LIMITS, UnsafeWorkbook, XlsxLimits, check_workbook
 
 FORMATS = ("jsonl", "csv", "xlsx")

@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
 from graph.archive.files import read_archive
-from graph.archive.rows import RowError
+from graph.archive.row_fields import Rejection, RowError
 from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
+from graph.db import Store
 from graph.records.submissions import Outcome, Submission, parse_submission, submit
 from policies.access import unit_scope
 from policies.units import unit_prefix
@@ -38,13 +39,6 @@ class Counts:
     @property
     def accepted(self) -> int:
         return self.created + self.updated
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    line: int
-    reason: str
-    message: str
 
 
 _START = """
@@ -130,8 +124,7 @@ class ArchiveImporter:
 
     def __init__(
         self,
-        driver: AsyncDriver,
-        database: str,
+        store: Store,
         *,
         import_id: str,
         agency: str,
@@ -139,8 +132,7 @@ class ArchiveImporter:
         batch_size: int = 2000,
         progress: Callable[[Counts], None] | None = None,
     ) -> None:
-        self._driver = driver
-        self._database = database
+        self._store = store
         self._import_id = import_id
         self._agency = agency
         self._by = by
@@ -176,7 +168,7 @@ class ArchiveImporter:
             self._pending = asyncio.create_task(self._write(rows, refused))
 
     async def _write(self, rows: list[dict[str, Any]], refused: list[Rejection]) -> None:
-        async with self._driver.session(database=self._database) as session:
+        async with self._store.session() as session:
             self.counts = await session.execute_write(
                 _write_batch,
                 rows,
@@ -199,8 +191,7 @@ class ArchiveImporter:
 
 
 async def queue_import(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     *,
     import_id: str,
     agency: str,
@@ -209,7 +200,7 @@ async def queue_import(
     fmt: str | None,
 ) -> None:
     """An upload waiting for a worker: queryable from the moment its id is handed out."""
-    await driver.execute_query(
+    await store.execute(
         _QUEUE,
         id=import_id,
         agency=agency,
@@ -217,30 +208,24 @@ async def queue_import(
         fileName=file_name,
         format=fmt,
         now=datetime.now(UTC),
-        database_=database,
     )
 
 
-async def _start(driver: AsyncDriver, database: str, **params: Any) -> None:
-    await driver.execute_query(_START, params, database_=database)
+async def _start(store: Store, **params: Any) -> None:
+    await store.execute(_START, params)
     while True:
-        records, _, _ = await driver.execute_query(
-            _CLEAR_REJECTIONS, id=params["id"], database_=database
-        )
+        records = await store.execute(_CLEAR_REJECTIONS, id=params["id"])
         if records[0]["n"] == 0:
             return
 
 
-async def _finish(
-    driver: AsyncDriver, database: str, import_id: str, status: str, error: str | None
-) -> None:
-    await driver.execute_query(
+async def _finish(store: Store, import_id: str, status: str, error: str | None) -> None:
+    await store.execute(
         _FINISH,
         id=import_id,
         status=status,
         error=error,
         now=datetime.now(UTC),
-        database_=database,
     )
 
 
@@ -256,9 +241,8 @@ def parsed(rows: Iterable[tuple[int, Any]], today: date) -> Iterable[tuple[int, 
             yield line, exc
 
 
-async def import_archive(
-    driver: AsyncDriver,
-    database: str,
+async def run_import(
+    store: Store,
     path: Path,
     *,
     import_id: str,
@@ -273,8 +257,7 @@ async def import_archive(
     """Import one file for ``agency`` (a department unit); the report is kept in Neo4j under
     ``import_id``. A file that cannot be read at all marks the import FAILED and re-raises."""
     await _start(
-        driver,
-        database,
+        store,
         id=import_id,
         agency=agency,
         by=by,
@@ -283,8 +266,7 @@ async def import_archive(
         now=datetime.now(UTC),
     )
     importer = ArchiveImporter(
-        driver,
-        database,
+        store,
         import_id=import_id,
         agency=agency,
         by=by,
@@ -296,9 +278,9 @@ async def import_archive(
             await importer.add(line, row)
         counts = await importer.close()
     except Exception as exc:
-        await _finish(driver, database, import_id, "FAILED", str(exc)[:500])
+        await _finish(store, import_id, "FAILED", str(exc)[:500])
         raise
-    await _finish(driver, database, import_id, "DONE", None)
+    await _finish(store, import_id, "DONE", None)
     return counts
 
 
@@ -317,28 +299,24 @@ ORDER BY x.line LIMIT $limit
 """
 
 
-async def find_import(driver: AsyncDriver, database: str, import_id: str) -> dict[str, Any] | None:
-    records, _, _ = await driver.execute_query(
-        IMPORT, id=import_id, database_=database, routing_="r"
-    )
+async def find_import(store: Store, import_id: str) -> dict[str, Any] | None:
+    records = await store.execute(IMPORT, id=import_id, read=True)
     return dict(records[0]["i"]) if records else None
 
 
 async def rejections(
-    driver: AsyncDriver, database: str, import_id: str, after: int = 0, limit: int = 100
+    store: Store, import_id: str, after: int = 0, limit: int = 100
 ) -> list[Rejection]:
-    records, _, _ = await driver.execute_query(
-        REJECTIONS, id=import_id, after=after, limit=limit, database_=database, routing_="r"
-    )
+    records = await store.execute(REJECTIONS, id=import_id, after=after, limit=limit, read=True)
     return [Rejection(r["line"], r["reason"], r["message"]) for r in records]
 
 
 async def all_rejections(
-    driver: AsyncDriver, database: str, import_id: str, page: int = 10_000
+    store: Store, import_id: str, page: int = 10_000
 ) -> AsyncIterator[Rejection]:
     after = 0
     while True:
-        batch = await rejections(driver, database, import_id, after, page)
+        batch = await rejections(store, import_id, after, page)
         for item in batch:
             yield item
         if len(batch) < page:

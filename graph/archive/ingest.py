@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
-from graph.archive.rows import RELATIONS, Row, RowError, parse_row
+from graph.archive.row_fields import Rejection, RowError
+from graph.archive.rows import RELATIONS, Row, parse_row
+from graph.db import Store
 
 _CONTACTS = """
 FOREACH (v IN row.phones | MERGE (c:Phone {number: v}) MERGE (n)-[:HAS_PHONE]->(c))
@@ -116,13 +118,6 @@ WRITES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    line: int
-    reason: str
-    message: str
-
-
 @dataclass(slots=True)
 class ImportReport:
     read: int = 0
@@ -161,13 +156,11 @@ class Ingestor:
 
     def __init__(
         self,
-        driver: AsyncDriver,
-        database: str,
+        store: Store,
         batch_size: int = 5000,
         progress: Callable[[ImportReport], None] | None = None,
     ) -> None:
-        self._driver = driver
-        self._database = database
+        self._store = store
         self._batch_size = batch_size
         self._progress = progress
         self._buffers: dict[str, list[dict[str, Any]]] = {kind: [] for kind in WRITES}
@@ -198,8 +191,7 @@ class Ingestor:
         self._pending = asyncio.create_task(self._write(batches)) if batches else None
 
     async def _write(self, batches: list[tuple[str, list[dict[str, Any]]]]) -> None:
-        async with self._driver.session(database=self._database) as session:
-            written = await session.execute_write(_write_batch, batches, datetime.now(UTC))
+        written = await self._store.write(_write_batch, batches, datetime.now(UTC))
         for kind, rows in batches:
             label = kind.split(":", 1)[0]
             for row in rows:
@@ -242,15 +234,14 @@ def decode_lines(lines: Iterable[str]) -> Iterator[Any]:
 
 async def ingest_rows(
     rows: Iterable[Any],
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     secret: bytes,
     *,
     batch_size: int = 5000,
     progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Validate and store rows; every refused row is reported with its number and reason."""
-    ingestor = Ingestor(driver, database, batch_size, progress)
+    ingestor = Ingestor(store, batch_size, progress)
     for number, raw in enumerate(rows, start=1):
         if raw is None:
             continue

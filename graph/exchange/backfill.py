@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
-from graph.exchange.outbox import RANKS, new_event_id, shard_of
+from graph.db import Store
+from graph.exchange.outbox import FAN_OUT, RANKS, new_event_id, shard_of
 from policies.credit.measures import Catalogue
 
 WINDOW = 2000  # listings compared per transaction
@@ -44,7 +45,8 @@ RETURN n.id AS id, active <> announced AS stale, active, s.creditCode AS subject
 ORDER BY n.id
 """
 # Events of one round: at most one per subject, so each reads its subject's last seq alone.
-_EMIT_MANY = """
+_EMIT_MANY = (
+    """
 MATCH (c:Counter {name: 'feed'})
 WITH c, c.value AS base
 SET c.value = base + size($events)
@@ -59,17 +61,13 @@ CREATE (e:OutboxEvent {id: ev.id, version: version, seq: seq, type: ev.type,
   subject: ev.subject, sanction: ev.sanction, disclosure: ev.disclosure, kinds: ev.kinds,
   data: ev.data, createdAt: $at, shard: ev.shard, backfilled: true})
 WITH e
-CALL (e) {
-  MATCH (p:Partner {status: 'ACTIVE'})
-  WHERE p.endpoint IS NOT NULL AND e.type IN p.events AND p.kind IN e.kinds
-    AND $ranks[p.clearance] >= $ranks[e.disclosure]
-  CREATE (d:Delivery {id: e.id + '|' + p.code, event: e.id, partner: p.code, subject: e.subject,
-    seq: e.seq, version: e.version, shard: e.shard, status: 'PENDING', attempts: 0,
-    nextAt: $now, createdAt: $now})
-  RETURN count(d) AS made
+CALL (e) {"""
+    + FAN_OUT
+    + """  RETURN count(d) AS made
 }
 RETURN count(e) AS events, sum(made) AS deliveries
 """
+)
 
 
 @dataclass(slots=True)
@@ -144,8 +142,7 @@ def _rounds(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 async def backfill(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     catalogue: Catalogue,
     today: date,
     progress: Callable[[BackfillReport], None] | None = None,
@@ -176,7 +173,7 @@ async def backfill(
         listed = sum(1 for e in events if e["type"] == "sanction.listed")
         return str(rows[-1]["id"]), [len(rows), listed, len(events) - listed, made]
 
-    async with driver.session(database=database) as session:
+    async with store.session() as session:
         while True:
             last, counts = await session.execute_write(window, after)
             if last is None:

@@ -14,8 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from neo4j import AsyncDriver
-
+from graph.db import Store
 from graph.exchange.outbox import RANKS, requeue
 from policies.credit.measures import Catalogue
 
@@ -38,8 +37,7 @@ class FeedbackError(ValueError):
 
 
 async def report(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     catalogue: Catalogue,
     *,
     partner: str,
@@ -50,9 +48,7 @@ async def report(
     note: str | None,
 ) -> None:
     """Record that ``partner`` applies (or stopped applying) ``measure`` of ``sanction``."""
-    records, _, _ = await driver.execute_query(
-        _SANCTION, partner=partner, sanction=sanction, ranks=RANKS, database_=database
-    )
+    records = await store.execute(_SANCTION, partner=partner, sanction=sanction, ranks=RANKS)
     if not records:
         raise FeedbackError("unknown-sanction", f"no listing {sanction} known to {partner}")
     row = records[0]
@@ -61,7 +57,7 @@ async def report(
         raise FeedbackError("unknown-measure", f"{sanction} carries no measure {measure}")
     if known.partner_kind != row["kind"]:
         raise FeedbackError("not-your-measure", f"{measure} is applied by {known.partner_kind}")
-    await driver.execute_query(
+    await store.execute(
         _REPORT,
         partner=partner,
         sanction=sanction,
@@ -70,7 +66,6 @@ async def report(
         on=on,
         note=(note or "")[:500] or None,
         now=datetime.now(UTC),
-        database_=database,
     )
 
 
@@ -111,11 +106,9 @@ class Reconciled:
     stale: int  # ended at the hub, still reported applied: the end sent again
 
 
-async def reconcile(
-    driver: AsyncDriver, database: str, catalogue: Catalogue, partner: str, grace: float
-) -> Reconciled:
-    kind_records, _, _ = await driver.execute_query(
-        "MATCH (p:Partner {code: $p}) RETURN p.kind AS kind", p=partner, database_=database
+async def reconcile(store: Store, catalogue: Catalogue, partner: str, grace: float) -> Reconciled:
+    kind_records = await store.execute(
+        "MATCH (p:Partner {code: $p}) RETURN p.kind AS kind", p=partner
     )
     if not kind_records:
         return Reconciled(partner, 0, 0)
@@ -123,15 +116,14 @@ async def reconcile(
         m.code for m in catalogue.measures.values() if m.partner_kind == kind_records[0]["kind"]
     ]
     now = time.time()
-    unapplied, _, _ = await driver.execute_query(
+    unapplied = await store.execute(
         _UNAPPLIED,
         partner=partner,
         ours=ours,
         ranks=RANKS,
         before=now - grace,
-        database_=database,
     )
-    stale, _, _ = await driver.execute_query(_STALE, partner=partner, database_=database)
+    stale = await store.execute(_STALE, partner=partner)
     events = sorted({r["event"] for r in unapplied} | {r["event"] for r in stale})
-    await requeue(driver, database, partner, events, now)
+    await requeue(store, partner, events, now)
     return Reconciled(partner, len(unapplied), len(stale))

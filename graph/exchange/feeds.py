@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
+from graph.archive.row_fields import Rejection
+from graph.db import Store
 from graph.exchange.outbox import NewEvent, emit
 from graph.identifiers import validate_uscc
 from graph.records.listings import end_in
@@ -48,13 +50,6 @@ class FeedRow:
         return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    line: int
-    reason: str
-    message: str
-
-
 @dataclass(slots=True)
 class FeedReport:
     feed: str
@@ -63,7 +58,7 @@ class FeedReport:
     modified: int = 0
     unchanged: int = 0
     ended: int = 0
-    rejected: list[Rejected] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
     events: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (subject, partners)
     note: str | None = None
 
@@ -75,11 +70,11 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(text)
 
 
-def parse_rows(feed: Feed, records: list[dict[str, Any]]) -> tuple[list[FeedRow], list[Rejected]]:
+def parse_rows(feed: Feed, records: list[dict[str, Any]]) -> tuple[list[FeedRow], list[Rejection]]:
     """The feed's records as rows, each checked; line numbers count from 1 (after a header)."""
     columns = feed.columns
     rows: list[FeedRow] = []
-    rejected: list[Rejected] = []
+    rejected: list[Rejection] = []
     seen: dict[str, int] = {}
 
     def get(record: dict[str, Any], name: str) -> Any:
@@ -89,26 +84,26 @@ def parse_rows(feed: Feed, records: list[dict[str, Any]]) -> tuple[list[FeedRow]
     for line, record in enumerate(records, start=1):
         external = str(get(record, "id") or "").strip()
         if not external:
-            rejected.append(Rejected(line, "missing-field", f"no {columns['id']}"))
+            rejected.append(Rejection(line, "missing-field", f"no {columns['id']}"))
             continue
         key = f"{feed.code}:{external}"
         if key in seen:
-            rejected.append(Rejected(line, "duplicate", f"the same entry as line {seen[key]}"))
+            rejected.append(Rejection(line, "duplicate", f"the same entry as line {seen[key]}"))
             continue
         seen[key] = line
         try:
             code = validate_uscc(str(get(record, "creditCode") or ""))
         except ValueError as exc:
-            rejected.append(Rejected(line, "invalid-credit-code", str(exc)))
+            rejected.append(Rejection(line, "invalid-credit-code", str(exc)))
             continue
         try:
             start = _day(get(record, "startDate"))
             end = _day(get(record, "endDate"))
         except ValueError:
-            rejected.append(Rejected(line, "invalid-date", "dates are YYYY-MM-DD"))
+            rejected.append(Rejection(line, "invalid-date", "dates are YYYY-MM-DD"))
             continue
         if start is None:
-            rejected.append(Rejected(line, "missing-field", f"no {columns['startDate']}"))
+            rejected.append(Rejection(line, "missing-field", f"no {columns['startDate']}"))
             continue
         text = {
             k: (str(get(record, k)).strip() or None) if get(record, k) else None
@@ -152,30 +147,24 @@ _ACTIVE = "MATCH (n:Sanction {sourceSystem: $feed, status: 'ACTIVE'}) RETURN cou
 
 
 async def apply_snapshot(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     catalogue: Catalogue,
     feed: Feed,
     rows: list[FeedRow],
-    rejected: list[Rejected],
+    rejected: list[Rejection],
     today: date,
 ) -> FeedReport:
     report = FeedReport(feed.code, rows=len(rows) + len(rejected), rejected=list(rejected))
     codes = [m.code for m in catalogue.for_listing(feed.listing)]
     kinds, details = catalogue.kinds_of(codes), catalogue.describe(codes)
     now = datetime.now(UTC)
-    known = {
-        r["code"]
-        for r in (
-            await driver.execute_query(
-                _KNOWN, codes=[r.credit_code for r in rows], database_=database
-            )
-        )[0]
-    }
+    known = {r["code"] for r in await store.execute(_KNOWN, codes=[r.credit_code for r in rows])}
     for row in rows:
         if row.credit_code not in known:
             report.rejected.append(
-                Rejected(row.line, "unknown-subject", f"the hub holds no subject {row.credit_code}")
+                Rejection(
+                    row.line, "unknown-subject", f"the hub holds no subject {row.credit_code}"
+                )
             )
     good = [r for r in rows if r.credit_code in known]
     report.rejected.sort(key=lambda r: r.line)
@@ -228,7 +217,7 @@ async def apply_snapshot(
             )
             report.events.append((emitted.subject, emitted.partners))
 
-    async with driver.session(database=database) as session:
+    async with store.session() as session:
         for start in range(0, len(good), BATCH):
             part = good[start : start + BATCH]
 
@@ -237,16 +226,14 @@ async def apply_snapshot(
 
             await session.execute_write(work)
 
-        active = (await driver.execute_query(_ACTIVE, feed=feed.code, database_=database))[0]
+        active = await store.execute(_ACTIVE, feed=feed.code)
         if active[0]["n"] and len(good) < SHRINK_GUARD * active[0]["n"]:
             report.note = (
                 f"the list shrank to {len(good)} of {active[0]['n']} active entries: nothing "
                 "ended; check the feed and pull again"
             )
             return report
-        gone, _, _ = await driver.execute_query(
-            _GONE, feed=feed.code, seen=[r.sanction_id for r in good], database_=database
-        )
+        gone = await store.execute(_GONE, feed=feed.code, seen=[r.sanction_id for r in good])
         for record in gone:
 
             async def finish(tx: AsyncManagedTransaction, sid: str = record["id"]) -> None:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
-from graph.db import read
+from graph.db import Store
 from policies.access import cypher_readable
 from policies.principal import Clearance
 
@@ -58,7 +58,19 @@ class Emitted:
     partners: tuple[str, ...]  # deliveries created, one per partner
 
 
-EMIT = """
+# One PENDING delivery of event ``e`` to every active partner with an endpoint that takes its
+# type and kind and is cleared for its disclosure.
+FAN_OUT = """
+MATCH (p:Partner {status: 'ACTIVE'})
+WHERE p.endpoint IS NOT NULL AND e.type IN p.events AND p.kind IN e.kinds
+  AND $ranks[p.clearance] >= $ranks[e.disclosure]
+CREATE (d:Delivery {id: e.id + '|' + p.code, event: e.id, partner: p.code, subject: e.subject,
+  seq: e.seq, version: e.version, shard: e.shard, status: 'PENDING', attempts: 0,
+  nextAt: $now, createdAt: $now})
+"""
+
+EMIT = (
+    """
 MERGE (c:Counter {name: 'feed'}) ON CREATE SET c.value = 0
 SET c.value = c.value + 1
 WITH c.value AS version
@@ -68,17 +80,13 @@ CREATE (e:OutboxEvent {id: $id, version: version, seq: seq, type: $type, subject
   sanction: $sanction, disclosure: $disclosure, kinds: $kinds, data: $data, createdAt: $at,
   shard: $shard})
 WITH e
-CALL (e) {
-  MATCH (p:Partner {status: 'ACTIVE'})
-  WHERE p.endpoint IS NOT NULL AND e.type IN p.events AND p.kind IN e.kinds
-    AND $ranks[p.clearance] >= $ranks[e.disclosure]
-  CREATE (d:Delivery {id: e.id + '|' + p.code, event: e.id, partner: p.code, subject: e.subject,
-    seq: e.seq, version: e.version, shard: e.shard, status: 'PENDING', attempts: 0,
-    nextAt: $now, createdAt: $now})
-  RETURN collect(p.code) AS partners
+CALL (e) {"""
+    + FAN_OUT
+    + """  RETURN collect(p.code) AS partners
 }
 RETURN e.version AS version, e.seq AS seq, partners
 """
+)
 
 
 async def emit(tx: AsyncManagedTransaction, event: NewEvent, now: float | None = None) -> Emitted:
@@ -139,10 +147,6 @@ WITH DISTINCT d.partner AS partner, d.shard AS shard
 MATCH (p:Partner {code: partner, status: 'ACTIVE'})
 RETURN partner, shard
 """
-NEXT_DUE = """
-MATCH (d:Delivery {partner: $partner, status: 'PENDING'}) WHERE d.shard = $shard
-RETURN min(d.nextAt) AS next
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,12 +170,8 @@ class Outcome:
     final: bool = False  # no try can succeed (a refused target): dead-lettered at once
 
 
-async def due(
-    driver: AsyncDriver, database: str, partner: str, shard: int, now: float, batch: int
-) -> list[Due]:
-    records, _, _ = await driver.execute_query(
-        DUE, partner=partner, shard=shard, now=now, batch=batch, database_=database
-    )
+async def due(store: Store, partner: str, shard: int, now: float, batch: int) -> list[Due]:
+    records = await store.execute(DUE, partner=partner, shard=shard, now=now, batch=batch)
     return [
         Due(
             r["id"],
@@ -187,10 +187,10 @@ async def due(
 
 
 async def record(
-    driver: AsyncDriver, database: str, outcomes: list[Outcome], now: float, max_attempts: int
+    store: Store, outcomes: list[Outcome], now: float, max_attempts: int
 ) -> dict[str, int]:
     """Write a batch's outcomes; returns how many deliveries are now in each state."""
-    records, _, _ = await driver.execute_query(
+    records = await store.execute(
         RECORD,
         outcomes=[
             {
@@ -205,21 +205,13 @@ async def record(
         ],
         now=now,
         maxAttempts=max_attempts,
-        database_=database,
     )
     return {r["status"]: r["n"] for r in records}
 
 
-async def lanes_due(driver: AsyncDriver, database: str, now: float) -> list[tuple[str, int]]:
-    records, _, _ = await driver.execute_query(LANES_DUE, now=now, database_=database)
+async def lanes_due(store: Store, now: float) -> list[tuple[str, int]]:
+    records = await store.execute(LANES_DUE, now=now)
     return [(r["partner"], r["shard"]) for r in records]
-
-
-async def next_due(driver: AsyncDriver, database: str, partner: str, shard: int) -> float | None:
-    records, _, _ = await driver.execute_query(
-        NEXT_DUE, partner=partner, shard=shard, database_=database
-    )
-    return records[0]["next"] if records else None
 
 
 # A partner is sent events again (an operator's replay, the reconciliation): each gets a fresh
@@ -245,30 +237,23 @@ RETURN e.id AS id ORDER BY e.version
 """
 
 
-async def requeue(
-    driver: AsyncDriver, database: str, partner: str, events: list[str], now: float
-) -> int:
+async def requeue(store: Store, partner: str, events: list[str], now: float) -> int:
     """Send these events to the partner again, in their order; how many were queued."""
     if not events:
         return 0
-    records, _, _ = await driver.execute_query(
-        REQUEUE, events=events, partner=partner, now=now, database_=database
-    )
+    records = await store.execute(REQUEUE, events=events, partner=partner, now=now)
     return int(records[0]["n"]) if records else 0
 
 
-async def replay(
-    driver: AsyncDriver, database: str, partner: str, since: datetime, now: float
-) -> int:
+async def replay(store: Store, partner: str, since: datetime, now: float) -> int:
     """Queue every event since ``since`` for the partner again; how many."""
-    records, _, _ = await driver.execute_query(
+    records = await store.execute(
         SINCE,
         partner=partner,
         since=since.astimezone(UTC).isoformat(),
         ranks=RANKS,
-        database_=database,
     )
-    return await requeue(driver, database, partner, [r["id"] for r in records], now)
+    return await requeue(store, partner, [r["id"] for r in records], now)
 
 
 DELIVERIES = """
@@ -283,8 +268,7 @@ COUNTS = "MATCH (d:Delivery {partner: $partner}) RETURN d.status AS status, coun
 
 
 async def deliveries(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     partner: str,
     status: str | None,
     before: int,
@@ -293,23 +277,20 @@ async def deliveries(
 ) -> list[dict[str, Any]]:
     """A partner's deliveries, newest event first, below feed version ``before``; with
     ``event``, only that event's."""
-    records, _, _ = await driver.execute_query(
+    records = await store.execute(
         DELIVERIES,
         partner=partner,
         status=status,
         event=event,
         before=before,
         first=first,
-        database_=database,
-        routing_="r",
+        read=True,
     )
     return [dict(r["delivery"]) for r in records]
 
 
-async def delivery_counts(driver: AsyncDriver, database: str, partner: str) -> dict[str, int]:
-    records, _, _ = await driver.execute_query(
-        COUNTS, partner=partner, database_=database, routing_="r"
-    )
+async def delivery_counts(store: Store, partner: str) -> dict[str, int]:
+    records = await store.execute(COUNTS, partner=partner, read=True)
     return {r["status"]: r["n"] for r in records}
 
 
@@ -340,19 +321,14 @@ class FeedEvent:
 
 
 async def feed(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     after: int,
     first: int,
     scope: Mapping[str, Any],
     kind: str | None,
-    time_limit: float,
 ) -> list[FeedEvent]:
-    records = await read(
-        driver,
-        database,
+    records = await store.read(
         FEED,
-        time_limit,
         after=after,
         first=first,
         kind=kind,

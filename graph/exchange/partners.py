@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from neo4j import AsyncDriver
-
+from graph.db import Store
 from graph.exchange.snapshot import queue_active_set
 from policies.credit.measures import Catalogue
 from policies.principal import Clearance
@@ -156,8 +155,7 @@ SIGNING_KEY = "MATCH (p:Partner {code: $code}) RETURN p.signingKey AS key"
 
 
 async def register(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     catalogue: Catalogue,
     fields: dict[str, Any],
     keys: Keys,
@@ -181,20 +179,17 @@ async def register(
         "updatedAt": at,
         "keyRotatedAt": at,
     }
-    records, _, _ = await driver.execute_query(
-        REGISTER, code=checked["code"], props=props, database_=database
-    )
+    records = await store.execute(REGISTER, code=checked["code"], props=props)
     if not records or records[0]["partner"] is None:
         raise PartnerError("exists", f"partner {checked['code']} is already registered")
     # A partner registered today hears first of what is in force today (graph/exchange/snapshot.py).
     if send_active_set:
-        await queue_active_set(driver, database, checked["code"])
+        await queue_active_set(store, checked["code"])
     return _partner(records[0]["partner"])
 
 
-async def update(
-    driver: AsyncDriver,
-    database: str,
+async def update_partner(
+    store: Store,
     catalogue: Catalogue,
     code: str,
     fields: dict[str, Any],
@@ -205,13 +200,11 @@ async def update(
         raise PartnerError("immutable-field", "a partner's code and scheme do not change")
     checked = check_fields(catalogue, fields, targets)
     at = datetime.now(UTC).isoformat()
-    records, _, _ = await driver.execute_query(
-        UPDATE, code=code, props=checked, at=at, database_=database
-    )
+    records = await store.execute(UPDATE, code=code, props=checked, at=at)
     return _partner(records[0]["partner"]) if records else None
 
 
-async def rotate_keys(driver: AsyncDriver, database: str, code: str, keys: Keys) -> Partner | None:
+async def rotate_keys(store: Store, code: str, keys: Keys) -> Partner | None:
     """New signing keys (the old ones stop at once); None if the partner is unknown."""
     if keys.scheme not in SCHEMES:
         raise PartnerError("invalid-scheme", f"scheme is one of {', '.join(SCHEMES)}")
@@ -222,24 +215,20 @@ async def rotate_keys(driver: AsyncDriver, database: str, code: str, keys: Keys)
         "verifyingKey": keys.verifying,
         "keyRotatedAt": at,
     }
-    records, _, _ = await driver.execute_query(
-        UPDATE, code=code, props=props, at=at, database_=database
-    )
+    records = await store.execute(UPDATE, code=code, props=props, at=at)
     return _partner(records[0]["partner"]) if records else None
 
 
-async def find(driver: AsyncDriver, database: str, code: str) -> Partner | None:
-    records, _, _ = await driver.execute_query(FIND, code=code, database_=database, routing_="r")
+async def find(store: Store, code: str) -> Partner | None:
+    records = await store.execute(FIND, code=code, read=True)
     return _partner(records[0]["partner"]) if records else None
 
 
-async def all_partners(driver: AsyncDriver, database: str) -> list[Partner]:
-    records, _, _ = await driver.execute_query(ALL, database_=database, routing_="r")
+async def all_partners(store: Store) -> list[Partner]:
+    records = await store.execute(ALL, read=True)
     return [_partner(r["partner"]) for r in records]
 
 
-async def signing_key(driver: AsyncDriver, database: str, code: str) -> str | None:
-    records, _, _ = await driver.execute_query(
-        SIGNING_KEY, code=code, database_=database, routing_="r"
-    )
+async def signing_key(store: Store, code: str) -> str | None:
+    records = await store.execute(SIGNING_KEY, code=code, read=True)
     return records[0]["key"] if records else None

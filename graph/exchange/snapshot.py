@@ -15,9 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from neo4j import AsyncDriver
-
-from graph.db import read
+from graph.db import Store
 from graph.exchange.outbox import RANKS, FeedEvent
 from policies.access import cypher_readable
 
@@ -40,27 +38,22 @@ RETURN n.id AS key, e.version AS version, e.id AS id, e.type AS type, e.data AS 
 """
 
 
-async def current_version(driver: AsyncDriver, database: str, time_limit: float) -> int:
-    records = await read(driver, database, CURRENT, time_limit)
+async def current_version(store: Store) -> int:
+    records = await store.read(CURRENT)
     return int(records[0]["version"]) if records else 0
 
 
 async def snapshot(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     as_of: int,
     key: str,
     first: int,
     scope: Mapping[str, Any],
     kind: str | None,
-    time_limit: float,
 ) -> list[tuple[str, FeedEvent]]:
     """Up to ``first`` listings active at feed version ``as_of`` after listing id ``key``."""
-    records = await read(
-        driver,
-        database,
+    records = await store.read(
         SNAPSHOT,
-        time_limit,
         asOf=as_of,
         key=key,
         first=first,
@@ -94,9 +87,7 @@ RETURN count(d) AS n
 """
 
 
-async def queue_active_set(driver: AsyncDriver, database: str, partner: str) -> int:
+async def queue_active_set(store: Store, partner: str) -> int:
     """Queue the current active set for a partner just registered; how many deliveries."""
-    records, _, _ = await driver.execute_query(
-        QUEUE_ACTIVE, partner=partner, ranks=RANKS, now=time.time(), database_=database
-    )
+    records = await store.execute(QUEUE_ACTIVE, partner=partner, ranks=RANKS, now=time.time())
     return int(records[0]["n"]) if records else 0

@@ -15,8 +15,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
+from graph.db import Store
 from graph.exchange.outbox import Emitted
 from graph.records.listings import EndReason, ListingDecision, end_in, publish_in
 from policies.credit.catalogue import add_months
@@ -72,8 +73,7 @@ async def _active(tx: AsyncManagedTransaction, code: str, prefix: str) -> str | 
 
 
 async def list_abnormal(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     catalogue: Catalogue,
     rules: DeterminationRules,
     *,
@@ -102,13 +102,11 @@ async def list_abnormal(
         event = await publish_in(tx, catalogue, decision)
         return AbnormalStep(sanction, "ACTIVE", today, end, event)
 
-    async with driver.session(database=database) as session:
-        return await session.execute_write(work)
+    return await store.write(work)
 
 
 async def remove_abnormal(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     catalogue: Catalogue,
     *,
     code: str,
@@ -135,5 +133,4 @@ async def remove_abnormal(
             sanction, "REPAIRED" if why == "REPAIRED" else "ENDED", None, today, event
         )
 
-    async with driver.session(database=database) as session:
-        return await session.execute_write(work)
+    return await store.write(work)

@@ -22,20 +22,20 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
+from graph.db import Store
 from graph.rating import rate_in
 from graph.records.listings import follow_record_in
 from graph.records.publicity import announce_published
 from graph.records.restrictions import sync_in
-from graph.records.review import StepResult
+from graph.records.review import StepResult, returned
 from graph.records.submissions import Submission
 from policies.access import cypher_readable
 from policies.credit.catalogue import default_catalogue, publication_window
 from policies.credit.measures import Catalogue
 from policies.credit.review import RecordState, ReviewRefused, approve, default_rules, return_record
 
-CONTENT = ("item", "category", "tier", "title", "decidedOn", "document", "legalBasis", "disclosure")
 _RANK = {None: 0, "MINOR": 1, "GENERAL": 2, "SERIOUS": 3}
 
 _TARGET = f"""
@@ -148,8 +148,7 @@ def _reason(text: str, subject: str | None = None) -> str:
 
 
 async def propose(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     record_id: str,
     *,
     kind: str,
@@ -183,8 +182,7 @@ async def propose(
         )  # fmt: skip
         return cid, "updated" if open_id else "created", subject
 
-    async with driver.session(database=database) as session:
-        return await session.execute_write(work)
+    return await store.write(work)
 
 
 def _window(change: dict[str, Any], today: date) -> dict[str, Any]:
@@ -257,10 +255,7 @@ async def _step(
                 props["decidedAt"] = now
         else:
             return_record(state, by, reason)
-            props = {
-                "status": "RETURNED", "approvals": [], "returnReason": reason.strip(),
-                "returnedBy": by, "returnedAt": now, "returns": (change.get("returns") or 0) + 1,
-            }  # fmt: skip
+            props = returned(change, by, reason, now)
     except ReviewRefused as exc:
         exc.subject = subject
         raise
@@ -281,8 +276,7 @@ async def _step(
 
 
 async def review_change(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     change_id: str,
     *,
     catalogue: Catalogue,
@@ -297,9 +291,8 @@ async def review_change(
 ) -> StepResult:
     """APPROVE or RETURN a proposed correction or withdrawal; an approved correction of an
     item under the working-day rule is told to the ``record_kinds`` partners again."""
-    async with driver.session(database=database) as session:
-        return await session.execute_write(
-            _step, change_id, catalogue=catalogue, decision=decision, reason=reason or "",
-            by=by, agency=agency, prefix=prefix, scope=scope, record_kinds=record_kinds,
-            today=today or date.today(),
-        )  # fmt: skip
+    return await store.write(
+        _step, change_id, catalogue=catalogue, decision=decision, reason=reason or "",
+        by=by, agency=agency, prefix=prefix, scope=scope, record_kinds=record_kinds,
+        today=today or date.today(),
+    )  # fmt: skip

@@ -17,12 +17,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
+from graph.db import Store
 from graph.exchange.outbox import Emitted
 from graph.records.listings import ListingDecision, end_in, publish_in
-from policies.credit import determination as rules_of
-from policies.credit.determination import Case, DeterminationRules, StepRefused
+from policies.credit.determination import (
+    Case,
+    DeterminationRules,
+    Step,
+    StepRefused,
+    answer,
+    check_four_eyes,
+    check_reason,
+    decide,
+    determine,
+    notify,
+    object_to,
+    repair,
+    waive,
+    withdraw,
+)
 from policies.credit.measures import Catalogue
 
 _GROUNDS = """
@@ -82,8 +97,7 @@ def sanction_id(case_id: str) -> str:
 
 
 async def propose(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     rules: DeterminationRules,
     *,
     subject: str,
@@ -97,10 +111,8 @@ async def propose(
 ) -> str:
     """Open a case on published dishonest records of a subject in the unit's jurisdiction;
     refused unless fault and severity make the subject seriously dishonest."""
-    text = rules_of.check_reason(rules, reason)
-    found, _, _ = await driver.execute_query(
-        _GROUNDS, subject=subject, records=records, prefix=prefix, database_=database
-    )
+    text = check_reason(rules, reason)
+    found = await store.execute(_GROUNDS, subject=subject, records=records, prefix=prefix)
     by_id = {r["id"]: r for r in found}
     if missing := [r for r in records if r not in by_id]:
         raise StepRefused(
@@ -111,7 +123,7 @@ async def propose(
     dishonest = [r["tier"] for r in found if r["category"] == "DISHONEST"]
     if len(dishonest) != len(found):
         raise StepRefused("BAD_USER_INPUT", "not-dishonest", "every record must be dishonest")
-    outcome = rules_of.determine(rules, fault, dishonest)
+    outcome = determine(rules, fault, dishonest)
     if outcome != "SERIOUS_DISHONESTY":
         raise StepRefused(
             "BAD_USER_INPUT",
@@ -119,7 +131,7 @@ async def propose(
             f"{fault} with these records is {outcome}: the records stand, no listing follows",
         )
     case_id = f"LC-{now.strftime('%Y%m%d')}-{secrets.token_hex(4).upper()}"
-    await driver.execute_query(
+    await store.execute(
         _CREATE,
         id=case_id,
         subject=subject,
@@ -132,7 +144,6 @@ async def propose(
         disclosure="PUBLIC",
         reason=text,
         now=now,
-        database_=database,
     )
     return case_id
 
@@ -154,8 +165,7 @@ def _case(props: dict[str, Any], actors: list[list[str]]) -> Case:
 
 
 async def advance(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     rules: DeterminationRules,
     catalogue: Catalogue,
     *,
@@ -171,7 +181,7 @@ async def advance(
     upheld: bool = False,
 ) -> Advanced:
     """One step of a case: NOTIFY, WAIVE, OBJECT, ANSWER, DECIDE, WITHDRAW or REPAIR."""
-    text = rules_of.check_reason(rules, reason)
+    text = check_reason(rules, reason)
     now = datetime.now(UTC)
 
     async def work(tx: AsyncManagedTransaction) -> Advanced:
@@ -220,8 +230,7 @@ async def advance(
         )
         return Advanced(case_id, step.status, event)
 
-    async with driver.session(database=database) as session:
-        return await session.execute_write(work)
+    return await store.write(work)
 
 
 def _step(
@@ -233,47 +242,41 @@ def _step(
     months: int | None,
     upheld: bool,
     document: str | None,
-) -> rules_of.Step:
-    rules_of.check_four_eyes(rules, case, action, by)
+) -> Step:
+    check_four_eyes(rules, case, action, by)
     if action in ("NOTIFY", "DECIDE") and not (document or "").strip():
         raise StepRefused(
             "BAD_USER_INPUT", "document", "a notice and a decision carry their document number"
         )
     match action:
         case "NOTIFY":
-            return rules_of.notify(rules, case, today)
+            return notify(rules, case, today)
         case "WAIVE":
-            return rules_of.waive(case)
+            return waive(case)
         case "OBJECT":
-            return rules_of.object_to(rules, case, today)
+            return object_to(rules, case, today)
         case "ANSWER":
-            return rules_of.answer(case, upheld)
+            return answer(case, upheld)
         case "DECIDE":
-            return rules_of.decide(rules, case, today, months)
+            return decide(rules, case, today, months)
         case "WITHDRAW":
-            return rules_of.withdraw(case)
+            return withdraw(case)
         case "REPAIR":
-            return rules_of.repair(case, today)
+            return repair(case, today)
     raise StepRefused("BAD_USER_INPUT", "unknown-action", f"no step {action}")
 
 
-async def find_case(
-    driver: AsyncDriver, database: str, case_id: str, prefix: str
-) -> CaseView | None:
-    records, _, _ = await driver.execute_query(
-        _FIND, id=case_id, prefix=prefix, database_=database, routing_="r"
-    )
+async def find_case(store: Store, case_id: str, prefix: str) -> CaseView | None:
+    records = await store.execute(_FIND, id=case_id, prefix=prefix, read=True)
     if not records:
         return None
     r = records[0]
     return CaseView(dict(r["c"]), r["name"], [dict(x) for x in r["steps"]])
 
 
-async def expire_listings(
-    driver: AsyncDriver, database: str, catalogue: Catalogue, today: date
-) -> list[Emitted]:
+async def expire_listings(store: Store, catalogue: Catalogue, today: date) -> list[Emitted]:
     """End every listing past its publication period (beat, hourly), each with its event."""
-    records, _, _ = await driver.execute_query(_DUE_TO_EXPIRE, today=today, database_=database)
+    records = await store.execute(_DUE_TO_EXPIRE, today=today)
     emitted = []
     for r in records:
 
@@ -294,8 +297,7 @@ async def expire_listings(
             )
             return event
 
-        async with driver.session(database=database) as session:
-            event = await session.execute_write(work)
+        event = await store.write(work)
         if event is not None:
             emitted.append(event)
     return emitted

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
 from graph.certificates import revoke_in
+from graph.db import Store
 from graph.exchange.outbox import Emitted, NewEvent, emit
 from graph.rating import rate_in
 from policies.access import cypher_readable
@@ -137,16 +138,13 @@ async def publish_in(
     return emitted
 
 
-async def publish_listing(
-    driver: AsyncDriver, database: str, catalogue: Catalogue, decision: ListingDecision
-) -> Emitted:
+async def publish_listing(store: Store, catalogue: Catalogue, decision: ListingDecision) -> Emitted:
     """``publish_in`` in a transaction of its own."""
 
     async def work(tx: AsyncManagedTransaction) -> Emitted:
         return await publish_in(tx, catalogue, decision)
 
-    async with driver.session(database=database) as session:
-        return await session.execute_write(work)
+    return await store.write(work)
 
 
 async def end_in(
@@ -184,8 +182,7 @@ async def end_in(
 
 
 async def end_listing(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     catalogue: Catalogue,
     sanction: str,
     reason: EndReason,
@@ -196,8 +193,7 @@ async def end_listing(
     async def work(tx: AsyncManagedTransaction) -> Emitted | None:
         return await end_in(tx, catalogue, sanction, reason, today)
 
-    async with driver.session(database=database) as session:
-        return await session.execute_write(work)
+    return await store.write(work)
 
 
 # Active listings resting on a record, and how many published records each still rests on.
@@ -261,13 +257,11 @@ RETURN n {{.id, .listing, .status, .measures, .authority, .disclosure,
 
 
 async def listing_facts(
-    driver: AsyncDriver, database: str, sanction: str, scope: Mapping[str, Any]
+    store: Store, sanction: str, scope: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     """What a recommendation to a partner states: the listing, the subject, the case that
     decided it and the records it rests on."""
-    records, _, _ = await driver.execute_query(
-        FACTS, id=sanction, database_=database, routing_="r", **scope
-    )
+    records = await store.execute(FACTS, id=sanction, read=True, **scope)
     if not records:
         return None
     r = records[0]

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
+from graph.db import Store
 from graph.exchange.outbox import Emitted
 from graph.rating import rate_in
 from graph.records.publicity import announce_published
@@ -109,6 +110,19 @@ def _repairable(row: dict[str, Any], agency: str, reason: str, today: date) -> N
         raise ReviewRefused("BAD_USER_INPUT", "say why the record is repaired")
 
 
+def returned(row: dict[str, Any], by: str, reason: str, now: datetime) -> dict[str, Any]:
+    """What a step that returns a record (or a proposed change to one) to its submitter sets:
+    approvals start again, and the return is counted."""
+    return {
+        "status": "RETURNED",
+        "approvals": [],
+        "returnReason": reason.strip(),
+        "returnedBy": by,
+        "returnedAt": now,
+        "returns": (row.get("returns") or 0) + 1,
+    }
+
+
 def _changes(
     decision: str, row: dict[str, Any], *, by: str, agency: str, reason: str, today: date,
     now: datetime,
@@ -121,14 +135,7 @@ def _changes(
         return props | _published(row, today) if outcome.status == "PUBLISHED" else props
     if decision == "RETURN":
         return_record(state, by, reason)
-        return {
-            "status": "RETURNED",
-            "approvals": [],
-            "returnReason": reason.strip(),
-            "returnedBy": by,
-            "returnedAt": now,
-            "returns": (row.get("returns") or 0) + 1,
-        }
+        return returned(row, by, reason, now)
     _repairable(row, agency, reason, today)
     return {"status": "REPAIRED", "repairedOn": today, "publishUntil": today}
 
@@ -178,8 +185,7 @@ async def _step(
 
 
 async def review(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     record_id: str,
     *,
     catalogue: Catalogue,
@@ -195,20 +201,19 @@ async def review(
     """APPROVE or RETURN a pending record, or REPAIR a published one (credit repair ends
     publication early); raises :class:`ReviewRefused` when the step is not allowed. A 双公示
     item published tells the ``record_kinds`` partners in the same transaction."""
-    async with driver.session(database=database) as session:
-        return await session.execute_write(
-            _step,
-            record_id,
-            catalogue=catalogue,
-            decision=decision,
-            reason=reason or "",
-            by=by,
-            agency=agency,
-            prefix=prefix,
-            scope=scope,
-            today=today or date.today(),
-            record_kinds=record_kinds,
-        )
+    return await store.write(
+        _step,
+        record_id,
+        catalogue=catalogue,
+        decision=decision,
+        reason=reason or "",
+        by=by,
+        agency=agency,
+        prefix=prefix,
+        scope=scope,
+        today=today or date.today(),
+        record_kinds=record_kinds,
+    )
 
 
 _EXPIRE = """
@@ -242,23 +247,19 @@ async def _restrictions_batch(
     return len(ids)
 
 
-async def expire(
-    driver: AsyncDriver, database: str, catalogue: Catalogue, today: date | None = None
-) -> int:
+async def expire(store: Store, catalogue: Catalogue, today: date | None = None) -> int:
     """End publication at the maximum, in batches, re-rating the subjects concerned and
     lifting the restrictions their records brought (and any restriction whose own end passed)."""
     today = today or date.today()
     total = 0
     while True:
-        async with driver.session(database=database) as session:
-            n, _ = await session.execute_write(_expire_batch, catalogue, today, 1000)
+        n, _ = await store.write(_expire_batch, catalogue, today, 1000)
         total += n
         if n == 0:
             break
     while True:
-        async with driver.session(database=database) as session:
-            if not await session.execute_write(_restrictions_batch, catalogue, today, 1000):
-                return total
+        if not await store.write(_restrictions_batch, catalogue, today, 1000):
+            return total
 
 
 # The queue shows a record only to a caller who may read it: its class (policies/access.py)

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
-from graph.archive.rows import RowError
+from graph.archive.row_fields import RowError
+from graph.db import Store
 from graph.identifiers import InvalidIdentifier, validate_uscc
 from policies.access import cypher_pending, cypher_readable
 from policies.credit.catalogue import Item, check_record, default_catalogue
@@ -254,8 +255,7 @@ async def submit(
 
 
 async def submit_one(
-    driver: AsyncDriver,
-    database: str,
+    store: Store,
     submission: Submission,
     *,
     agency: str,
@@ -276,6 +276,5 @@ async def submit_one(
             scope=scope,
         )
 
-    async with driver.session(database=database) as session:
-        (outcome,) = await session.execute_write(work)
+    (outcome,) = await store.write(work)
     return outcome

@@ -8,10 +8,9 @@ from datetime import date
 import strawberry
 
 from graph.certificates import NotEligible, issue
-from hub.api.context import Audited, RootPolicy, ctx
-from hub.api.context import credit_code as parse_code
-from hub.api.records import unit_of
-from hub.errors import Code, HubError, backing_services
+from hub.api.context import RootPolicy, audit, ctx, parse_code, resolver
+from hub.api.records.units import unit_of
+from hub.errors import Code, HubError
 from hub.portal.tokens import signing_key
 from hub.settings import get_settings
 from policies.credit.certificates import default_certificate_rules
@@ -37,28 +36,28 @@ class CertificateMutations:
         "grade revokes it at once.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def issue_certificate(self, info: strawberry.Info, credit_code: str) -> IssuedCertificate:
         context = ctx(info)
         unit = unit_of(context.principal)
         code = parse_code(credit_code)
         settings = get_settings()
         try:
-            with backing_services():
-                made = await issue(
-                    context.store,
-                    default_certificate_rules(),
-                    code,
-                    agency=unit,
-                    prefix=unit_prefix(unit),
-                    key_id=signing_key(settings.keys_dir).kid,
-                    today=date.today(),
-                )
+            made = await issue(
+                context.store,
+                default_certificate_rules(),
+                code,
+                agency=unit,
+                prefix=unit_prefix(unit),
+                key_id=signing_key(settings.keys_dir).kid,
+                today=date.today(),
+            )
         except NotEligible as exc:
-            context.audited.append(Audited("issueCertificate", code, (), "DENY", "write"))
+            audit(info, code, (), "DENY", "write")
             if exc.reason == "not-found":
                 raise HubError(Code.NOT_FOUND, str(exc), reason=exc.reason) from None
             raise HubError(Code.CONFLICT, str(exc), reason=exc.reason) from None
-        context.audited.append(Audited("issueCertificate", code, (made.id,), action="write"))
+        audit(info, code, (made.id,), action="write")
         return IssuedCertificate(
             id=made.id,
             credit_code=code,

@@ -1,13 +1,16 @@
-"""What every resolver shares: the request context, the root-field policy, field guards,
-credit-code and cursor parsing, and the record of what an answer released (for the audit)."""
+"""What every resolver shares: the request context, the resolver skeleton, the root-field policy,
+field guards, page sizes, credit-code and cursor parsing, and the audit note of what an answer
+released."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import strawberry
 from neo4j import AsyncDriver
@@ -18,12 +21,14 @@ from graph.audit_chain import Decision
 from graph.db import Store
 from graph.identifiers import InvalidIdentifier, validate_uscc
 from hub.audit_log import AuditLog
-from hub.errors import Code, HubError
+from hub.errors import Code, HubError, backing_services
 from policies.access import AccessPolicy, ReadScope
-from policies.divisions import division, jurisdiction_prefix
+from policies.divisions import find_division, jurisdiction_prefix
+from policies.limits import default_limits
 from policies.principal import Principal
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,29 @@ class Context:
 def ctx(info: strawberry.Info) -> Context:
     context: Context = info.context
     return context
+
+
+def resolver(body: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """A resolver that reads or writes the graph: an outage or an overlong query anywhere in its
+    body answers as a coded error (UNAVAILABLE, LIMIT_EXCEEDED), never as a crash."""
+
+    @functools.wraps(body)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        with backing_services():
+            return await body(*args, **kwargs)
+
+    return run
+
+
+def audit(
+    info: strawberry.Info,
+    subject: str | None,
+    items: Iterable[str],
+    decision: Decision = "ALLOW",
+    action: Literal["read", "write"] = "read",
+) -> None:
+    """Note for the audit what this root field handed out (or refused), under its own name."""
+    ctx(info).audited.append(Audited(info.field_name, subject, tuple(items), decision, action))
 
 
 def selected(selections: list[Any]) -> set[str]:
@@ -118,10 +146,15 @@ def bounded(name: str, value: int, low: int, high: int) -> int:
     return value
 
 
+def page_size(first: int) -> int:
+    """A page's ``first``: 1 up to the API's hard cap (``page_max`` in policies/limits.yaml)."""
+    return bounded("first", first, 1, default_limits().page_max)
+
+
 def division_prefix(code: str) -> str:
     """The code prefix a division argument selects (a banner, a league's banners, or all), or
     BAD_USER_INPUT for a code GB/T 2260 does not know."""
-    if division(code) is None:
+    if find_division(code) is None:
         raise HubError(Code.BAD_USER_INPUT, f"unknown division code {code!r}")
     return jurisdiction_prefix(code)
 
@@ -134,7 +167,7 @@ def to_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def credit_code(text: str) -> str:
+def parse_code(text: str) -> str:
     """The normalised code, or INVALID_CREDIT_CODE saying which rule it breaks."""
     try:
         return validate_uscc(text)
@@ -143,14 +176,29 @@ def credit_code(text: str) -> str:
 
 
 def encode_cursor(key: str, prefix: str = "s1:") -> str:
+    """An opaque cursor: the key under its kind's prefix (s1: subjects, f1: the feed, ...)."""
     return base64.urlsafe_b64encode((prefix + key).encode()).decode().rstrip("=")
 
 
+def foreign_cursor() -> HubError:
+    """The answer to a cursor this API did not issue (or issued for another list)."""
+    return HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued")
+
+
 def decode_cursor(cursor: str, prefix: str = "s1:") -> str:
+    """The key a cursor of this kind carries, or BAD_USER_INPUT for any other text."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     if not raw.startswith(prefix):
-        raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued")
+        raise foreign_cursor()
     return raw[len(prefix) :]
+
+
+def decode_number_cursor(cursor: str, prefix: str) -> int:
+    """The number a cursor of this kind carries (a feed version, an outbox position)."""
+    try:
+        return int(decode_cursor(cursor, prefix))
+    except ValueError:
+        raise foreign_cursor() from None

@@ -23,7 +23,7 @@ from graphql import (
 )
 from graphql.language import ListTypeNode, NonNullTypeNode
 
-from hub.api.schema import schema as hub_schema
+from hub.api.schema import graphql_schema
 from policies.access import AccessPolicy
 from policies.principal import Clearance
 
@@ -78,7 +78,7 @@ def role_schema(policy: AccessPolicy, roles: Iterable[str]) -> GraphQLSchema:
         raise ValueError(f"roles must be among {', '.join(sorted(policy.roles))}")
     allowed = frozenset(f for f, who in policy.root_fields.items() if who & roles)
     ceiling = max(policy.roles[r].max_clearance for r in roles)
-    document = parse(print_schema(hub_schema._schema))
+    document = parse(print_schema(graphql_schema()))
     objects = [d for d in document.definitions if isinstance(d, ObjectTypeDefinitionNode)]
     keep = {
         o.name.value: {

@@ -24,12 +24,23 @@ import strawberry
 from graph.exchange.outbox import FeedEvent, feed
 from graph.exchange.partners import find
 from graph.exchange.snapshot import current_version, snapshot
-from hub.api.context import Audited, Context, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
+from hub.api.context import (
+    RootPolicy,
+    audit,
+    ctx,
+    decode_cursor,
+    decode_number_cursor,
+    encode_cursor,
+    foreign_cursor,
+    page_size,
+    resolver,
+)
 from hub.api.rating import Grade
-from hub.errors import Code, HubError, backing_services
+from hub.errors import Code, HubError
 from policies.principal import Clearance
 
-MAX_PAGE = 100
+_FEED_CURSOR = "f1:"
+_SNAPSHOT_CURSOR = "n1:"
 _OPS = {
     "sanction.listed": "ADD",
     "sanction.modified": "MOD",
@@ -118,7 +129,7 @@ def _entry(e: FeedEvent, kind: str | None, cursor: str | None = None) -> FeedEnt
     if e.type == "rating.changed":
         return _grade_entry(e, kind)
     return FeedEntry(
-        cursor=cursor or encode_cursor(str(e.version), "f1:"),
+        cursor=cursor or encode_cursor(str(e.version), _FEED_CURSOR),
         version=e.version,
         op=FeedOp.ADD if cursor else FeedOp(_OPS[e.type]),
         event_id=e.id,
@@ -144,7 +155,7 @@ def _entry(e: FeedEvent, kind: str | None, cursor: str | None = None) -> FeedEnt
 def _grade_entry(e: FeedEvent, kind: str | None) -> FeedEntry:
     data = e.data
     return FeedEntry(
-        cursor=encode_cursor(str(e.version), "f1:"),
+        cursor=encode_cursor(str(e.version), _FEED_CURSOR),
         version=e.version,
         op=FeedOp.GRADE,
         event_id=e.id,
@@ -167,16 +178,17 @@ def _grade_entry(e: FeedEvent, kind: str | None) -> FeedEntry:
     )
 
 
-async def _agreement(context: Context, field: str) -> tuple[dict[str, object], str | None]:
+async def _agreement(info: strawberry.Info) -> tuple[dict[str, object], str | None]:
     """The read scope and partner kind of the caller: a partner reads as its registration
     allows (refused when it has none), others by their token alone."""
+    context = ctx(info)
     principal = context.principal
     scope: dict[str, object] = dict(context.scope)
     if principal.level != "PARTNER":
         return scope, None
-    registered = await find(context.driver, context.database, principal.agency)
+    registered = await find(context.store, principal.agency)
     if registered is None or registered.status == "DISABLED":
-        context.audited.append(Audited(field, None, (), "DENY"))
+        audit(info, None, (), "DENY")
         raise HubError(
             Code.FORBIDDEN,
             f"{principal.agency} is not a registered partner; ask the hub's operators",
@@ -194,33 +206,26 @@ class FeedQueries:
         "versioned ADD/MOD/DEL delta feed whose cursor survives restarts.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def sanction_feed(
         self, info: strawberry.Info, after: str | None = None, first: int = 20
     ) -> SanctionFeed:
         context = ctx(info)
-        size = bounded("first", first, 1, MAX_PAGE)
-        try:
-            since = int(decode_cursor(after, "f1:")) if after else 0
-        except ValueError:
-            raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued") from None
-        with backing_services():
-            scope, kind = await _agreement(context, "sanctionFeed")
-            rows = await feed(
-                context.driver,
-                context.database,
-                since,
-                size + 1,
-                scope,
-                kind,
-                context.query_timeout,
-            )
-        page = rows[:size]
-        context.audited.append(
-            Audited("sanctionFeed", None, tuple(sorted({e.data["creditCode"] for e in page})))
+        size = page_size(first)
+        since = decode_number_cursor(after, _FEED_CURSOR) if after else 0
+        scope, kind = await _agreement(info)
+        rows = await feed(
+            context.store,
+            since,
+            size + 1,
+            scope,
+            kind,
         )
+        page = rows[:size]
+        audit(info, None, sorted({e.data["creditCode"] for e in page}))
         return SanctionFeed(
             entries=[_entry(e, kind) for e in page],
-            end_cursor=encode_cursor(str(page[-1].version), "f1:") if page else after,
+            end_cursor=encode_cursor(str(page[-1].version), _FEED_CURSOR) if page else after,
             has_next_page=len(rows) > size,
         )
 
@@ -229,44 +234,40 @@ class FeedQueries:
         "partner registered today starts before it follows sanctionFeed from `feedCursor`.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def sanction_snapshot(
         self, info: strawberry.Info, after: str | None = None, first: int = 20
     ) -> SanctionSnapshot:
         context = ctx(info)
-        size = bounded("first", first, 1, MAX_PAGE)
-        with backing_services():
-            scope, kind = await _agreement(context, "sanctionSnapshot")
-            if after:
-                version, _, key = decode_cursor(after, "n1:").partition(":")
-                if not version.isdigit() or not key:
-                    raise HubError(Code.BAD_USER_INPUT, "the cursor is not one this API issued")
-                as_of = int(version)
-            else:
-                as_of, key = (
-                    await current_version(context.driver, context.database, context.query_timeout),
-                    "",
-                )
-            rows = await snapshot(
-                context.driver,
-                context.database,
-                as_of,
-                key,
-                size + 1,
-                scope,
-                kind,
-                context.query_timeout,
+        size = page_size(first)
+        scope, kind = await _agreement(info)
+        if after:
+            version, _, key = decode_cursor(after, _SNAPSHOT_CURSOR).partition(":")
+            if not version.isdigit() or not key:
+                raise foreign_cursor()
+            as_of = int(version)
+        else:
+            as_of, key = (
+                await current_version(context.store),
+                "",
             )
-        page = rows[:size]
-        context.audited.append(
-            Audited(
-                "sanctionSnapshot", None, tuple(sorted({e.data["creditCode"] for _, e in page}))
-            )
+        rows = await snapshot(
+            context.store,
+            as_of,
+            key,
+            size + 1,
+            scope,
+            kind,
         )
+        page = rows[:size]
+        audit(info, None, sorted({e.data["creditCode"] for _, e in page}))
         last = page[-1][0] if page else key
         return SanctionSnapshot(
-            entries=[_entry(e, kind, encode_cursor(f"{as_of}:{k}", "n1:")) for k, e in page],
+            entries=[
+                _entry(e, kind, encode_cursor(f"{as_of}:{k}", _SNAPSHOT_CURSOR)) for k, e in page
+            ],
             as_of_version=as_of,
-            end_cursor=encode_cursor(f"{as_of}:{last}", "n1:") if last else after,
+            end_cursor=encode_cursor(f"{as_of}:{last}", _SNAPSHOT_CURSOR) if last else after,
             has_next_page=len(rows) > size,
-            feed_cursor=encode_cursor(str(as_of), "f1:"),
+            feed_cursor=encode_cursor(str(as_of), _FEED_CURSOR),
         )

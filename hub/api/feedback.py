@@ -4,32 +4,20 @@ hourly reconciliation compares with the hub's listings (graph/exchange/feedback.
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from typing import Any
 
 import strawberry
-from redis.exceptions import RedisError
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
+from graph.db import Store
 from graph.exchange.feedback import FeedbackError, report
-from hub.api.context import Audited, RootPolicy, ctx
-from hub.audit_log import audit_request
-from hub.errors import Code, HubError, backing_services, error_response, refusal_response
-from hub.http.auth import AuthError, authenticate
-from hub.http.bodies import BodyTooLarge, read_body
+from hub.api.context import RootPolicy, audit, ctx
+from hub.errors import Code, HubError, backing_services
 from hub.settings import catalogue
 from policies.principal import Principal
 
-FIELD = "POST /feedback"
-MAX_BODY = 4096
-_KEYS = {"sanctionId", "measure", "applied", "on", "note"}
 
-
-async def _report(
-    driver: Any,
-    database: str,
+async def record_report(
+    store: Store,
     principal: Principal,
     sanction: str,
     measure: str,
@@ -40,8 +28,7 @@ async def _report(
     try:
         with backing_services():
             await report(
-                driver,
-                database,
+                store,
                 catalogue(),
                 partner=principal.agency,
                 sanction=sanction,
@@ -73,9 +60,8 @@ class FeedbackMutations:
         note: str | None = None,
     ) -> bool:
         context = ctx(info)
-        await _report(
-            context.driver,
-            context.database,
+        await record_report(
+            context.store,
             context.principal,
             sanction_id,
             measure,
@@ -83,73 +69,5 @@ class FeedbackMutations:
             on,
             note,
         )
-        context.audited.append(Audited("reportMeasure", None, (sanction_id,), action="write"))
+        audit(info, None, (sanction_id,), action="write")
         return True
-
-
-def _parsed(body: bytes) -> tuple[str, str, bool, date | None, str | None]:
-    try:
-        raw = json.loads(body)
-    except ValueError:
-        raise HubError(Code.BAD_USER_INPUT, "the body is JSON") from None
-    if not isinstance(raw, dict) or not {"sanctionId", "measure", "applied"} <= set(raw):
-        raise HubError(Code.BAD_USER_INPUT, "give sanctionId, measure and applied")
-    if set(raw) - _KEYS:
-        raise HubError(Code.BAD_USER_INPUT, f"unknown fields: {sorted(set(raw) - _KEYS)}")
-    sanction, measure, applied = raw["sanctionId"], raw["measure"], raw["applied"]
-    if not (isinstance(sanction, str) and isinstance(measure, str) and isinstance(applied, bool)):
-        raise HubError(Code.BAD_USER_INPUT, "sanctionId and measure are text, applied true/false")
-    try:
-        on = date.fromisoformat(raw["on"]) if raw.get("on") is not None else None
-    except (TypeError, ValueError):
-        raise HubError(Code.BAD_USER_INPUT, "on is a date, YYYY-MM-DD") from None
-    note = raw.get("note")
-    if note is not None and not isinstance(note, str):
-        raise HubError(Code.BAD_USER_INPUT, "note is text")
-    return sanction, measure, applied, on, note
-
-
-async def _audit(request: Request, principal: Principal, sanction: str, decision: Any) -> None:
-    await audit_request(
-        request,
-        principal,
-        action="write",
-        field=FIELD,
-        subject=None,
-        released=(sanction,) if sanction else (),
-        decision=decision,
-    )
-
-
-async def post_feedback(request: Request) -> Response:
-    try:
-        principal = await authenticate(request)
-    except AuthError as exc:
-        return error_response(
-            401, Code.UNAUTHENTICATED, str(exc), headers={"WWW-Authenticate": "Bearer"}
-        )
-    try:
-        if not request.app.state.policy.may_call(principal, "reportMeasure"):
-            await _audit(request, principal, "", "DENY")
-            return error_response(403, Code.FORBIDDEN, "only partners report measures")
-        body = await read_body(request, MAX_BODY, "a report")
-        sanction, measure, applied, on, note = _parsed(body)
-        state = request.app.state
-        await _report(
-            state.driver,
-            state.settings.neo4j_database,
-            principal,
-            sanction,
-            measure,
-            applied,
-            on,
-            note,
-        )
-        await _audit(request, principal, sanction, "ALLOW")
-    except RedisError:
-        return error_response(503, Code.UNAVAILABLE, "the audit store is unavailable; retry")
-    except HubError as error:
-        return refusal_response(error)
-    except BodyTooLarge as exc:
-        return exc.response()
-    return JSONResponse({"recorded": True})

@@ -37,7 +37,8 @@ from graphql import (
 from graphql.language import DirectiveNode, Visitor
 
 from hub.errors import Code
-from policies.limits import Limits, LimitsError
+from policies.limits import Limits
+from policies.loader import PolicyError
 from policies.principal import Principal
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
@@ -300,13 +301,13 @@ def check_prices(schema: GraphQLSchema, limits: Limits) -> None:
         owner = schema.get_type(type_name)
         field = owner.fields.get(field_name) if isinstance(owner, GraphQLObjectType) else None
         if field is None:
-            raise LimitsError(f"limits.yaml: {key} is not a field of the schema")
+            raise PolicyError(f"limits.yaml: {key} is not a field of the schema")
         if key in limits.list_sizes and not _unwrap(field.type)[1]:
-            raise LimitsError(f"limits.yaml: cost.list_sizes.{key} is not a list")
+            raise PolicyError(f"limits.yaml: cost.list_sizes.{key} is not a list")
         price = limits.prices.get(key)
         for argument in (*price.arguments, *price.scopes) if price else ():
             if argument not in field.args:
-                raise LimitsError(f"limits.yaml: {key} has no argument {argument}")
+                raise PolicyError(f"limits.yaml: {key} has no argument {argument}")
 
 
 def check(

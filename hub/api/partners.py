@@ -13,23 +13,23 @@ from typing import Any
 
 import strawberry
 
-from connectors.signing import new_credentials
+from connectors.onboarding import onboard, rotate
 from graph.exchange.outbox import deliveries, delivery_counts, replay
-from graph.exchange.partners import (
-    Keys,
-    Partner,
-    PartnerError,
-    all_partners,
-    find,
-    register,
-    rotate_keys,
+from graph.exchange.partners import Partner, PartnerError, all_partners, find, update_partner
+from hub.api.context import (
+    Context,
+    RootPolicy,
+    audit,
+    ctx,
+    decode_number_cursor,
+    encode_cursor,
+    page_size,
+    resolver,
 )
-from graph.exchange.partners import update as update_partner
-from hub.api.context import Audited, RootPolicy, bounded, ctx, decode_cursor, encode_cursor
-from hub.errors import Code, HubError, backing_services
+from hub.errors import Code, HubError
 from hub.settings import catalogue, get_settings
 
-MAX_PAGE = 100
+_DELIVERY_CURSOR = "d1:"
 
 
 @strawberry.enum
@@ -122,8 +122,8 @@ class PartnerChange:
     status: PartnerStatus | None = None
 
 
-async def _info(context: Any, partner: Partner) -> PartnerInfo:
-    counts = await delivery_counts(context.driver, context.database, partner.code)
+async def _info(context: Context, partner: Partner) -> PartnerInfo:
+    counts = await delivery_counts(context.store, partner.code)
     return PartnerInfo(
         code=partner.code,
         name=partner.name,
@@ -165,12 +165,12 @@ def _delivery(d: dict[str, Any]) -> Delivery:
 @strawberry.type
 class PartnerQueries:
     @strawberry.field(description="Every registered partner.", permission_classes=[RootPolicy])
+    @resolver
     async def partners(self, info: strawberry.Info) -> list[PartnerInfo]:
         context = ctx(info)
-        with backing_services():
-            found = await all_partners(context.driver, context.database)
-            infos = [await _info(context, p) for p in found]
-        context.audited.append(Audited("partners", None, tuple(p.code for p in found)))
+        found = await all_partners(context.store)
+        infos = [await _info(context, p) for p in found]
+        audit(info, None, (p.code for p in found))
         return infos
 
     @strawberry.field(
@@ -178,6 +178,7 @@ class PartnerQueries:
         "dead-letter set, each with the reason of its last try) or by event id.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def deliveries(
         self,
         info: strawberry.Info,
@@ -188,25 +189,21 @@ class PartnerQueries:
         after: str | None = None,
     ) -> DeliveryPage:
         context = ctx(info)
-        size = bounded("first", first, 1, MAX_PAGE)
-        before = int(decode_cursor(after, "d1:")) if after else 2**62
-        with backing_services():
-            rows = await deliveries(
-                context.driver,
-                context.database,
-                partner,
-                status.value if status else None,
-                before,
-                size + 1,
-                event,
-            )
-        page = rows[:size]
-        context.audited.append(
-            Audited("deliveries", None, (partner, *(str(d["event"]) for d in page)))
+        size = page_size(first)
+        before = decode_number_cursor(after, _DELIVERY_CURSOR) if after else 2**62
+        rows = await deliveries(
+            context.store,
+            partner,
+            status.value if status else None,
+            before,
+            size + 1,
+            event,
         )
+        page = rows[:size]
+        audit(info, None, (partner, *(str(d["event"]) for d in page)))
         return DeliveryPage(
             items=[_delivery(d) for d in page],
-            end_cursor=encode_cursor(str(page[-1]["version"]), "d1:") if page else None,
+            end_cursor=encode_cursor(str(page[-1]["version"]), _DELIVERY_CURSOR) if page else None,
             has_next_page=len(rows) > size,
         )
 
@@ -217,11 +214,9 @@ class PartnerMutations:
         description="Register a partner; the answer carries its key, shown this once.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def register_partner(self, info: strawberry.Info, partner: PartnerInput) -> PartnerKeys:
         context = ctx(info)
-        made = new_credentials(
-            "ED25519" if partner.scheme is SigningScheme.ED25519 else "HMAC_SHA256"
-        )
         fields = {
             "code": partner.code,
             "name": partner.name,
@@ -231,25 +226,24 @@ class PartnerMutations:
             "clearance": partner.clearance,
         }
         try:
-            with backing_services():
-                saved = await register(
-                    context.driver,
-                    context.database,
-                    catalogue(),
-                    fields,
-                    Keys(made.scheme, made.signing, made.verifying),
-                    get_settings().webhook_targets,
-                )
+            saved, keys = await onboard(
+                context.store,
+                catalogue(),
+                fields,
+                partner.scheme.value,
+                get_settings().webhook_targets,
+            )
         except PartnerError as exc:
             raise _refused(exc) from None
-        context.audited.append(Audited("registerPartner", None, (saved.code,), action="write"))
-        return PartnerKeys(partner=await _info(context, saved), verifying_key=made.verifying)
+        audit(info, None, (saved.code,), action="write")
+        return PartnerKeys(partner=await _info(context, saved), verifying_key=keys.verifying)
 
     @strawberry.mutation(
         description="Change a partner's endpoint, events, clearance, kind, name or status "
         "(PAUSED holds its deliveries; ACTIVE resumes them).",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def update_partner(
         self, info: strawberry.Info, code: str, change: PartnerChange
     ) -> PartnerInfo:
@@ -267,60 +261,50 @@ class PartnerMutations:
             if v is not None
         }
         try:
-            with backing_services():
-                saved = await update_partner(
-                    context.driver,
-                    context.database,
-                    catalogue(),
-                    code,
-                    fields,
-                    get_settings().webhook_targets,
-                )
+            saved = await update_partner(
+                context.store,
+                catalogue(),
+                code,
+                fields,
+                get_settings().webhook_targets,
+            )
         except PartnerError as exc:
             raise _refused(exc) from None
         if saved is None:
             raise HubError(Code.NOT_FOUND, f"no partner {code}")
-        context.audited.append(Audited("updatePartner", None, (code,), action="write"))
+        audit(info, None, (code,), action="write")
         return await _info(context, saved)
 
     @strawberry.mutation(
         description="New signing keys for a partner (the old ones stop at once); shown once.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def rotate_partner_keys(
         self, info: strawberry.Info, code: str, scheme: SigningScheme | None = None
     ) -> PartnerKeys:
         context = ctx(info)
-        with backing_services():
-            current = await find(context.driver, context.database, code)
-            if current is None:
-                raise HubError(Code.NOT_FOUND, f"no partner {code}")
-            wanted = scheme.value if scheme else current.scheme
-            made = new_credentials("ED25519" if wanted == "ED25519" else "HMAC_SHA256")
-            saved = await rotate_keys(
-                context.driver,
-                context.database,
-                code,
-                Keys(made.scheme, made.signing, made.verifying),
-            )
-        assert saved is not None
-        context.audited.append(Audited("rotatePartnerKeys", None, (code,), action="write"))
-        return PartnerKeys(partner=await _info(context, saved), verifying_key=made.verifying)
+        rotated = await rotate(context.store, code, scheme.value if scheme else None)
+        if rotated is None:
+            raise HubError(Code.NOT_FOUND, f"no partner {code}")
+        saved, keys = rotated
+        audit(info, None, (code,), action="write")
+        return PartnerKeys(partner=await _info(context, saved), verifying_key=keys.verifying)
 
     @strawberry.mutation(
         description="Send a partner every event since a moment again, in order (it lost its "
         "copy or joined late); returns how many deliveries were queued.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def replay_partner(self, info: strawberry.Info, code: str, since: datetime) -> int:
         context = ctx(info)
         if since.tzinfo is None:
             raise HubError(
                 Code.BAD_USER_INPUT, "since needs a time zone, e.g. 2026-11-01T00:00+08:00"
             )
-        with backing_services():
-            if await find(context.driver, context.database, code) is None:
-                raise HubError(Code.NOT_FOUND, f"no partner {code}")
-            queued = await replay(context.driver, context.database, code, since, time.time())
-        context.audited.append(Audited("replayPartner", None, (code,), action="write"))
+        if await find(context.store, code) is None:
+            raise HubError(Code.NOT_FOUND, f"no partner {code}")
+        queued = await replay(context.store, code, since, time.time())
+        audit(info, None, (code,), action="write")
         return queued

@@ -19,15 +19,15 @@ import strawberry
 from graph.rating import history_of
 from hub.api.context import to_datetime
 from policies.access import ReadScope
-from policies.credit.rating import Consequence as ModelConsequence
 from policies.credit.rating import (
+    Consequence,
     Contribution,
     RatingModel,
     Source,
-    default_model,
     explain,
     last_day,
 )
+from policies.credit.rating_file import default_model
 
 
 @strawberry.enum(description="The nine grades, best first: classes A (AAA AA A), B, C.")
@@ -52,8 +52,11 @@ class RatingContribution:
     points: float
 
 
-@strawberry.type(description="What a grade class (or an active listing) brings the subject.")
-class Consequence:
+@strawberry.type(
+    name="Consequence",
+    description="What a grade class (or an active listing) brings the subject.",
+)
+class ConsequenceView:
     code: str
     name: str = strawberry.field(description="In the seed's words.")
     partner_kinds: list[str] = strawberry.field(
@@ -92,7 +95,7 @@ class Rating:
     explanation: list[RatingContribution] = strawberry.field(
         description="Each indicator's points and the value it read; base + points = score."
     )
-    consequences: list[Consequence] = strawberry.field(
+    consequences: list[ConsequenceView] = strawberry.field(
         description="What the grade brings now; a term-limited one is gone after its last day."
     )
     history: list[GradeHistoryEntry] = strawberry.field(
@@ -121,15 +124,15 @@ def _contribution(raw: dict[str, Any]) -> Contribution:
 _UNKNOWN_SOURCE = Source("CONFIDENTIAL", None)
 
 
-def _stored(row: dict[str, Any], model: RatingModel) -> list[ModelConsequence]:
+def _stored(row: dict[str, Any], model: RatingModel) -> list[Consequence]:
     """The consequences as stored; an imported rating keeps codes only, named by the model."""
     if row.get("consequences"):
         return [
-            ModelConsequence(c["code"], c["name"], tuple(c.get("partnerKinds") or ()))
+            Consequence(c["code"], c["name"], tuple(c.get("partnerKinds") or ()))
             for c in json.loads(row["consequences"])
         ]
     known = [(code, model.consequence(code)) for code in row.get("measures") or []]
-    return [found or ModelConsequence(code, code) for code, found in known]
+    return [found or Consequence(code, code) for code, found in known]
 
 
 def rating_view(row: dict[str, Any], access: ReadScope, division: str, today: date) -> Rating:
@@ -163,7 +166,7 @@ def rating_view(row: dict[str, Any], access: ReadScope, division: str, today: da
             for c in contributions
         ],
         consequences=[
-            Consequence(
+            ConsequenceView(
                 code=c.code,
                 name=c.name,
                 partner_kinds=list(c.partners),

@@ -11,8 +11,8 @@ import strawberry
 
 from graph.identifiers import InvalidIdentifier, resident_id
 from graph.search import person_by_key, search_names
-from hub.api.context import Audited, RootPolicy, bounded, ctx, to_date
-from hub.errors import Code, HubError, backing_services
+from hub.api.context import RootPolicy, audit, ctx, page_size, resolver, to_date
+from hub.errors import Code, HubError
 from hub.keys import pii_secret
 from hub.settings import get_settings
 
@@ -72,6 +72,7 @@ class SearchQueries:
         "characters ignored) through the full-text index, or pinyin and initials.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def search(
         self, info: strawberry.Info, text: str, kind: SearchKind = SearchKind.ALL, first: int = 20
     ) -> list[SearchHit]:
@@ -79,19 +80,16 @@ class SearchQueries:
         cleaned = unicodedata.normalize("NFKC", text).strip()
         if not 1 <= len(cleaned) <= 50:
             raise HubError(Code.BAD_USER_INPUT, "text must be 1-50 characters")
-        bounded("first", first, 1, 100)
-        with backing_services():
-            how, hits = await search_names(
-                context.driver,
-                context.database,
-                cleaned,
-                subjects=kind is not SearchKind.PERSON,
-                people=kind is not SearchKind.SUBJECT,
-                limit=first,
-                scope=context.scope,
-                time_limit=context.query_timeout,
-            )
-        context.audited.append(Audited("search", None, tuple(h["key"] for h in hits)))
+        page_size(first)
+        how, hits = await search_names(
+            context.store,
+            cleaned,
+            subjects=kind is not SearchKind.PERSON,
+            people=kind is not SearchKind.SUBJECT,
+            limit=first,
+            scope=context.scope,
+        )
+        audit(info, None, (h["key"] for h in hits))
         return [
             SearchHit(
                 kind=h["kind"],
@@ -109,12 +107,13 @@ class SearchQueries:
         "CONFIDENTIAL clearance and an investigation purpose. Null when unknown.",
         permission_classes=[RootPolicy],
     )
+    @resolver
     async def person_by_resident_id(
         self, info: strawberry.Info, id_number: str
     ) -> PersonProfile | None:
         context = ctx(info)
         if "CONFIDENTIAL" not in context.scope["anywhere"]:
-            context.audited.append(Audited("personByResidentId", None, (), "DENY"))
+            audit(info, None, (), "DENY")
             raise HubError(
                 Code.FORBIDDEN,
                 "a resident-ID lookup needs CONFIDENTIAL clearance and an investigation purpose",
@@ -123,17 +122,12 @@ class SearchQueries:
             key = resident_id(id_number, pii_secret(get_settings().keys_dir)).key
         except InvalidIdentifier as exc:
             raise HubError(Code.BAD_USER_INPUT, f"idNumber: {exc}") from None
-        with backing_services():
-            found = await person_by_key(
-                context.driver, context.database, key, context.scope, context.query_timeout
-            )
+        found = await person_by_key(context.store, key, context.scope)
         if found is None:
-            context.audited.append(Audited("personByResidentId", None, ()))
+            audit(info, None, ())
             return None
         ties = [_tie(t) for t in found["ties"]]
-        context.audited.append(
-            Audited("personByResidentId", None, (key, *(t.credit_code for t in ties)))
-        )
+        audit(info, None, (key, *(t.credit_code for t in ties)))
         return PersonProfile(
             key=found["key"], name=found["name"], id_masked=found.get("idMasked"), ties=ties
         )

@@ -1,1 +1,1 @@
-"""hub.cli package."""
+"""The ``hub`` command line: one module per group of commands, gathered in ``hub.cli.main``."""

@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from neo4j import AsyncDriver
 
 from connectors.celery_app import wake
 from graph.archive.files import FORMATS, ArchiveFormatError
-from graph.archive.imports import Counts, all_rejections, find_import, import_archive, new_import_id
+from graph.archive.imports import Counts, all_rejections, find_import, new_import_id, run_import
 from graph.assessment import ASSESSMENT_COLUMNS, assess
+from graph.db import Store
 from graph.exchange.outbox import Emitted
 from graph.rating import rate, rate_all
 from graph.records.determination import expire_listings
 from graph.records.review import expire
-from hub.cli.kit import err, fail, progress_bar, with_driver
+from hub.cli.kit import err, fail, progress_bar, with_store
 from hub.settings import Settings, catalogue
 from policies.units import units_by_code
 
@@ -34,11 +34,11 @@ def known_unit(agency: str) -> None:
         raise fail(f"{agency!r} is not a unit of the department (codes are NMG + division code)")
 
 
-async def _report(driver: AsyncDriver, s: Settings, import_id: str) -> dict[str, Any]:
-    found = await find_import(driver, s.neo4j_database, import_id) or {}
+async def _report(store: Store, s: Settings, import_id: str) -> dict[str, Any]:
+    found = await find_import(store, import_id) or {}
     found["rejections"] = [
         {"line": r.line, "reason": r.reason, "message": r.message}
-        async for r in all_rejections(driver, s.neo4j_database, import_id)
+        async for r in all_rejections(store, import_id)
     ]
     return found
 
@@ -69,10 +69,9 @@ def import_cmd(
         def tick(counts: Counts) -> None:
             bar.update(task, completed=counts.read, note=f"{counts.rejected} rejected")
 
-        async def work(driver: AsyncDriver, s: Settings) -> dict[str, Any]:
-            await import_archive(
-                driver,
-                s.neo4j_database,
+        async def work(store: Store, s: Settings) -> dict[str, Any]:
+            await run_import(
+                store,
                 file,
                 import_id=import_id,
                 agency=agency,
@@ -82,10 +81,10 @@ def import_cmd(
                 progress=tick,
                 limits=s.xlsx_limits,
             )
-            return await _report(driver, s, import_id)
+            return await _report(store, s, import_id)
 
         try:
-            report = with_driver(work)
+            report = with_store(work)
         except ArchiveFormatError as exc:
             raise fail(f"{file.name}: {exc}") from None
     seconds = time.monotonic() - started
@@ -103,10 +102,10 @@ def import_cmd(
 def report_cmd(import_id: Annotated[str, typer.Argument(help="The import id, IMP-…")]) -> None:
     """Print an import's progress and every rejected row as JSON."""
 
-    async def work(driver: AsyncDriver, s: Settings) -> dict[str, Any]:
-        return await _report(driver, s, import_id)
+    async def work(store: Store, s: Settings) -> dict[str, Any]:
+        return await _report(store, s, import_id)
 
-    report = with_driver(work)
+    report = with_store(work)
     if "id" not in report:
         raise fail(f"no import {import_id}")
     typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
@@ -117,11 +116,11 @@ def expire_cmd() -> None:
     """End the publication of records and listings past their maximum period, re-rate their
     subjects and tell partners (the beat runs this every hour)."""
 
-    async def work(driver: AsyncDriver, s: Settings) -> tuple[int, list[Emitted]]:
-        records = await expire(driver, s.neo4j_database, catalogue())
-        return records, await expire_listings(driver, s.neo4j_database, catalogue(), date.today())
+    async def work(store: Store, s: Settings) -> tuple[int, list[Emitted]]:
+        records = await expire(store, catalogue())
+        return records, await expire_listings(store, catalogue(), date.today())
 
-    records, ended = with_driver(work)
+    records, ended = with_store(work)
     for event in ended:
         wake(event.partners, event.subject)
     err.print(f"{records} record(s) and {len(ended)} listing(s) expired")
@@ -146,21 +145,20 @@ def rate_cmd(
     with progress_bar("rating") as bar:
         task = bar.add_task("rate", total=None, note="")
 
-        async def work(driver: AsyncDriver, s: Settings) -> tuple[int, int]:
+        async def work(store: Store, s: Settings) -> tuple[int, int]:
             if not all_subjects:
-                rated = await rate(driver, s.neo4j_database, codes or [], notify=notify)
+                rated = await rate(store, codes or [], notify=notify)
                 for code, result in rated.items():
                     typer.echo(f"{code} {result.grade} {result.score:.2f}")
                 return len(rated), len(set(codes or [])) - len(rated)
             return await rate_all(
-                driver,
-                s.neo4j_database,
+                store,
                 batch_size=batch,
                 progress=lambda n: bar.update(task, completed=n, note=""),
                 notify=notify,
             )
 
-        done, skipped = with_driver(work)
+        done, skipped = with_store(work)
     seconds = time.monotonic() - started
     err.print(
         f"rated {done} subjects in {seconds:.1f} s ({done / seconds if seconds else 0:,.0f}/s)"
@@ -183,10 +181,10 @@ def assess_cmd(
     if first > last:
         raise fail("--from is after --to")
 
-    async def work(driver: AsyncDriver, s: Settings) -> list[dict[str, Any]]:
-        return await assess(driver, s.neo4j_database, first, last, date.today(), unit)
+    async def work(store: Store, s: Settings) -> list[dict[str, Any]]:
+        return await assess(store, first, last, date.today(), unit)
 
-    rows = with_driver(work)
+    rows = with_store(work)
     if out is None:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return

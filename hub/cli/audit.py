@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -11,13 +10,13 @@ from typing import Annotated, TypeVar
 
 import redis.asyncio as aioredis
 import typer
-from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from connectors.audit_drain import drain as drain_stream
+from connectors.audit_drain import drain_stream
 from graph import audit_chain
-from hub.cli.kit import driver_for
+from graph.db import Store
+from hub.cli.kit import run_with_store
 from hub.settings import Settings, get_settings
 
 app = typer.Typer(help="The audit chain: verify, drain, trail.", no_args_is_help=True)
@@ -28,19 +27,10 @@ PAGE = 1000
 Chain = Annotated[str, typer.Option(help="Which chain (tests use their own).")]
 
 
-def _run(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
-    """Run ``work`` with a driver; an unreachable Neo4j or Redis exits 2, not 1 ("broken")."""
-    settings = get_settings()
-
-    async def run() -> T:
-        driver = driver_for(settings)
-        try:
-            return await work(driver, settings)
-        finally:
-            await driver.close()
-
+def _run(work: Callable[[Store, Settings], Awaitable[T]]) -> T:
+    """Run ``work`` with a store; an unreachable Neo4j or Redis exits 2, not 1 ("broken")."""
     try:
-        return asyncio.run(run())
+        return run_with_store(work, get_settings())
     except (ServiceUnavailable, SessionExpired, RedisConnectionError) as exc:
         typer.echo(f"error: a backing service is unreachable ({exc.__class__.__name__})", err=True)
         raise typer.Exit(UNREACHABLE) from None
@@ -68,9 +58,7 @@ def verify(
     chain rewritten with recomputed hashes (see docs/decisions.md).
     """
     expected = _anchor(anchor)
-    result = _run(
-        lambda driver, s: audit_chain.verify(driver, s.neo4j_database, chain=chain, anchor=expected)
-    )
+    result = _run(lambda store, s: audit_chain.verify_chain(store, chain=chain, anchor=expected))
     if not result.ok:
         typer.echo(f"broken at seq {result.first_bad_seq}: {result.reason}")
         raise typer.Exit(1)
@@ -82,10 +70,10 @@ def verify(
 def drain() -> None:
     """Move every waiting entry from the Redis stream into the chain now."""
 
-    async def work(driver: AsyncDriver, settings: Settings) -> int | None:
+    async def work(store: Store, settings: Settings) -> int | None:
         client = aioredis.from_url(settings.redis_url, socket_timeout=10)
         try:
-            return await drain_stream(client, driver, settings.neo4j_database, budget=math.inf)
+            return await drain_stream(client, store, budget=math.inf)
         finally:
             await client.aclose()
 
@@ -118,12 +106,11 @@ def trail(
         raise typer.BadParameter("give --subject or --agency (or both)")
     start, end = _moment(since), _moment(until)
 
-    async def work(driver: AsyncDriver, settings: Settings) -> None:
+    async def work(store: Store, settings: Settings) -> None:
         last, left = after, limit
         while left > 0:
             page = await audit_chain.trail(
-                driver,
-                settings.neo4j_database,
+                store,
                 subject=subject,
                 agency=agency,
                 since=start,

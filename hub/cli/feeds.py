@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import httpx
 import redis.asyncio as aioredis
 import typer
-from neo4j import AsyncDriver
 
 from connectors.celery_app import wake
 from connectors.pull import STATE, FeedFetchError, feeds, pull
+from graph.db import Store
 from graph.exchange.feeds import FeedReport
-from hub.cli.kit import err, fail, with_driver
+from hub.cli.kit import err, fail, with_store
 from hub.settings import Settings, catalogue
 
 app = typer.Typer(
@@ -26,7 +26,7 @@ app = typer.Typer(
 def list_cmd() -> None:
     """Each feed, whether it is on, and what its last run did (JSON)."""
 
-    async def work(driver: AsyncDriver, s: Settings) -> list[dict[str, Any]]:
+    async def work(store: Store, s: Settings) -> list[dict[str, Any]]:
         redis = aioredis.from_url(s.redis_url, decode_responses=True)
         try:
             out: list[dict[str, Any]] = []
@@ -47,7 +47,7 @@ def list_cmd() -> None:
         finally:
             await redis.aclose()
 
-    typer.echo(json.dumps(with_driver(work), ensure_ascii=False, indent=1))
+    typer.echo(json.dumps(with_store(work), ensure_ascii=False, indent=1))
 
 
 @app.command("pull")
@@ -57,18 +57,16 @@ def pull_cmd(code: Annotated[str, typer.Argument(help="The feed's code.")]) -> N
     if feed is None:
         raise fail(f"no feed {code}; `hub feeds list` shows them")
 
-    async def work(driver: AsyncDriver, s: Settings) -> FeedReport:
+    async def work(store: Store, s: Settings) -> FeedReport:
         redis = aioredis.from_url(s.redis_url)
         try:
             async with httpx.AsyncClient() as http:
-                return await pull(
-                    driver, s.neo4j_database, redis, http, catalogue(), feed, date.today()
-                )
+                return await pull(store, redis, http, catalogue(), feed, date.today())
         finally:
             await redis.aclose()
 
     try:
-        report = with_driver(work)
+        report = with_store(work)
     except FeedFetchError as exc:
         raise fail(f"{exc}; nothing was applied") from None
     for subject, partners in report.events:

@@ -1,21 +1,19 @@
-"""What the command-line modules share: a driver for one command, and errors that say what to do."""
+"""What the command-line modules share: a store for one command, and errors that say what to do."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
-from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from graph.db import Neo4jConfig, connect
+from graph.db import Store, connect
 from hub.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -29,31 +27,31 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def driver_for(settings: Settings) -> AsyncDriver:
-    return connect(
-        Neo4jConfig(
-            uri=settings.neo4j_uri,
-            user=settings.neo4j_user,
-            password=settings.neo4j_password,
-            database=settings.neo4j_database,
-        )
-    )
+def store_for(settings: Settings) -> Store:
+    """A store on a new driver (the caller closes ``store.driver``)."""
+    config = settings.neo4j
+    return Store(connect(config), config.database, config.query_timeout)
 
 
-def with_driver(work: Callable[[AsyncDriver, Settings], Awaitable[T]]) -> T:
-    """Run ``work`` with a driver that is closed afterwards; an unreachable Neo4j is a clear
-    error, not a traceback."""
-    settings = get_settings()
+def run_with_store(work: Callable[[Store, Settings], Awaitable[T]], settings: Settings) -> T:
+    """Run ``work`` with a store opened for it and its driver closed afterwards."""
 
     async def run() -> T:
-        driver = driver_for(settings)
+        store = store_for(settings)
         try:
-            return await work(driver, settings)
+            return await work(store, settings)
         finally:
-            await driver.close()
+            await store.driver.close()
 
+    return asyncio.run(run())
+
+
+def with_store(work: Callable[[Store, Settings], Awaitable[T]]) -> T:
+    """Run ``work`` with a store whose driver is closed afterwards; an unreachable Neo4j is a
+    clear error, not a traceback."""
+    settings = get_settings()
     try:
-        return asyncio.run(run())
+        return run_with_store(work, settings)
     except (ServiceUnavailable, SessionExpired) as exc:
         raise fail(
             f"Neo4j at {settings.neo4j_uri} is not reachable ({exc.__class__.__name__}): "
@@ -75,5 +73,5 @@ def progress_bar(label: str) -> Progress:
         TextColumn("{task.fields[note]}"),
         TimeElapsedColumn(),
         console=err,
-        disable=not err.is_terminal and os.environ.get("HUB_PROGRESS") != "1",
+        disable=not err.is_terminal and not get_settings().progress,
     )

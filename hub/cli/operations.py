@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 from graphql import GraphQLError, parse, validate
-from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.trusted_documents import Operation, register, registered
-from hub.api.schema import schema
-from hub.cli.kit import fail, with_driver
+from hub.api.schema import graphql_schema
+from hub.cli.kit import fail, with_store
 from hub.settings import Settings
 
 app = typer.Typer(help="Registered operations (trusted documents).", no_args_is_help=True)
@@ -29,16 +29,16 @@ def register_cmd(
         raise fail(f"{file} is not a file")
     document = file.read_text(encoding="utf-8")
     try:
-        errors = validate(schema._schema, parse(document))
+        errors = validate(graphql_schema(), parse(document))
     except GraphQLError as exc:
         raise fail(f"{file}: {exc.message}") from None
     if errors:
         raise fail(f"{file}: {errors[0].message}")
 
-    async def work(driver: AsyncDriver, settings: Settings) -> Operation:
-        return await register(driver, settings.neo4j_database, document, name or file.stem)
+    async def work(store: Store, settings: Settings) -> Operation:
+        return await register(store, document, name or file.stem)
 
-    operation = with_driver(work)
+    operation = with_store(work)
     typer.echo(f"sha256:{operation.hash}")
 
 
@@ -46,8 +46,8 @@ def register_cmd(
 def list_cmd() -> None:
     """Print every registered operation: hash and name."""
 
-    async def work(driver: AsyncDriver, settings: Settings) -> list[Operation]:
-        return await registered(driver, settings.neo4j_database)
+    async def work(store: Store, settings: Settings) -> list[Operation]:
+        return await registered(store)
 
-    for operation in with_driver(work):
+    for operation in with_store(work):
         typer.echo(f"sha256:{operation.hash}  {operation.name}")

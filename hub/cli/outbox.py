@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.exchange.backfill import BackfillReport, backfill
-from hub.cli.kit import err, with_driver
+from hub.cli.kit import err, with_store
 from hub.settings import Settings, catalogue
 
 app = typer.Typer(help="The outbox behind the sanction feed and webhooks.", no_args_is_help=True)
@@ -17,10 +17,10 @@ app = typer.Typer(help="The outbox behind the sanction feed and webhooks.", no_a
 def run_backfill() -> BackfillReport:
     """Announce the listings the seed or an import wrote without events; print what it did."""
 
-    async def work(driver: AsyncDriver, s: Settings) -> BackfillReport:
-        return await backfill(driver, s.neo4j_database, catalogue(), date.today())
+    async def work(store: Store, s: Settings) -> BackfillReport:
+        return await backfill(store, catalogue(), date.today())
 
-    report = with_driver(work)
+    report = with_store(work)
     err.print(
         f"feed backfill: {report.compared} listings compared, {report.listed} announced as "
         f"listed, {report.ended} as ended, {report.deliveries} deliveries queued in "

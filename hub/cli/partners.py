@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from neo4j import AsyncDriver
 
-from connectors.signing import new_credentials
+from connectors.onboarding import onboard, rotate
+from graph.db import Store
 from graph.exchange.outbox import deliveries, delivery_counts, replay
 from graph.exchange.partners import (
     Keys,
@@ -18,11 +18,9 @@ from graph.exchange.partners import (
     PartnerError,
     all_partners,
     find,
-    register,
-    rotate_keys,
+    update_partner,
 )
-from graph.exchange.partners import update as update_partner
-from hub.cli.kit import err, fail, with_driver
+from hub.cli.kit import err, fail, with_store
 from hub.settings import Settings, catalogue
 
 app = typer.Typer(
@@ -47,14 +45,9 @@ def _show(partner: Partner, counts: dict[str, int]) -> dict[str, Any]:
     return shown
 
 
-def _keys(scheme: str) -> Keys:
-    made = new_credentials("ED25519" if scheme == "ED25519" else "HMAC_SHA256")
-    return Keys(made.scheme, made.signing, made.verifying)
-
-
 def _run(work: Any) -> Any:
     try:
-        return with_driver(work)
+        return with_store(work)
     except PartnerError as exc:
         raise fail(f"{exc} ({exc.reason})") from None
 
@@ -70,7 +63,6 @@ def add_cmd(
     scheme: Annotated[str, typer.Option(help="HMAC_SHA256 or ED25519.")] = "HMAC_SHA256",
 ) -> None:
     """Register a partner and print the key it verifies with (shown this once)."""
-    keys = _keys(scheme)
     fields = {
         "code": code,
         "name": name,
@@ -80,12 +72,10 @@ def add_cmd(
         "clearance": clearance,
     }
 
-    async def work(driver: AsyncDriver, s: Settings) -> Partner:
-        return await register(
-            driver, s.neo4j_database, catalogue(), fields, keys, s.webhook_targets
-        )
+    async def work(store: Store, s: Settings) -> tuple[Partner, Keys]:
+        return await onboard(store, catalogue(), fields, scheme, s.webhook_targets)
 
-    _run(work)
+    _, keys = _run(work)
     typer.echo(keys.verifying)
     err.print(f"registered {code}; give it the key above (it is not shown again)")
 
@@ -94,11 +84,11 @@ def add_cmd(
 def list_cmd() -> None:
     """Every partner, with its deliveries by state (JSON)."""
 
-    async def work(driver: AsyncDriver, s: Settings) -> list[dict[str, Any]]:
-        found = await all_partners(driver, s.neo4j_database)
-        return [_show(p, await delivery_counts(driver, s.neo4j_database, p.code)) for p in found]
+    async def work(store: Store, s: Settings) -> list[dict[str, Any]]:
+        found = await all_partners(store)
+        return [_show(p, await delivery_counts(store, p.code)) for p in found]
 
-    typer.echo(json.dumps(with_driver(work), ensure_ascii=False, indent=1))
+    typer.echo(json.dumps(with_store(work), ensure_ascii=False, indent=1))
 
 
 @app.command("set")
@@ -125,10 +115,8 @@ def set_cmd(
     if not fields:
         raise fail("nothing to change: give --status, --endpoint, --event, --clearance or --name")
 
-    async def work(driver: AsyncDriver, s: Settings) -> Partner | None:
-        return await update_partner(
-            driver, s.neo4j_database, catalogue(), code, fields, s.webhook_targets
-        )
+    async def work(store: Store, s: Settings) -> Partner | None:
+        return await update_partner(store, catalogue(), code, fields, s.webhook_targets)
 
     if _run(work) is None:
         raise fail(f"no partner {code}")
@@ -142,18 +130,13 @@ def rotate_cmd(
 ) -> None:
     """New signing keys (the old ones stop at once); prints the new verifying key once."""
 
-    async def work(driver: AsyncDriver, s: Settings) -> Keys | None:
-        current = await find(driver, s.neo4j_database, code)
-        if current is None:
-            return None
-        keys = _keys(scheme or current.scheme)
-        await rotate_keys(driver, s.neo4j_database, code, keys)
-        return keys
+    async def work(store: Store, s: Settings) -> tuple[Partner, Keys] | None:
+        return await rotate(store, code, scheme)
 
-    keys = _run(work)
-    if keys is None:
+    rotated = _run(work)
+    if rotated is None:
         raise fail(f"no partner {code}")
-    typer.echo(keys.verifying)
+    typer.echo(rotated[1].verifying)
 
 
 @app.command("replay")
@@ -171,12 +154,12 @@ def replay_cmd(
     if moment.tzinfo is None:
         raise fail("--since needs a time zone, e.g. 2026-11-01T00:00+08:00")
 
-    async def work(driver: AsyncDriver, s: Settings) -> int | None:
-        if await find(driver, s.neo4j_database, code) is None:
+    async def work(store: Store, s: Settings) -> int | None:
+        if await find(store, code) is None:
             return None
-        return await replay(driver, s.neo4j_database, code, moment, time.time())
+        return await replay(store, code, moment, time.time())
 
-    queued = with_driver(work)
+    queued = with_store(work)
     if queued is None:
         raise fail(f"no partner {code}")
     err.print(f"{queued} deliveries queued for {code}; workers send them in order")
@@ -190,8 +173,8 @@ def deliveries_cmd(
 ) -> None:
     """A partner's latest deliveries as JSON Lines (DEAD: the dead-letter set, with reasons)."""
 
-    async def work(driver: AsyncDriver, s: Settings) -> list[dict[str, Any]]:
-        return await deliveries(driver, s.neo4j_database, code, status, 2**62, first)
+    async def work(store: Store, s: Settings) -> list[dict[str, Any]]:
+        return await deliveries(store, code, status, 2**62, first)
 
-    for row in with_driver(work):
+    for row in with_store(work):
         typer.echo(json.dumps(row, ensure_ascii=False, default=str))

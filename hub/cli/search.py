@@ -6,10 +6,10 @@ import time
 from typing import Annotated
 
 import typer
-from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.search import reindex_names
-from hub.cli.kit import err, progress_bar, with_driver
+from hub.cli.kit import err, progress_bar, with_store
 from hub.settings import Settings
 
 
@@ -26,16 +26,15 @@ def reindex_cmd(
     with progress_bar("search keys") as bar:
         task = bar.add_task("reindex", total=None, note="")
 
-        async def work(driver: AsyncDriver, s: Settings) -> dict[str, int]:
+        async def work(store: Store, s: Settings) -> dict[str, int]:
             return await reindex_names(
-                driver,
-                s.neo4j_database,
+                store,
                 everything=everything,
                 batch_size=batch,
                 progress=lambda label, n: bar.update(task, completed=n, note=label),
             )
 
-        written = with_driver(work)
+        written = with_store(work)
     seconds = time.monotonic() - started
     total = sum(written.values())
     err.print(

@@ -16,7 +16,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,32 +160,39 @@ def spawn(
 
 
 def start_neo4j(spec: Neo4jSpec, cache: Path, log: Path) -> subprocess.Popen[bytes]:
-    if port_open(spec.host, spec.port):
-        raise ServiceError(
-            f"port {spec.port} is taken: stop its user or pick another port in HUB_NEO4J_URI"
-        )
-    spec.home.mkdir(parents=True, exist_ok=True)
-    proc = spawn(neo4j_command(spec, launcher_runtime(cache)), log)
-    try:
-        wait_port(spec.host, spec.port, 180, proc)
-    except ServiceError as exc:
-        stop_process(proc.pid)
-        raise ServiceError(f"Neo4j did not start ({exc}); see {log}") from None
-    return proc
+    def command() -> list[str]:
+        return neo4j_command(spec, launcher_runtime(cache))
+
+    where = (spec.host, spec.port, "HUB_NEO4J_URI")
+    return _start_server("Neo4j", where, spec.home, command, log, seconds=180)
 
 
 def start_redis(spec: RedisSpec, log: Path) -> subprocess.Popen[bytes]:
-    if port_open(spec.host, spec.port):
-        raise ServiceError(
-            f"port {spec.port} is taken: stop its user or pick another port in HUB_REDIS_URL"
-        )
-    spec.home.mkdir(parents=True, exist_ok=True)
-    proc = spawn(redis_command(spec), log)
+    where = (spec.host, spec.port, "HUB_REDIS_URL")
+    return _start_server("Redis", where, spec.home, lambda: redis_command(spec), log, seconds=30)
+
+
+def _start_server(
+    name: str,
+    where: tuple[str, int, str],
+    home: Path,
+    command: Callable[[], list[str]],
+    log: Path,
+    *,
+    seconds: float,
+) -> subprocess.Popen[bytes]:
+    """Start a server and wait until it listens at ``where`` (host, port, and the setting that
+    picks another port); the command is made only once the port is known to be free."""
+    host, port, setting = where
+    if port_open(host, port):
+        raise ServiceError(f"port {port} is taken: stop its user or pick another port in {setting}")
+    home.mkdir(parents=True, exist_ok=True)
+    proc = spawn(command(), log)
     try:
-        wait_port(spec.host, spec.port, 30, proc)
+        wait_port(host, port, seconds, proc)
     except ServiceError as exc:
         stop_process(proc.pid)
-        raise ServiceError(f"Redis did not start ({exc}); see {log}") from None
+        raise ServiceError(f"{name} did not start ({exc}); see {log}") from None
     return proc
 
 

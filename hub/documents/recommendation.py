@@ -23,7 +23,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from policies.credit.listings import NAMES
 from policies.credit.measures import Catalogue
-from policies.divisions import division
+from policies.divisions import find_division
 from policies.units import units_by_code
 
 FONT = "STSong-Light"
@@ -84,7 +84,7 @@ def render(
     its kind) asking for the measures of ``kind`` (all kinds when None), signed by ``issuer``,
     the unit that sends it."""
     sanction, subject, case = facts["sanction"], facts["subject"], facts["case"]
-    place = division(subject.get("division") or "")
+    place = find_division(subject.get("division") or "")
     unit = units_by_code().get(sanction.get("authority") or "")
     measures = [
         catalogue.measures[code]

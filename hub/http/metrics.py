@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from collections.abc import Awaitable, Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -23,6 +24,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
 from hub.keys import dev_metrics_token
 from hub.settings import Settings
@@ -59,3 +62,19 @@ def render() -> tuple[bytes, str]:
     from prometheus_client import REGISTRY
 
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """``/metrics`` for a scraper that shows ``token`` (hub/http/metrics.py); off when None."""
+
+    async def metrics(request: Request) -> Response:
+        if token is None:
+            return PlainTextResponse("not found", status_code=404)
+        if not may_scrape(request.headers.get("authorization"), token):
+            return PlainTextResponse(
+                "a scrape token is required", 401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        body, content_type = render()
+        return Response(body, media_type=content_type)
+
+    return metrics

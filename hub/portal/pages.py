@@ -29,7 +29,7 @@ from graph.public import ListingCursor
 from hub.portal import reads
 from hub.portal.cache import cached, feed_version, keep, page_key
 from policies.credit.listings import NAMES as LISTING_NAMES
-from policies.divisions import REGION_CODE, banners, division, jurisdiction_prefix, leagues
+from policies.divisions import REGION_CODE, banners, find_division, jurisdiction_prefix, leagues
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
@@ -110,7 +110,7 @@ def division_choices() -> list[dict[str, Any]]:
 def chosen_division(request: Request) -> tuple[str | None, str | None]:
     """(the division code asked for, its code prefix); the region or nothing means all."""
     code = request.query_params.get("division") or REGION_CODE
-    if code == REGION_CODE or division(code) is None:
+    if code == REGION_CODE or find_division(code) is None:
         return None, None
     return code, jurisdiction_prefix(code)
 

@@ -1,10 +1,11 @@
 """What each portal page shows, read at the public's scope and shaped for the templates.
 
-The public is a principal with no role and PUBLIC clearance: :func:`policies.access.read_scope`
-gives it PUBLIC rows everywhere and nothing else, and every query below compiles that scope into
-its ``WHERE``, so a SHARED record, a pending one or a contact value cannot reach a page. Personal
-data (people, ID numbers, contacts) is never asked for: the subject lookup selects only the
-subject's own row, its rating, published records, listings and restrictions.
+The portal reads as the principal anonymous GraphQL callers are too (the ``public`` role, PUBLIC
+clearance): :func:`policies.access.read_scope` gives it PUBLIC rows everywhere and nothing else,
+and every query below compiles that scope into its ``WHERE``, so a SHARED record, a pending one
+or a contact value cannot reach a page. Personal data (people, ID numbers, contacts) is never
+asked for: the subject lookup selects only the subject's own row, its rating, published
+records, listings and restrictions.
 """
 
 from __future__ import annotations
@@ -21,20 +22,12 @@ from hub.api.rating import Rating, rating_view
 from policies.access import ReadScope, read_scope
 from policies.credit.catalogue import default_catalogue
 from policies.credit.listings import NAMES as LISTING_NAMES
-from policies.credit.measures import default_catalogue as default_measures
-from policies.divisions import REGION_CODE, division
-from policies.principal import Clearance, Principal
+from policies.credit.measures import default_measures
+from policies.divisions import find_division
+from policies.principal import public_principal
 from policies.units import units_by_code
 
-PUBLIC = Principal(
-    subject="public",
-    issuer="hub",
-    agency="PUBLIC",
-    level="PARTNER",
-    division=REGION_CODE,
-    roles=frozenset(),
-    clearance=Clearance.PUBLIC,
-)
+PUBLIC = public_principal("portal")
 HONOUR_GRADES = ["AAA", "AA", "A"]
 _SUBJECT_PARTS = frozenset({"rating", "records", "sanctions", "restrictions"})
 
@@ -59,7 +52,7 @@ def authority_name(code: str | None) -> str:
 
 
 def division_name(code: str | None) -> str:
-    found = division(code or "")
+    found = find_division(code or "")
     return found.name if found else (code or "")
 
 

@@ -11,23 +11,18 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
 from policies.principal import Clearance
 
-CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "catalogue.yaml"
+CATALOGUE_FILE = POLICY_DIR / "catalogue.yaml"
+SHAPE = Shape({"items"})
 CATEGORIES = ("BASIC", "TRUSTWORTHY", "DISHONEST")
 # Publication bounds in months by tier (国办发〔2025〕22号): (lowest minimum, highest maximum).
 TIER_BOUNDS = {"MINOR": (0, 3), "GENERAL": (3, 12), "SERIOUS": (12, 36)}
 RECORD_FIELDS = frozenset({"title", "decidedOn", "document", "legalBasis"})
 _ITEM_KEYS = {"name", "category", "disclosure", "requires", "tiers", "publish_within_working_days"}
-
-
-class CatalogueError(ValueError):
-    """The catalogue file is wrong; the message names the item."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,54 +44,57 @@ class Item:
 
 def _period(code: str, tier: str, raw: Any) -> Period:
     if tier not in TIER_BOUNDS:
-        raise CatalogueError(f"{code}: unknown tier {tier!r}")
+        raise PolicyError(f"items.{code}.tiers: unknown tier {tier!r}")
     if not isinstance(raw, dict) or set(raw) != {"min", "max"}:
-        raise CatalogueError(f"{code}.{tier}: give min and max in months")
+        raise PolicyError(f"items.{code}.tiers.{tier}: give min and max in months")
     low, high = TIER_BOUNDS[tier]
     if not (isinstance(raw["min"], int) and isinstance(raw["max"], int)):
-        raise CatalogueError(f"{code}.{tier}: min and max are whole months")
+        raise PolicyError(f"items.{code}.tiers.{tier}: min and max are whole months")
     if not low <= raw["min"] <= raw["max"] <= high:
-        raise CatalogueError(f"{code}.{tier}: must satisfy {low} <= min <= max <= {high} months")
+        raise PolicyError(
+            f"items.{code}.tiers.{tier}: must satisfy {low} <= min <= max <= {high} months"
+        )
     return Period(raw["min"], raw["max"])
 
 
 def _item(code: str, raw: Any) -> Item:
     if not isinstance(raw, dict) or set(raw) - _ITEM_KEYS:
-        raise CatalogueError(f"{code}: expected keys among {sorted(_ITEM_KEYS)}")
+        raise PolicyError(f"items.{code}: expected keys among {sorted(_ITEM_KEYS)}")
     category = raw.get("category")
     if category not in CATEGORIES:
-        raise CatalogueError(f"{code}: category must be one of {CATEGORIES}")
+        raise PolicyError(f"items.{code}: category must be one of {CATEGORIES}")
     if raw.get("disclosure") not in Clearance.__members__:
-        raise CatalogueError(f"{code}: disclosure must be a disclosure class")
+        raise PolicyError(f"items.{code}: disclosure must be a disclosure class")
     requires = raw.get("requires") or []
     if not isinstance(requires, list) or not set(requires) <= RECORD_FIELDS:
-        raise CatalogueError(f"{code}: requires lists fields among {sorted(RECORD_FIELDS)}")
+        raise PolicyError(f"items.{code}: requires lists fields among {sorted(RECORD_FIELDS)}")
     tiers = {t: _period(code, t, p) for t, p in (raw.get("tiers") or {}).items()}
     if (category == "DISHONEST") != bool(tiers):
-        raise CatalogueError(f"{code}: dishonest items have tiers, other items none")
+        raise PolicyError(f"items.{code}: dishonest items have tiers, other items none")
     within = raw.get("publish_within_working_days")
     if within is not None and (not isinstance(within, int) or within < 1):
-        raise CatalogueError(f"{code}: publish_within_working_days is a positive whole number")
+        raise PolicyError(f"items.{code}: publish_within_working_days is a positive whole number")
     name = raw.get("name")
     if not isinstance(name, str) or not name:
-        raise CatalogueError(f"{code}: a name is required")
+        raise PolicyError(f"items.{code}: a name is required")
     return Item(
         code, name, category, Clearance[raw["disclosure"]], frozenset(requires), tiers, within
     )
 
 
-def parse_catalogue(text: str, source: str = "catalogue.yaml") -> dict[str, Item]:
-    raw = yaml.safe_load(text)
-    if not isinstance(raw, dict) or raw.get("version") != 1 or set(raw) != {"version", "items"}:
-        raise CatalogueError(f"{source}: expected version: 1 and items")
+def _catalogue(raw: Document) -> dict[str, Item]:
     if not isinstance(raw["items"], dict) or not raw["items"]:
-        raise CatalogueError(f"{source}: items must map codes to entries")
+        raise PolicyError("items must map codes to entries")
     return {code: _item(code, entry) for code, entry in raw["items"].items()}
+
+
+def parse_catalogue(text: str, source: str = "catalogue.yaml") -> dict[str, Item]:
+    return parse(text, source, SHAPE, _catalogue)
 
 
 @cache
 def default_catalogue() -> dict[str, Item]:
-    return parse_catalogue(CATALOGUE_FILE.read_text(encoding="utf-8"), str(CATALOGUE_FILE))
+    return load(CATALOGUE_FILE, SHAPE, _catalogue)
 
 
 def check_record(item_code: str, tier: str | None, present: set[str]) -> list[str]:

@@ -12,15 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from policies.credit.catalogue import add_months
+from policies.credit.catalogue import Period, add_months
+from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
+from policies.values import whole
 from policies.workdays import add_working_days
 
-DETERMINATION_FILE = Path(__file__).resolve().parent.parent / "determination.yaml"
+DETERMINATION_FILE = POLICY_DIR / "determination.yaml"
+SHAPE = Shape(
+    {
+        "outcomes",
+        "statement_working_days",
+        "objection_reply_days",
+        "publication",
+        "reason",
+        "four_eyes",
+    }
+)
 FAULTS = ("NEGLIGENCE", "INTENT", "MALICE")
 TIERS = ("MINOR", "GENERAL", "SERIOUS")
 OUTCOMES = ("NONE", "DISHONEST", "SERIOUS_DISHONESTY")
@@ -28,10 +37,6 @@ ACTIONS = ("PROPOSE", "NOTIFY", "WAIVE", "OBJECT", "ANSWER", "DECIDE", "WITHDRAW
 # The floor of the four-eyes rule: an operator may add to it, never take from it.
 FOUR_EYES_FLOOR = {"DECIDE": {"PROPOSE"}, "ANSWER": {"PROPOSE", "NOTIFY"}}
 _SEVERITY = {t: n for n, t in enumerate(TIERS)}
-
-
-class DeterminationConfigError(ValueError):
-    """The determination file is wrong; the message names the entry."""
 
 
 class StepRefused(Exception):
@@ -43,12 +48,6 @@ class StepRefused(Exception):
         self.code = code
         self.reason = reason
         self.subject = subject
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    min_months: int
-    max_months: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,78 +78,60 @@ class Step:
     props: dict[str, Any]  # what else the step sets on the case
 
 
-def _count(value: Any, where: str, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise DeterminationConfigError(f"{where}: a whole number from {low} to {high}")
-    return value
-
-
-def parse_rules(text: str, source: str = "determination.yaml") -> DeterminationRules:
-    raw = yaml.safe_load(text)
-    keys = {
-        "version",
-        "outcomes",
-        "statement_working_days",
-        "objection_reply_days",
-        "publication",
-        "reason",
-        "four_eyes",
-    }
-    if not isinstance(raw, dict) or raw.get("version") != 1 or set(raw) != keys:
-        raise DeterminationConfigError(
-            f"{source}: expected version: 1 and {sorted(keys - {'version'})}"
-        )
+def _rules(raw: Document) -> DeterminationRules:
     outcomes = raw["outcomes"]
     if not isinstance(outcomes, dict) or set(outcomes) != set(FAULTS):
-        raise DeterminationConfigError(f"{source}: outcomes has one row per fault {FAULTS}")
+        raise PolicyError(f"outcomes has one row per fault {FAULTS}")
     for fault, row in outcomes.items():
         if not isinstance(row, dict) or set(row) != set(TIERS):
-            raise DeterminationConfigError(f"{source}: outcomes.{fault} has one entry per tier")
+            raise PolicyError(f"outcomes.{fault} has one entry per tier")
         for tier, outcome in row.items():
             if outcome not in OUTCOMES:
-                raise DeterminationConfigError(
-                    f"{source}: outcomes.{fault}.{tier} is one of {', '.join(OUTCOMES)}"
-                )
+                raise PolicyError(f"outcomes.{fault}.{tier} is one of {', '.join(OUTCOMES)}")
     publication = {}
     for listing, period in (raw["publication"] or {}).items():
-        where = f"{source}: publication.{listing}"
+        where = f"publication.{listing}"
         if not isinstance(period, dict) or set(period) != {"min_months", "max_months"}:
-            raise DeterminationConfigError(f"{where}: needs min_months and max_months")
-        low = _count(period["min_months"], f"{where}.min_months", 0, 120)
-        high = _count(period["max_months"], f"{where}.max_months", 1, 120)
+            raise PolicyError(f"{where}: needs min_months and max_months")
+        low = whole(period["min_months"], f"{where}.min_months", 0, 120)
+        high = whole(period["max_months"], f"{where}.max_months", 1, 120)
         if low > high:
-            raise DeterminationConfigError(f"{where}: min_months is more than max_months")
+            raise PolicyError(f"{where}: min_months is more than max_months")
         publication[listing] = Period(low, high)
     if "SERIOUS_DISHONESTY" not in publication:
-        raise DeterminationConfigError(f"{source}: publication.SERIOUS_DISHONESTY is missing")
+        raise PolicyError("publication.SERIOUS_DISHONESTY is missing")
     reason = raw["reason"]
     if not isinstance(reason, dict) or set(reason) != {"min_chars", "max_chars"}:
-        raise DeterminationConfigError(f"{source}: reason needs min_chars and max_chars")
+        raise PolicyError("reason needs min_chars and max_chars")
     return DeterminationRules(
         {f: dict(r) for f, r in outcomes.items()},
-        _count(raw["statement_working_days"], f"{source}: statement_working_days", 0, 60),
-        _count(raw["objection_reply_days"], f"{source}: objection_reply_days", 1, 365),
+        whole(raw["statement_working_days"], "statement_working_days", 0, 60),
+        whole(raw["objection_reply_days"], "objection_reply_days", 1, 365),
         publication,
-        _count(reason["min_chars"], f"{source}: reason.min_chars", 1, 100),
-        _count(reason["max_chars"], f"{source}: reason.max_chars", 10, 5000),
-        _four_eyes(raw["four_eyes"], source),
+        whole(reason["min_chars"], "reason.min_chars", 1, 100),
+        whole(reason["max_chars"], "reason.max_chars", 10, 5000),
+        _four_eyes(raw["four_eyes"]),
     )
 
 
-def _four_eyes(raw: Any, source: str) -> dict[str, frozenset[str]]:
-    where = f"{source}: four_eyes"
+def parse_rules(text: str, source: str = "determination.yaml") -> DeterminationRules:
+    return parse(text, source, SHAPE, _rules)
+
+
+def _four_eyes(raw: Any) -> dict[str, frozenset[str]]:
+    where = "four_eyes"
     if not isinstance(raw, dict):
-        raise DeterminationConfigError(f"{where}: maps a step to the earlier steps it excludes")
+        raise PolicyError(f"{where}: maps a step to the earlier steps it excludes")
     rules: dict[str, frozenset[str]] = {}
     for step, earlier in raw.items():
         if step not in ACTIONS or step == "PROPOSE":
-            raise DeterminationConfigError(f"{where}.{step}: a step is one of {ACTIONS[1:]}")
+            raise PolicyError(f"{where}.{step}: a step is one of {ACTIONS[1:]}")
         if not isinstance(earlier, list) or not set(earlier) <= set(ACTIONS):
-            raise DeterminationConfigError(f"{where}.{step}: a list of steps among {ACTIONS}")
+            raise PolicyError(f"{where}.{step}: a list of steps among {ACTIONS}")
         rules[step] = frozenset(earlier)
     for step, floor in FOUR_EYES_FLOOR.items():
         if not floor <= rules.get(step, frozenset()):
-            raise DeterminationConfigError(
+            raise PolicyError(
                 f"{where}.{step}: must exclude at least {sorted(floor)} (the second person)"
             )
     return rules
@@ -170,7 +151,7 @@ def check_four_eyes(rules: DeterminationRules, case: Case, action: str, by: str)
 
 @cache
 def default_rules() -> DeterminationRules:
-    return parse_rules(DETERMINATION_FILE.read_text(encoding="utf-8"), str(DETERMINATION_FILE))
+    return load(DETERMINATION_FILE, SHAPE, _rules)
 
 
 def determine(rules: DeterminationRules, fault: str, tiers: list[str]) -> str:

@@ -14,17 +14,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from policies.credit.listings import LISTINGS
+from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
+from policies.values import nonempty_text, number
 
-MEASURES_FILE = Path(__file__).resolve().parent.parent / "measures.yaml"
+MEASURES_FILE = POLICY_DIR / "measures.yaml"
+SHAPE = Shape({"partner_kinds", "measures", "events", "delivery", "record_kinds"})
 _KIND = re.compile(r"^[A-Z][A-Z_]{1,39}$")
 RECORD_EVENT = "record.published"
-
-
-class MeasuresConfigError(ValueError):
-    """The measures file is wrong; the message names the entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,89 +79,79 @@ class Catalogue:
         ]
 
 
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise MeasuresConfigError(f"{where}: a non-empty text")
-    return value
-
-
-def _number(value: Any, where: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise MeasuresConfigError(f"{where}: a number from {low} to {high}")
-    return float(value)
-
-
-def _measure(code: str, raw: Any, kinds: dict[str, str], source: str) -> Measure:
-    where = f"{source}: measures.{code}"
+def _measure(code: str, raw: Any, kinds: dict[str, str]) -> Measure:
+    where = f"measures.{code}"
     if not isinstance(raw, dict) or set(raw) != {"name", "partner_kind", "listings", "basis"}:
-        raise MeasuresConfigError(f"{where}: needs name, partner_kind, listings and basis")
+        raise PolicyError(f"{where}: needs name, partner_kind, listings and basis")
     if raw["partner_kind"] not in kinds:
-        raise MeasuresConfigError(f"{where}: unknown partner kind {raw['partner_kind']!r}")
+        raise PolicyError(f"{where}: unknown partner kind {raw['partner_kind']!r}")
     listings = raw["listings"]
     if not isinstance(listings, list) or not listings or not set(listings) <= set(LISTINGS):
-        raise MeasuresConfigError(f"{where}: listings are some of {', '.join(LISTINGS)}")
+        raise PolicyError(f"{where}: listings are some of {', '.join(LISTINGS)}")
     return Measure(
         code,
-        _text(raw["name"], f"{where}.name"),
+        nonempty_text(raw["name"], f"{where}.name"),
         raw["partner_kind"],
         tuple(listings),
-        _text(raw["basis"], f"{where}.basis"),
+        nonempty_text(raw["basis"], f"{where}.basis"),
     )
 
 
-def parse_catalogue(text: str, source: str = "measures.yaml") -> Catalogue:
-    raw = yaml.safe_load(text)
-    keys = {"version", "partner_kinds", "measures", "events", "delivery", "record_kinds"}
-    if not isinstance(raw, dict) or raw.get("version") != 1 or set(raw) != keys:
-        raise MeasuresConfigError(f"{source}: expected version: 1 and {sorted(keys - {'version'})}")
+def _catalogue(raw: Document) -> Catalogue:
     kinds = raw["partner_kinds"]
     if not isinstance(kinds, dict) or not kinds:
-        raise MeasuresConfigError(f"{source}: partner_kinds maps codes to names")
-    kinds = {str(k): _text(v, f"{source}: partner_kinds.{k}") for k, v in kinds.items()}
+        raise PolicyError("partner_kinds maps codes to names")
+    kinds = {str(k): nonempty_text(v, f"partner_kinds.{k}") for k, v in kinds.items()}
     if bad := [k for k in kinds if not _KIND.match(k)]:
-        raise MeasuresConfigError(f"{source}: partner_kinds.{bad[0]}: a code like CREDIT_AGENCY")
+        raise PolicyError(f"partner_kinds.{bad[0]}: a code like CREDIT_AGENCY")
     if not isinstance(raw["measures"], dict) or not raw["measures"]:
-        raise MeasuresConfigError(f"{source}: measures maps codes to measures")
-    measures = {str(c): _measure(str(c), m, kinds, source) for c, m in raw["measures"].items()}
+        raise PolicyError("measures maps codes to measures")
+    measures = {str(c): _measure(str(c), m, kinds) for c, m in raw["measures"].items()}
     events = raw["events"]
     if not isinstance(events, dict) or not events:
-        raise MeasuresConfigError(f"{source}: events maps webhook types to their meaning")
-    delivery = raw["delivery"]
-    rules = {
+        raise PolicyError("events maps webhook types to their meaning")
+    record_kinds = raw["record_kinds"]
+    if not isinstance(record_kinds, list) or not set(record_kinds) <= set(kinds):
+        raise PolicyError("record_kinds are some of the partner_kinds")
+    if record_kinds and RECORD_EVENT not in events:
+        raise PolicyError(f"record_kinds need the event {RECORD_EVENT}")
+    return Catalogue(
+        kinds,
+        measures,
+        {str(k): nonempty_text(v, f"events.{k}") for k, v in events.items()},
+        _delivery(raw["delivery"]),
+        tuple(record_kinds),
+    )
+
+
+def _delivery(raw: Any) -> DeliveryRules:
+    rules = (
         "max_attempts",
         "backoff_seconds",
         "backoff_max_seconds",
         "timeout_seconds",
         "reconcile_after_seconds",
-    }
-    if not isinstance(delivery, dict) or set(delivery) != rules:
-        raise MeasuresConfigError(f"{source}: delivery needs {sorted(rules)}")
-    record_kinds = raw["record_kinds"]
-    if not isinstance(record_kinds, list) or not set(record_kinds) <= set(kinds):
-        raise MeasuresConfigError(f"{source}: record_kinds are some of the partner_kinds")
-    if record_kinds and RECORD_EVENT not in events:
-        raise MeasuresConfigError(f"{source}: record_kinds need the event {RECORD_EVENT}")
-    where = f"{source}: delivery"
-    return Catalogue(
-        kinds,
-        measures,
-        {str(k): _text(v, f"{source}: events.{k}") for k, v in events.items()},
-        DeliveryRules(
-            int(_number(delivery["max_attempts"], f"{where}.max_attempts", 1, 100)),
-            _number(delivery["backoff_seconds"], f"{where}.backoff_seconds", 0.01, 3600),
-            _number(delivery["backoff_max_seconds"], f"{where}.backoff_max_seconds", 0.01, 86400),
-            _number(delivery["timeout_seconds"], f"{where}.timeout_seconds", 0.1, 300),
-            _number(
-                delivery["reconcile_after_seconds"],
-                f"{where}.reconcile_after_seconds",
-                0,
-                30 * 86400,
-            ),
-        ),
-        tuple(record_kinds),
+    )
+    if not isinstance(raw, dict) or set(raw) != set(rules):
+        raise PolicyError(f"delivery needs {sorted(rules)}")
+    return DeliveryRules(
+        int(number(raw["max_attempts"], "delivery.max_attempts", 1, 100)),
+        number(raw["backoff_seconds"], "delivery.backoff_seconds", 0.01, 3600),
+        number(raw["backoff_max_seconds"], "delivery.backoff_max_seconds", 0.01, 86400),
+        number(raw["timeout_seconds"], "delivery.timeout_seconds", 0.1, 300),
+        number(raw["reconcile_after_seconds"], "delivery.reconcile_after_seconds", 0, 30 * 86400),
     )
 
 
+def parse_measures(text: str, source: str = "measures.yaml") -> Catalogue:
+    return parse(text, source, SHAPE, _catalogue)
+
+
+def load_measures(path: Path = MEASURES_FILE) -> Catalogue:
+    """The catalogue in ``path``: the shipped file, or the one ``HUB_MEASURES_FILE`` names."""
+    return load(path, SHAPE, _catalogue)
+
+
 @cache
-def default_catalogue() -> Catalogue:
-    return parse_catalogue(MEASURES_FILE.read_text(encoding="utf-8"), str(MEASURES_FILE))
+def default_measures() -> Catalogue:
+    return load_measures()

@@ -5,38 +5,24 @@ explained and reproduced. Operators tune the numbers in the YAML; loading valida
 and names the entry that is wrong, and refuses a model in which class A can be reached without
 positive evidence. Rating itself is pure: same inputs and day, same result. So is the grade
 history: which grade took effect when, and how long a term-limited consequence (the two-year
-inspection exemption) lasts.
+inspection exemption) lasts. The model is read from rating.yaml by policies/credit/rating_file.py.
 """
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from functools import cache
-from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
-import yaml
+from policies.credit.catalogue import add_months
 
-from policies.credit.catalogue import CATEGORIES, TIER_BOUNDS, default_catalogue
-from policies.credit.listings import LISTINGS
-from policies.credit.measures import default_catalogue as partner_catalogue
-
-RATING_FILE = Path(__file__).resolve().parent.parent / "rating.yaml"
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")  # best first
 CLASSES = ("A", "B", "C")  # a grade's class is its first letter
 STATUSES = ("ACTIVE", "REVOKED", "CANCELLED")
 KINDS = ("qualitative", "quantitative")
 READS = ("status", "years_clean", "licences", "projects", "records")
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
-_TOP_KEYS = frozenset({"schema", "version", "base", "bands", "caps", "indicators", "consequences"})
-
-
-class RatingModelError(ValueError):
-    """The rating model file is wrong; the message names the entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +129,6 @@ class RatingResult:
 
     def consequence_codes(self) -> list[str]:
         return [c.code for c in self.consequences]
-
-    @property
-    def grade_class(self) -> str:
-        return self.grade[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,12 +313,6 @@ def class_since(history: tuple[GradeChange, ...]) -> date | None:
     return since
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or that month's last day when it is shorter."""
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
-
-
 def last_day(consequence: Consequence, history: tuple[GradeChange, ...]) -> date | None:
     """The last day a term-limited consequence applies: its term counted from the start of the
     current unbroken run in the class (None: no term). Losing the class ends it at once."""
@@ -363,210 +339,3 @@ def _full_years(since: date | None, today: date) -> int | None:
         return None
     years = today.year - since.year - ((today.month, today.day) < (since.month, since.day))
     return max(0, years)
-
-
-def _mapping(
-    raw: Any,
-    where: str,
-    required: Collection[str],
-    optional: Collection[str] = (),
-    noun: str = "key",
-) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise RatingModelError(f"{where}: expected a mapping")
-    if unknown := set(raw) - set(required) - set(optional):
-        raise RatingModelError(f"{where}: unknown {noun} {', '.join(sorted(map(str, unknown)))}")
-    if missing := set(required) - set(raw):
-        raise RatingModelError(f"{where}: missing {noun} {', '.join(sorted(missing))}")
-    return raw
-
-
-def _number(value: Any, where: str) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise RatingModelError(f"{where}: must be a number")
-    return float(value)
-
-
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise RatingModelError(f"{where}: must be non-empty text")
-    return value
-
-
-def _weights(
-    raw: Any, where: str, required: Collection[str], allowed: Collection[str], noun: str
-) -> dict[str, float]:
-    """Points by status or tier: every key needed, none unknown."""
-    entries = _mapping(raw, where, required, allowed, noun)
-    return {k: _number(v, f"{where}.{k}") for k, v in entries.items()}
-
-
-def _bands(raw: Any) -> tuple[tuple[str, float], ...]:
-    entries = _mapping(raw, "bands", GRADES, noun="grade")
-    bands = tuple((g, _number(entries[g], f"bands.{g}")) for g in GRADES)
-    for (better, high), (grade, low) in pairwise(bands):
-        if not low < high:
-            raise RatingModelError(
-                f"bands.{grade}: floor {low:g} must be below {better}'s {high:g}"
-            )
-    if bands[0][1] > 100 or bands[-1][1] != 0:
-        raise RatingModelError("bands: floors must lie within 0..100, with C at 0")
-    return bands
-
-
-def _caps(raw: Any) -> dict[str, str]:
-    entries = _mapping(raw, "caps", (), LISTINGS, noun="listing")
-    for listing, grade in entries.items():
-        if grade not in GRADES:
-            raise RatingModelError(f"caps.{listing}: {grade!r} is not a grade")
-    return dict(entries)
-
-
-def _consequence(code: Any, raw: Any, where: str, term: bool) -> Consequence:
-    where = f"{where}.{code}"
-    entries = _mapping(raw, where, {"name"}, {"partners", "term_months"} if term else {"partners"})
-    partners = entries.get("partners") or []
-    kinds = partner_catalogue().partner_kinds
-    if not isinstance(partners, list) or any(k not in kinds for k in partners):
-        raise RatingModelError(f"{where}.partners: a list of {', '.join(kinds)}")
-    months = entries.get("term_months")
-    if months is not None and (type(months) is not int or months < 1):
-        raise RatingModelError(f"{where}.term_months: a whole number of months, at least 1")
-    return Consequence(
-        _text(code, where), _text(entries["name"], f"{where}.name"), tuple(partners), months
-    )
-
-
-def _consequence_list(raw: Any, where: str, term: bool) -> tuple[Consequence, ...]:
-    if not isinstance(raw, dict) or not raw:
-        raise RatingModelError(f"{where}: map consequence codes to entries")
-    return tuple(_consequence(c, entry, where, term) for c, entry in raw.items())
-
-
-def _consequences(raw: Any) -> Consequences:
-    entries = _mapping(raw, "consequences", {"classes"}, {"listings"})
-    classes = _mapping(entries["classes"], "consequences.classes", CLASSES, noun="class")
-    listings = _mapping(
-        entries.get("listings") or {}, "consequences.listings", (), LISTINGS, "listing"
-    )
-    return Consequences(
-        {k: _consequence_list(v, f"consequences.classes.{k}", True) for k, v in classes.items()},
-        {k: _consequence_list(v, f"consequences.listings.{k}", False) for k, v in listings.items()},
-    )
-
-
-def _selection(where: str, category: Any, items: Any) -> tuple[str, frozenset[str] | None]:
-    """The records an indicator counts: a category, optionally narrowed to catalogue items."""
-    if category not in CATEGORIES:
-        raise RatingModelError(f"{where}: category must be one of {', '.join(CATEGORIES)}")
-    if items is None:
-        return category, None
-    if not isinstance(items, list) or not items:
-        raise RatingModelError(f"{where}: items lists catalogue item codes")
-    catalogue = default_catalogue()
-    for item in items:
-        if not isinstance(item, str) or item not in catalogue:
-            raise RatingModelError(f"{where}: unknown catalogue item {item!r}")
-        if catalogue[item].category != category:
-            raise RatingModelError(
-                f"{where}: item {item} is {catalogue[item].category}, not {category}"
-            )
-    return category, frozenset(items)
-
-
-def _indicator(code: str, raw: Any) -> Indicator:
-    where = f"indicators.{code}"
-    reads = raw.get("reads") if isinstance(raw, dict) else None
-    if reads not in READS:
-        raise RatingModelError(f"{where}: reads must be one of {', '.join(READS)}")
-    records = reads == "records"
-    required = {"name", "kind", "reads", "points"} | ({"category"} if records else set())
-    optional = {"min", "max", "evidence"} | ({"items", "half_life_months"} if records else set())
-    entries = _mapping(raw, where, required, optional)
-    if entries["kind"] not in KINDS:
-        raise RatingModelError(f"{where}: kind must be one of {', '.join(KINDS)}")
-    low = None if entries.get("min") is None else _number(entries["min"], f"{where}.min")
-    high = None if entries.get("max") is None else _number(entries["max"], f"{where}.max")
-    if low is not None and high is not None and low > high:
-        raise RatingModelError(f"{where}: min must not exceed max")
-    category, items = (
-        _selection(where, entries["category"], entries.get("items")) if records else (None, None)
-    )
-    evidence = entries.get("evidence", False)
-    if not isinstance(evidence, bool):
-        raise RatingModelError(f"{where}.evidence: true or false")
-    half_life = entries.get("half_life_months")
-    if half_life is not None and _number(half_life, f"{where}.half_life_months") <= 0:
-        raise RatingModelError(f"{where}.half_life_months: must be positive")
-    points: float | dict[str, float]
-    if reads == "status":
-        points = _weights(entries["points"], f"{where}.points", STATUSES, (), "status")
-    elif category == "DISHONEST":
-        catalogue = default_catalogue()
-        chosen = items or {c for c, i in catalogue.items() if i.category == category}
-        tiers = {t for c in chosen for t in catalogue[c].tiers}
-        points = _weights(entries["points"], f"{where}.points", tiers, TIER_BOUNDS, "tier")
-    else:
-        points = _number(entries["points"], f"{where}.points")
-    return Indicator(
-        code=code,
-        name=_text(entries["name"], f"{where}.name"),
-        kind=entries["kind"],
-        reads=reads,
-        points=points,
-        min=low,
-        max=high,
-        category=category,
-        items=items,
-        half_life_months=None if half_life is None else float(half_life),
-        evidence=evidence,
-    )
-
-
-def parse_model(text: str, source: str = "rating.yaml") -> RatingModel:
-    raw = _mapping(yaml.safe_load(text), source, _TOP_KEYS)
-    if raw["schema"] != 1:
-        raise RatingModelError(f"{source}: schema must be 1")
-    indicators = raw["indicators"]
-    if not isinstance(indicators, dict) or not indicators:
-        raise RatingModelError(f"{source}: indicators must map codes to entries")
-    base = _number(raw["base"], "base")
-    if not 0 <= base <= 100:
-        raise RatingModelError("base: must lie within 0..100")
-    model = RatingModel(
-        version=_text(raw["version"], "version (quote it)"),
-        base=base,
-        bands=_bands(raw["bands"]),
-        caps=_caps(raw["caps"]),
-        indicators=tuple(_indicator(str(c), e) for c, e in indicators.items()),
-        consequences=_consequences(raw["consequences"]),
-    )
-    _earned(model)
-    return model
-
-
-def _earned(model: RatingModel) -> None:
-    """Class A needs positive evidence: base plus the most every indicator not marked
-    ``evidence`` can give must stay below class A's lowest floor."""
-    ceiling = model.base
-    for indicator in model.indicators:
-        if indicator.evidence:
-            continue
-        most = indicator.most()
-        if most == float("inf"):
-            raise RatingModelError(
-                f"indicators.{indicator.code}: gives points without evidence; give it a max "
-                "or mark it evidence: true"
-            )
-        ceiling += max(0.0, most)
-    floor_a = next(floor for grade, floor in model.bands if grade == "A")
-    if ceiling >= floor_a:
-        raise RatingModelError(
-            f"without evidence a subject could score {ceiling:g}, class A from {floor_a:g}: "
-            "class A must be earned"
-        )
-
-
-@cache
-def default_model() -> RatingModel:
-    return parse_model(RATING_FILE.read_text(encoding="utf-8"), str(RATING_FILE))

@@ -9,20 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from policies.credit.catalogue import add_months, default_catalogue
-from policies.credit.measures import default_catalogue as default_measures
+from policies.credit.measures import default_measures
+from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
+from policies.values import whole
 
-RESTRICTIONS_FILE = Path(__file__).resolve().parent.parent / "restrictions.yaml"
+RESTRICTIONS_FILE = POLICY_DIR / "restrictions.yaml"
+SHAPE = Shape({"restrictions"})
 _KEYS = {"name", "items", "tiers", "until"}
-
-
-class RestrictionsConfigError(ValueError):
-    """The restrictions file is wrong; the message names the entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,60 +44,49 @@ class Restriction:
 def _restriction(code: str, raw: Any, measures: set[str]) -> Restriction:
     where = f"restrictions.{code}"
     if code not in measures:
-        raise RestrictionsConfigError(f"{where}: not a measure of measures.yaml")
+        raise PolicyError(f"{where}: not a measure of measures.yaml")
     if not isinstance(raw, dict) or not {"name", "items", "until"} <= set(raw) <= _KEYS:
-        raise RestrictionsConfigError(f"{where}: expected name, items, until (and tiers)")
+        raise PolicyError(f"{where}: expected name, items, until (and tiers)")
     if not isinstance(raw["name"], str) or not raw["name"]:
-        raise RestrictionsConfigError(f"{where}.name: a name is required")
+        raise PolicyError(f"{where}.name: a name is required")
     catalogue = default_catalogue()
     items = raw["items"]
     if not isinstance(items, list) or not items:
-        raise RestrictionsConfigError(f"{where}.items: a list of catalogue items")
+        raise PolicyError(f"{where}.items: a list of catalogue items")
     for item in items:
         if item not in catalogue or not catalogue[item].tiers:
-            raise RestrictionsConfigError(f"{where}.items: {item!r} is not a dishonest item")
+            raise PolicyError(f"{where}.items: {item!r} is not a dishonest item")
     tiers = raw.get("tiers")
     if tiers is not None:
         known = {t for i in items for t in catalogue[i].tiers}
         if not isinstance(tiers, list) or not tiers or not set(tiers) <= known:
-            raise RestrictionsConfigError(f"{where}.tiers: some of {sorted(known)}")
+            raise PolicyError(f"{where}.tiers: some of {sorted(known)}")
     until = raw["until"]
     months = None
     if isinstance(until, dict) and set(until) == {"months"}:
-        months = until["months"]
-        if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 36:
-            raise RestrictionsConfigError(f"{where}.until.months: 1 to 36")
+        months = whole(until["months"], f"{where}.until.months", 1, 36)
     elif until != "publication":
-        raise RestrictionsConfigError(f"{where}.until: `publication` or `months: N`")
+        raise PolicyError(f"{where}.until: `publication` or `months: N`")
     return Restriction(
         code, raw["name"], frozenset(items), frozenset(tiers) if tiers else None, months
     )
 
 
-def parse_restrictions(
-    text: str, source: str = "restrictions.yaml", measures: set[str] | None = None
-) -> dict[str, Restriction]:
-    raw = yaml.safe_load(text)
-    if (
-        not isinstance(raw, dict)
-        or raw.get("version") != 1
-        or set(raw)
-        != {
-            "version",
-            "restrictions",
-        }
-    ):
-        raise RestrictionsConfigError(f"{source}: expected version: 1 and restrictions")
+def _restrictions(raw: Document) -> dict[str, Restriction]:
     entries = raw["restrictions"] or {}
     if not isinstance(entries, dict):
-        raise RestrictionsConfigError(f"{source}: restrictions maps measure codes to entries")
-    known = measures if measures is not None else set(default_measures().measures)
+        raise PolicyError("restrictions maps measure codes to entries")
+    known = set(default_measures().measures)
     return {code: _restriction(code, entry, known) for code, entry in entries.items()}
+
+
+def parse_restrictions(text: str, source: str = "restrictions.yaml") -> dict[str, Restriction]:
+    return parse(text, source, SHAPE, _restrictions)
 
 
 @cache
 def default_restrictions() -> dict[str, Restriction]:
-    return parse_restrictions(RESTRICTIONS_FILE.read_text(encoding="utf-8"), str(RESTRICTIONS_FILE))
+    return load(RESTRICTIONS_FILE, SHAPE, _restrictions)
 
 
 def restrictions_for(item: str, tier: str | None) -> list[Restriction]:

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from policies.credit.catalogue import TIER_BOUNDS
+from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, parse
 
-REVIEW_FILE = Path(__file__).resolve().parent.parent / "review.yaml"
-
-
-class ReviewConfigError(ValueError):
-    """The review file is wrong; the message names the entry."""
+REVIEW_FILE = POLICY_DIR / "review.yaml"
+SHAPE = Shape({"approvals", "return_reason"})
 
 
 class ReviewRefused(Exception):
@@ -58,36 +53,35 @@ class Outcome:
 
 def _count(value: Any, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
-        raise ReviewConfigError(f"{where}: a whole number of reviewers from 1 to 5")
+        raise PolicyError(f"{where}: a whole number of reviewers from 1 to 5")
     return value
 
 
-def parse_rules(text: str, source: str = "review.yaml") -> ReviewRules:
-    raw = yaml.safe_load(text)
-    if not isinstance(raw, dict) or raw.get("version") != 1:
-        raise ReviewConfigError(f"{source}: expected version: 1")
-    if set(raw) != {"version", "approvals", "return_reason"}:
-        raise ReviewConfigError(f"{source}: expected keys version, approvals, return_reason")
+def _rules(raw: Document) -> ReviewRules:
     approvals = raw["approvals"]
     if not isinstance(approvals, dict) or "default" not in approvals:
-        raise ReviewConfigError(f"{source}: approvals needs a default")
+        raise PolicyError("approvals needs a default")
     unknown = set(approvals) - {"default", *TIER_BOUNDS}
     if unknown:
-        raise ReviewConfigError(f"{source}: approvals: unknown tiers {sorted(map(str, unknown))}")
+        raise PolicyError(f"approvals: unknown tiers {sorted(map(str, unknown))}")
     counts = {tier: _count(n, f"approvals.{tier}") for tier, n in approvals.items()}
     reason = raw["return_reason"]
     if not isinstance(reason, dict) or set(reason) != {"min_chars", "max_chars"}:
-        raise ReviewConfigError(f"{source}: return_reason needs min_chars and max_chars")
+        raise PolicyError("return_reason needs min_chars and max_chars")
     low, high = reason["min_chars"], reason["max_chars"]
     whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high))
     if not (whole and 1 <= low <= high <= 2000):
-        raise ReviewConfigError(f"{source}: return_reason: 1 <= min_chars <= max_chars <= 2000")
+        raise PolicyError("return_reason: 1 <= min_chars <= max_chars <= 2000")
     return ReviewRules(counts, low, high)
+
+
+def parse_rules(text: str, source: str = "review.yaml") -> ReviewRules:
+    return parse(text, source, SHAPE, _rules)
 
 
 @cache
 def default_rules() -> ReviewRules:
-    return parse_rules(REVIEW_FILE.read_text(encoding="utf-8"), str(REVIEW_FILE))
+    return load(REVIEW_FILE, SHAPE, _rules)
 
 
 def _reviewable(state: RecordState, reviewer: str) -> None:

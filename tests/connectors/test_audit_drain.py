@@ -22,36 +22,21 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable
 
-from connectors.audit_drain import AUDIT_STREAM, dead_letters, drain, lock_key
-from graph.audit_chain import AuditEntry, AuditEvent, append, trail, verify
-from graph.db import Neo4jConfig, connect
+from connectors.audit_drain import AUDIT_STREAM, dead_letters, drain_stream, lock_key
+from graph.audit_chain import AuditEntry, AuditEvent, append, trail, verify_chain
+from graph.db import Neo4jConfig, Store, connect
 from hub.audit_log import AuditLog
 from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT
+from tests.audit import audit_entries
 from tests.conftest import TEST_DATA, free_port
 
 DB = "neo4j"
 
 
 def _entries(count: int) -> list[AuditEntry]:
-    subject = f"TEST{uuid4().hex[:14].upper()}"  # one subject per call: the trail is ours
-    return [
-        AuditEntry(
-            request_id=f"req-{i}",
-            principal="loan-officer-7",
-            issuer="credit-hub-dev",
-            agency="BANK-TEST",
-            roles=("partner",),
-            purpose="loan-review",
-            action="read",
-            field="subject",
-            subject=subject,
-            released=(f"rec-{i}",),
-            withheld=(),
-            decision="ALLOW",
-        )
-        for i in range(count)
-    ]
+    """Entries about a subject of their own, so the trail read back is this call's alone."""
+    return audit_entries(count, subject=f"TEST{uuid4().hex[:14].upper()}")
 
 
 @pytest.fixture
@@ -66,24 +51,24 @@ def stream() -> str:
     return f"test:audit:{uuid4().hex[:12]}"
 
 
-async def _chain_ids(driver: AsyncDriver, subject: str | None, chain: str) -> list[str]:
-    links = await trail(driver, DB, subject=subject, chain=chain, limit=100_000)
+async def _chain_ids(store: Store, subject: str | None, chain: str) -> list[str]:
+    links = await trail(store, subject=subject, chain=chain, limit=100_000)
     return [link.event.event_id for link in links]
 
 
 async def test_drain_chains_every_entry_in_stream_order(
-    redis_client: aioredis.Redis, driver: AsyncDriver, stream: str
+    redis_client: aioredis.Redis, driver: AsyncDriver, store: Store, stream: str
 ) -> None:
     log, chain, entries = AuditLog(redis_client, stream), f"test-{uuid4().hex[:12]}", _entries(5)
     ids = [await log.emit(entries[0]), *await log.emit_all(entries[1:])]
-    assert await drain(redis_client, driver, DB, stream=stream, chain=chain) == 5
+    assert await drain_stream(redis_client, store, stream=stream, chain=chain) == 5
     assert await redis_client.xlen(stream) == 0
-    assert await _chain_ids(driver, entries[0].subject, chain) == ids
-    assert (await verify(driver, DB, chain=chain)).ok
+    assert await _chain_ids(store, entries[0].subject, chain) == ids
+    assert (await verify_chain(store, chain=chain)).ok
 
 
 async def test_a_batch_chained_but_not_deleted_is_not_chained_twice(
-    redis_client: aioredis.Redis, driver: AsyncDriver, stream: str
+    redis_client: aioredis.Redis, driver: AsyncDriver, store: Store, stream: str
 ) -> None:
     """A drainer that dies between the Neo4j commit and XDEL leaves entries the next run
     must delete without chaining them again."""
@@ -91,32 +76,32 @@ async def test_a_batch_chained_but_not_deleted_is_not_chained_twice(
     ids = await log.emit_all(entries)
     waiting = await redis_client.xrange(stream) or []
     crashed = [AuditEvent.from_fields(i.decode(), fields) for i, fields in waiting]  # type: ignore[union-attr, arg-type]
-    assert await append(driver, DB, crashed[:2], chain=chain) == 2  # then "killed"
-    assert await drain(redis_client, driver, DB, stream=stream, chain=chain) == 3
+    assert await append(store, crashed[:2], chain=chain) == 2  # then "killed"
+    assert await drain_stream(redis_client, store, stream=stream, chain=chain) == 3
     assert await redis_client.xlen(stream) == 0
-    assert await _chain_ids(driver, entries[0].subject, chain) == ids
-    assert (await verify(driver, DB, chain=chain)).ok
+    assert await _chain_ids(store, entries[0].subject, chain) == ids
+    assert (await verify_chain(store, chain=chain)).ok
 
 
 async def test_malformed_entries_go_to_dead_letters_and_do_not_block(
-    redis_client: aioredis.Redis, driver: AsyncDriver, stream: str
+    redis_client: aioredis.Redis, driver: AsyncDriver, store: Store, stream: str
 ) -> None:
     log, chain, entries = AuditLog(redis_client, stream), f"test-{uuid4().hex[:12]}", _entries(2)
     first = await log.emit(entries[0])
     junk = await redis_client.xadd(stream, {"hello": "world"})
     last = await log.emit(entries[1])
-    assert await drain(redis_client, driver, DB, stream=stream, chain=chain) == 3
-    assert await _chain_ids(driver, entries[0].subject, chain) == [first, last]
+    assert await drain_stream(redis_client, store, stream=stream, chain=chain) == 3
+    assert await _chain_ids(store, entries[0].subject, chain) == [first, last]
     dead = await redis_client.xrange(dead_letters(stream)) or []
     assert [fields[b"streamId"] for _, fields in dead] == [junk]  # type: ignore[index]
 
 
 async def test_one_drainer_at_a_time(
-    redis_client: aioredis.Redis, driver: AsyncDriver, stream: str
+    redis_client: aioredis.Redis, store: Store, stream: str
 ) -> None:
     await AuditLog(redis_client, stream).emit(_entries(1)[0])
     await redis_client.set(lock_key(stream), "someone-else", px=5000)
-    assert await drain(redis_client, driver, DB, stream=stream) is None
+    assert await drain_stream(redis_client, store, stream=stream) is None
     assert await redis_client.xlen(stream) == 1
     await redis_client.delete(lock_key(stream))
 
@@ -129,7 +114,7 @@ async def test_neo4j_down_keeps_entries_and_frees_the_lock(
     try:
         for _ in range(2):  # the second run is not locked out by the first
             with pytest.raises(ServiceUnavailable):
-                await drain(redis_client, nowhere, DB, stream=stream)
+                await drain_stream(redis_client, Store(nowhere, DB), stream=stream)
     finally:
         await nowhere.close()
     assert await redis_client.xlen(stream) == 1
@@ -181,7 +166,7 @@ async def _wait_for(check: Callable[[], Awaitable[bool]], seconds: float, what: 
 
 
 async def test_worker_killed_mid_drain_loses_and_duplicates_nothing(
-    redis_client: aioredis.Redis, driver: AsyncDriver, worker: Worker
+    redis_client: aioredis.Redis, driver: AsyncDriver, store: Store, worker: Worker
 ) -> None:
     count, batch = 30_000, 5000
     entries = _entries(count)
@@ -210,6 +195,6 @@ async def test_worker_killed_mid_drain_loses_and_duplicates_nothing(
     assert 0 < at_kill < count, "the drain finished before the kill: raise count"
     worker.start("worker")
     await _wait_for(finished, 120, "the restarted worker did not finish")
-    assert await _chain_ids(driver, entries[0].subject, "main") == ids  # once each, in order
-    result = await verify(driver, DB)
+    assert await _chain_ids(store, entries[0].subject, "main") == ids  # once each, in order
+    result = await verify_chain(store)
     assert result.ok, result

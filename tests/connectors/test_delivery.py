@@ -12,42 +12,21 @@ import asyncio
 import os
 import signal
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from neo4j import AsyncDriver
 
-from connectors.signing import new_credentials
-from graph.exchange.partners import Keys, register
-from graph.records.listings import ListingDecision, end_listing, publish_listing
+from graph.db import Store
+from graph.records.listings import end_listing, publish_listing
 from policies.credit.measures import Catalogue
-from policies.targets import TargetRule
 from tests.conftest import Workers, free_port, restart_redis
+from tests.listings import serious_listing
+from tests.partner_registry import register_partner
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
 
-
-async def _partner(
-    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, url: str | None
-) -> str:
-    keys = new_credentials("HMAC_SHA256")
-    await register(
-        driver,
-        "neo4j",
-        catalogue,
-        {
-            "code": code,
-            "name": f"测试伙伴 {code}",
-            "kind": kind,
-            "endpoint": url,
-            "events": ["sanction.listed", "sanction.ended"],
-            "clearance": "SHARED",
-        },
-        Keys(keys.scheme, keys.signing, keys.verifying),
-        targets=TargetRule(public_only=False, https_only=True),
-        send_active_set=False,  # this test counts only the events it makes
-    )
-    return keys.verifying
+EVENTS = ["sanction.listed", "sanction.ended"]  # what every partner here is told of
 
 
 async def _retire(driver: AsyncDriver) -> None:
@@ -84,28 +63,16 @@ async def _settled(driver: AsyncDriver, partners: list[str], expected: int, wait
 
 
 async def _listings(
-    driver: AsyncDriver, catalogue: Catalogue, subjects: list[tuple[str, str]], tag: str
+    store: Store, catalogue: Catalogue, subjects: list[tuple[str, str]], tag: str
 ) -> list[str]:
     """List every subject, then end every listing: two events per subject, listed first."""
     today = date.today()
     events = []
     for code, record in subjects:
-        decision = ListingDecision(
-            id=f"S-DL-{tag}-{code[-6:]}",
-            subject=code,
-            listing="SERIOUS_DISHONESTY",
-            authority="NMG152201",
-            based_on=(record,),
-            start=today,
-            end=today + timedelta(days=3 * 365),
-            disclosure="PUBLIC",
-            decided_by="reviewer-1",
-        )
-        events.append((await publish_listing(driver, "neo4j", catalogue, decision)).id)
+        decision = serious_listing(f"S-DL-{tag}-{code[-6:]}", code, record, days=3 * 365)
+        events.append((await publish_listing(store, catalogue, decision)).id)
     for code, _ in subjects:
-        ended = await end_listing(
-            driver, "neo4j", catalogue, f"S-DL-{tag}-{code[-6:]}", "REPAIRED", today
-        )
+        ended = await end_listing(store, catalogue, f"S-DL-{tag}-{code[-6:]}", "REPAIRED", today)
         assert ended is not None
         events.append(ended.id)
     return events
@@ -127,7 +94,7 @@ async def _first_failure(driver: AsyncDriver, partner: str, wait: float = 20) ->
 
 
 async def test_every_event_reaches_every_partner_once_in_order_or_is_dead_lettered(
-    driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     behaviours = {
@@ -140,16 +107,30 @@ async def test_every_event_reaches_every_partner_once_in_order_or_is_dead_letter
     servers: dict[str, PartnerServer] = {}
     for code, (kind, behaviour) in behaviours.items():
         server = PartnerServer(free_port(), Inbox("", behaviour))
-        server.inbox.secret = await _partner(driver, catalogue, code, kind, server.url)
+        server.inbox.secret = await register_partner(
+            store, catalogue, code, kind, server.url, EVENTS, "SHARED"
+        )
         servers[code] = server.start()
     late_port = free_port()  # nothing listens here until the partner comes up
     late_url = f"http://127.0.0.1:{late_port}/hub-events"
-    late_inbox = Inbox(await _partner(driver, catalogue, "DL-LATE", "BANK", late_url), Behaviour())
+    late_inbox = Inbox(
+        await register_partner(store, catalogue, "DL-LATE", "BANK", late_url, EVENTS, "SHARED"),
+        Behaviour(),
+    )
     dead_port = free_port()  # never answers
-    await _partner(driver, catalogue, "DL-DOWN", "BANK", f"http://127.0.0.1:{dead_port}/hub-events")
+    await register_partner(
+        store,
+        catalogue,
+        "DL-DOWN",
+        "BANK",
+        f"http://127.0.0.1:{dead_port}/hub-events",
+        EVENTS,
+        "SHARED",
+    )
     try:
         subjects = fresh_subjects(4)
-        events = await _listings(driver, catalogue, subjects, "A")
+        events = await _listings(store, catalogue, subjects, "A")
+        assert events
         await _first_failure(driver, "DL-LATE")  # it has been tried, and failed, at least once
         servers["DL-LATE"] = PartnerServer(late_port, late_inbox).start()  # comes up late
         everyone = [*behaviours, "DL-LATE", "DL-DOWN"]
@@ -179,18 +160,20 @@ async def test_every_event_reaches_every_partner_once_in_order_or_is_dead_letter
 
 
 async def test_a_worker_killed_mid_delivery_and_a_redis_restart_lose_nothing(
-    driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     """SIGKILL the whole worker while a slow partner holds requests open, then SIGKILL Redis
     (the broker, with the queued tasks and the lane locks) and start both again: every event
     still arrives, once."""
     catalogue = rules[1]
     server = PartnerServer(free_port(), Inbox("", Behaviour(always_sleep=0.5)))
-    server.inbox.secret = await _partner(driver, catalogue, "DL-KILL", "BANK", server.url)
+    server.inbox.secret = await register_partner(
+        store, catalogue, "DL-KILL", "BANK", server.url, EVENTS, "SHARED"
+    )
     server.start()
     try:
         subjects = fresh_subjects(6)
-        events = await _listings(driver, catalogue, subjects, "K")
+        events = await _listings(store, catalogue, subjects, "K")
         deadline = time.monotonic() + 20
         while not server.inbox.copies:  # wait until deliveries are in flight
             assert time.monotonic() < deadline, "no delivery started"

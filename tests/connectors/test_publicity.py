@@ -12,11 +12,10 @@ from pathlib import Path
 
 from neo4j import AsyncDriver
 
-from connectors.signing import new_credentials
-from graph.exchange.partners import Keys, register
+from graph.db import Store
 from policies.credit.measures import Catalogue
-from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, Workers, mint, unit_token
+from tests.partner_registry import register_partner
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
 
@@ -26,24 +25,8 @@ FEED = """query($a: String) { sanctionFeed(after: $a, first: 100) {
   entries { sanctionId } endCursor } }"""
 
 
-async def _partner(
-    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, events: list[str], url: str
-) -> str:
-    keys = new_credentials("HMAC_SHA256")
-    await register(
-        driver,
-        "neo4j",
-        catalogue,
-        {"code": code, "name": f"测试 {code}", "kind": kind, "events": events, "endpoint": url},
-        Keys(keys.scheme, keys.signing, keys.verifying),
-        targets=TargetRule(public_only=False, https_only=True),
-        send_active_set=False,  # this test counts only the events it makes
-    )
-    return keys.verifying
-
-
 async def test_published_penalties_and_licences_reach_the_regional_platform(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     assert "REGIONAL_CREDIT_PLATFORM" in catalogue.record_kinds
@@ -54,12 +37,12 @@ async def test_published_penalties_and_licences_reach_the_regional_platform(
     stamp = int(time.time() * 1000) % 10**8
     codes = (f"PUB-PLATFORM-{stamp}", f"PUB-BANK-{stamp}")
     try:
-        platform_inbox.secret = await _partner(
-            driver, catalogue, codes[0], "REGIONAL_CREDIT_PLATFORM", ["record.published"],
-            platform.url,
+        platform_inbox.secret = await register_partner(
+            store, catalogue, codes[0], "REGIONAL_CREDIT_PLATFORM", platform.url,
+            ["record.published"],
         )  # fmt: skip
-        bank_inbox.secret = await _partner(
-            driver, catalogue, codes[1], "BANK", ["record.published", "sanction.listed"], bank.url
+        bank_inbox.secret = await register_partner(
+            store, catalogue, codes[1], "BANK", bank.url, ["record.published", "sanction.listed"]
         )
         ((subject, _),) = fresh_subjects(1)
         unit = "NMG152201"

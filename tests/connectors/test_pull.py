@@ -191,18 +191,19 @@ def test_the_scheduled_pull_runs_enabled_feeds_when_due(
     lists: tuple[ListServer, ListServer, Path],
     redis_server: str,
     migrated: None,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The beat's task pulls an enabled feed, then not again until its interval has passed;
     disabled feeds are left alone."""
     from connectors import pull, tasks, worker
+    from connectors.config import configure
+    from hub.settings import get_settings
 
     regional, court, feeds_file = lists
     text = feeds_file.read_text(encoding="utf-8")
     enabled = text.replace("    enabled: false", "    enabled: true", 1)
     feeds_file.write_text(enabled, encoding="utf-8")
-    monkeypatch.setenv("HUB_FEEDS_FILE", str(feeds_file))
-    pull.feeds.cache_clear()
+    configure(get_settings().model_copy(update={"feeds_file": feeds_file}).worker_config)
+    pull.read_feeds.cache_clear()
     redis_client = __import__("redis").Redis.from_url(redis_server)
     redis_client.delete("hub:feed:REGIONAL-CREDIT", "hub:feed:COURT-DEBTORS")
     ((code, _),) = fresh_subjects(1)
@@ -213,5 +214,6 @@ def test_the_scheduled_pull_runs_enabled_feeds_when_due(
         assert court.requests == 0  # disabled
         assert tasks.pull_feeds() == {}  # not due again for an hour
     finally:
-        pull.feeds.cache_clear()
+        configure(get_settings().worker_config)
+        pull.read_feeds.cache_clear()
         worker.close_worker_clients()

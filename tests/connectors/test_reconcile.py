@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import httpx
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.feedback import reconcile
 from graph.exchange.partners import Keys, register
-from graph.records.listings import ListingDecision, end_listing, publish_listing
+from graph.records.listings import end_listing, publish_listing
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, Workers, free_port, mint
+from tests.listings import serious_listing
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
 
@@ -41,14 +43,13 @@ async def _wait(condition: object, seconds: float = 30) -> None:
 
 
 async def test_reports_and_reconciliation(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     keys = new_credentials("HMAC_SHA256")
     server = PartnerServer(free_port(), Inbox(keys.verifying, Behaviour())).start()
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
         {
             "code": "RC-LAND",
@@ -67,20 +68,9 @@ async def test_reports_and_reconciliation(
         today = date.today()
         for sanction, subject, record in (("S-RC-A", a, ra), ("S-RC-B", b, rb)):
             await publish_listing(
-                driver,
-                "neo4j",
+                store,
                 catalogue,
-                ListingDecision(
-                    sanction,
-                    subject,
-                    "SERIOUS_DISHONESTY",
-                    "NMG152201",
-                    (record,),
-                    today,
-                    today + timedelta(days=400),
-                    "PUBLIC",
-                    "reviewer-1",
-                ),
+                serious_listing(sanction, subject, record),
             )
         await _wait(lambda: len(server.inbox.ids) == 2)
 
@@ -112,7 +102,7 @@ async def test_reports_and_reconciliation(
 
         # A's end never reaches the partner (dead-lettered while it was away).
         await driver.execute_query("MATCH (p:Partner {code: 'RC-LAND'}) SET p.status = 'PAUSED'")
-        ended = await end_listing(driver, "neo4j", catalogue, "S-RC-A", "REPAIRED", today)
+        ended = await end_listing(store, catalogue, "S-RC-A", "REPAIRED", today)
         assert ended is not None
         await driver.execute_query(
             "MATCH (d:Delivery {id: $id}) SET d.status = 'DEAD', d.lastError = 'HTTP 503'",
@@ -120,7 +110,7 @@ async def test_reports_and_reconciliation(
         )
         await driver.execute_query("MATCH (p:Partner {code: 'RC-LAND'}) SET p.status = 'ACTIVE'")
 
-        found = await reconcile(driver, "neo4j", catalogue, "RC-LAND", grace=0)
+        found = await reconcile(store, catalogue, "RC-LAND", grace=0)
         assert (found.unapplied, found.stale) == (1, 1)  # B never reported; A still applied
         await _wait(lambda: ended.id in server.inbox.ids)  # the end, sent again
         b_listed = next(
@@ -131,7 +121,7 @@ async def test_reports_and_reconciliation(
         partner = GraphQLClient(api, token)
         assert partner.data(REPORT, {"s": "S-RC-B", "m": "MINING_RIGHT_BARRED", "a": True})
         partner.data(REPORT, {"s": "S-RC-A", "m": "LAND_AUCTION_BARRED", "a": False})
-        settled = await reconcile(driver, "neo4j", catalogue, "RC-LAND", grace=0)
+        settled = await reconcile(store, catalogue, "RC-LAND", grace=0)
         assert (settled.unapplied, settled.stale) == (0, 0)
     finally:
         server.stop()

@@ -23,7 +23,7 @@ from graph.archive.files import (
     detect_format,
     read_archive,
 )
-from graph.archive.rows import RowError
+from graph.archive.row_fields import RowError
 
 CODE = "91152201078371135X"
 ROWS: list[dict[str, Any]] = [

@@ -4,22 +4,24 @@ same transaction as the change, numbered for the feed and per subject."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, PartnerError, register
-from graph.records.listings import ListingDecision, ListingError, end_listing, publish_listing
-from policies.credit.measures import default_catalogue
+from graph.records.listings import ListingError, end_listing, publish_listing
+from policies.credit.measures import default_measures
 from policies.targets import TargetRule
+from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
-CATALOGUE = default_catalogue()
+CATALOGUE = default_measures()
 
 
-async def _register(driver: AsyncDriver, partner: str, **fields: object) -> None:
+async def _register(store: Store, partner: str, **fields: object) -> None:
     keys = new_credentials("HMAC_SHA256")
     defaults: dict[str, object] = {
         "code": partner,
@@ -29,8 +31,7 @@ async def _register(driver: AsyncDriver, partner: str, **fields: object) -> None
         "events": ["sanction.listed", "sanction.ended"],
     }
     await register(
-        driver,
-        "neo4j",
+        store,
         CATALOGUE,
         {**defaults, **fields},
         Keys(keys.scheme, keys.signing, keys.verifying),
@@ -45,59 +46,43 @@ async def _deliveries(driver: AsyncDriver, event: str) -> set[str]:
     return {r["p"] for r in records if r["p"].startswith("FO-")}
 
 
-async def test_fan_out_follows_kind_subscription_clearance_and_status(driver: AsyncDriver) -> None:
-    await _register(driver, "FO-BANK")
-    await _register(driver, "FO-COURT", kind="JUDICIAL")  # no measure of a listing is theirs
-    await _register(driver, "FO-ENDS-ONLY", events=["sanction.ended"])
-    await _register(driver, "FO-PAUSED", status="PAUSED")
-    await _register(driver, "FO-POLLS", endpoint=None)  # reads the feed instead
-    await _register(driver, "FO-PUBLIC", clearance="PUBLIC")
+async def test_fan_out_follows_kind_subscription_clearance_and_status(
+    driver: AsyncDriver, store: Store
+) -> None:
+    await _register(store, "FO-BANK")
+    await _register(store, "FO-COURT", kind="JUDICIAL")  # no measure of a listing is theirs
+    await _register(store, "FO-ENDS-ONLY", events=["sanction.ended"])
+    await _register(store, "FO-PAUSED", status="PAUSED")
+    await _register(store, "FO-POLLS", endpoint=None)  # reads the feed instead
+    await _register(store, "FO-PUBLIC", clearance="PUBLIC")
     ((code, record),) = fresh_subjects(1)
     today = date.today()
-    decision = ListingDecision(
-        "S-FO-1",
-        code,
-        "SERIOUS_DISHONESTY",
-        "NMG152201",
-        (record,),
-        today,
-        today + timedelta(days=400),
-        "SHARED",
-        "reviewer-1",
-    )
-    listed = await publish_listing(driver, "neo4j", CATALOGUE, decision)
+    decision = serious_listing("S-FO-1", code, record, "SHARED")
+    listed = await publish_listing(store, CATALOGUE, decision)
     assert await _deliveries(driver, listed.id) == {"FO-BANK"}
-    again = await publish_listing(driver, "neo4j", CATALOGUE, decision)  # already active
+    again = await publish_listing(store, CATALOGUE, decision)  # already active
     records, _, _ = await driver.execute_query(
         "MATCH (e:OutboxEvent {id: $id}) RETURN e.type AS t, e.seq AS seq, e.version AS v",
         id=again.id,
     )
     assert records[0]["t"] == "sanction.modified" and records[0]["seq"] == listed.seq + 1
     assert again.version > listed.version
-    ended = await end_listing(driver, "neo4j", CATALOGUE, "S-FO-1", "REPAIRED", today)
+    ended = await end_listing(store, CATALOGUE, "S-FO-1", "REPAIRED", today)
     assert ended is not None
     assert await _deliveries(driver, ended.id) == {"FO-BANK", "FO-ENDS-ONLY"}
-    assert await end_listing(driver, "neo4j", CATALOGUE, "S-FO-1", "REPAIRED", today) is None
+    assert await end_listing(store, CATALOGUE, "S-FO-1", "REPAIRED", today) is None
     await driver.execute_query(
         "MATCH (p:Partner) WHERE p.code STARTS WITH 'FO-' SET p.status = 'DISABLED'"
     )
 
 
-async def test_a_listing_without_published_grounds_writes_nothing(driver: AsyncDriver) -> None:
+async def test_a_listing_without_published_grounds_writes_nothing(
+    driver: AsyncDriver, store: Store
+) -> None:
     ((code, _),) = fresh_subjects(1)
-    decision = ListingDecision(
-        "S-FO-2",
-        code,
-        "SERIOUS_DISHONESTY",
-        "NMG152201",
-        ("R-NO-SUCH",),
-        date.today(),
-        date.today() + timedelta(days=400),
-        "PUBLIC",
-        "reviewer-1",
-    )
+    decision = serious_listing("S-FO-2", code, "R-NO-SUCH")
     with pytest.raises(ListingError):
-        await publish_listing(driver, "neo4j", CATALOGUE, decision)
+        await publish_listing(store, CATALOGUE, decision)
     records, _, _ = await driver.execute_query(
         "OPTIONAL MATCH (n:Sanction {id: 'S-FO-2'}) "
         "RETURN n IS NULL AS none, COUNT { (:OutboxEvent {subject: $c}) } AS events",
@@ -118,15 +103,15 @@ async def test_a_listing_without_published_grounds_writes_nothing(driver: AsyncD
     ],
 )
 async def test_registry_refuses_bad_partners(
-    driver: AsyncDriver, fields: dict[str, object], reason: str
+    store: Store, fields: dict[str, object], reason: str
 ) -> None:
     with pytest.raises(PartnerError) as refused:
-        await _register(driver, "FO-BAD", **fields)
+        await _register(store, "FO-BAD", **fields)
     assert refused.value.reason == reason
 
 
-async def test_a_code_is_registered_once(driver: AsyncDriver) -> None:
-    await _register(driver, "FO-ONCE", status="DISABLED")
+async def test_a_code_is_registered_once(store: Store) -> None:
+    await _register(store, "FO-ONCE", status="DISABLED")
     with pytest.raises(PartnerError) as refused:
-        await _register(driver, "FO-ONCE")
+        await _register(store, "FO-ONCE")
     assert refused.value.reason == "exists"

@@ -1,6 +1,6 @@
 """Beneficial ownership and ultimate control, checked against hand-computed answers.
 
-Pure: no database. The planted circular holding of demo.seed comes with exact Fractions worked
+Pure: no database. The planted circular holding of demo.planted comes with exact Fractions worked
 out by hand, so the solver must reproduce them to the last digit.
 """
 
@@ -12,13 +12,19 @@ from itertools import pairwise
 
 import pytest
 
-from demo.seed import _HOLDING
-from graph.ownership import Control, Holding, Owner, beneficial_owners, ultimate_controller
+from demo.planted import HOLDING
+from graph.investigate.ownership import (
+    Control,
+    Holding,
+    Owner,
+    beneficial_owners,
+    ultimate_controller,
+)
 
-PERSONS = frozenset(_HOLDING.persons)  # labels Q, R, T
-COMPANIES = tuple(_HOLDING.companies)  # labels C1, C2, C3
+PERSONS = frozenset(HOLDING.persons)  # labels Q, R, T
+COMPANIES = tuple(HOLDING.companies)  # labels C1, C2, C3
 # Shares are stored as floats with four decimals; str() recovers the decimal the seed meant.
-PLANTED = [Holding(h, c, Fraction(str(share))) for h, c, share in _HOLDING.shares]
+PLANTED = [Holding(h, c, Fraction(str(share))) for h, c, share in HOLDING.shares]
 SHARE = {(h.holder, h.company): h.share for h in PLANTED}
 
 
@@ -45,7 +51,7 @@ def by_key(owners: list[Owner]) -> dict[str, Fraction]:
 @pytest.mark.parametrize("company", COMPANIES)
 def test_planted_beneficial_shares_are_exact(company: str) -> None:
     owners = beneficial_owners(company, PLANTED, is_person, threshold=Fraction(0))
-    expected = {person: _HOLDING.beneficial[person][company] for person in PERSONS}
+    expected = {person: HOLDING.beneficial[person][company] for person in PERSONS}
     assert by_key(owners) == expected  # all three, below any threshold, as exact Fractions
     assert all(type(owner.share) is Fraction for owner in owners)
 
@@ -69,7 +75,7 @@ def test_threshold_keeps_owners_of_a_quarter_or_more_largest_first(company: str)
     expected = sorted(
         (
             (person, share[company])
-            for person, share in _HOLDING.beneficial.items()
+            for person, share in HOLDING.beneficial.items()
             if share[company] >= Fraction(1, 4)
         ),
         key=lambda item: (-item[1], item[0]),
@@ -103,7 +109,9 @@ def test_chains_are_ordered_by_product() -> None:
 
 @pytest.mark.parametrize("company", COMPANIES)
 def test_chains_are_simple_paths_from_owner_to_target(company: str) -> None:
-    for owner in beneficial_owners(company, PLANTED, is_person, threshold=Fraction(0)):
+    owners = beneficial_owners(company, PLANTED, is_person, threshold=Fraction(0))
+    assert owners, company
+    for owner in owners:
         assert owner.chains
         for chain in owner.chains:
             assert len(set(chain)) == len(chain)
@@ -145,7 +153,7 @@ def test_planted_ultimate_controllers(company: str, expected: Control) -> None:
 
 
 def test_control_and_ownership_disagree_on_c2() -> None:
-    assert _HOLDING.controllers["C2"] == "R"  # the largest beneficial owner...
+    assert HOLDING.controllers["C2"] == "R"  # the largest beneficial owner...
     assert ultimate_controller("C2", PLANTED, is_person).controller == "Q"  # ...is not in control
 
 

@@ -6,6 +6,7 @@ import pytest
 from neo4j import AsyncDriver
 from neo4j.exceptions import ConstraintError
 
+from graph.db import Store
 from graph.migrations import KEYS, MIGRATIONS, migrate
 from graph.subjects import SUBJECT_BY_CODE
 from policies.access import read_scope
@@ -18,9 +19,9 @@ def mint_principal(role: str) -> Principal:
     )
 
 
-async def test_migrations_run_twice_without_change(driver: AsyncDriver) -> None:
-    await migrate(driver, "neo4j")  # the session already migrated once
-    again = await migrate(driver, "neo4j")
+async def test_migrations_run_twice_without_change(driver: AsyncDriver, store: Store) -> None:
+    await migrate(store)  # the session already migrated once
+    again = await migrate(store)
     assert again == []
     records, _, _ = await driver.execute_query("MATCH (m:Migration) RETURN m.version AS v")
     assert sorted(r["v"] for r in records) == [m.version for m in MIGRATIONS]

@@ -8,10 +8,10 @@ from datetime import date
 
 from neo4j import AsyncDriver
 
-from demo.seed import SYSTEM
+from demo.odds import SYSTEM
 from policies.credit.catalogue import add_months, default_catalogue, publication_window
 from policies.credit.determination import default_rules
-from policies.credit.measures import default_catalogue as measures
+from policies.credit.measures import default_measures
 
 RECORDS = """
 MATCH (r:CreditRecord) WHERE r.sourceSystem = $system
@@ -58,7 +58,7 @@ async def test_every_seeded_record_and_listing_keeps_the_catalogue_bounds(
         period = periods.get(n["listing"])
         if period and (end is None or end > add_months(start, period.max_months)):
             broken.append((n["id"], n["listing"], None, f"{start} → {end}"))
-        allowed = {m.code for m in measures().for_listing(n["listing"])}
+        allowed = {m.code for m in default_measures().for_listing(n["listing"])}
         if not set(n["measures"]) <= allowed:
             broken.append((n["id"], n["listing"], None, f"measures {n['measures']}"))
     assert broken == []

@@ -10,13 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from neo4j import AsyncDriver
-
+from graph.db import Store
 from graph.identifiers import uscc_check_char
 from policies.credit.catalogue import add_months
 from policies.credit.determination import default_rules
 from policies.credit.measures import Catalogue
-from policies.credit.rating import default_model
+from policies.credit.rating_file import default_model
+from tests.audit import audit_trail
 from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
 
@@ -55,10 +55,10 @@ def _listed(code: str, client: GraphQLClient) -> dict[str, Any]:
 
 
 async def test_a_unit_keeps_the_abnormal_list(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     land = await registered_partner(
-        driver, rules[1], "ABN-LAND", "LAND_MINING", ["sanction.listed", "sanction.ended"]
+        store, rules[1], "ABN-LAND", "LAND_MINING", ["sanction.listed", "sanction.ended"]
     )
     try:
         code = _clean_subject()
@@ -116,13 +116,7 @@ async def test_a_unit_keeps_the_abnormal_list(
         twice = reviewer.post(REMOVE, {"c": code, "why": "已补报并公示年度信息"})
         assert _error(twice.json()) == {"code": "CONFLICT", "reason": "not-listed"}
 
-        hub_command("audit", "drain")
-        admin = GraphQLClient(api, mint("admin", agency="NMG150000"))
-        trail = admin.data(
-            "query($c: String!) { auditTrail(subject: $c, first: 100) { field decision } }",
-            {"c": code},
-        )["auditTrail"]
-        steps = [(e["field"], e["decision"]) for e in trail]  # type: ignore[union-attr, index]
+        steps = [(e["field"], e["decision"]) for e in audit_trail(api, code)]
         assert ("listAbnormal", "ALLOW") in steps and ("removeAbnormal", "ALLOW") in steps
         assert ("listAbnormal", "DENY") in steps  # the second listing, refused
     finally:

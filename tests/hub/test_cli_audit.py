@@ -9,30 +9,10 @@ import redis
 from neo4j import AsyncDriver
 
 from connectors.audit_drain import AUDIT_STREAM
-from graph.audit_chain import AuditEvent, append
+from graph.audit_chain import append
+from graph.db import Store
+from tests.audit import audit_events
 from tests.conftest import hub_command
-
-
-def _events(count: int, subject: str) -> list[AuditEvent]:
-    tag = uuid4().hex[:12]
-    return [
-        AuditEvent(
-            event_id=f"{tag}-{i}",
-            request_id=f"req-{i}",
-            principal="inspector-1",
-            issuer="credit-hub-dev",
-            agency="NMG152201",
-            roles=("investigator",),
-            purpose="investigation:CASE-7",
-            action="read",
-            field="network",
-            subject=subject,
-            released=("名称",),
-            withheld=(),
-            decision="ALLOW",
-        )
-        for i in range(count)
-    ]
 
 
 def test_verify_says_intact(redis_server: str, migrated: None) -> None:
@@ -45,9 +25,11 @@ def test_verify_says_intact(redis_server: str, migrated: None) -> None:
         assert hub_command("audit", "verify", "--anchor", wrong, check=False).returncode == 1
 
 
-async def test_verify_fails_with_the_seq_and_trail_prints_json_lines(driver: AsyncDriver) -> None:
+async def test_verify_fails_with_the_seq_and_trail_prints_json_lines(
+    driver: AsyncDriver, store: Store
+) -> None:
     chain, subject = f"test-{uuid4().hex[:12]}", f"TEST{uuid4().hex[:14].upper()}"
-    await append(driver, "neo4j", _events(4, subject), chain=chain)
+    await append(store, audit_events(4, subject=subject, released=("名称",)), chain=chain)
     trail = hub_command("audit", "trail", "--subject", subject, "--chain", chain, "--limit", "3")
     lines = [json.loads(line) for line in trail.stdout.splitlines()]
     assert [line["seq"] for line in lines] == [1, 2, 3] and lines[0]["released"] == ["名称"]
@@ -66,7 +48,7 @@ def test_trail_needs_a_subject_or_an_agency() -> None:
 
 def test_drain_moves_the_waiting_entries(redis_server: str, migrated: None) -> None:
     client = redis.Redis.from_url(redis_server)
-    fields = _events(1, "TEST00000000000001")[0].to_fields()
+    fields = audit_events(1, subject="TEST00000000000001")[0].to_fields()
     client.xadd(AUDIT_STREAM, fields)  # type: ignore[arg-type]
     result = hub_command("audit", "drain")
     assert result.stdout.startswith("drained "), result.stdout

@@ -66,6 +66,7 @@ def test_the_command_prints_the_committed_contract() -> None:
 
 def test_a_contract_holds_the_roles_root_fields_and_no_field_above_its_ceiling() -> None:
     policy = default_policy()
+    assert policy.root_fields
     for role in _roles():
         contract = build_schema(role_sdl(policy, [role]))
         roots = set(contract.query_type.fields) if contract.query_type else set()

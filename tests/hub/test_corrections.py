@@ -11,6 +11,7 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.records.listings import ListingDecision, publish_listing
 from policies.credit.catalogue import add_months
 from policies.credit.measures import Catalogue
@@ -58,7 +59,7 @@ def _error(body: dict[str, Any]) -> dict[str, Any]:
     return body["errors"][0]["extensions"]  # type: ignore[no-any-return]
 
 
-async def _listed(driver: AsyncDriver, catalogue: Catalogue, code: str, record: str) -> str:
+async def _listed(store: Store, catalogue: Catalogue, code: str, record: str) -> str:
     """A serious-dishonesty listing resting on the record, published with its event."""
     today = date.today()
     sanction = f"S-CORR-{record}"
@@ -66,7 +67,7 @@ async def _listed(driver: AsyncDriver, catalogue: Catalogue, code: str, record: 
         sanction, code, "SERIOUS_DISHONESTY", UNIT, (record,), today, add_months(today, 36),
         "PUBLIC", "reviewer-x",
     )  # fmt: skip
-    await publish_listing(driver, "neo4j", catalogue, decision)
+    await publish_listing(store, catalogue, decision)
     return sanction
 
 
@@ -76,16 +77,16 @@ def _record_of(data: dict[str, Any], record: str) -> dict[str, Any] | None:
 
 
 async def test_a_correction_is_reviewed_then_replaces_the_record_and_partners_hear_of_it(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     land = await registered_partner(
-        driver, rules[1], "CORR-LAND", "LAND_MINING",
+        store, rules[1], "CORR-LAND", "LAND_MINING",
         ["sanction.listed", "sanction.modified", "sanction.ended"],
     )  # fmt: skip
     try:
         ((code, record),) = fresh_subjects(1)
         number = int(record.rsplit("-", 1)[1])
-        sanction = await _listed(driver, rules[1], code, record)
+        sanction = await _listed(store, rules[1], code, record)
         wait_for(land.inbox, lambda m: m["data"]["sanctionId"] == sanction)
         submitter = GraphQLClient(api, unit_token("submitter", UNIT, "clerk-corr"))
         first = GraphQLClient(api, unit_token("reviewer", UNIT, "reviewer-corr-1"))
@@ -155,14 +156,14 @@ async def test_a_correction_is_reviewed_then_replaces_the_record_and_partners_he
 
 
 async def test_a_withdrawal_takes_the_record_and_the_listing_resting_on_it_away(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     land = await registered_partner(
-        driver, rules[1], "WDR-LAND", "LAND_MINING", ["sanction.listed", "sanction.ended"]
+        store, rules[1], "WDR-LAND", "LAND_MINING", ["sanction.listed", "sanction.ended"]
     )
     try:
         ((code, record),) = fresh_subjects(1)
-        sanction = await _listed(driver, rules[1], code, record)
+        sanction = await _listed(store, rules[1], code, record)
         submitter = GraphQLClient(api, unit_token("submitter", UNIT, "clerk-wdr"))
         first = GraphQLClient(api, unit_token("reviewer", UNIT, "reviewer-wdr-1"))
         second = GraphQLClient(api, unit_token("reviewer", UNIT, "reviewer-wdr-2"))

@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from demo.seed import PLANTED
+from demo.planted import PLANTED
 from graph.identifiers import uscc_check_char
-from hub.http.exports import GRAPHML_NS, to_csv, to_graphml
-from tests.conftest import GraphQLClient, hub_command, mint
+from hub.http.rest.exports import GRAPHML_NS, to_csv, to_graphml
+from tests.audit import audit_trail
+from tests.conftest import GraphQLClient, mint
 
 NETWORK = """query($c: String!, $d: Int) {
   network(creditCode: $c, depth: $d) {
@@ -92,7 +93,7 @@ def test_graphml_matches_the_json(api: str, token: str) -> None:
     assert graph is not None and graph.get("edgedefault") == "directed"
     ids = {n.get("id") for n in graph.iter(f"{G}node")}
     edges = list(graph.iter(f"{G}edge"))
-    assert len(ids) == len(body["nodes"]) and len(edges) == len(body["edges"])
+    assert edges and len(ids) == len(body["nodes"]) and len(edges) == len(body["edges"])
     assert ids == {n["id"] for n in body["nodes"]}
     for edge in edges:
         assert edge.get("source") in ids and edge.get("target") in ids
@@ -141,14 +142,8 @@ def test_unknown_subject_is_not_found(api: str, token: str) -> None:
 def test_exports_are_audited(api: str, token: str) -> None:
     code = PLANTED.phoenix.new_company
     phoenix_export(api, token, "csv")
-    hub_command("audit", "drain")
-    admin = GraphQLClient(api, mint("admin", agency="NMG150000"))
-    trail = admin.data(
-        """query($c: String!) { auditTrail(subject: $c, first: 100) {
-             field purpose decision released } }""",
-        {"c": code},
-    )["auditTrail"]
-    mine = [e for e in trail if e["field"] == "GET /exports/network"]  # type: ignore[union-attr]
+    trail = audit_trail(api, code, "field purpose decision released")
+    mine = [e for e in trail if e["field"] == "GET /exports/network"]
     assert mine and mine[-1]["decision"] == "ALLOW"
     assert mine[-1]["purpose"] == "investigation:CASE-7"
     assert f"Subject:{PLANTED.phoenix.sanctioned}" in mine[-1]["released"]

@@ -4,24 +4,26 @@ its agreement allows (its kind's measures, its class), from a cursor that anothe
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
-from graph.records.listings import ListingDecision, end_listing, publish_listing
-from policies.credit.measures import default_catalogue
+from graph.records.listings import end_listing, publish_listing
+from policies.credit.measures import default_measures
 from policies.targets import TargetRule
 from tests.conftest import GraphQLClient, free_port, mint, start_api
+from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
 FEED = """query($a: String, $n: Int) { sanctionFeed(after: $a, first: $n) {
   entries { cursor version op eventId sanctionId creditCode listing status endDate
             measures { code } }
   endCursor hasNextPage } }"""
-CATALOGUE = default_catalogue()
+CATALOGUE = default_measures()
 
 
 def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -35,29 +37,17 @@ def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, An
             return entries, cursor
 
 
-async def _decide(driver: AsyncDriver, sanction: str, subject: str, record: str, cls: str) -> None:
-    today = date.today()
-    decision = ListingDecision(
-        sanction,
-        subject,
-        "SERIOUS_DISHONESTY",
-        "NMG152201",
-        (record,),
-        today,
-        today + timedelta(days=400),
-        cls,
-        "reviewer-1",
-    )
-    await publish_listing(driver, "neo4j", CATALOGUE, decision)
+async def _decide(store: Store, sanction: str, subject: str, record: str, cls: str) -> None:
+    decision = serious_listing(sanction, subject, record, cls)
+    await publish_listing(store, CATALOGUE, decision)
 
 
 async def test_a_polling_partner_reads_its_deltas_in_order(
-    api: str, migrated: None, driver: AsyncDriver
+    api: str, migrated: None, driver: AsyncDriver, store: Store
 ) -> None:
     keys = new_credentials("HMAC_SHA256")
     await register(
-        driver,
-        "neo4j",
+        store,
         CATALOGUE,
         {"code": "PF-BANK", "name": "包商银行", "kind": "BANK", "events": ["sanction.listed"]},
         Keys(keys.scheme, keys.signing, keys.verifying),
@@ -69,10 +59,10 @@ async def test_a_polling_partner_reads_its_deltas_in_order(
     _, watched = _drain(investigator, None)
 
     (a, ra), (b, rb) = fresh_subjects(2)
-    await _decide(driver, "S-PF-A", a, ra, "PUBLIC")
-    await _decide(driver, "S-PF-B", b, rb, "RESTRICTED")  # above a bank's class
-    await _decide(driver, "S-PF-A", a, ra, "PUBLIC")  # decided again: a change
-    await end_listing(driver, "neo4j", CATALOGUE, "S-PF-A", "REPAIRED", date.today())
+    await _decide(store, "S-PF-A", a, ra, "PUBLIC")
+    await _decide(store, "S-PF-B", b, rb, "RESTRICTED")  # above a bank's class
+    await _decide(store, "S-PF-A", a, ra, "PUBLIC")  # decided again: a change
+    await end_listing(store, CATALOGUE, "S-PF-A", "REPAIRED", date.today())
 
     seen, cursor = _drain(bank, start)
     assert [(e["op"], e["sanctionId"]) for e in seen] == [

@@ -8,21 +8,22 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.exchange.feeds import FeedRow, apply_snapshot
-from graph.records.listings import ListingDecision, publish_listing
-from policies.credit.feeds import Feed
-from policies.credit.measures import default_catalogue
+from graph.records.listings import publish_listing
+from policies.credit.measures import default_measures
 from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint
+from tests.listings import court_feed, serious_listing
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
 
-CATALOGUE = default_catalogue()
+CATALOGUE = default_measures()
 REGISTER = """mutation($p: PartnerInput!) { registerPartner(partner: $p) {
   verifyingKey partner { code } } }"""
 SNAPSHOT = """query($a: String, $n: Int) { sanctionSnapshot(after: $a, first: $n) {
@@ -30,17 +31,7 @@ SNAPSHOT = """query($a: String, $n: Int) { sanctionSnapshot(after: $a, first: $n
   asOfVersion endCursor hasNextPage feedCursor } }"""
 FEED = """query($a: String, $n: Int) { sanctionFeed(after: $a, first: $n) {
   entries { op eventId sanctionId } endCursor hasNextPage } }"""
-COURT = Feed(
-    code="TEST-BOOT-COURT",
-    name="测试失信被执行人名单",
-    url="http://127.0.0.1:9/list.csv",
-    format="csv",
-    encoding="utf-8",
-    listing="DISHONEST_JUDGMENT_DEBTOR",
-    every_seconds=3600,
-    enabled=True,
-    columns={"id": "案号", "creditCode": "代码", "startDate": "发布日期"},
-)
+COURT = court_feed("TEST-BOOT-COURT")
 
 
 def _import(tag: str, rows: list[dict[str, Any]]) -> None:
@@ -64,10 +55,10 @@ def _sanction(sanction: str, subject: str, record: str, status: str = "ACTIVE") 
     }
 
 
-async def _outside_list(driver: AsyncDriver, subject: str, case: str) -> str:
+async def _outside_list(store: Store, subject: str, case: str) -> str:
     """The court's list, pulled with one entry; the id of the listing it made."""
     row = FeedRow(1, f"{COURT.code}:{case}", subject, None, date(2026, 5, 1), None, case, "某法院")
-    report = await apply_snapshot(driver, "neo4j", CATALOGUE, COURT, [row], [], date.today())
+    report = await apply_snapshot(store, CATALOGUE, COURT, [row], [], date.today())
     assert report.listed == 1, report
     return row.sanction_id
 
@@ -87,12 +78,12 @@ def _register(api: str, code: str, endpoint: str | None = None) -> str:
 
 
 async def test_a_partner_registered_today_pages_the_active_set_then_follows_the_deltas(
-    api: str, migrated: None, driver: AsyncDriver
+    api: str, migrated: None, driver: AsyncDriver, store: Store
 ) -> None:
     (a, ra), (b, rb), (c, _), (d, rd) = fresh_subjects(4)
     # Two listings loaded by `hub import`, one by an outside list: none decided in the hub.
     _import("1", [_sanction(f"S-BOOT-{a[-6:]}", a, ra), _sanction(f"S-BOOT-{b[-6:]}", b, rb)])
-    court = await _outside_list(driver, c, "（2026）蒙0102执1号")
+    court = await _outside_list(store, c, "（2026）蒙0102执1号")
 
     code = f"BOOT-BANK-{int(time.time() * 1000) % 10**8}"
     _register(api, code)
@@ -100,22 +91,10 @@ async def test_a_partner_registered_today_pages_the_active_set_then_follows_the_
 
     # The snapshot, two at a time; meanwhile one listing is decided and one imported one ends.
     first: Any = bank.data(SNAPSHOT, {"n": 2})["sanctionSnapshot"]
-    today = date.today()
     await publish_listing(
-        driver,
-        "neo4j",
+        store,
         CATALOGUE,
-        ListingDecision(
-            f"S-BOOT-{d[-6:]}",
-            d,
-            "SERIOUS_DISHONESTY",
-            "NMG152201",
-            (rd,),
-            today,
-            today + timedelta(days=400),
-            "PUBLIC",
-            "reviewer-1",
-        ),
+        serious_listing(f"S-BOOT-{d[-6:]}", d, rd),
     )
     _import("2", [_sanction(f"S-BOOT-{a[-6:]}", a, ra, status="ENDED")])
 
@@ -150,11 +129,11 @@ async def test_a_partner_registered_today_pages_the_active_set_then_follows_the_
 
 
 async def test_a_partner_with_an_endpoint_receives_the_active_set_when_registered(
-    api: str, migrated: None, driver: AsyncDriver, workers: Workers, tmp_path: Path
+    api: str, migrated: None, driver: AsyncDriver, store: Store, workers: Workers, tmp_path: Path
 ) -> None:
     (a, ra), (c, _) = fresh_subjects(2)
     _import("3", [_sanction(f"S-BOOT-{a[-6:]}", a, ra)])
-    court = await _outside_list(driver, c, "（2026）蒙0102执2号")
+    court = await _outside_list(store, c, "（2026）蒙0102执2号")
 
     inbox = Inbox("", Behaviour())
     server = PartnerServer(0, inbox).start()

@@ -6,26 +6,14 @@ its Content-Security-Policy without a single console error. A screenshot is kept
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from demo.seed import PLANTED
+from demo.planted import PLANTED
 from tests.conftest import TEST_DATA, mint
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless, and nothing that calls out: this machine's network is closed.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SANCTIONED_RGB = (198, 40, 40)  # #c62828 in investigate.js
 EXPOSED_RGB = (239, 138, 0)  # #ef8a00
 SHOTS = TEST_DATA / "screenshots"
@@ -42,16 +30,6 @@ COUNT_PIXELS = """([r, g, b]) => {
   }
   return count;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: run `make browser` (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

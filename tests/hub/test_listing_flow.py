@@ -15,12 +15,14 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
 from graph.records.determination import advance, expire_listings
 from policies.credit.catalogue import add_months
 from policies.credit.determination import default_rules
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
+from tests.audit import audit_trail
 from tests.conftest import GraphQLClient, Workers, free_port, hub_command, mint, unit_token
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
@@ -51,13 +53,12 @@ def _error(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_listing_from_proposal_to_the_partner(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     keys = new_credentials("HMAC_SHA256")
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
         {
             "code": "LF-LAND",
@@ -137,8 +138,7 @@ async def test_a_listing_from_proposal_to_the_partner(
         # the API's clock is today's).
         later = date.fromisoformat(listed["repairableFrom"])
         repaired = await advance(
-            driver,
-            "neo4j",
+            store,
             default_rules(),
             catalogue,
             case_id=cid,
@@ -150,13 +150,7 @@ async def test_a_listing_from_proposal_to_the_partner(
             reason="信用修复",
         )
         assert repaired.status == "ENDED" and repaired.event is not None
-        hub_command("audit", "drain")
-        admin = GraphQLClient(api, mint("admin", agency="NMG150000"))
-        trail = admin.data(
-            "query($c: String!) { auditTrail(subject: $c, first: 100) { field decision } }",
-            {"c": code},
-        )["auditTrail"]
-        fields = [(e["field"], e["decision"]) for e in trail]  # type: ignore[union-attr]
+        fields = [(e["field"], e["decision"]) for e in audit_trail(api, code)]
         assert ("advanceListing", "ALLOW") in fields and ("advanceListing", "DENY") in fields
     finally:
         partner.stop()
@@ -164,7 +158,7 @@ async def test_a_listing_from_proposal_to_the_partner(
 
 
 async def test_expiry_ends_the_listing_and_tells_partners(
-    api: str, driver: AsyncDriver, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     unit = "NMG152201"
@@ -179,8 +173,7 @@ async def test_expiry_ends_the_listing_and_tells_partners(
         ("DECIDE", "r2", "认定严重失信", "决1号"),
     ):
         await advance(
-            driver,
-            "neo4j",
+            store,
             default_rules(),
             catalogue,
             case_id=cid,
@@ -195,8 +188,8 @@ async def test_expiry_ends_the_listing_and_tells_partners(
         )
     case = GraphQLClient(api, unit_token("reviewer", unit, "r1")).data(READ, {"id": cid})
     until = date.fromisoformat(case["listingCase"]["publishUntil"])  # type: ignore[index]
-    assert await expire_listings(driver, "neo4j", catalogue, until) == []  # still in force
-    ended = await expire_listings(driver, "neo4j", catalogue, until + timedelta(days=1))
+    assert await expire_listings(store, catalogue, until) == []  # still in force
+    ended = await expire_listings(store, catalogue, until + timedelta(days=1))
     assert [e.subject for e in ended] == [code]
     records, _, _ = await driver.execute_query(
         "MATCH (n:Sanction)-[:SANCTIONED]->(:Subject {creditCode: $c}) "

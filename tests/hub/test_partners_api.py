@@ -4,14 +4,15 @@ rotate keys, read delivery state, replay; every other role is refused, and bad i
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 
 import pytest
 from neo4j import AsyncDriver
 
-from graph.records.listings import ListingDecision, publish_listing
-from policies.credit.measures import default_catalogue
+from graph.db import Store
+from graph.records.listings import publish_listing
+from policies.credit.measures import default_measures
 from tests.conftest import GraphQLClient, hub_command, mint
+from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
 PARTNER = """fragment P on PartnerInfo {
@@ -90,7 +91,9 @@ def test_bad_partners_are_refused_with_a_reason(
     assert "PA-BAD" not in {p["code"] for p in admin.data(LIST)["partners"]}  # type: ignore[union-attr]
 
 
-async def test_pause_deliveries_and_replay(admin: GraphQLClient, driver: AsyncDriver) -> None:
+async def test_pause_deliveries_and_replay(
+    admin: GraphQLClient, driver: AsyncDriver, store: Store
+) -> None:
     admin.data(REGISTER, {"p": _input("PA-WATCH")})
     # Registered, it is sent the listings in force first (graph/exchange/snapshot.py):
     # whatever other tests listed before.
@@ -98,23 +101,12 @@ async def test_pause_deliveries_and_replay(admin: GraphQLClient, driver: AsyncDr
     paused = admin.data(UPDATE, {"c": "PA-WATCH", "x": {"status": "PAUSED"}})["updatePartner"]
     assert paused["status"] == "PAUSED"  # type: ignore[index]
     admin.data(UPDATE, {"c": "PA-WATCH", "x": {"status": "ACTIVE"}})
-    catalogue, today = default_catalogue(), date.today()
+    catalogue = default_measures()
     for n, (code, record) in enumerate(fresh_subjects(3)):
         await publish_listing(
-            driver,
-            "neo4j",
+            store,
             catalogue,
-            ListingDecision(
-                f"S-PA-{n}",
-                code,
-                "SERIOUS_DISHONESTY",
-                "NMG152201",
-                (record,),
-                today,
-                today + timedelta(days=400),
-                "PUBLIC",
-                "reviewer-1",
-            ),
+            serious_listing(f"S-PA-{n}", code, record),
         )
     first = admin.data(DELIVERIES, {"c": "PA-WATCH", "n": 2})["deliveries"]
     assert len(first["items"]) == 2 and first["hasNextPage"] is True  # type: ignore[index,arg-type]

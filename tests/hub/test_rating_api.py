@@ -19,13 +19,11 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-from connectors.signing import new_credentials
-from graph.exchange.partners import Keys, register
+from graph.db import Store
 from graph.identifiers import uscc_check_char
 from graph.rating import rate
+from policies.credit.catalogue import add_months
 from policies.credit.measures import Catalogue
-from policies.credit.rating import add_months
-from policies.targets import TargetRule
 from tests.conftest import (
     TEST_DATA,
     GraphQLClient,
@@ -36,6 +34,7 @@ from tests.conftest import (
     mint,
     unit_token,
 )
+from tests.partner_registry import register_partner
 from tests.partners import Behaviour, Inbox, PartnerServer
 
 RATING = """query($c: String!) { subject(creditCode: $c) { grade rating {
@@ -140,6 +139,7 @@ def test_nothing_on_file_is_bbb_and_a_commendation_earns_class_a(api: str) -> No
     assert rating["history"] == [
         {"grade": "BBB", "effectiveFrom": date.today().isoformat(), "modelVersion": "2026.2"}
     ]
+    assert rating["explanation"]
     assert all(c["points"] == 0 for c in rating["explanation"])
 
     # A commendation submitted and approved through the API earns class A.
@@ -190,7 +190,7 @@ def test_the_grade_enum_and_the_deprecated_measures_field(api: str) -> None:
 
 
 async def test_history_and_the_exemption_from_the_start_of_the_unbroken_a_run(
-    api: str, driver: AsyncDriver
+    api: str, store: Store
 ) -> None:
     broken, unbroken = _new_codes(2)
     t0 = date.today() - timedelta(days=800)  # two commendations: 60 + 5 clean years + 12 = A
@@ -199,10 +199,10 @@ async def test_history_and_the_exemption_from_the_start_of_the_unbroken_a_run(
     rows = [_subject(broken, "2015-01-01"), _subject(unbroken, "2015-01-01")]
     rows += [_commendation(c, n, t0) for c in (broken, unbroken) for n in (1, 2)]
     _import(rows)
-    await rate(driver, "neo4j", [broken, unbroken], t0)
+    await rate(store, [broken, unbroken], t0)
     _import([_penalty(broken, t1, t1 + timedelta(days=183))])
-    await rate(driver, "neo4j", [broken, unbroken], t1)
-    await rate(driver, "neo4j", [broken, unbroken], t2)
+    await rate(store, [broken, unbroken], t1)
+    await rate(store, [broken, unbroken], t2)
     partner = GraphQLClient(api, mint("partner"))
 
     rating = partner.data(RATING, {"c": broken})["subject"]["rating"]  # type: ignore[index]
@@ -224,29 +224,6 @@ async def test_history_and_the_exemption_from_the_start_of_the_unbroken_a_run(
     assert "INSPECTION_EXEMPT" not in [c["code"] for c in rating["consequences"]]
 
 
-async def _partner(
-    driver: AsyncDriver, catalogue: Catalogue, code: str, kind: str, url: str, events: list[str]
-) -> str:
-    keys = new_credentials("HMAC_SHA256")
-    await register(
-        driver,
-        "neo4j",
-        catalogue,
-        {
-            "code": code,
-            "name": f"评级伙伴 {code}",
-            "kind": kind,
-            "endpoint": url,
-            "events": events,
-            "clearance": "SHARED",
-        },
-        Keys(keys.scheme, keys.signing, keys.verifying),
-        targets=TargetRule(public_only=False, https_only=True),
-        send_active_set=False,  # it counts only this test's events, not the listings in force
-    )
-    return keys.verifying
-
-
 def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     entries: list[dict[str, Any]] = []
     while True:
@@ -258,16 +235,18 @@ def _drain(client: GraphQLClient, cursor: str | None) -> tuple[list[dict[str, An
 
 
 async def test_a_change_of_class_reaches_bidding_partners_by_webhook_and_feed(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     bidding = PartnerServer(free_port(), Inbox("", Behaviour()))
     bank = PartnerServer(free_port(), Inbox("", Behaviour()))
     events = ["rating.changed", "sanction.listed", "sanction.ended"]
-    bidding.inbox.secret = await _partner(
-        driver, catalogue, "RG-BID", "BIDDING", bidding.url, events
+    bidding.inbox.secret = await register_partner(
+        store, catalogue, "RG-BID", "BIDDING", bidding.url, events, "SHARED"
     )
-    bank.inbox.secret = await _partner(driver, catalogue, "RG-BANK", "BANK", bank.url, events)
+    bank.inbox.secret = await register_partner(
+        store, catalogue, "RG-BANK", "BANK", bank.url, events, "SHARED"
+    )
     bidding.start()
     bank.start()
     bidder_feed = GraphQLClient(api, mint("partner", agency="RG-BID"))
@@ -280,11 +259,11 @@ async def test_a_change_of_class_reaches_bidding_partners_by_webhook_and_feed(
         t1 = t0 + timedelta(days=416)
         t2 = t1 + timedelta(days=184)
         _import([_subject(code, "2015-01-01"), *(_commendation(code, n, t0) for n in (1, 2))])
-        await rate(driver, "neo4j", [code], t0)  # a first grade: nobody to tell
+        await rate(store, [code], t0)  # a first grade: nobody to tell
         _import([_penalty(code, t1, t1 + timedelta(days=183))])
-        await rate(driver, "neo4j", [code], t1)  # A to BB: bidding priority lost
-        await rate(driver, "neo4j", [code], t1 + timedelta(days=30))  # still BB: nothing new
-        await rate(driver, "neo4j", [code], t2)  # BB to A: priority again
+        await rate(store, [code], t1)  # A to BB: bidding priority lost
+        await rate(store, [code], t1 + timedelta(days=30))  # still BB: nothing new
+        await rate(store, [code], t2)  # BB to A: priority again
 
         deadline = time.monotonic() + 30
         while len(bidding.inbox.applied) < 2:

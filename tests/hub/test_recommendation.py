@@ -13,27 +13,26 @@ from pathlib import Path
 import httpx
 import pypdf
 import pytest
-from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.exchange.feeds import FeedRow, apply_snapshot
 from graph.records.determination import advance, propose, sanction_id
 from policies.credit.determination import default_rules
-from policies.credit.feeds import Feed
-from policies.credit.measures import default_catalogue
+from policies.credit.measures import default_measures
 from tests.conftest import GraphQLClient, hub_command, mint, unit_token
+from tests.listings import court_feed
 from tests.subjects import fresh_subjects
 
 
 @pytest.fixture
-async def listed(driver: AsyncDriver, migrated: None) -> tuple[str, str, str]:
+async def listed(store: Store, migrated: None) -> tuple[str, str, str]:
     """A subject of 152201 listed through a whole case: (credit code, record, sanction id)."""
     from datetime import UTC, datetime
 
     ((code, record),) = fresh_subjects(1)
-    rules, catalogue = default_rules(), default_catalogue()
+    rules, catalogue = default_rules(), default_measures()
     case = await propose(
-        driver,
-        "neo4j",
+        store,
         rules,
         subject=code,
         records=[record],
@@ -50,8 +49,7 @@ async def listed(driver: AsyncDriver, migrated: None) -> tuple[str, str, str]:
         ("DECIDE", "r2", "乌自然资决〔2026〕9号"),
     ):
         await advance(
-            driver,
-            "neo4j",
+            store,
             rules,
             catalogue,
             case_id=case,
@@ -150,23 +148,13 @@ def test_it_reads_as_a_letter_to_the_partner_signed_by_the_unit(
 
 
 async def test_only_dishonesty_listings_in_force_get_a_letter(
-    api: str, driver: AsyncDriver, migrated: None, tmp_path: Path
+    api: str, store: Store, migrated: None, tmp_path: Path
 ) -> None:
     (debtor, _), (abnormal, record) = fresh_subjects(2)
-    court = Feed(
-        code="TEST-LETTER-COURT",
-        name="测试失信被执行人名单",
-        url="http://127.0.0.1:9/list.csv",
-        format="csv",
-        encoding="utf-8",
-        listing="DISHONEST_JUDGMENT_DEBTOR",
-        every_seconds=3600,
-        enabled=True,
-        columns={"id": "案号", "creditCode": "代码", "startDate": "发布日期"},
-    )
+    court = court_feed("TEST-LETTER-COURT")
     row = FeedRow(1, "TEST-LETTER-COURT:（2026）蒙2201执9号", debtor, None, date(2026, 5, 1),
                   None, "（2026）蒙2201执9号", "乌兰浩特市人民法院")  # fmt: skip
-    await apply_snapshot(driver, "neo4j", default_catalogue(), court, [row], [], date.today())
+    await apply_snapshot(store, default_measures(), court, [row], [], date.today())
     reviewer = unit_token("reviewer", "NMG152201", "r1")
     text = _text(_get(api, reviewer, row.sanction_id, kind="BANK"))
     assert "失信被执行人名单" in text and "乌兰浩特市人民法院" in text

@@ -11,6 +11,7 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.records.review import expire
 from policies.credit.catalogue import add_months
 from policies.credit.measures import Catalogue
@@ -61,10 +62,10 @@ def _about(sanction: str, kind: str) -> Any:
 
 
 async def test_idle_land_bars_land_auctions_until_the_record_goes(
-    api: str, driver: AsyncDriver, workers: Workers, rules: tuple[Path, Catalogue]
+    api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
-    land = await registered_partner(driver, rules[1], "RST-LAND", "LAND_MINING", EVENTS)
-    bank = await registered_partner(driver, rules[1], "RST-BANK", "BANK", EVENTS)
+    land = await registered_partner(store, rules[1], "RST-LAND", "LAND_MINING", EVENTS)
+    bank = await registered_partner(store, rules[1], "RST-BANK", "BANK", EVENTS)
     try:
         (a, _), (b, _), (c, _) = fresh_subjects(3)
         submitter = GraphQLClient(api, unit_token("submitter", UNIT, "clerk-rst"))
@@ -115,7 +116,7 @@ async def test_idle_land_bars_land_auctions_until_the_record_goes(
         assert partner.data(SUBJECT, {"c": c})["subject"]["restrictions"][0]["until"] == (  # type: ignore[index]
             today.isoformat()
         )
-        await expire(driver, "neo4j", rules[1], today + timedelta(days=1))
+        await expire(store, rules[1], today + timedelta(days=1))
         expired = wait_for(land.inbox, _about(f"RS-{eid}-LAND_AUCTION_BARRED", "sanction.ended"))
         assert expired["data"]["endReason"] == "EXPIRED"
 

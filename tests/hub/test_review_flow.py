@@ -24,9 +24,18 @@ from openpyxl import Workbook
 from graph.identifiers import uscc_check_char
 from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT
-from policies.credit.rating import default_model
+from policies.credit.rating_file import default_model
 from policies.workdays import add_working_days
-from tests.conftest import TEST_DATA, free_port, graphql, hub_command, mint, start_api, unit_token
+from tests.conftest import (
+    TEST_DATA,
+    free_port,
+    graphql,
+    hub_command,
+    mint,
+    start_api,
+    unit_token,
+    upload_archive,
+)
 
 UNIT = "NMG152202"
 E = "91152202MA0R00E01" + uscc_check_char("91152202MA0R00E01")
@@ -253,16 +262,6 @@ def _xlsx(path: Path) -> Path:
     return path
 
 
-def _upload(base: str, token: str, path: Path) -> httpx.Response:
-    with path.open("rb") as f:
-        return httpx.post(
-            f"{base}/archives",
-            files={"file": (path.name, f, "application/octet-stream")},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-
-
 STATUS = """query($id: String!) { archiveImport(id: $id) {
   status read created unchanged rejected accepted rejections { line reason } } }"""
 
@@ -272,8 +271,8 @@ def test_uploaded_xlsx_is_imported_by_a_worker(
 ) -> None:
     submitter = unit_token("submitter", UNIT, SUBMITTER)
     path = _xlsx(tmp_path / "档案.xlsx")
-    assert _upload(api, mint("partner"), path).status_code == 403
-    answer = _upload(api, submitter, path)
+    assert upload_archive(api, mint("partner"), path).status_code == 403
+    answer = upload_archive(api, submitter, path)
     assert answer.status_code == 202, answer.text
     import_id = answer.json()["importId"]
     deadline = time.monotonic() + 60
@@ -303,7 +302,7 @@ def test_upload_limits(api: str, tmp_path: Path) -> None:
         big = tmp_path / "big.csv"
         big.write_text("item,subject\n" + "ADMIN_LICENCE,X\n" * 500)
         token = unit_token("submitter", UNIT, SUBMITTER)
-        refused = _upload(f"http://127.0.0.1:{port}", token, big)
+        refused = upload_archive(f"http://127.0.0.1:{port}", token, big)
         assert refused.status_code == 413
         assert refused.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
         not_multipart = httpx.post(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from neo4j import AsyncDriver
 
-from demo.seed import PLANTED
+from demo.planted import PLANTED
 from tests.conftest import GraphQLClient, hub_command, mint
 
 SEARCH = """query($t: String!, $k: SearchKind, $n: Int) {

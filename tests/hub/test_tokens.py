@@ -21,11 +21,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from hub.http.auth import AuthError, token_verifier
-from hub.http.jwks import IssuerKeys
+from hub.http.auth.claims import AuthError
+from hub.http.auth.jwks import IssuerKeys
+from hub.http.auth.tokens import token_verifier
 from hub.keys import dev_jwt_secret
 from hub.settings import Settings, get_settings
-from policies.issuers import Issuer, IssuerConfigError, load_issuers, parse_issuers
+from policies.issuers import Issuer, load_issuers, parse_issuers
+from policies.loader import PolicyError
 from tests.conftest import (
     JWKS_PORT,
     PARTNER_ISSUER,
@@ -262,7 +264,7 @@ _ENTRY = "issuer: a, jwks_uri: 'https://a.example/jwks', algorithms: [RS256]"
     ],
 )
 def test_a_bad_issuer_entry_is_refused_naming_file_and_entry(entry: str, reason: str) -> None:
-    with pytest.raises(IssuerConfigError, match=r"f\.yaml: issuers\[0\] \(a\): ") as caught:
+    with pytest.raises(PolicyError, match=r"f\.yaml: issuers\[0\] \(a\): ") as caught:
         parse_issuers(f"issuers:\n  - {entry}", "f.yaml", "credit-hub")
     assert reason in str(caught.value)
 

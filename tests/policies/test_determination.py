@@ -10,7 +10,6 @@ import pytest
 from policies.credit.determination import (
     DETERMINATION_FILE,
     Case,
-    DeterminationConfigError,
     StepRefused,
     answer,
     check_four_eyes,
@@ -23,6 +22,8 @@ from policies.credit.determination import (
     repair,
     waive,
 )
+from policies.loader import PolicyError
+from tests.policies.edited import edited
 
 RULES = default_rules()
 NOTIFIED = Case("NOTIFIED", "submitter-1", "SERIOUS_DISHONESTY", date(2026, 12, 3))
@@ -132,7 +133,5 @@ def test_repair_only_after_the_minimum() -> None:
     ],
 )
 def test_bad_files_are_refused_with_the_entry_named(old: str, new: str, named: str) -> None:
-    text = DETERMINATION_FILE.read_text(encoding="utf-8")
-    assert old in text
-    with pytest.raises(DeterminationConfigError, match=named):
-        parse_rules(text.replace(old, new))
+    with pytest.raises(PolicyError, match=named):
+        parse_rules(edited(DETERMINATION_FILE, old, new))

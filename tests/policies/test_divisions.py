@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.divisions import Level, banners, division, jurisdiction_prefix, leagues
+from policies.divisions import Level, banners, find_division, jurisdiction_prefix, leagues
 
 
 def test_twelve_leagues_and_about_a_hundred_banners() -> None:
@@ -13,19 +13,19 @@ def test_twelve_leagues_and_about_a_hundred_banners() -> None:
 
 
 def test_current_names_not_historical_ones() -> None:
-    saihan = division("150105")
+    saihan = find_division("150105")
     assert saihan is not None and saihan.name == "赛罕区"
-    assert division("152100") is None  # 呼伦贝尔盟, abolished in 2001
-    assert division("150101") is None  # 市辖区 placeholder
+    assert find_division("152100") is None  # 呼伦贝尔盟, abolished in 2001
+    assert find_division("150101") is None  # 市辖区 placeholder
 
 
 def test_levels_and_parents() -> None:
-    ulanhot = division("152201")
+    ulanhot = find_division("152201")
     assert ulanhot is not None and ulanhot.level is Level.BANNER
     assert ulanhot.parent == "152200"
-    xingan = division("152200")
+    xingan = find_division("152200")
     assert xingan is not None and xingan.level is Level.LEAGUE and xingan.parent == "150000"
-    region = division("150000")
+    region = find_division("150000")
     assert region is not None and region.level is Level.REGION
 
 

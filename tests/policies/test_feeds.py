@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from policies.credit.feeds import FEEDS_FILE, FeedsConfigError, default_feeds, parse_feeds
+from policies.credit.feeds import FEEDS_FILE, default_feeds, parse_feeds
+from policies.loader import PolicyError
+from tests.policies.edited import edited
 
 
 def test_shipped_feeds_are_off_until_an_operator_turns_them_on() -> None:
@@ -26,7 +28,5 @@ def test_shipped_feeds_are_off_until_an_operator_turns_them_on() -> None:
     ],
 )
 def test_bad_feeds_are_refused_with_the_entry_named(old: str, new: str, named: str) -> None:
-    text = FEEDS_FILE.read_text(encoding="utf-8")
-    assert old in text
-    with pytest.raises(FeedsConfigError, match=named.replace(".", r"\.")):
-        parse_feeds(text.replace(old, new, 1))
+    with pytest.raises(PolicyError, match=named.replace(".", r"\.")):
+        parse_feeds(edited(FEEDS_FILE, old, new))

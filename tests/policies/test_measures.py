@@ -8,14 +8,15 @@ import pytest
 
 from policies.credit.measures import (
     MEASURES_FILE,
-    MeasuresConfigError,
-    default_catalogue,
-    parse_catalogue,
+    default_measures,
+    parse_measures,
 )
+from policies.loader import PolicyError
+from tests.policies.edited import edited
 
 
 def test_a_serious_listing_reaches_every_kind_but_the_courts() -> None:
-    catalogue = default_catalogue()
+    catalogue = default_measures()
     kinds = {m.partner_kind for m in catalogue.for_listing("SERIOUS_DISHONESTY")}
     assert kinds == {
         "PROCUREMENT",
@@ -36,7 +37,7 @@ def test_a_serious_listing_reaches_every_kind_but_the_courts() -> None:
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
-    rules = default_catalogue().delivery
+    rules = default_measures().delivery
     rng = random.Random(1)
     waits = [rules.backoff(n, rng) for n in range(1, 12)]
     for attempts, wait in enumerate(waits, start=1):
@@ -57,14 +58,12 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
     ],
 )
 def test_bad_files_are_refused_with_the_entry_named(change: tuple[str, str], named: str) -> None:
-    text = MEASURES_FILE.read_text(encoding="utf-8")
-    assert change[0] in text
-    with pytest.raises(MeasuresConfigError, match=named.replace(".", r"\.")):
-        parse_catalogue(text.replace(change[0], change[1], 1))
+    with pytest.raises(PolicyError, match=named.replace(".", r"\.")):
+        parse_measures(edited(MEASURES_FILE, *change))
 
 
 def test_the_courts_list_of_judgment_debtors_has_its_measures() -> None:
-    codes = {m.code for m in default_catalogue().for_listing("DISHONEST_JUDGMENT_DEBTOR")}
+    codes = {m.code for m in default_measures().for_listing("DISHONEST_JUDGMENT_DEBTOR")}
     assert codes == {
         "PROCUREMENT_EXCLUDED",
         "BID_RESTRICTED",

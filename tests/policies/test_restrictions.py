@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 
 from policies.credit.restrictions import (
-    RestrictionsConfigError,
     default_restrictions,
     parse_restrictions,
     restrictions_for,
 )
+from policies.loader import PolicyError
 
 
 def test_idle_land_and_contract_breaches_bar_land_auctions_for_their_publication() -> None:
@@ -48,5 +48,5 @@ restrictions:
     ],
 )  # fmt: skip
 def test_a_wrong_entry_is_refused_by_name(entry: str, named: str) -> None:
-    with pytest.raises(RestrictionsConfigError, match=named):
+    with pytest.raises(PolicyError, match=named):
         parse_restrictions(f"version: 1\nrestrictions:\n  {entry}\n")

@@ -7,7 +7,6 @@ import pytest
 from policies.credit.review import (
     REVIEW_FILE,
     RecordState,
-    ReviewConfigError,
     ReviewRefused,
     ReviewRules,
     approve,
@@ -15,6 +14,7 @@ from policies.credit.review import (
     parse_rules,
     return_record,
 )
+from policies.loader import PolicyError
 
 RULES = """\
 version: 1
@@ -189,21 +189,21 @@ def test_parse_rules_accepts_every_known_tier() -> None:
     ],
 )
 def test_parse_rules_refuses_bad_files(text: str, message: str) -> None:
-    with pytest.raises(ReviewConfigError) as exc:
+    with pytest.raises(PolicyError) as exc:
         parse_rules(text, "test.yaml")
     assert message in str(exc.value)
 
 
 def test_parse_rules_names_the_source() -> None:
-    with pytest.raises(ReviewConfigError, match=r"^custom\.yaml: "):
+    with pytest.raises(PolicyError, match=r"^custom\.yaml: "):
         parse_rules(RULES.replace("  default: 1\n", ""), "custom.yaml")
 
 
 def test_parse_rules_refuses_boolean_reason_bounds() -> None:
-    with pytest.raises(ReviewConfigError):
+    with pytest.raises(PolicyError):
         parse_rules(RULES.replace("min_chars: 4", "min_chars: true"))
 
 
 def test_parse_rules_refuses_non_text_tier_names() -> None:
-    with pytest.raises(ReviewConfigError):
+    with pytest.raises(PolicyError):
         parse_rules(RULES.replace("  SERIOUS: 2", "  SERIOUS: 2\n  1: 2\n  FOO: 1"))

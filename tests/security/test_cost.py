@@ -8,27 +8,28 @@ the parse caches, and a partner's full feed page fits its budget.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from neo4j import AsyncDriver
 from starlette.testclient import TestClient
 from strawberry.extensions.parser_cache import DEFAULT_MAXSIZE, _get_parse_cache
 
 from connectors.signing import new_credentials
+from graph.db import Store
 from graph.exchange.partners import Keys, register
-from graph.records.listings import ListingDecision, publish_listing
+from graph.records.listings import publish_listing
 from hub.api.guards import SHAPES, cost, shape
-from hub.api.schema import schema
+from hub.api.schema import graphql_schema
 from hub.http.app import create_app
 from hub.settings import get_settings
-from policies.credit.measures import default_catalogue
-from policies.credit.rating import Consequence, default_model
+from policies.credit.measures import default_measures
+from policies.credit.rating import Consequence
+from policies.credit.rating_file import default_model
 from policies.limits import LIMITS_FILE, Limits, default_limits, parse_limits
 from policies.targets import TargetRule
 from tests.conftest import TEST_DATA, GraphQLClient, free_port, mint, start_api
+from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
 LIMITS = default_limits()
@@ -52,7 +53,7 @@ SMALL = {"admin_budget": 800, "partner_rate": 1000}  # the small API's limits
 
 def _expected(query: str, variables: dict[str, Any], limits: Limits = LIMITS) -> int:
     """The estimate computed in this process from the same policy, to compare with the API's."""
-    return cost(shape(query, limits.tokens), schema._schema, variables, limits)
+    return cost(shape(query, limits.tokens), graphql_schema(), variables, limits)
 
 
 def _error(response: httpx.Response) -> dict[str, Any]:
@@ -189,7 +190,7 @@ def test_refused_documents_stay_out_of_the_parse_caches(
 
 def test_the_measures_bound_holds_for_the_catalogue() -> None:
     """The feed's measures are charged at `list_sizes`; the catalogue must not outgrow it."""
-    catalogue = default_catalogue()
+    catalogue = default_measures()
     listings = {listing for m in catalogue.measures.values() for listing in m.listings}
     assert listings
     most = max(len(catalogue.for_listing(listing)) for listing in listings)
@@ -210,14 +211,13 @@ def test_the_feed_consequences_bound_holds_for_the_rating_model() -> None:
     assert LIMITS.list_sizes["FeedEntry.consequences"] >= most
 
 
-async def test_a_partner_fetches_a_full_feed_page(api: str, driver: AsyncDriver) -> None:
+async def test_a_partner_fetches_a_full_feed_page(api: str, store: Store) -> None:
     """sanctionFeed(first: 100) with every entry field and its measures fits a partner."""
     assert _expected(FEED, {}) <= LIMITS.budget["partner"]
     keys = new_credentials("HMAC_SHA256")
-    catalogue = default_catalogue()
+    catalogue = default_measures()
     await register(
-        driver,
-        "neo4j",
+        store,
         catalogue,
         {
             "code": "PF-COST",
@@ -229,19 +229,8 @@ async def test_a_partner_fetches_a_full_feed_page(api: str, driver: AsyncDriver)
         targets=TargetRule(public_only=False, https_only=True),
     )
     [(subject, record)] = fresh_subjects(1)
-    today = date.today()
-    decision = ListingDecision(
-        "S-COST-1",
-        subject,
-        "SERIOUS_DISHONESTY",
-        "NMG152201",
-        (record,),
-        today,
-        today + timedelta(days=400),
-        "PUBLIC",
-        "reviewer-1",
-    )
-    await publish_listing(driver, "neo4j", catalogue, decision)
+    decision = serious_listing("S-COST-1", subject, record)
+    await publish_listing(store, catalogue, decision)
     bank = GraphQLClient(api, mint("partner", agency="PF-COST"))
     entries = bank.data(FEED)["sanctionFeed"]["entries"]  # type: ignore[index]
     assert entries and any(e["measures"] for e in entries)

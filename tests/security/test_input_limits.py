@@ -27,9 +27,18 @@ from neo4j import AsyncDriver
 from openpyxl import Workbook
 
 from graph.archive.imports import find_import, new_import_id
+from graph.db import Store
 from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT, get_settings
-from tests.conftest import TEST_DATA, free_port, hub_command, mint, start_api, unit_token
+from tests.conftest import (
+    TEST_DATA,
+    free_port,
+    hub_command,
+    mint,
+    start_api,
+    unit_token,
+    upload_archive,
+)
 
 UNIT = "NMG152201"
 HEADER_TIMEOUT = 2.0  # seconds, the dedicated API's settings below
@@ -131,16 +140,6 @@ def _crowded(path: Path, entries: int) -> Path:
     return path
 
 
-def _upload(port: int, token: str, path: Path) -> httpx.Response:
-    with path.open("rb") as file:
-        return httpx.post(
-            f"http://127.0.0.1:{port}/archives",
-            files={"file": (path.name, file, "application/octet-stream")},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60,
-        )
-
-
 def _stored() -> set[str]:
     folder = get_settings().archives_dir
     return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
@@ -158,10 +157,10 @@ async def _records(driver: AsyncDriver) -> int:
     return int(records[0]["n"])
 
 
-async def _finished(driver: AsyncDriver, import_id: str) -> dict[str, Any]:
+async def _finished(store: Store, import_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 90
     while True:
-        found = await find_import(driver, get_settings().neo4j_database, import_id)
+        found = await find_import(store, import_id)
         if found is not None and found["status"] in ("DONE", "FAILED"):
             return found
         assert time.monotonic() < deadline, "see .data/test/logs/input-limits-worker.log"
@@ -169,16 +168,18 @@ async def _finished(driver: AsyncDriver, import_id: str) -> dict[str, Any]:
 
 
 async def test_an_honest_workbook_is_still_imported(
-    server: tuple[int, int], worker: int, driver: AsyncDriver, tmp_path: Path
+    server: tuple[int, int], worker: int, store: Store, tmp_path: Path
 ) -> None:
     """The limits let a real workbook through, and warm the worker up for the peaks below."""
     path = tmp_path / "honest.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in _workbook().items():
             archive.writestr(name, data)
-    answer = _upload(server[0], unit_token("submitter", UNIT, "clerk-limits"), path)
+    answer = upload_archive(
+        f"http://127.0.0.1:{server[0]}", unit_token("submitter", UNIT, "clerk-limits"), path
+    )
     assert answer.status_code == 202, answer.text
-    found = await _finished(driver, answer.json()["importId"])
+    found = await _finished(store, answer.json()["importId"])
     assert (found["status"], found["read"], found["rejected"]) == ("DONE", 1, 1), found
     assert not any(name.startswith(found["id"]) for name in _stored())
 
@@ -203,7 +204,9 @@ async def test_a_zip_bomb_upload_is_refused_and_nothing_is_kept(
     assert path.stat().st_size < 4 * MB  # small on the wire: the danger is what it unpacks to
     stored, records = _stored(), await _records(driver)
     peak = _peak_kb(server[1])
-    answer = _upload(server[0], unit_token("submitter", UNIT, "clerk-limits"), path)
+    answer = upload_archive(
+        f"http://127.0.0.1:{server[0]}", unit_token("submitter", UNIT, "clerk-limits"), path
+    )
     assert answer.status_code == 413, answer.text
     error = answer.json()["errors"][0]
     assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "reason": reason}, error
@@ -216,7 +219,7 @@ async def test_a_zip_bomb_upload_is_refused_and_nothing_is_kept(
 
 
 async def test_the_worker_refuses_a_bomb_that_did_not_come_through_the_upload(
-    worker: int, driver: AsyncDriver, tmp_path: Path
+    worker: int, driver: AsyncDriver, store: Store, tmp_path: Path
 ) -> None:
     """A file can reach the reader without the upload's check (a queued task, the command
     line): the reader checks again, the import fails with the reason, the file is removed,
@@ -229,7 +232,7 @@ async def test_the_worker_refuses_a_bomb_that_did_not_come_through_the_upload(
     path = _bomb(settings.archives_dir / f"{import_id}.xlsx", 300 * MB)
     records, peak = await _records(driver), _peak_kb(worker)
     import_archive.delay(import_id, str(path), UNIT, "tester", "queued-bomb.xlsx", "xlsx")
-    found = await _finished(driver, import_id)
+    found = await _finished(store, import_id)
     assert found["status"] == "FAILED", found
     assert "unpacks to 300 MB, more than 200 MB" in found["error"], found
     assert (found["read"], found["created"]) == (0, 0), found

@@ -30,14 +30,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hub.http.jwks import IssuerKeys, KeysUnavailable, jwks_client
+from hub.http.auth.jwks import IssuerKeys, KeysUnavailable, jwks_client
 from hub.keys import dev_jwt_secret
 from hub.settings import get_settings
 from policies.issuers import (
     DEFAULT_MAX_LIFETIME,
-    IssuerConfigError,
     parse_issuers,
 )
+from policies.loader import PolicyError
 from tests.conftest import (
     GraphQLClient,
     free_port,
@@ -412,7 +412,7 @@ _ENTRY = "issuer: a, jwks_uri: 'https://a.example/jwks', algorithms: [RS256]"
     ],
 )
 def test_a_bad_roles_levels_or_lifetime_entry_stops_the_start(extra: str, reason: str) -> None:
-    with pytest.raises(IssuerConfigError, match=r"f\.yaml: issuers\[0\] \(a\): ") as caught:
+    with pytest.raises(PolicyError, match=r"f\.yaml: issuers\[0\] \(a\): ") as caught:
         parse_issuers(f"issuers:\n  - {{{_ENTRY}, {extra}}}", "f.yaml", "credit-hub")
     assert reason in str(caught.value)
 

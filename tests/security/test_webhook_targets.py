@@ -17,7 +17,6 @@ import os
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -30,13 +29,15 @@ from neo4j import AsyncDriver
 from connectors.delivery import run_lane
 from connectors.signing import new_credentials
 from connectors.targets import CheckedResolver, TargetRefused
+from graph.db import Store
 from graph.exchange.outbox import SHARDS
 from graph.exchange.partners import Keys, find, register
-from graph.records.listings import ListingDecision, publish_listing
+from graph.records.listings import publish_listing
 from hub.settings import Settings
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule, target_rule
 from tests.conftest import GraphQLClient, free_port, hub_command, mint, start_api
+from tests.listings import serious_listing
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
 
@@ -132,7 +133,7 @@ def test_moving_a_partner_into_the_network_is_refused(admin: GraphQLClient) -> N
     admin.data(UPDATE, {"c": "SSRF-MOVER", "x": {"status": "DISABLED"}})
 
 
-async def test_the_command_line_refuses_them_in_production(driver: AsyncDriver) -> None:
+async def test_the_command_line_refuses_them_in_production(store: Store) -> None:
     production = {**os.environ, "HUB_ENV": "production"}
     for url in ("http://169.254.169.254/latest/meta-data/", "https://[::ffff:127.0.0.1]/x"):
         done = hub_command(
@@ -146,7 +147,7 @@ async def test_the_command_line_refuses_them_in_production(driver: AsyncDriver) 
         check=False, env=production,
     )  # fmt: skip
     assert plain.returncode != 0 and "https" in plain.stderr  # and https only in production
-    assert await find(driver, "neo4j", "SSRF-CLI") is None
+    assert await find(store, "SSRF-CLI") is None
 
 
 # --- at delivery: what a name resolves to ---------------------------------------------------
@@ -215,7 +216,7 @@ async def redis(redis_server: str) -> AsyncIterator[aioredis.Redis]:
 
 
 async def _partner(
-    driver: AsyncDriver, catalogue: Catalogue, code: str, url: str, rule: TargetRule
+    store: Store, catalogue: Catalogue, code: str, url: str, rule: TargetRule
 ) -> str:
     made = new_credentials("HMAC_SHA256")
     fields = {
@@ -227,18 +228,14 @@ async def _partner(
     }
     keys = Keys(made.scheme, made.signing, made.verifying)
     # Only the events this test makes: the listings already in force are not sent.
-    await register(driver, "neo4j", catalogue, fields, keys, rule, send_active_set=False)
+    await register(store, catalogue, fields, keys, rule, send_active_set=False)
     return made.verifying
 
 
-async def _one_event(driver: AsyncDriver, catalogue: Catalogue, tag: str) -> str:
+async def _one_event(store: Store, catalogue: Catalogue, tag: str) -> str:
     ((code, record),) = fresh_subjects(1)
-    today = date.today()
-    decision = ListingDecision(
-        f"S-SSRF-{tag}", code, "SERIOUS_DISHONESTY", "NMG152201", (record,), today,
-        today + timedelta(days=400), "PUBLIC", "reviewer-1",
-    )  # fmt: skip
-    return (await publish_listing(driver, "neo4j", catalogue, decision)).id
+    decision = serious_listing(f"S-SSRF-{tag}", code, record)
+    return (await publish_listing(store, catalogue, decision)).id
 
 
 async def _deliver(
@@ -251,10 +248,11 @@ async def _deliver(
 ) -> list[dict[str, object]]:
     """Run the partner's lanes as a worker would (connectors/worker.py's client); its
     deliveries after."""
+    store = Store(driver)
     connector = aiohttp.TCPConnector(resolver=CheckedResolver(rule, dns))
     async with aiohttp.ClientSession(connector=connector) as http:
         for shard in range(SHARDS):
-            await run_lane(driver, "neo4j", redis, http, catalogue, partner, shard, rule)
+            await run_lane(store, redis, http, catalogue, partner, shard, rule)
     records, _, _ = await driver.execute_query(
         "MATCH (d:Delivery {partner: $p}) RETURN d.status AS status, "
         "d.attempts AS attempts, d.lastError AS error, d.event AS event",
@@ -271,15 +269,15 @@ async def _retire(driver: AsyncDriver) -> None:
 
 
 async def test_dns_rebinding_to_loopback_is_refused_before_any_connection(
-    driver: AsyncDriver, redis: aioredis.Redis, rules: tuple[Path, Catalogue]
+    driver: AsyncDriver, store: Store, redis: aioredis.Redis, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     production = target_rule("production", False, "")
     server = PartnerServer(free_port(), Inbox("", Behaviour())).start()
     url = f"https://{FAKE_NAME}:{server.server_address[1]}/hub-events"  # a name: accepted now
     try:
-        server.inbox.secret = await _partner(driver, catalogue, "SSRF-REBIND", url, production)
-        event = await _one_event(driver, catalogue, "REBIND")
+        server.inbox.secret = await _partner(store, catalogue, "SSRF-REBIND", url, production)
+        event = await _one_event(store, catalogue, "REBIND")
         dns = FakeDNS({FAKE_NAME: ["127.0.0.1"]})  # ...and later it answers with loopback
         deliveries = await _deliver(driver, redis, catalogue, "SSRF-REBIND", production, dns)
         assert [d["event"] for d in deliveries] == [event]
@@ -295,7 +293,7 @@ async def test_dns_rebinding_to_loopback_is_refused_before_any_connection(
 
 
 async def test_a_loopback_endpoint_is_refused_at_delivery_unless_allowed(
-    driver: AsyncDriver, redis: aioredis.Redis, rules: tuple[Path, Catalogue]
+    driver: AsyncDriver, store: Store, redis: aioredis.Redis, rules: tuple[Path, Catalogue]
 ) -> None:
     """A loopback partner (registered before the rule, or by an operator's allowance) gets
     nothing under the production rule; once the operator allows 127.0.0.1, it gets its events."""
@@ -304,14 +302,14 @@ async def test_a_loopback_endpoint_is_refused_at_delivery_unless_allowed(
     refused = target_rule("production", False, "")
     server = PartnerServer(free_port(), Inbox("", Behaviour())).start()
     try:
-        server.inbox.secret = await _partner(driver, catalogue, "SSRF-LOOP", server.url, allowed)
-        first = await _one_event(driver, catalogue, "LOOP1")
+        server.inbox.secret = await _partner(store, catalogue, "SSRF-LOOP", server.url, allowed)
+        first = await _one_event(store, catalogue, "LOOP1")
         (dead,) = await _deliver(driver, redis, catalogue, "SSRF-LOOP", refused)
         assert dead["event"] == first and dead["status"] == "DEAD"
         assert "127.0.0.1 is a loopback address" in str(dead["error"])
         assert server.inbox.connections == 0 and server.inbox.applied == []
 
-        second = await _one_event(driver, catalogue, "LOOP2")
+        second = await _one_event(store, catalogue, "LOOP2")
         states = await _deliver(driver, redis, catalogue, "SSRF-LOOP", allowed)
         assert {d["event"]: d["status"] for d in states} == {first: "DEAD", second: "DELIVERED"}
         assert server.inbox.ids == [second] and server.inbox.bad_signatures == 0
@@ -334,7 +332,7 @@ class _Redirect(BaseHTTPRequestHandler):
 
 
 async def test_a_redirect_is_not_followed(
-    driver: AsyncDriver, redis: aioredis.Redis, rules: tuple[Path, Catalogue]
+    driver: AsyncDriver, store: Store, redis: aioredis.Redis, rules: tuple[Path, Catalogue]
 ) -> None:
     catalogue = rules[1]
     inner = PartnerServer(free_port(), Inbox("", Behaviour())).start()  # where it points to
@@ -344,8 +342,8 @@ async def test_a_redirect_is_not_followed(
     url = f"http://127.0.0.1:{outer.server_address[1]}/hub-events"
     rule = target_rule("test", False, "")
     try:
-        await _partner(driver, catalogue, "SSRF-REDIRECT", url, rule)
-        await _one_event(driver, catalogue, "REDIRECT")
+        await _partner(store, catalogue, "SSRF-REDIRECT", url, rule)
+        await _one_event(store, catalogue, "REDIRECT")
         (tried,) = await _deliver(driver, redis, catalogue, "SSRF-REDIRECT", rule)
         assert tried["status"] == "PENDING" and tried["error"] == "HTTP 307"
         assert inner.inbox.connections == 0

@@ -1,0 +1,41 @@
+"""What the connectors need of the hub's settings, handed to them by the process that runs them.
+
+Connectors neither import hub nor read the environment: the hub's Settings are the one reader
+of ``HUB_*``. ``hub worker`` and ``hub beat`` (before Celery starts: prefork children inherit
+it), the API at start-up and every other ``hub`` command build a :class:`WorkerConfig` from
+them and :func:`configure` it here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.celery_app import app
+from graph.db import Neo4jConfig
+from policies.targets import TargetRule
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    redis_url: str  # the broker, and where workers keep heartbeat, locks and feed state
+    neo4j: Neo4jConfig
+    targets: TargetRule  # where webhooks may go
+    measures_file: Path  # the sanction-measure catalogue and its delivery rules
+    feeds_file: Path | None  # the pulled lists; None: policies/feeds.yaml
+
+
+_configured: list[WorkerConfig] = []
+
+
+def configure(config: WorkerConfig) -> None:
+    """Use ``config`` in this process (and in the processes it forks): Celery's broker too."""
+    _configured[:] = [config]
+    app.conf.broker_url = config.redis_url
+
+
+def configured() -> WorkerConfig:
+    """The configuration :func:`configure` gave this process."""
+    if not _configured:
+        raise RuntimeError("connectors are not configured: call connectors.config.configure()")
+    return _configured[0]

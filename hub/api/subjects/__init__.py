@@ -1,0 +1,1 @@
+"""Credit subjects over GraphQL: their types, the mapping of graph rows onto them, the lookups."""

@@ -1,0 +1,123 @@
+"""``subject`` and ``subjects``: a subject by credit code, and subjects in pages by filter."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import strawberry
+
+from graph.subjects import ALL_PARTS, SubjectFilter, list_subjects, subject_by_code
+from hub.api.context import (
+    Context,
+    RootPolicy,
+    audit,
+    decode_cursor,
+    division_prefix,
+    encode_cursor,
+    parse_code,
+    resolver,
+    selected,
+)
+from hub.api.subjects.rows import released_by, subject_view, summary_view
+from hub.api.subjects.types import (
+    PageInfo,
+    Subject,
+    SubjectConnection,
+    SubjectEdge,
+    SubjectFilterInput,
+)
+from hub.errors import Code, HubError
+from policies.limits import default_limits
+
+
+def _parts(info: strawberry.Info) -> frozenset[str]:
+    """The parts of a subject the query selects: the graph reads only those."""
+    return ALL_PARTS & selected(info.selected_fields[0].selections)
+
+
+def _graph_filter(flt: SubjectFilterInput | None) -> SubjectFilter:
+    if flt is None:
+        return SubjectFilter()
+    name = None
+    if flt.name is not None:
+        name = unicodedata.normalize("NFKC", flt.name).strip()
+        if not 1 <= len(name) <= 50:
+            raise HubError(Code.BAD_USER_INPUT, "filter.name must be 1-50 characters")
+    prefix = None
+    if flt.division is not None:
+        prefix = division_prefix(flt.division)
+    return SubjectFilter(
+        name=name,
+        division_prefix=prefix,
+        kind=flt.kind.value if flt.kind else None,
+        grade=flt.grade.value if flt.grade else None,
+    )
+
+
+def _page_size(ctx: Context, first: int | None) -> int:
+    """``first``, the limits' default when left out, at most the caller's roles allow."""
+    limits = default_limits()
+    size = limits.page_default if first is None else first
+    if size < 1:
+        raise HubError(Code.BAD_USER_INPUT, "first must be at least 1")
+    ceiling = min(limits.page_max, ctx.policy.page_max(ctx.principal))
+    if size > ceiling:
+        raise HubError(Code.LIMIT_EXCEEDED, f"first may be at most {ceiling}", max=ceiling)
+    return size
+
+
+@strawberry.type
+class SubjectQueries:
+    @strawberry.field(
+        description="A subject by credit code; null when unknown or not visible.",
+        permission_classes=[RootPolicy],
+    )
+    @resolver
+    async def subject(self, info: strawberry.Info, credit_code: str) -> Subject | None:
+        ctx: Context = info.context
+        code = parse_code(credit_code)
+        row = await subject_by_code(
+            ctx.store,
+            code,
+            ctx.scope,
+            _parts(info),
+        )
+        if row is None:
+            return None
+        audit(info, code, released_by(row))
+        return subject_view(row, ctx.access)
+
+    @strawberry.field(
+        description="Subjects in credit-code order, in pages of at most 100.",
+        permission_classes=[RootPolicy],
+    )
+    @resolver
+    async def subjects(
+        self,
+        info: strawberry.Info,
+        filter: SubjectFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> SubjectConnection:
+        ctx: Context = info.context
+        size = _page_size(ctx, first)
+        start = decode_cursor(after) if after else ""
+        rows = await list_subjects(
+            ctx.store,
+            _graph_filter(filter),
+            ctx.scope,
+            start,
+            size + 1,
+        )
+        page = rows[:size]
+        audit(info, None, (r["creditCode"] for r in page))
+        edges = [
+            SubjectEdge(cursor=encode_cursor(r["creditCode"]), node=summary_view(r)) for r in page
+        ]
+        return SubjectConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

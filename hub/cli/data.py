@@ -1,0 +1,127 @@
+"""``hub migrate``, ``hub seed`` and ``hub import``: the graph's schema and its bulk data."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from graph.archive.ingest import ImportReport, decode_lines, ingest_rows
+from graph.db import Store
+from graph.migrations import MIGRATIONS, Migration, migrate
+from hub.cli.kit import err, fail, progress_bar, with_store
+from hub.cli.outbox import run_backfill
+from hub.keys import pii_secret
+from hub.settings import Settings, get_settings
+
+
+def _print_migration(migration: Migration, new: bool) -> None:
+    state = "applied" if new else "already applied"
+    err.print(f"migration {migration.version}: {migration.description} ({state})")
+
+
+def migrate_cmd() -> None:
+    """Create constraints and indexes (idempotent, versioned)."""
+
+    async def work(store: Store, settings: Settings) -> list[int]:
+        return await migrate(store, _print_migration)
+
+    new = with_store(work)
+    err.print(f"schema at version {MIGRATIONS[-1].version}; {len(new)} new migration(s)")
+
+
+def _print_report(report: ImportReport, seconds: float, show: int = 50) -> None:
+    rate = report.accepted / seconds if seconds else 0.0
+    err.print(
+        f"read {report.read} lines: {report.accepted} accepted, {len(report.rejected)} rejected "
+        f"in {seconds:.1f} s ({rate:,.0f} rows/s)"
+    )
+    for rejection in report.rejected[:show]:
+        err.print(f"  line {rejection.line}: {rejection.reason}: {rejection.message}")
+    if len(report.rejected) > show:
+        err.print(f"  ... and {len(report.rejected) - show} more (use --report FILE)")
+
+
+def _store(rows: Iterable[Any], label: str, batch: int) -> tuple[ImportReport, float]:
+    """Validate and write rows with a progress display; the report and the seconds taken."""
+    settings = get_settings()
+    secret = pii_secret(settings.keys_dir)
+    started = time.monotonic()
+    with progress_bar(label) as bar:
+        task = bar.add_task(label, total=None, note="")
+
+        def tick(report: ImportReport) -> None:
+            bar.update(task, completed=report.read, note=f"{len(report.rejected)} rejected")
+            if not bar.console.is_terminal and settings.progress_log:
+                err.print(f"{label}: {report.read} rows")
+
+        async def work(store: Store, s: Settings) -> ImportReport:
+            return await ingest_rows(rows, store, secret, batch_size=batch, progress=tick)
+
+        report = with_store(work)
+    return report, time.monotonic() - started
+
+
+def seed(
+    subjects: Annotated[int, typer.Option(help="How many subjects.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 42,
+    out: Annotated[Path | None, typer.Option(help="Write JSON Lines here instead.")] = None,
+    batch: Annotated[int, typer.Option(help="Rows per write transaction.")] = 10000,
+    if_empty: Annotated[bool, typer.Option(help="Only when the graph has no subject.")] = False,
+) -> None:
+    """Build a realistic, deterministic demo graph (or write it as JSON Lines)."""
+    from demo.seed import generate
+
+    if if_empty and out is None and with_store(subject_count) > 0:
+        err.print("the graph already has subjects; not seeding")
+        return
+
+    if out is not None:
+        started = time.monotonic()
+        count = 0
+        with out.open("w", encoding="utf-8") as handle:
+            for row in generate(subjects, seed):
+                handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+                handle.write("\n")
+                count += 1
+        err.print(f"wrote {count} rows to {out} in {time.monotonic() - started:.1f} s")
+        return
+    report, seconds = _store(generate(subjects, seed), f"seeding {subjects} subjects", batch)
+    _print_report(report, seconds)
+    run_backfill()  # seeded listings reach the feed like decided ones
+    if report.rejected:
+        raise fail("the generator produced rows the importer refused (a bug: report it)")
+
+
+async def subject_count(store: Store, settings: Settings) -> int:
+    records = await store.execute("MATCH (n:Subject) RETURN count(n) AS n")
+    return int(records[0]["n"])
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8-sig") as handle:
+        yield from handle
+
+
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="A JSON Lines file (docs/data-format.md).")],
+    report_file: Annotated[
+        Path | None, typer.Option("--report", help="Write the full report as JSON here.")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Rows per write transaction.")] = 5000,
+) -> None:
+    """Load a JSON Lines file: each line validated, bad lines reported, good lines kept."""
+    if not file.is_file():
+        raise fail(f"{file} is not a file")
+    report, seconds = _store(decode_lines(_lines(file)), f"importing {file.name}", batch)
+    _print_report(report, seconds)
+    if report.by_kind.get("Sanction"):
+        run_backfill()  # imported listings reach the feed like decided ones
+    if report_file is not None:
+        report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    if report.rejected:
+        raise typer.Exit(3)  # partial success: good rows stored, some refused

@@ -1,0 +1,1 @@
+"""Authentication: bearer tokens verified into a principal, before any endpoint runs."""

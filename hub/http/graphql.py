@@ -1,0 +1,255 @@
+"""``/graphql``: the Strawberry view, behind the checks Strawberry does not make.
+
+Only an authenticated JSON POST of at most 16 KB reaches GraphQL, and only a document within the
+limits of policies/limits.yaml: one operation, registered where the role requires it, then
+tokens, depth, aliases, directives, introspection, cost and the client's rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from graph.trusted_documents import document_hash, registered_document
+from hub.api.context import Context
+from hub.api.guards import Refusal, check, spend
+from hub.api.schema import graphql_schema, schema
+from hub.errors import Code, error_response
+from hub.http import graphiql
+from hub.http.auth.backend import principal_of, unauthenticated
+from hub.http.auth.claims import AuthError
+from hub.http.bodies import BodyTooLarge, read_body
+from hub.http.metrics import GRAPHQL_ERRORS
+from hub.settings import Settings
+from policies.access import read_scope
+from policies.principal import Principal, public_principal
+
+MAX_BODY = 16 * 1024
+
+
+class HubGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Any, response: Any) -> Context:
+        state = request.app.state
+        settings: Settings = state.settings
+        principal: Principal = request.scope["hub.principal"]
+        context = Context(
+            principal=principal,
+            driver=state.driver,
+            database=settings.neo4j_database,
+            query_timeout=settings.neo4j_query_timeout,
+            request_id=request.scope["hub.request_id"],
+            access=read_scope(principal, state.policy),
+            policy=state.policy,
+            redacted=[],
+            audit_log=state.audit_log,
+        )
+        request.scope["hub.api.context"] = context
+        return context
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        for error in result.errors or []:
+            if not (error.extensions or {}).get("code"):
+                # Strawberry reports syntax errors before extensions see the operation.
+                error.extensions = {"code": Code.BAD_USER_INPUT.value}
+            GRAPHQL_ERRORS.labels(error.extensions["code"]).inc()
+        response = await super().process_result(request, result)
+        context = request.scope.get("hub.api.context")
+        if context is not None and context.redacted:
+            # Withheld fields are named, so a caller knows null means "not for you".
+            extensions = dict(response.get("extensions") or {})
+            response["extensions"] = {**extensions, "redacted": context.redacted}
+        return response
+
+
+class GraphQLEndpoint:
+    """Checks what Strawberry does not before a document is parsed: method, media type, size,
+    and who calls. Only a JSON POST of at most 16 KB reaches GraphQL; without a token it runs as
+    the public (policies/access.yaml's ``public`` role), unless ``HUB_PUBLIC_API`` is off."""
+
+    def __init__(self, development: bool) -> None:
+        self.development = development
+        self.operations: dict[str, str] = {}  # hash → registered document
+        self.graphql = HubGraphQL(
+            schema,
+            graphql_ide=None,  # our own page (hub/http/graphiql.py): no CDN, a strict CSP
+            allow_queries_via_get=False,
+            multipart_uploads_enabled=False,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if self._wants_graphiql(request):
+            await graphiql.page()(scope, receive, send)  # a static page: the token is typed in it
+            return
+        response = await self._refuse(request)
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        try:
+            body = await read_body(request, MAX_BODY, "a GraphQL request")
+        except BodyTooLarge as exc:
+            await exc.response()(scope, receive, send)
+            return
+        try:
+            principal = principal_of(request)
+        except AuthError as exc:
+            if not request.app.state.settings.public_api:
+                await unauthenticated(request, exc)(scope, receive, send)
+                return
+            # No token at all (a bad one never gets here): the public, counted by address.
+            principal = public_principal(request.client.host if request.client else "unknown")
+        scope["hub.principal"] = principal
+        guarded = await self._guard(request, body, principal)
+        if isinstance(guarded, Response):
+            await guarded(scope, receive, send)
+            return
+        await self.graphql(scope, _replay(guarded), send)
+
+    async def _guard(self, request: Request, body: bytes, principal: Principal) -> Response | bytes:
+        """Limits of policies/limits.yaml, before anything runs: one operation per request,
+        registered operations where required, then tokens, depth, aliases, directives,
+        introspection, cost and the client's rate. Returns the body to run, or a refusal."""
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return body  # Strawberry answers malformed JSON itself
+        if isinstance(payload, list):
+            return error_response(
+                400, Code.BAD_USER_INPUT, "batching is off: one operation per request"
+            )
+        if not isinstance(payload, dict):
+            return body
+        variables = payload.get("variables")
+        state = request.app.state
+        try:
+            query = await self._document(state, payload, principal)
+            if query is None:
+                return body
+            if payload.get("query") != query:
+                body = json.dumps({**payload, "query": query}).encode()
+            units = check(
+                query,
+                variables if isinstance(variables, dict) else {},
+                principal,
+                state.limits,
+                graphql_schema(),
+                lambda field: bool(state.policy.may_call(principal, field)),
+            )
+            await spend(state.redis, principal, units, state.limits, time.time())
+        except Refusal as refusal:
+            return await self._refused(state, principal, refusal)
+        except RedisError:
+            return error_response(
+                503, Code.UNAVAILABLE, "the rate-limit store is unavailable; retry"
+            )
+        except (ServiceUnavailable, SessionExpired):
+            return error_response(
+                503, Code.UNAVAILABLE, "the graph store is unavailable; retry shortly"
+            )
+        return body
+
+    async def _refused(self, state: Any, principal: Principal, refusal: Refusal) -> Response:
+        """The answer to a refused document, which still costs the client ``cost.refusal`` units
+        of its rate window: parsing and checking it was work, and free refusals would let a
+        client hammer the parser. Past the window the rate's 429 replaces the refusal."""
+        if refusal.extensions.get("retryAfter") is None:  # the rate's own refusal is charged
+            try:
+                await spend(state.redis, principal, state.limits.refusal, state.limits, time.time())
+            except Refusal as rate:
+                refusal = rate
+            except RedisError:
+                return error_response(
+                    503, Code.UNAVAILABLE, "the rate-limit store is unavailable; retry"
+                )
+        retry = refusal.extensions.get("retryAfter")
+        headers = {"Retry-After": str(retry)} if retry else {}
+        return error_response(
+            429 if retry else 200, refusal.code, str(refusal), refusal.extensions, headers
+        )
+
+    async def _document(
+        self, state: Any, payload: dict[str, Any], principal: Principal
+    ) -> str | None:
+        """The document to run: sent as text, or registered and named by its SHA-256
+        (``documentId: "sha256:…"`` or Apollo's ``extensions.persistedQuery.sha256Hash``)."""
+        query = payload.get("query")
+        digest = _requested_hash(payload)
+        if digest is None:
+            if not isinstance(query, str):
+                return None
+            if state.limits.trusted_documents_only(principal):
+                digest = document_hash(query)
+                if await self._registered(state, digest) is None:
+                    raise Refusal(Code.FORBIDDEN, "your role may only send registered operations")
+            return query
+        registered = await self._registered(state, digest)
+        if registered is None:
+            raise Refusal(
+                Code.BAD_USER_INPUT,
+                "no operation is registered under that hash (hub operations register FILE)",
+            )
+        if isinstance(query, str) and query != registered:
+            raise Refusal(Code.BAD_USER_INPUT, "the document does not match its hash")
+        return registered
+
+    async def _registered(self, state: Any, digest: str) -> str | None:
+        found = self.operations.get(digest)
+        if found is None:
+            found = await registered_document(state.store, digest)
+            if found is not None:
+                if len(self.operations) >= 10_000:
+                    self.operations.clear()
+                self.operations[digest] = found  # registered documents never change
+        return found
+
+    def _wants_graphiql(self, request: Request) -> bool:
+        """A browser opening /graphql in development; GET never executes a query."""
+        return (
+            self.development
+            and request.method == "GET"
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def _refuse(self, request: Request) -> Response | None:
+        if request.method != "POST":
+            return error_response(
+                405, Code.BAD_USER_INPUT, "use POST with a JSON body", headers={"Allow": "POST"}
+            )
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            return error_response(415, Code.BAD_USER_INPUT, "the body must be application/json")
+        return None
+
+
+def _requested_hash(payload: dict[str, Any]) -> str | None:
+    document_id = payload.get("documentId")
+    if isinstance(document_id, str):
+        return document_id.removeprefix("sha256:").lower()
+    extensions = payload.get("extensions")
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if isinstance(persisted, dict) and isinstance(persisted.get("sha256Hash"), str):
+        return str(persisted["sha256Hash"]).lower()
+    return None
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # like a client that keeps the connection open
+        return {"type": "http.disconnect"}
+
+    return receive

@@ -1,0 +1,2 @@
+"""The REST endpoints, for what GraphQL does not carry: files in (archives), files out (network
+exports, recommendation letters, the caller's contract) and partners' feedback."""
