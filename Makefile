@@ -16,6 +16,7 @@ help:
 	@echo "make bench-archive  1,000,000-row archive import and hub rate --all (after make bench)"
 	@echo "make bench-investigate  latency of network, paths, controllers, exposure (after make bench-seed)"
 	@echo "make bench-sync  decision-to-partner latency and delivery events/s (1 and 2 workers)"
+	@echo "make bench-portal  subject pages with and without the cache, anonymous GraphQL lookups"
 	@echo "make lint   ruff and mypy"
 
 # System packages: Redis from Debian when missing; Java 17 and Maven are expected on the machine.
@@ -89,4 +90,7 @@ bench-investigate: system venv
 bench-sync: system venv
 	$(VENV)/bin/python -m bench.sync $(BENCH_ARGS)
 
-.PHONY: help system browser assets venv up down test lint bench bench-seed bench-archive bench-investigate bench-sync
+bench-portal: system venv
+	$(VENV)/bin/python -m bench.portal $(BENCH_ARGS)
+
+.PHONY: help system browser assets venv up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal

@@ -16,19 +16,22 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.db import Store
+from policies.access import cypher_readable
 from policies.credit.certificates import CertificateRules
 from policies.credit.rating import GRADES
 
-# What an issue decides on: the subject's grade now, and whether a revoking listing is in force.
-STANDING = """
-MATCH (s:Subject {creditCode: $code}) WHERE s.division STARTS WITH $prefix
-RETURN s.name AS name, s.grade AS grade, s.status AS status,
-  COLLECT {
+# What an issue decides on, of a subject in the unit's jurisdiction that the unit may read (the
+# read rule, policies/access.py): otherwise the answer is "not found", never its name or grade.
+STANDING = f"""
+MATCH (s:Subject {{creditCode: $code}})
+WHERE s.division STARTS WITH $unitPrefix AND {cypher_readable("s", "s.division", "s.sourceAgency")}
+RETURN s.name AS name, s.grade AS grade, s.status AS status, s.disclosure AS disclosure,
+  COLLECT {{
     MATCH (x:Sanction)-[:SANCTIONED]->(s)
     WHERE x.status = 'ACTIVE' AND (x.endDate IS NULL OR x.endDate >= date())
       AND x.listing IN $listings
     RETURN x.listing
-  } AS listings
+  }} AS listings
 """
 ISSUE = """
 MATCH (s:Subject {creditCode: $code})
@@ -92,6 +95,7 @@ async def issue(
     *,
     agency: str,
     prefix: str,
+    scope: dict[str, Any],
     key_id: str,
     today: date,
 ) -> Issued:
@@ -101,11 +105,17 @@ async def issue(
     async def work(tx: AsyncManagedTransaction) -> Issued:
         row = await (
             await tx.run(
-                STANDING, code=code, prefix=prefix, listings=sorted(rules.revoking_listings)
+                STANDING,
+                code=code,
+                unitPrefix=prefix,
+                listings=sorted(rules.revoking_listings),
+                **scope,
             )
         ).single()
         if row is None:
             raise NotEligible("not-found", "no such subject in the unit's jurisdiction")
+        if row["disclosure"] != "PUBLIC":
+            raise NotEligible("not-public", "a certificate is public: the subject's row is not")
         if row["status"] != "ACTIVE":
             raise NotEligible("inactive", "the subject is cancelled or revoked")
         if row["listings"]:

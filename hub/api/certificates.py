@@ -49,6 +49,7 @@ class CertificateMutations:
                 code,
                 agency=unit,
                 prefix=unit_prefix(unit),
+                scope=context.scope,
                 key_id=signing_key(settings.keys_dir).kid,
                 today=date.today(),
             )

@@ -16,6 +16,7 @@ import jwt
 import pytest
 from neo4j import AsyncDriver
 
+from graph.db import Store
 from graph.rating import rate
 from graph.records.listings import ListingDecision, publish_listing
 from hub.settings import catalogue, get_settings
@@ -71,7 +72,7 @@ def _fetch(url: str) -> httpx.Response:
 
 
 async def test_issue_print_scan_verify_and_revoke_on_listing(
-    api: str, seeded: int, driver: AsyncDriver, tmp_path: Path
+    api: str, seeded: int, driver: AsyncDriver, store: Store, tmp_path: Path
 ) -> None:
     subject = await _eligible(driver, ["AAA", "AA", "A"])
     issued = _issue(api, subject)
@@ -115,7 +116,7 @@ async def test_issue_print_scan_verify_and_revoke_on_listing(
         disclosure="PUBLIC",
         decided_by="tester",
     )
-    await publish_listing(driver, get_settings().neo4j_database, catalogue(), decision)
+    await publish_listing(store, catalogue(), decision)
     revoked = _fetch(url)
     assert revoked.status_code == 200 and "已撤销" in revoked.text
     assert "严重失信主体名单" in revoked.text
@@ -123,7 +124,7 @@ async def test_issue_print_scan_verify_and_revoke_on_listing(
 
 
 async def test_a_lower_grade_revokes_and_a_higher_one_is_shown(
-    api: str, seeded: int, driver: AsyncDriver, tmp_path: Path
+    api: str, seeded: int, driver: AsyncDriver, store: Store, tmp_path: Path
 ) -> None:
     subject = await _eligible(driver, ["AA", "A"])
     issued = _issue(api, subject)
@@ -138,7 +139,7 @@ async def test_a_lower_grade_revokes_and_a_higher_one_is_shown(
     await driver.execute_query(
         "MATCH (c:Certificate {id: $id}) SET c.grade = 'AAA'", id=issued["id"]
     )
-    rated = await rate(driver, get_settings().neo4j_database, [subject["code"]])
+    rated = await rate(store, [subject["code"]])
     assert rated[subject["code"]].grade != "AAA"
     records, _, _ = await driver.execute_query(
         "MATCH (c:Certificate {id: $id}) RETURN c.status AS status, c.revokedReason AS why",

@@ -161,15 +161,13 @@ async def test_a_new_listing_shows_at_once_and_its_repair_removes_it(
         disclosure="PUBLIC",
         decided_by="tester",
     )
-    await publish_listing(store.driver, store.database, catalogue(), decision)
+    await publish_listing(store, catalogue(), decision)
     listed = _get(api, "/")
     assert listed.headers["x-cache"] == "miss"
     assert code in _main(listed.text)
     subject = _get(api, f"/subjects/{code}")
     assert "该主体被列入严重失信主体名单" in subject.text
-    await end_listing(
-        store.driver, store.database, catalogue(), decision.id, "REPAIRED", date.today()
-    )
+    await end_listing(store, catalogue(), decision.id, "REPAIRED", date.today())
     repaired = _get(api, "/")
     assert code not in repaired.text
     assert "该主体被列入" not in _get(api, f"/subjects/{code}").text
