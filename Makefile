@@ -16,6 +16,7 @@ help:
 	@echo "make bench-archive  1,000,000-row archive import and hub rate --all (after make bench)"
 	@echo "make bench-investigate  latency of network, paths, controllers, exposure (after make bench-seed)"
 	@echo "make bench-sync  decision-to-partner latency and delivery events/s (1 and 2 workers)"
+	@echo "make bench-portal  subject pages with and without the cache, anonymous GraphQL lookups"
 	@echo "make lint   ruff and mypy"
 
 # System packages: Redis from Debian when missing; Java 17 and Maven are expected on the machine.
@@ -29,13 +30,13 @@ system:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
 
-# The browser tests' Chromium and a Chinese font for its screenshots, from Debian (only
-# `make test` needs them).
+# The browser tests' Chromium and a Chinese font for its screenshots, and the certificate
+# tests' PDF renderer and QR decoder, from Debian (only `make test` needs them).
 browser:
-	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
-	  echo "installing chromium and fonts-wqy-microhei (Debian packages) for the browser tests"; \
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . && command -v pdftoppm >/dev/null && command -v zbarimg >/dev/null || { \
+	  echo "installing chromium, fonts-wqy-microhei, poppler-utils and zbar-tools (Debian packages) for the browser tests"; \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils zbar-tools >/dev/null; }
 
 # The pages' browser libraries (cytoscape.js; React and GraphiQL for GraphiQL in development),
 # exactly as locked (package-lock.json).
@@ -89,4 +90,7 @@ bench-investigate: system venv
 bench-sync: system venv
 	$(VENV)/bin/python -m bench.sync $(BENCH_ARGS)
 
-.PHONY: help system browser assets venv up down test lint bench bench-seed bench-archive bench-investigate bench-sync
+bench-portal: system venv
+	$(VENV)/bin/python -m bench.portal $(BENCH_ARGS)
+
+.PHONY: help system browser assets venv up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal

@@ -188,6 +188,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:OutboxEvent) ON (n.sanction, n.version)",
         ),
     ),
+    Migration(
+        11,
+        "the public portal: lists by listing, 双公示 by publication day, credit certificates",
+        (
+            _index("Sanction", "listing"),
+            _index("CreditRecord", "publishedOn"),
+            _unique("Certificate", "id"),
+            _index("Certificate", "creditCode"),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

@@ -22,6 +22,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph.certificates import REVOKE_DROPPED, better_than
 from graph.db import Store
 from graph.exchange.outbox import NewEvent, emit
 from policies.credit.rating import (
@@ -66,14 +67,17 @@ RETURN s.creditCode AS code, s.name AS name, s.status AS status,
     AS projects
 """
 
-WRITE = """
+# A grade that falls below a certificate's revokes it in the same write (graph/certificates.py).
+WRITE = f"""
 UNWIND $ratings AS row
-MATCH (s:Subject {creditCode: row.subject})
-MERGE (rt:Rating {id: 'RT-' + row.subject})
+MATCH (s:Subject {{creditCode: row.subject}})
+MERGE (rt:Rating {{id: 'RT-' + row.subject}})
 ON CREATE SET rt.firstSeen = $now
 MERGE (rt)-[:RATED]->(s)
 SET rt += row.props, rt.lastSeen = $now,
     s.grade = row.props.grade, s.score = row.props.score, s.ratedAt = row.props.computedAt
+WITH row
+{REVOKE_DROPPED}
 """
 
 # Keyset pages over every subject, for `hub rate --all`.
@@ -189,7 +193,13 @@ async def rate_in(
         before = record["previous"]
         history = advance(history_of(before), rating.grade, rating.model_version, today)
         rated[record["code"]] = rating
-        rows.append({"subject": record["code"], "props": _props(rating, inputs, history, now)})
+        rows.append(
+            {
+                "subject": record["code"],
+                "props": _props(rating, inputs, history, now),
+                "better": better_than(rating.grade),
+            }
+        )
         if notify and before is not None:
             kinds = model.partners_to_tell(before.get("measures") or [], rating.consequence_codes())
             if kinds:

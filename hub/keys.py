@@ -41,3 +41,18 @@ def dev_metrics_token(keys_dir: Path) -> str:
     """Bearer token a local Prometheus scrapes ``/metrics`` with; the file is the token, so
     ``authorization: credentials_file`` can point at it."""
     return _secret(keys_dir / "metrics-token.hex").hex()
+
+
+def certificate_seed(keys_dir: Path) -> bytes:
+    """Ed25519 seed of the key that signs certificates' QR tokens (hub/portal/tokens.py)."""
+    return _secret(keys_dir / "certificate-ed25519.hex")
+
+
+def retire_certificate_key(keys_dir: Path) -> Path | None:
+    """Move the signing key aside (it keeps verifying); the next use makes a new one."""
+    current = keys_dir / "certificate-ed25519.hex"
+    if not current.exists():
+        return None
+    retired = keys_dir / f"certificate-ed25519.{secrets.token_hex(4)}.retired.hex"
+    current.rename(retired)
+    return retired

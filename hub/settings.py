@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     neo4j_connect_timeout: float = 2.0
 
     redis_url: str = "redis://127.0.0.1:6379/0"
+    public_api: bool = True  # GraphQL without a token answers as the public role
+    portal_cache_seconds: int = 60  # public pages kept in Redis at most this long; 0: none
     archive_max_bytes: int = 256 * 1024 * 1024  # one uploaded archive file (POST /archives)
     xlsx_max_uncompressed: int = MAX_UNCOMPRESSED  # bytes of one workbook's entries, inflated
     xlsx_max_entries: int = MAX_ENTRIES  # zip entries in one workbook

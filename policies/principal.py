@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-ROLES = frozenset({"partner", "investigator", "submitter", "reviewer", "admin"})
+# ``public`` is anyone without a token: the portal and anonymous GraphQL (policies/access.yaml).
+PUBLIC_ROLE = "public"
+ROLES = frozenset({"partner", "investigator", "submitter", "reviewer", "admin", PUBLIC_ROLE})
 LEVELS = frozenset({"REGION", "LEAGUE", "BANNER", "PARTNER"})
 
 
@@ -29,3 +31,20 @@ class Principal:
     clearance: Clearance
     purpose: str | None = None
     expires_at: float = 0.0  # the token's `exp`, so a cached principal dies with its token
+
+
+PUBLIC_ISSUER = "public"  # no token: the caller is known only by its address
+
+
+def public_principal(client: str) -> Principal:
+    """Anyone without a token, known by its network address, which its rate is counted by:
+    PUBLIC clearance, the ``public`` role, no unit and no jurisdiction."""
+    return Principal(
+        subject=f"ip:{client}",
+        issuer=PUBLIC_ISSUER,
+        agency="PUBLIC",
+        level="PARTNER",
+        division="150000",
+        roles=frozenset({PUBLIC_ROLE}),
+        clearance=Clearance.PUBLIC,
+    )

@@ -177,7 +177,7 @@ def api(neo4j_server: Neo4jServer, redis_server: str, migrated: None) -> Iterato
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{API_PORT}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine takes long to import it all
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -496,7 +496,7 @@ def start_api(port: int, log_name: str, **env: str) -> subprocess.Popen[bytes]:
         env={**os.environ, "HUB_PORT": str(port), **env},
         start_new_session=True,  # its own group: stop_process signals the group, children too
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine takes long to import it all
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:

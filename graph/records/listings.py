@@ -16,10 +16,12 @@ from typing import Any, Literal
 
 from neo4j import AsyncManagedTransaction
 
+from graph.certificates import revoke_in
 from graph.db import Store
 from graph.exchange.outbox import Emitted, NewEvent, emit
 from graph.rating import rate_in
 from policies.access import cypher_readable
+from policies.credit.certificates import default_certificate_rules
 from policies.credit.measures import Catalogue
 
 EndReason = Literal["EXPIRED", "REPAIRED", "WITHDRAWN"]
@@ -130,6 +132,8 @@ async def publish_in(
     emitted = await emit(
         tx, NewEvent(kind, decision.subject, decision.id, decision.disclosure, kinds, data)
     )
+    if decision.listing in default_certificate_rules().revoking_listings:
+        await revoke_in(tx, decision.subject, f"LISTED:{decision.listing}", decision.start)
     await rate_in(tx, [decision.subject], decision.start)  # its rating.changed comes after
     return emitted
 

@@ -10,11 +10,14 @@ from strawberry.extensions import SchemaExtension
 from hub.api.context import Context
 from hub.audit_log import entry
 from hub.errors import Code, HubError
+from policies.principal import PUBLIC_ISSUER
 
 
 class AuditTrail(SchemaExtension):
     """Every answer that released or refused something is in the audit stream before it leaves:
-    one pipelined XADD per request. If Redis will not take it, the data does not leave."""
+    one pipelined XADD per request. If Redis will not take it, the data does not leave. Public
+    (token-less) reads are not audited: they can release only what anyone may read, and
+    auditing them would let anyone flood the chain."""
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
@@ -22,6 +25,8 @@ class AuditTrail(SchemaExtension):
         result = self.execution_context.result
         if not isinstance(ctx, Context) or ctx.audit_log is None:
             return
+        if ctx.principal.issuer == PUBLIC_ISSUER:
+            return  # without a token only PUBLIC rows are readable: what anyone may read
         ctx.audited.extend(ctx.unaudited())
         if not ctx.audited:
             return

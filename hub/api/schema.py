@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from hub.api.audit_queries import AuditQueries
 from hub.api.audit_stream import AuditTrail
+from hub.api.certificates import CertificateMutations
 from hub.api.feed import FeedQueries
 from hub.api.feedback import FeedbackMutations
 from hub.api.investigate.exposure import ExposureQueries
@@ -67,6 +68,7 @@ class Mutation(
     ListingMutations,
     FeedbackMutations,
     AbnormalMutations,
+    CertificateMutations,
 ):
     pass
 

@@ -31,7 +31,7 @@ from hub.http.bodies import BodyTooLarge, read_body
 from hub.http.metrics import GRAPHQL_ERRORS
 from hub.settings import Settings
 from policies.access import read_scope
-from policies.principal import Principal
+from policies.principal import Principal, public_principal
 
 MAX_BODY = 16 * 1024
 
@@ -40,7 +40,7 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         settings: Settings = state.settings
-        principal = principal_of(request)
+        principal: Principal = request.scope["hub.principal"]
         context = Context(
             principal=principal,
             driver=state.driver,
@@ -72,7 +72,8 @@ class HubGraphQL(GraphQL[Context, None]):
 
 class GraphQLEndpoint:
     """Checks what Strawberry does not before a document is parsed: method, media type, size,
-    and the bearer token. Only an authenticated JSON POST of at most 16 KB reaches GraphQL."""
+    and who calls. Only a JSON POST of at most 16 KB reaches GraphQL; without a token it runs as
+    the public (policies/access.yaml's ``public`` role), unless ``HUB_PUBLIC_API`` is off."""
 
     def __init__(self, development: bool) -> None:
         self.development = development
@@ -101,8 +102,12 @@ class GraphQLEndpoint:
         try:
             principal = principal_of(request)
         except AuthError as exc:
-            await unauthenticated(request, exc)(scope, receive, send)
-            return
+            if not request.app.state.settings.public_api:
+                await unauthenticated(request, exc)(scope, receive, send)
+                return
+            # No token at all (a bad one never gets here): the public, counted by address.
+            principal = public_principal(request.client.host if request.client else "unknown")
+        scope["hub.principal"] = principal
         guarded = await self._guard(request, body, principal)
         if isinstance(guarded, Response):
             await guarded(scope, receive, send)

@@ -99,7 +99,8 @@ def test_without_a_token_the_answer_says_so_and_the_headers_editor_works(
     view, problems, _ = page
     _open(view, dev_api)
     assert "No token" in view.inner_text("#contract")
-    assert "UNAUTHENTICATED" in _run(view, "{ me { agency } }")
+    # without a token a query runs as the public, which may not call `me`
+    assert "FORBIDDEN" in _run(view, "{ me { agency } }")
 
     view.click("button:text('Headers')")
     view.click(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
@@ -134,9 +135,10 @@ def test_page_headers_and_assets(dev_api: str) -> None:
     assert httpx.get(f"{dev_api}/assets/graphiql/graphiql.css").status_code == 200
     assert httpx.get(f"{dev_api}/assets/graphiql/package.json").status_code == 404
     assert httpx.get(f"{dev_api}/assets/graphiql/..%2F..%2Fpyproject.toml").status_code == 404
-    # Only the page skips the token: a query still needs one, GET still runs nothing.
+    # A query without a token runs as the public (no `me` for it); GET still runs nothing.
     query = httpx.post(f"{dev_api}/graphql", json={"query": "{ me { agency } }"})
-    assert query.status_code == 401
+    assert query.status_code == 200
+    assert query.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     get = httpx.get(f"{dev_api}/graphql", params={"query": "{ me { agency } }"})
     assert get.status_code == 405
 

@@ -370,6 +370,9 @@ CALLS: dict[str, str] = {
     "{ sanctionId } }",
     "reportMeasure": 'mutation { reportMeasure(sanctionId: "S-RR-CONF", measure: "BID_EXCLUSION", '
     "applied: true) }",
+    # A certificate names its subject: asked of every planted subject's code in turn would be
+    # the same rule; one is enough to see a refusal describe nothing.
+    "issueCertificate": f'mutation {{ issueCertificate(creditCode: "{A}") {{ id name grade }} }}',
 }
 NO_CREDIT_ROWS = {  # partner registry writes: they read and change no credit row
     "registerPartner",

@@ -1,0 +1,41 @@
+-- wrk script for the public side, without a token: GET a subject's portal page, or POST the
+-- same subject(creditCode) lookup anonymously to /graphql. BENCH_MODE is "page" or "graphql".
+-- Each thread cycles through the codes file from its own offset; errors are counted.
+local codes = {}
+local index = 0
+errors = 0
+local threads = {}
+local mode = os.getenv("BENCH_MODE")
+local query = os.getenv("BENCH_QUERY")
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  for line in io.lines(args[1]) do codes[#codes + 1] = line end
+  index = math.random(#codes)
+end
+
+function request()
+  index = index % #codes + 1
+  if mode == "page" then
+    return wrk.format("GET", "/subjects/" .. codes[index])
+  end
+  local body = '{"query":"' .. query .. '","variables":{"code":"' .. codes[index] .. '"}}'
+  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then errors = errors + 1 end
+end
+function done(summary, latency, requests)
+  local failed = 0
+  for _, thread in ipairs(threads) do failed = failed + thread:get("errors") end
+  io.write(string.format(
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"failed":%d,"socket_errors":%d,' ..
+    '"p50_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, failed,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
