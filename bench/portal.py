@@ -27,19 +27,14 @@ import random
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from bench.common import say, write_block
-from bench.run import DATA, PORTS, ROOT, stack, subject_count
+from bench.run import DATA, ROOT, serving, stack, subject_count
 from graph.db import Neo4jConfig, connect
-from hub.cli import services
 from hub.settings import get_settings
 
 QUERY = (
@@ -85,31 +80,9 @@ def _cpu_seconds(root: int) -> float:
     return total
 
 
-@contextmanager
-def public_api(workers: int, cache_seconds: int) -> Iterator[tuple[str, int]]:
-    limits = ROOT / "policies" / "limits.yaml"
-    lifted = DATA / "limits-public.yaml"
-    lifted.write_text(limits.read_text().replace("    public: 20000", "    public: 1000000000"))
-    proc = services.spawn(
-        [sys.executable, "-m", "hub", "serve", "--workers", str(workers)],
-        DATA / "logs" / "api.log",
-        env={"HUB_LIMITS_FILE": str(lifted), "HUB_PORTAL_CACHE_SECONDS": str(cache_seconds)},
-    )
-    base = f"http://127.0.0.1:{PORTS['api']}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"API did not become ready; see {DATA / 'logs' / 'api.log'}")
-            time.sleep(0.5)
-        yield base, proc.pid
-    finally:
-        services.stop_process(proc.pid)
+def public_api(workers: int, cache_seconds: int) -> AbstractContextManager[tuple[str, int]]:
+    command = [sys.executable, "-m", "hub", "serve", "--workers", str(workers)]
+    return serving(command, {"HUB_PORTAL_CACHE_SECONDS": str(cache_seconds)})
 
 
 def load(base: str, pid: int, name: str, mode: str, codes: Path, seconds: int) -> Run:

@@ -113,12 +113,39 @@ def stack() -> Iterator[None]:
 
 
 @contextmanager
-def api(workers: int, unguarded: bool = False) -> Iterator[str]:
-    # The shipped per-client rate would throttle one bank to a few lookups a second: lift it
-    # for the load generator, keep every other limit as shipped.
+def serving(command: list[str], env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """An API process for a benchmark, ready when this yields: (its URL, its pid). The shipped
+    per-client rates would throttle one load generator to a few requests a second: they are
+    lifted for partners and the public, every other limit as shipped."""
     limits = ROOT / "policies" / "limits.yaml"
     lifted = DATA / "limits.yaml"
-    lifted.write_text(limits.read_text().replace("    partner: 100000", "    partner: 1000000000"))
+    lifted.write_text(
+        limits.read_text()
+        .replace("    partner: 100000", "    partner: 1000000000")
+        .replace("    public: 20000", "    public: 1000000000")
+    )
+    proc = services.spawn(
+        command, DATA / "logs" / "api.log", env={"HUB_LIMITS_FILE": str(lifted), **(env or {})}
+    )
+    base = f"http://127.0.0.1:{PORTS['api']}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"API did not become ready; see {DATA / 'logs' / 'api.log'}")
+            time.sleep(0.5)
+        yield base, proc.pid
+    finally:
+        services.stop_process(proc.pid)
+
+
+@contextmanager
+def api(workers: int, unguarded: bool = False) -> Iterator[str]:
     command = [sys.executable, "-m", "hub", "serve", "--workers", str(workers)]
     if unguarded:  # the same app with the access filter and audit off (bench/unguarded.py)
         command = [
@@ -137,22 +164,8 @@ def api(workers: int, unguarded: bool = False) -> Iterator[str]:
             "warning",
             "--no-access-log",
         ]
-    proc = services.spawn(command, DATA / "logs" / "api.log", env={"HUB_LIMITS_FILE": str(lifted)})
-    base = f"http://127.0.0.1:{PORTS['api']}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"API did not become ready; see {DATA / 'logs' / 'api.log'}")
-            time.sleep(0.5)
+    with serving(command) as (base, _):
         yield base
-    finally:
-        services.stop_process(proc.pid)
 
 
 async def subject_count() -> int:

@@ -6,44 +6,21 @@ finds no serious or critical accessibility violation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.conftest import TEST_DATA
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SIZES = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
     "desktop": {"viewport": {"width": 1366, "height": 900}},
 }
 SHOTS = TEST_DATA / "screenshots"
 HIDDEN = ("年度信息未按期填报", "内部核查线索", "移送公安案件", "待审核", "0482-8200001", "王五")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: run `make browser` (apt-get install chromium)")
-    if not AXE.exists():
-        pytest.fail("axe-core is missing: run `make assets` (npm ci)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def _open(browser: Browser, size: str, url: str) -> tuple[Page, list[str]]:
@@ -59,6 +36,8 @@ def _open(browser: Browser, size: str, url: str) -> tuple[Page, list[str]]:
 
 
 def _axe(page: Page) -> list[dict[str, Any]]:
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `make assets` (npm ci)")
     page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = page.evaluate("async () => await axe.run(document)")
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
