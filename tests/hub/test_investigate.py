@@ -304,6 +304,7 @@ def test_circular_holding_owners_are_exact(
     for name, owner in owners.items():
         assert owner["kind"] == "Person"
         assert owner["share"] == pytest.approx(float(expected[name]), abs=1e-9)
+        assert owner["chains"], name  # a share held at all is held along some chain
         for chain in owner["chains"]:
             assert chain[-1] == code and len(set(chain)) == len(chain)
     assert report["controllerName"] == HOLDING_NAMES[controller]
