@@ -33,8 +33,7 @@ from hub.http.rest.feedback import post_feedback
 from hub.http.rest.recommendations import recommendation
 from hub.http.rest.schema_sdl import role_schema
 from hub.http.rest.uploads import upload_archive
-from hub.portal import certificates
-from hub.portal import pages as portal
+from hub.portal import certificates, site
 from hub.settings import Settings, get_settings, letters
 from policies.access import default_policy
 from policies.credit.restrictions import default_restrictions
@@ -111,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Before pages' /assets mount, which would answer 404 for these paths.
             *(graphiql.routes() if settings.env == "development" else ()),
             *pages.routes(),
-            *portal.routes(),  # the public portal, no login
+            *site.routes(),  # the public portal, no login
             *certificates.routes(),
         ],
         lifespan=lifespan,

@@ -18,9 +18,8 @@ from starlette.routing import BaseRoute, Route
 
 from graph.certificates import state
 from hub.documents.certificate import CertificateFacts, render
-from hub.portal.pages import HEADERS, store_of, unavailable
-from hub.portal.pages import render as render_page
 from hub.portal.reads import GRADE_CLASS
+from hub.portal.site import HEADERS, render_page, store_of, unavailable
 from hub.portal.tokens import (
     BadToken,
     Claims,
@@ -30,7 +29,7 @@ from hub.portal.tokens import (
     verification_keys,
     verify,
 )
-from policies.credit.listings import NAMES as LISTING_NAMES
+from policies.credit import listings
 
 NO_STORE = {**HEADERS, "Cache-Control": "no-store"}
 _MAX_TOKEN = 1024
@@ -41,7 +40,7 @@ def reason_text(reason: str | None) -> str:
         return "信用等级下降"
     if reason and reason.startswith("LISTED:"):
         listing = reason.removeprefix("LISTED:")
-        return f"被列入{LISTING_NAMES.get(listing, listing)}"
+        return f"被列入{listings.NAMES.get(listing, listing)}"
     return reason or ""
 
 

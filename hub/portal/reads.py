@@ -20,8 +20,8 @@ from graph.public import ListingCursor, find_by_name, honoured, latest_publicity
 from graph.subjects import NESTED_CAP, subject_query
 from hub.api.rating import Rating, rating_view
 from policies.access import ReadScope, read_scope
+from policies.credit import listings
 from policies.credit.catalogue import default_catalogue
-from policies.credit.listings import NAMES as LISTING_NAMES
 from policies.credit.measures import default_measures
 from policies.divisions import find_division
 from policies.principal import public_principal
@@ -112,7 +112,7 @@ def _listing(row: dict[str, Any], code: str, name: str) -> Listing:
         credit_code=code,
         name=name,
         listing=row["listing"],
-        listing_name=LISTING_NAMES.get(row["listing"], row["listing"]),
+        listing_name=listings.NAMES.get(row["listing"], row["listing"]),
         authority=authority_name(row.get("authority")),
         decided_on=row.get("decidedOn") or row.get("startDate") or "",
         until=row.get("until") or row.get("endDate"),

@@ -28,7 +28,7 @@ from graph.db import Store
 from graph.public import ListingCursor
 from hub.portal import reads
 from hub.portal.cache import cached, feed_version, keep, page_key
-from policies.credit.listings import NAMES as LISTING_NAMES
+from policies.credit import listings
 from policies.divisions import REGION_CODE, banners, find_division, jurisdiction_prefix, leagues
 
 HERE = Path(__file__).resolve().parent
@@ -50,8 +50,8 @@ LISTS = {
     "honour": "HONOUR",
 }
 LIST_TITLES = {
-    "serious": LISTING_NAMES["SERIOUS_DISHONESTY"],
-    "abnormal": LISTING_NAMES["ABNORMAL_OPERATION"],
+    "serious": listings.NAMES["SERIOUS_DISHONESTY"],
+    "abnormal": listings.NAMES["ABNORMAL_OPERATION"],
     "honour": "A级守信主体名单（红名单）",
 }
 _CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})~([A-Za-z0-9_.:\-]{1,80})$")
@@ -65,14 +65,16 @@ def store_of(request: Request) -> Store:
     return Store(state.driver, state.settings.neo4j_database, state.settings.neo4j_query_timeout)
 
 
-def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+def render_page(
+    request: Request, name: str, context: dict[str, Any], status: int = 200
+) -> Response:
     return TEMPLATES.TemplateResponse(
         request, name, {"today": date.today(), **context}, status_code=status, headers=HEADERS
     )
 
 
 def unavailable(request: Request) -> Response:
-    return render(request, "unavailable.html", {}, status=503)
+    return render_page(request, "unavailable.html", {}, status=503)
 
 
 def cached_page(handler: Handler) -> Handler:
@@ -120,18 +122,18 @@ async def home(request: Request) -> Response:
     store = store_of(request)
     serious = await reads.listing_page(store, "SERIOUS_DISHONESTY", None, None, PAGE)
     publicity = await reads.publicity_page(store, PAGE)
-    return render(request, "home.html", {"serious": serious, "publicity": publicity})
+    return render_page(request, "home.html", {"serious": serious, "publicity": publicity})
 
 
 async def search(request: Request) -> Response:
     text = (request.query_params.get("q") or "").strip()[:60]
     if not text:
-        return render(request, "search.html", {"q": "", "hits": [], "page": 1, "more": False})
+        return render_page(request, "search.html", {"q": "", "hits": [], "page": 1, "more": False})
     code = reads.parse_code(text)
     if code is not None:
         return RedirectResponse(f"/subjects/{code}", status_code=303, headers=HEADERS)
     if _CODE_LIKE.match(text):
-        return render(
+        return render_page(
             request,
             "search.html",
             {"q": text, "hits": [], "page": 1, "more": False, "bad_code": True},
@@ -150,20 +152,22 @@ async def _search_results(request: Request) -> Response:
     hits = await reads.search_page(store_of(request), text, page * PAGE + 1)
     shown = hits[(page - 1) * PAGE : page * PAGE]
     more = len(hits) > page * PAGE and page < SEARCH_PAGES
-    return render(request, "search.html", {"q": text, "hits": shown, "page": page, "more": more})
+    return render_page(
+        request, "search.html", {"q": text, "hits": shown, "page": page, "more": more}
+    )
 
 
 @cached_page
 async def subject(request: Request) -> Response:
     code = reads.parse_code(request.path_params["code"])
     if code is None:
-        return render(request, "not_found.html", {}, status=404)
+        return render_page(request, "not_found.html", {}, status=404)
     if code != request.path_params["code"]:
         return RedirectResponse(f"/subjects/{code}", status_code=301, headers=HEADERS)
     found = await reads.subject_page(store_of(request), code, date.today())
     if found is None:
-        return render(request, "not_found.html", {}, status=404)
-    return render(request, "subject.html", {"s": found})
+        return render_page(request, "not_found.html", {}, status=404)
+    return render_page(request, "subject.html", {"s": found})
 
 
 def _cursor(raw: str | None) -> ListingCursor | None:
@@ -175,7 +179,7 @@ def _cursor(raw: str | None) -> ListingCursor | None:
 async def list_page(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in LISTS:
-        return render(request, "not_found.html", {}, status=404)
+        return render_page(request, "not_found.html", {}, status=404)
     code, prefix = chosen_division(request)
     store = store_of(request)
     after = request.query_params.get("after") or ""
@@ -186,7 +190,7 @@ async def list_page(request: Request) -> Response:
         rows = await reads.listing_page(store, LISTS[name], prefix, _cursor(after), PAGE + 1)
         last = f"{rows[PAGE - 1].decided_on}~{rows[PAGE - 1].id}" if len(rows) > PAGE else None
     query = {"division": code} if code else {}
-    return render(
+    return render_page(
         request,
         "list.html",
         {
@@ -258,7 +262,7 @@ async def _csv_rows(store: Store, name: str, prefix: str | None) -> AsyncIterato
 async def list_csv(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in LISTS:
-        return render(request, "not_found.html", {}, status=404)
+        return render_page(request, "not_found.html", {}, status=404)
     code, prefix = chosen_division(request)
     filename = f"{LIST_TITLES[name]}-{code or REGION_CODE}-{date.today().isoformat()}.csv"
     return StreamingResponse(
