@@ -72,9 +72,12 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: system venv
+# The load generator the HTTP benchmarks drive, from Debian.
+wrk:
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq wrk >/dev/null; }
+
+bench: system venv wrk
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 # Long: builds 1,000,000 subjects from nothing (about half an hour on 2 cores).
@@ -90,7 +93,7 @@ bench-investigate: system venv
 bench-sync: system venv
 	$(VENV)/bin/python -m bench.sync $(BENCH_ARGS)
 
-bench-portal: system venv
+bench-portal: system venv assets wrk
 	$(VENV)/bin/python -m bench.portal $(BENCH_ARGS)
 
-.PHONY: help system browser assets venv up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal
+.PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal
