@@ -93,7 +93,7 @@ bench-investigate: system venv
 bench-sync: system venv
 	$(VENV)/bin/python -m bench.sync $(BENCH_ARGS)
 
-bench-portal: system venv assets wrk
+bench-portal: system venv wrk
 	$(VENV)/bin/python -m bench.portal $(BENCH_ARGS)
 
 .PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal
