@@ -137,7 +137,11 @@ async def test_lists_by_division_and_their_csv_match_the_graph(
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[0][0] == "统一社会信用代码"
-    assert [r[0] for r in rows[1:]] == [r["code"] for r in wanted]
+    # every listing in force of the league, once, newest decision first (ties in any order)
+    assert Counter(r[0] for r in rows[1:]) == Counter(r["code"] for r in wanted)
+    dates = [r[4] for r in rows[1:]]
+    assert dates == sorted(dates, reverse=True)
+    assert sorted(dates) == sorted(r["start"] for r in wanted)
 
 
 async def test_a_new_listing_shows_at_once_and_its_repair_removes_it(
