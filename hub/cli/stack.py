@@ -204,7 +204,8 @@ def _welcome(settings: Settings) -> None:
     scrape = f"Authorization: Bearer {token}" if token else "off: set HUB_METRICS_TOKEN"
     graphiql = f"\n  GraphiQL {url}/graphql in a browser" if settings.env == "development" else ""
     typer.echo(
-        f"\nCredit hub is up.\n  GraphQL  POST {url}/graphql{graphiql}"
+        f"\nCredit hub is up.\n  portal   {url}/ (public, in Chinese)"
+        f"\n  GraphQL  POST {url}/graphql{graphiql}"
         f"\n  contract {url}/schema.graphql (your token's SDL)\n  health   {url}/healthz"
         f"\n  ready    {url}/readyz\n  metrics  {url}/metrics ({scrape})\n\nDemo tokens (1 day):"
     )
