@@ -1,11 +1,13 @@
--- wrk script: POST subject(creditCode) lookups, cycling through codes from a file.
--- Each wrk thread loads the codes and starts at its own offset; GraphQL errors are counted.
+-- wrk script: subject(creditCode) lookups, cycling through codes from a file. BENCH_MODE "page"
+-- GETs the subject's portal page instead; an empty BENCH_TOKEN sends no Authorization (the
+-- public). Each wrk thread loads the codes and starts at its own offset; errors are counted.
 local codes = {}
 local index = 0
 errors = 0  -- global: read back per thread in done()
 local threads = {}
-local token = os.getenv("BENCH_TOKEN")
+local token = os.getenv("BENCH_TOKEN") or ""
 local query = os.getenv("BENCH_QUERY")
+local mode = os.getenv("BENCH_MODE") or "graphql"
 
 function setup(thread)
   table.insert(threads, thread)
@@ -18,11 +20,13 @@ end
 
 function request()
   index = index % #codes + 1
+  if mode == "page" then
+    return wrk.format("GET", "/subjects/" .. codes[index])
+  end
+  local headers = {["Content-Type"] = "application/json"}
+  if token ~= "" then headers["Authorization"] = "Bearer " .. token end
   local body = '{"query":"' .. query .. '","variables":{"code":"' .. codes[index] .. '"}}'
-  return wrk.format("POST", "/graphql", {
-    ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. token,
-  }, body)
+  return wrk.format("POST", "/graphql", headers, body)
 end
 
 function response(status, headers, body)

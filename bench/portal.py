@@ -91,9 +91,10 @@ def load(base: str, pid: int, name: str, mode: str, codes: Path, seconds: int) -
     before = _cpu_seconds(pid)
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "5s",
-         "-s", str(ROOT / "bench" / "public.lua"), base, "--", str(codes)],
+         "-s", str(ROOT / "bench" / "lookup.lua"), base, "--", str(codes)],
         capture_output=True, text=True, check=True,
-        env={**os.environ, "BENCH_MODE": mode, "BENCH_QUERY": QUERY.replace('"', '\\"')},
+        env={**os.environ, "BENCH_MODE": mode, "BENCH_TOKEN": "",
+             "BENCH_QUERY": QUERY.replace('"', '\\"')},
     )  # fmt: skip
     cpu = _cpu_seconds(pid) - before
     line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON "))

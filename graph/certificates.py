@@ -144,8 +144,7 @@ async def issue(
         )
         return issued
 
-    async with store.session() as session:
-        return await session.execute_write(work)
+    return await store.write(work)
 
 
 async def state(store: Store, certificate: str) -> dict[str, Any] | None:

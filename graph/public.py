@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.db import Store
-from graph.search import FULLTEXT, PINYIN, lucene_phrase
+from graph.search import search_names
 from policies.access import cypher_readable
-from policies.names import is_pinyin, normalise
 
 # A sanction in force: active and not past its end; a repaired or expired one is gone at once.
 _IN_FORCE = "x.status = 'ACTIVE' AND (x.endDate IS NULL OR x.endDate >= date())"
@@ -121,10 +120,5 @@ async def find_by_name(
     store: Store, scope: dict[str, Any], text: str, limit: int
 ) -> list[dict[str, Any]]:
     """Subjects (never people) whose name matches Chinese text, pinyin or initials, best first."""
-    core = normalise(text)
-    common = {"subjects": True, "people": False, "limit": limit, **scope}
-    if is_pinyin(text):
-        rows = await store.read(PINYIN, q=core, **common)
-    else:
-        rows = await store.read(FULLTEXT, lucene=lucene_phrase(core), **common)
-    return [dict(r["hit"]) for r in rows]
+    _, hits = await search_names(store, text, subjects=True, people=False, limit=limit, scope=scope)
+    return hits

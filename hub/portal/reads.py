@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from graph.db import Store
@@ -42,7 +43,9 @@ STATUS_NAMES = {"ACTIVE": "存续", "REVOKED": "吊销", "CANCELLED": "注销"}
 GRADE_CLASS = {"A": "守信", "B": "基本守信", "C": "失信"}
 
 
+@cache
 def public_scope() -> ReadScope:
+    """The public's scope: the same for every request, so worked out once."""
     return read_scope(PUBLIC)
 
 

@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -101,6 +102,7 @@ def cached_page(handler: Handler) -> Handler:
     return endpoint
 
 
+@cache
 def division_choices() -> list[dict[str, Any]]:
     """The region, then each league with its banners, for the list pages' filter."""
     return [

@@ -16,6 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,16 @@ def signing_key(keys_dir: Path) -> SigningKey:
 
 
 def verification_keys(keys_dir: Path) -> dict[str, Ed25519PublicKey]:
-    """Every key that may have signed a certificate still in circulation, by ``kid``."""
-    current = signing_key(keys_dir).key.public_key()
-    keys = [current]
+    """Every key that may have signed a certificate still in circulation, by ``kid``. Read once
+    per state of the directory: a rotation (a file renamed, a new one made) changes its mtime,
+    so every API process sees it at the next scan without reading key files on each one."""
+    signing_key(keys_dir)  # the current key exists before the directory's state is taken
+    return _keys_in(keys_dir, keys_dir.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _keys_in(keys_dir: Path, stamp: int) -> dict[str, Ed25519PublicKey]:
+    keys = [signing_key(keys_dir).key.public_key()]
     for path in sorted(keys_dir.glob(RETIRED)):
         seed = bytes.fromhex(path.read_text().strip())
         keys.append(Ed25519PrivateKey.from_private_bytes(seed).public_key())
