@@ -198,6 +198,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("Certificate", "creditCode"),
         ),
     ),
+    Migration(
+        12,
+        "subjects' rights: objections, complaints, repair applications, commitments, evidence",
+        (
+            _unique("Evidence", "id"),
+            _unique("RepairApplication", "id"),
+            _unique("Commitment", "id"),
+            _unique("Complaint", "tracking"),
+            *(
+                _index(label, prop)
+                for label in ("Objection", "Complaint", "RepairApplication")
+                for prop in ("status", "unit", "creditCode")
+            ),
+            _index("Commitment", "creditCode"),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

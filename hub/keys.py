@@ -56,3 +56,8 @@ def retire_certificate_key(keys_dir: Path) -> Path | None:
     retired = keys_dir / f"certificate-ed25519.{secrets.token_hex(4)}.retired.hex"
     current.rename(retired)
     return retired
+
+
+def portal_session_secret(keys_dir: Path) -> str:
+    """Signs the portal's session cookie (a signed-in subject); a new key signs everyone out."""
+    return _secret(keys_dir / "portal-session.hex").hex()

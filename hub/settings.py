@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     public_api: bool = True  # GraphQL without a token answers as the public role
     portal_cache_seconds: int = 60  # public pages kept in Redis at most this long; 0: none
+    portal_session_seconds: int = 1800  # a subject signed in on the portal, at most this long
     archive_max_bytes: int = 256 * 1024 * 1024  # one uploaded archive file (POST /archives)
     xlsx_max_uncompressed: int = MAX_UNCOMPRESSED  # bytes of one workbook's entries, inflated
     xlsx_max_entries: int = MAX_ENTRIES  # zip entries in one workbook
@@ -120,6 +121,11 @@ class Settings(BaseSettings):
     def archives_dir(self) -> Path:
         """Uploaded archives wait here for a worker; shared storage when workers are elsewhere."""
         return self.data_dir / "archives"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Files filed as evidence with objections, complaints and repair applications."""
+        return self.data_dir / "evidence"
 
     @property
     def base_url(self) -> str:

@@ -7,8 +7,13 @@ from enum import IntEnum
 
 # ``public`` is anyone without a token: the portal and anonymous GraphQL (policies/access.yaml).
 PUBLIC_ROLE = "public"
-ROLES = frozenset({"partner", "investigator", "submitter", "reviewer", "admin", PUBLIC_ROLE})
-LEVELS = frozenset({"REGION", "LEAGUE", "BANNER", "PARTNER"})
+# ``subject`` is a company (its legal representative or agent) signed in about itself: it reads
+# the public view of everyone and, through its own root fields, its whole archive.
+SUBJECT_ROLE = "subject"
+ROLES = frozenset(
+    {"partner", "investigator", "submitter", "reviewer", "admin", PUBLIC_ROLE, SUBJECT_ROLE}
+)
+LEVELS = frozenset({"REGION", "LEAGUE", "BANNER", "PARTNER", "SUBJECT"})
 
 
 class Clearance(IntEnum):
@@ -31,6 +36,11 @@ class Principal:
     clearance: Clearance
     purpose: str | None = None
     expires_at: float = 0.0  # the token's `exp`, so a cached principal dies with its token
+    credit_code: str | None = None  # a subject's own code (role ``subject``, level SUBJECT)
+
+    def own_code(self) -> str | None:
+        """The credit code this caller speaks for: a signed-in subject's, nobody else's."""
+        return self.credit_code if SUBJECT_ROLE in self.roles else None
 
 
 PUBLIC_ISSUER = "public"  # no token: the caller is known only by its address

@@ -64,6 +64,12 @@ def unit_mismatch(agency: str, level: str, division: str, roles: frozenset[str])
     role runs outside a unit.
     """
     unit = units_by_code().get(agency)
+    if level == "SUBJECT" or "subject" in roles:
+        if level != "SUBJECT" or roles != {"subject"}:
+            return "a subject's token has level SUBJECT and the role 'subject' only"
+        if unit is not None:
+            return f"agency {agency} is a department unit, not a subject"
+        return None
     if level == "PARTNER":
         if roles != {"partner"}:
             return "a PARTNER-level token carries the role 'partner' only"

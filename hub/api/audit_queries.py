@@ -20,6 +20,9 @@ class PrincipalInfo:
     roles: list[str]
     clearance: str
     purpose: str | None
+    credit_code: str | None = strawberry.field(
+        description="A signed-in subject's own unified social credit code; null for others."
+    )
 
 
 @strawberry.type(name="AuditEvent", description="One link of the tamper-evident audit chain.")
@@ -110,4 +113,5 @@ class AuditQueries:
             roles=sorted(p.roles),
             clearance=p.clearance.name,
             purpose=p.purpose,
+            credit_code=p.own_code(),
         )

@@ -6,12 +6,13 @@ from typing import Annotated
 
 import typer
 
+from graph.identifiers import InvalidIdentifier, validate_uscc
 from hub.cli.kit import fail
 from hub.http.auth.dev_tokens import mint_dev_token
 from hub.keys import dev_jwt_secret
 from hub.settings import Settings, get_settings
 from policies.divisions import REGION_CODE
-from policies.principal import ROLES, Clearance
+from policies.principal import ROLES, SUBJECT_ROLE, Clearance
 from policies.units import units_by_code
 
 
@@ -23,6 +24,7 @@ def dev_token(
     clearance: str,
     purpose: str | None,
     ttl: int,
+    credit_code: str | None = None,
 ) -> str:
     """A token of the dev issuer the settings describe (``HUB_JWT_*``, the local key)."""
     return mint_dev_token(
@@ -35,12 +37,16 @@ def dev_token(
         clearance=clearance,
         purpose=purpose,
         ttl=ttl,
+        credit_code=credit_code,
     )
 
 
 def token(
     role: Annotated[str, typer.Option(help=f"One of {', '.join(sorted(ROLES))}.")],
-    agency: Annotated[str, typer.Option(help="The caller's organisation code.")],
+    agency: Annotated[
+        str | None,
+        typer.Option(help="The caller's organisation code (a subject's is its credit code)."),
+    ] = None,
     division: Annotated[
         str | None,
         typer.Option(help="6-digit division; a unit's own by default, 150000 for a partner."),
@@ -50,11 +56,28 @@ def token(
     ttl: Annotated[
         int, typer.Option(help="Lifetime in seconds, at most HUB_JWT_MAX_LIFETIME.")
     ] = 3600,
+    credit_code: Annotated[
+        str | None,
+        typer.Option("--credit-code", help="With --role subject: the company's own code."),
+    ] = None,
 ) -> None:
     """Print a development token, alone on standard output."""
     if role not in ROLES:
         raise fail(f"role must be one of {', '.join(sorted(ROLES))}")
-    level = clearance or ("SHARED" if role == "partner" else "RESTRICTED")
+    if (role == SUBJECT_ROLE) != (credit_code is not None):
+        raise fail("--credit-code goes with --role subject, and --role subject needs it")
+    if credit_code is not None:
+        try:
+            credit_code = validate_uscc(credit_code)
+        except InvalidIdentifier as exc:
+            raise fail(f"--credit-code: {exc}") from None
+        if agency not in (None, credit_code):
+            raise fail("a subject's --agency is its --credit-code; leave --agency out")
+        agency = credit_code
+    if agency is None:
+        raise fail("--agency is needed (a unit's code, or a partner's)")
+    default = {"partner": "SHARED", SUBJECT_ROLE: "PUBLIC"}.get(role, "RESTRICTED")
+    level = clearance or default
     if level not in Clearance.__members__:
         raise fail("clearance must be PUBLIC, SHARED, RESTRICTED or CONFIDENTIAL")
     settings = get_settings()
@@ -65,7 +88,7 @@ def token(
         unit = units_by_code().get(agency)
         division = unit.division if unit is not None and role != "partner" else REGION_CODE
     try:
-        signed = dev_token(settings, role, agency, division, level, purpose, ttl)
+        signed = dev_token(settings, role, agency, division, level, purpose, ttl, credit_code)
     except Exception as exc:
         raise fail(str(exc)) from None
     typer.echo(signed)

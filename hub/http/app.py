@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -33,7 +34,9 @@ from hub.http.rest.feedback import post_feedback
 from hub.http.rest.recommendations import recommendation
 from hub.http.rest.schema_sdl import role_schema
 from hub.http.rest.uploads import upload_archive
+from hub.keys import portal_session_secret
 from hub.portal import certificates, site
+from hub.portal.session import COOKIE
 from hub.settings import Settings, get_settings, letters
 from policies.access import default_policy
 from policies.credit.restrictions import default_restrictions
@@ -120,6 +123,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         AuthenticationMiddleware,
         backend=TokenBackend(own_credentials=frozenset({"/metrics"})),
         on_error=unauthenticated,
+    )
+    app.add_middleware(  # the portal's signed-in subject (hub/portal/session.py)
+        SessionMiddleware,
+        secret_key=portal_session_secret(settings.keys_dir),
+        session_cookie=COOKIE,
+        max_age=settings.portal_session_seconds,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
     )
     app.add_middleware(BodyDeadline, timeout=settings.body_timeout, min_rate=settings.body_min_rate)
     app.add_middleware(Instrument, routes=LABELLED)  # outermost: it counts the 408s too

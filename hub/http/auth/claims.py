@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from graph.identifiers import InvalidIdentifier, validate_uscc
 from policies.divisions import find_division
 from policies.issuers import Issuer
-from policies.principal import LEVELS, ROLES, Clearance, Principal
+from policies.principal import LEVELS, ROLES, SUBJECT_ROLE, Clearance, Principal
 from policies.units import unit_mismatch
 
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "sub")
@@ -33,6 +34,25 @@ def _text_claim(claims: dict[str, Any], name: str) -> str | None:
     if not isinstance(value, str) or not value or len(value) > 200 or not value.isprintable():
         raise AuthError(f"claim {name!r} must be a short string without control characters")
     return value
+
+
+def _credit_code(claims: dict[str, Any], roles: frozenset[str]) -> str | None:
+    """A subject's own credit code (claim ``creditCode``), valid and equal to its ``agency``;
+    no other caller may carry one, so a code never widens a unit's or a partner's reads."""
+    code = claims.get("creditCode")
+    if SUBJECT_ROLE not in roles:
+        if code is not None:
+            raise AuthError("claim 'creditCode' belongs to a subject's token only")
+        return None
+    if not isinstance(code, str):
+        raise AuthError("a subject's token must carry claim 'creditCode'")
+    try:
+        valid = validate_uscc(code)
+    except InvalidIdentifier:
+        raise AuthError("claim 'creditCode' is not a valid unified social credit code") from None
+    if valid != code or claims.get("agency") != code:
+        raise AuthError("claims 'creditCode' and 'agency' of a subject's token must be its code")
+    return code
 
 
 def parse_principal(claims: dict[str, Any]) -> Principal:
@@ -60,6 +80,7 @@ def parse_principal(claims: dict[str, Any]) -> Principal:
     if subject is None:
         raise AuthError("token lacks required claim 'sub'")
     return Principal(
+        credit_code=_credit_code(claims, frozenset(roles)),
         subject=subject,
         issuer=str(claims["iss"]),
         agency=agency,

@@ -10,12 +10,16 @@ import jwt
 
 from hub.http.auth.claims import claims_to_principal
 from policies.divisions import Level, find_division
+from policies.principal import SUBJECT_ROLE
 
 
 def default_level(role: str, div: str) -> str:
-    """A partner's level, or that of the unit at ``div`` (the hub refuses any other)."""
+    """A partner's or a subject's level, or that of the unit at ``div`` (the hub refuses any
+    other)."""
     if role == "partner":
         return "PARTNER"
+    if role == SUBJECT_ROLE:
+        return "SUBJECT"
     found = find_division(div)
     return (found.level if found else Level.BANNER).value
 
@@ -31,8 +35,10 @@ def mint_dev_token(
     clearance: str,
     purpose: str | None,
     ttl: int,
+    credit_code: str | None = None,
 ) -> str:
-    """A development token, signed with the local key; partners get theirs from their own IdP."""
+    """A development token, signed with the local key; partners get theirs from their own IdP,
+    subjects sign in on the portal."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -49,5 +55,7 @@ def mint_dev_token(
     }
     if purpose:
         claims["purpose"] = purpose
+    if credit_code is not None:
+        claims["creditCode"] = credit_code
     claims_to_principal(claims)  # refuse to mint what the hub would refuse to read
     return jwt.encode(claims, secret, algorithm="HS256")
