@@ -55,6 +55,13 @@ app.conf.update(
             "schedule": 3600.0,
             "options": {"expires": 600},
         },
+        # Daily in effect: a complaint moves at most once a day, and an hourly run catches up
+        # the day a beat outage at midnight would otherwise skip.
+        "escalate-complaints": {
+            "task": "connectors.tasks.escalate_complaints",
+            "schedule": 3600.0,
+            "options": {"expires": 600},
+        },
     },
 )
 

@@ -27,7 +27,9 @@ from graph.exchange.outbox import due, lanes_due
 from graph.exchange.partners import all_partners
 from graph.records.determination import expire_listings
 from graph.records.review import expire
+from graph.rights.complaint_handling import escalate_overdue
 from policies.credit.measures import Catalogue, load_measures
+from policies.rights import default_rights
 
 HEARTBEAT_KEY = "hub:worker:heartbeat"
 
@@ -113,6 +115,13 @@ def expire_records() -> dict[str, int]:
     for event in ended:
         wake(event.partners, event.subject)
     return {"records": records, "listings": len(ended)}
+
+
+@app.task(name="connectors.tasks.escalate_complaints")
+def escalate_complaints() -> int:
+    """Beat runs this: overdue open complaints and reports go one unit up (policies/rights.yaml)."""
+    clients = worker.current()
+    return clients.runner.run(escalate_overdue(clients.store, default_rights(), date.today()))
 
 
 @app.task(name="connectors.tasks.deliver")

@@ -108,6 +108,7 @@ class RightsRules:
     complaint_escalate_again: Deadline
     complaint_text: Length
     complaint_per_address: RateLimit
+    complaint_guesses: RateLimit
     repair_accept: Deadline
     repair_decide: Deadline
     repair_stop_publishing: Deadline
@@ -153,12 +154,20 @@ def _attachments(raw: Any) -> Attachments:
     return Attachments(count, size, total, frozenset(types))
 
 
+def _rate(raw: Any, where: str) -> RateLimit:
+    fields = mapping(raw, where, {"count", "seconds"})
+    return RateLimit(
+        whole(fields["count"], f"{where}.count", 1, 10000),
+        whole(fields["seconds"], f"{where}.seconds", 1, 86400 * 7),
+    )
+
+
 def _rules(raw: Document) -> RightsRules:
     objection = mapping(raw["objection"], "objection", {"accept", "decide", "reasons"})
     complaint = mapping(
         raw["complaint"],
         "complaint",
-        {"accept", "answer", "escalate_again", "text", "per_address"},
+        {"accept", "answer", "escalate_again", "text", "per_address", "guesses"},
     )
     repair = mapping(
         raw["repair"], "repair", {"accept", "decide", "proofs", "stop_publishing", "fee"}
@@ -166,7 +175,6 @@ def _rules(raw: Document) -> RightsRules:
     if repair["fee"] != 0:
         raise PolicyError("repair.fee: credit repair is free of charge; the fee must be 0")
     commitment = mapping(raw["commitment"], "commitment", {"max_months", "text"})
-    rate = mapping(complaint["per_address"], "complaint.per_address", {"count", "seconds"})
     return RightsRules(
         objection_accept=_deadline(objection["accept"], "objection.accept"),
         objection_decide=_deadline(objection["decide"], "objection.decide"),
@@ -175,10 +183,8 @@ def _rules(raw: Document) -> RightsRules:
         complaint_answer=_deadline(complaint["answer"], "complaint.answer"),
         complaint_escalate_again=_deadline(complaint["escalate_again"], "complaint.escalate_again"),
         complaint_text=_length(complaint["text"], "complaint.text"),
-        complaint_per_address=RateLimit(
-            whole(rate["count"], "complaint.per_address.count", 1, 10000),
-            whole(rate["seconds"], "complaint.per_address.seconds", 1, 86400 * 7),
-        ),
+        complaint_per_address=_rate(complaint["per_address"], "complaint.per_address"),
+        complaint_guesses=_rate(complaint["guesses"], "complaint.guesses"),
         repair_accept=_deadline(repair["accept"], "repair.accept"),
         repair_decide=_deadline(repair["decide"], "repair.decide"),
         repair_stop_publishing=_deadline(repair["stop_publishing"], "repair.stop_publishing"),

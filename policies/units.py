@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from policies.divisions import Level, divisions, jurisdiction_prefix
+from policies.divisions import REGION_CODE, Level, divisions, find_division, jurisdiction_prefix
 
 AGENCY_PREFIX = "NMG"
 
@@ -53,6 +53,22 @@ def unit_prefix(agency: str) -> str:
 def covers(unit: str, other: str) -> bool:
     """Whether ``other`` (a unit code) is within ``unit``'s jurisdiction."""
     return other.removeprefix(AGENCY_PREFIX).startswith(unit_prefix(unit))
+
+
+def responsible_unit(division: str) -> str:
+    """The unit that answers for what concerns a subject of ``division``: its own division's,
+    or the nearest one above when no unit administers it (an abolished or unknown code)."""
+    for code in (division, division[:4] + "00", REGION_CODE):
+        if agency_code(code) in units_by_code():
+            return agency_code(code)
+    return agency_code(REGION_CODE)
+
+
+def superior(unit: str) -> str:
+    """The unit above ``unit`` (banner → league → region); the region answers for itself."""
+    division = find_division(unit.removeprefix(AGENCY_PREFIX))
+    parent = division.parent if division is not None else None
+    return responsible_unit(parent) if parent is not None else agency_code(REGION_CODE)
 
 
 def unit_mismatch(agency: str, level: str, division: str, roles: frozenset[str]) -> str | None:

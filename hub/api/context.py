@@ -51,6 +51,7 @@ class Context:
     policy: AccessPolicy
     redacted: list[str]  # paths of selected fields withheld from this caller
     audit_log: AuditLog | None = None
+    redis: Any = None  # the rate store, for fields with limits of their own (complaints)
     audited: list[Audited] = field(default_factory=list)  # what resolvers released or refused
     called: list[str] = field(default_factory=list)  # root fields let through by RootPolicy
 

@@ -51,6 +51,7 @@ class HubGraphQL(GraphQL[Context, None]):
             policy=state.policy,
             redacted=[],
             audit_log=state.audit_log,
+            redis=state.redis,
         )
         request.scope["hub.api.context"] = context
         return context

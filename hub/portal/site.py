@@ -29,6 +29,7 @@ from graph.db import Store
 from graph.public import ListingCursor
 from hub.portal import reads
 from hub.portal.cache import cached, feed_version, keep, page_key
+from hub.portal.rights import complaints
 from policies.credit import listings
 from policies.divisions import REGION_CODE, banners, find_division, jurisdiction_prefix, leagues
 
@@ -284,5 +285,7 @@ def routes() -> list[BaseRoute]:
         Route("/subjects/{code}", subject),
         Route("/lists/{name}.csv", list_csv),
         Route("/lists/{name}", list_page),
+        Route("/complaints/new", complaints.new_complaint, methods=["GET", "POST"]),
+        Route("/complaints/track", complaints.track, methods=["GET", "POST"]),
         Mount("/portal/static", StaticFiles(directory=HERE / "static")),
     ]
