@@ -28,10 +28,10 @@ class Step:
     by: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Attachment:
+    name: str  # first: the order attachments are listed in
     id: str
-    name: str
     type: str
     size: int
 
@@ -72,11 +72,11 @@ _ROW = """c {.id, .tracking, .kind, .status, .unit, .creditCode, .aboutUnit, .te
   .reply} AS c,
   COLLECT {
     MATCH (c)-[:STEP]->(s:ComplaintStep)
-    RETURN s {.kind, .on, .unit, .by} ORDER BY s.on, s.at
+    RETURN s {.seq, .kind, .on, .unit, .by} AS step
   } AS steps,
   COLLECT {
     MATCH (c)-[a:ATTACHES]->(e:Evidence)
-    RETURN e {.id, .type, .size, name: a.name} ORDER BY a.name, e.id
+    RETURN e {.id, .type, .size, name: a.name} AS file
   } AS attachments"""
 QUEUE = f"""
 MATCH (c:Complaint)
@@ -119,8 +119,11 @@ def _handled(record: Any) -> Handled:
         c["escalatedTo"],
         c["reason"],
         c["reply"],
-        [Step(s["kind"], s["on"].to_native(), s["unit"], s["by"]) for s in record["steps"]],
-        [Attachment(a["id"], a["name"], a["type"], a["size"]) for a in record["attachments"]],
+        [
+            Step(s["kind"], s["on"].to_native(), s["unit"], s["by"])
+            for s in sorted(record["steps"], key=lambda s: s["seq"])
+        ],
+        sorted(Attachment(a["name"], a["id"], a["type"], a["size"]) for a in record["attachments"]),
     )
 
 
@@ -160,14 +163,16 @@ DECIDE = """
 MATCH (c:Complaint {id: $id})
 SET c.status = $status, c.decidedOn = $today, c.reason = $reason, c.open = $open,
     c.answerDue = $answerDue, c.dueOn = coalesce($answerDue, c.dueOn)
-CREATE (c)-[:STEP]->(:ComplaintStep {kind: $status, on: $today, unit: $unit, by: $by,
+WITH c, COUNT { (c)-[:STEP]->() } + 1 AS seq
+CREATE (c)-[:STEP]->(:ComplaintStep {seq: seq, kind: $status, on: $today, unit: $unit, by: $by,
   at: datetime()})
 """
 ANSWER = """
 MATCH (c:Complaint {id: $id})
 SET c.status = 'ANSWERED', c.reply = $reply, c.answeredOn = $today, c.open = false
-CREATE (c)-[:STEP]->(:ComplaintStep {kind: 'ANSWERED', on: $today, unit: $unit, by: $by,
-  at: datetime()})
+WITH c, COUNT { (c)-[:STEP]->() } + 1 AS seq
+CREATE (c)-[:STEP]->(:ComplaintStep {seq: seq, kind: 'ANSWERED', on: $today, unit: $unit,
+  by: $by, at: datetime()})
 """
 
 
@@ -257,7 +262,8 @@ UNWIND $moves AS move
 MATCH (c:Complaint {id: move.id})
 WHERE c.open AND (c.escalatedOn IS NULL OR c.escalatedOn < $today)
 SET c.escalatedTo = move.to, c.escalations = c.escalations + 1, c.escalatedOn = $today
-CREATE (c)-[:STEP]->(:ComplaintStep {kind: 'ESCALATED', on: $today, unit: move.to,
+WITH c, move, COUNT { (c)-[:STEP]->() } + 1 AS seq
+CREATE (c)-[:STEP]->(:ComplaintStep {seq: seq, kind: 'ESCALATED', on: $today, unit: move.to,
   at: datetime()})
 RETURN count(c) AS moved
 """

@@ -102,7 +102,8 @@ CREATE (c:Complaint {id: $id, tracking: $tracking, queryHash: $hash, kind: $kind
   status: 'RECEIVED', unit: $unit, creditCode: $code, aboutUnit: $aboutUnit, text: $text,
   contact: $contact, filedOn: $today, acceptDue: $due, dueOn: $due, open: true,
   escalations: 0, escalatedTo: null, filedAt: datetime()})
-CREATE (c)-[:STEP]->(:ComplaintStep {kind: 'FILED', on: $today, unit: $unit, at: datetime()})
+CREATE (c)-[:STEP]->(:ComplaintStep {seq: 1, kind: 'FILED', on: $today, unit: $unit,
+  at: datetime()})
 RETURN elementId(c) AS element
 """
 

@@ -5,8 +5,10 @@ it read their queue (``complaints``), accept or refuse (``acceptComplaint``) and
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -178,6 +180,33 @@ def _refused(exc: ComplaintError) -> HubError:
     return HubError(code or Code.BAD_USER_INPUT, str(exc), reason=exc.reason)
 
 
+async def _step(
+    info: strawberry.Info,
+    complaint_id: str,
+    step: Callable[..., Awaitable[Handled]],
+    **arguments: Any,
+) -> Complaint:
+    """A unit's step on a complaint of its jurisdiction, as the caller's unit, audited."""
+    context = ctx(info)
+    unit = unit_of(context.principal)
+    try:
+        done = await step(
+            context.store,
+            default_rights(),
+            complaint_id,
+            unit=unit,
+            prefix=unit_prefix(unit),
+            by=context.principal.subject,
+            today=date.today(),
+            **arguments,
+        )
+    except ComplaintError as exc:
+        audit(info, None, (complaint_id,), "DENY", "write")
+        raise _refused(exc) from None
+    audit(info, done.credit_code, (complaint_id,), action="write")
+    return _view(done, date.today())
+
+
 @strawberry.type
 class ComplaintQueries:
     @strawberry.field(
@@ -306,25 +335,7 @@ class ComplaintMutations:
     async def accept_complaint(
         self, info: strawberry.Info, id: str, accept: bool, reason: str | None = None
     ) -> Complaint:
-        context = ctx(info)
-        unit = unit_of(context.principal)
-        try:
-            done = await decide(
-                context.store,
-                default_rights(),
-                id,
-                accept=accept,
-                reason=reason,
-                unit=unit,
-                prefix=unit_prefix(unit),
-                by=context.principal.subject,
-                today=date.today(),
-            )
-        except ComplaintError as exc:
-            audit(info, None, (id,), "DENY", "write")
-            raise _refused(exc) from None
-        audit(info, done.credit_code, (id,), action="write")
-        return _view(done, date.today())
+        return await _step(info, id, decide, accept=accept, reason=reason)
 
     @strawberry.mutation(
         description="Answer an ACCEPTED complaint of your jurisdiction; the filer reads the "
@@ -333,21 +344,4 @@ class ComplaintMutations:
     )
     @resolver
     async def answer_complaint(self, info: strawberry.Info, id: str, reply: str) -> Complaint:
-        context = ctx(info)
-        unit = unit_of(context.principal)
-        try:
-            done = await answer(
-                context.store,
-                default_rights(),
-                id,
-                reply=reply,
-                unit=unit,
-                prefix=unit_prefix(unit),
-                by=context.principal.subject,
-                today=date.today(),
-            )
-        except ComplaintError as exc:
-            audit(info, None, (id,), "DENY", "write")
-            raise _refused(exc) from None
-        audit(info, done.credit_code, (id,), action="write")
-        return _view(done, date.today())
+        return await _step(info, id, answer, reply=reply)
