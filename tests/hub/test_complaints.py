@@ -19,6 +19,10 @@ import redis
 
 from graph.db import Store
 from graph.identifiers import uscc_check_char
+from graph.rights.complaints import Filing, file_complaint
+from policies.access import read_scope
+from policies.principal import public_principal
+from policies.rights import default_rights
 from tests.conftest import TEST_DATA, hub_command, mint, unit_token
 from tests.subjects import fresh_subjects
 
@@ -252,6 +256,38 @@ async def test_a_complaint_about_a_unit_goes_to_its_superior_and_never_to_that_u
     assert refused["data"]["acceptComplaint"]["status"] == "REFUSED", refused
     status = _gql(api, STATUS, t=receipt["tracking"], q=receipt["queryCode"])
     assert status["data"]["complaintStatus"]["reason"] == reason
+
+
+async def test_the_queue_filters_overdue_ones_and_the_admin_reads_but_does_not_decide(
+    api: str, store: Store
+) -> None:
+    """An overdue one (filed 20 days ago, so past its 15 days) is in `overdue: true`; a fresh
+    one is not; an admin of the unit reads the queue, and may not accept."""
+    [(code, _record)] = fresh_subjects(1)
+    fresh = _report(api, code)["tracking"]
+    old = await file_complaint(
+        store,
+        default_rights(),
+        Filing("REPORT", TEXT, credit_code=code),
+        [],
+        scope=read_scope(public_principal("test")).params(),
+        today=date.today() - timedelta(days=20),
+    )
+    query = """query($overdue: Boolean) { complaints(overdue: $overdue, first: 100) {
+      edges { node { tracking overdue dueOn } } } }"""
+    token = _reviewer(BANNER)
+    overdue = _gql(api, query, token, overdue=True)["data"]["complaints"]["edges"]
+    on_time = _gql(api, query, token, overdue=False)["data"]["complaints"]["edges"]
+    assert overdue and all(e["node"]["overdue"] for e in overdue)
+    assert old.tracking in {e["node"]["tracking"] for e in overdue}
+    assert fresh in {e["node"]["tracking"] for e in on_time}
+    assert fresh not in {e["node"]["tracking"] for e in overdue}
+
+    admin = unit_token("admin", BANNER, "admin-1")
+    assert fresh in _queue(api, admin)
+    assert _code_of(_gql(api, ACCEPT, admin, id=old.id, accept=True)) == "FORBIDDEN"
+    foreign = _gql(api, QUEUE, token, after="czE6OTE")  # a subjects cursor, not this list's
+    assert _code_of(foreign) == "BAD_USER_INPUT"
 
 
 async def test_bad_filings_are_refused_with_a_code_and_store_nothing(

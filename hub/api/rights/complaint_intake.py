@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from graph.db import Store
 from graph.rights.complaints import (
     KINDS,
@@ -50,15 +52,24 @@ def _limited(limit: RateLimit, window: int, now: float, what: str) -> HubError:
     )
 
 
+async def _counted(redis: Any, key: str, seconds: int) -> int:
+    """Add one to a window's count in Redis; UNAVAILABLE when Redis does not answer, since
+    letting filings through uncounted would open the intake to a flood."""
+    try:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, seconds * 2)
+            spent, _ = await pipe.execute()
+    except RedisError:
+        raise HubError(Code.UNAVAILABLE, "the rate-limit store is unavailable; retry") from None
+    return int(spent)
+
+
 async def admit(redis: Any, principal: Principal, limit: RateLimit, now: float) -> None:
     """Count one filing for the caller's client; LIMIT_EXCEEDED past the window's count."""
     window = int(now // limit.seconds)
     key = FILED.format(client=client_of(principal), window=window)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, limit.seconds * 2)
-        spent, _ = await pipe.execute()
-    if int(spent) > limit.count:
+    if await _counted(redis, key, limit.seconds) > limit.count:
         raise _limited(limit, window, now, "complaints filed from one address")
 
 
@@ -129,12 +140,13 @@ async def follow(
     now = time.time()
     window = int(now // limit.seconds)
     key = GUESSES.format(client=client_of(principal), window=window)
-    if int(await redis.get(key) or 0) >= limit.count:
+    try:
+        guessed = int(await redis.get(key) or 0)
+    except RedisError:
+        raise HubError(Code.UNAVAILABLE, "the rate-limit store is unavailable; retry") from None
+    if guessed >= limit.count:
         raise _limited(limit, window, now, "wrong tracking numbers or query codes")
     found = await tracked(graph, tracking, code)
     if found is None:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, limit.seconds * 2)
-            await pipe.execute()
+        await _counted(redis, key, limit.seconds)
     return found

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from neo4j.exceptions import DriverError, Neo4jError
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -108,7 +109,11 @@ async def new_complaint(request: Request) -> Response:
         return _form_page(request, values, _attachment_rule(rules), status=400)
     except HubError as error:
         code = Code((error.extensions or {}).get("code", Code.BAD_USER_INPUT))
+        if code is Code.UNAVAILABLE:
+            return site.unavailable(request)
         return _form_page(request, values, _message(error), status=_STATUS.get(code, 400))
+    except (Neo4jError, DriverError):
+        return site.unavailable(request)
     unit = units_by_code()[receipt.unit]
     page = {"r": receipt, "unit": unit.name, "source": rules.complaint_accept.source}
     response = site.render_page(request, "rights/complaint_receipt.html", page, status=201)
@@ -160,7 +165,11 @@ async def track(request: Request) -> Response:
             site.store_of(request), request.app.state.redis, _client(request), tracking, code,
             rules.complaint_guesses,
         )  # fmt: skip
+    except (Neo4jError, DriverError):
+        return site.unavailable(request)
     except HubError as error:
+        if (error.extensions or {}).get("code") == Code.UNAVAILABLE:
+            return site.unavailable(request)
         page["error"] = _message(error)
         return site.render_page(request, TRACK, page, status=429)
     unit = units_by_code().get(found.unit) if found else None
