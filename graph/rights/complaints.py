@@ -159,13 +159,14 @@ async def file_complaint(
     if filing.kind == "COMPLAINT" and filing.about_unit not in units_by_code():
         raise ComplaintError("unknown-unit", "choose one of the department's units")
     due = rules.complaint_accept.due(today)
-    for attempt in range(_TRIES):
+    tries = 0
+    while True:
         try:
             return await store.write(_file, filing, files, scope, today, due)
-        except ConstraintError:
-            if attempt == _TRIES - 1:
+        except ConstraintError:  # a tracking number drawn twice (or two files merged at once)
+            tries += 1
+            if tries == _TRIES:
                 raise
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True, slots=True)

@@ -488,6 +488,7 @@ async def test_abusive_filings_are_refused_and_every_accepted_one_is_kept(
         ]
         flood = await _post(portal, token, [("a.pdf", PDF)], credit_code=code)
         assert flood.status_code == 429 and "提交过于频繁" in flood.text
+        assert 0 < int(flood.headers["retry-after"]) <= 3601
     # The same address through GraphQL shares the count.
     over = _gql(api, FILE, kind="REPORT", text=TEXT, code=code)
     assert _code_of(over) == "LIMIT_EXCEEDED" and over["errors"][0]["extensions"]["retryAfter"] > 0

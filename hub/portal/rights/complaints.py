@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from graph.rights.complaints import Receipt
 from hub.api.rights.complaint_intake import checked, file, follow
 from hub.errors import Code, HubError
 from hub.evidence import EvidenceRefused, files_of
@@ -111,7 +112,10 @@ async def new_complaint(request: Request) -> Response:
         code = Code((error.extensions or {}).get("code", Code.BAD_USER_INPUT))
         if code is Code.UNAVAILABLE:
             return site.unavailable(request)
-        return _form_page(request, values, _message(error), status=_STATUS.get(code, 400))
+        refused = _form_page(request, values, _message(error), status=_STATUS.get(code, 400))
+        if code is Code.LIMIT_EXCEEDED:
+            refused.headers["Retry-After"] = str((error.extensions or {}).get("retryAfter", 60))
+        return refused
     except (Neo4jError, DriverError):
         return site.unavailable(request)
     unit = units_by_code()[receipt.unit]
@@ -123,7 +127,7 @@ async def new_complaint(request: Request) -> Response:
 
 async def _file(
     request: Request, values: dict[str, str], files: list[tuple[str, bytes]], rules: RightsRules
-) -> Any:
+) -> Receipt:
     report = values["kind"] == "REPORT"
     filing = checked(
         values["kind"],
