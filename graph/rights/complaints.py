@@ -31,6 +31,7 @@ KINDS: tuple[Kind, ...] = ("COMPLAINT", "REPORT")
 STATUSES = ("RECEIVED", "ACCEPTED", "REFUSED", "ANSWERED")
 # Crockford-like: no 0/O, 1/I/L, so a number read out over the phone is typed back right.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+UNKNOWN_SUBJECT = "no published subject has this credit code"
 _TRIES = 3  # new tracking numbers tried when one is taken (about one in 10^9 per day)
 
 
@@ -97,6 +98,14 @@ MATCH (s:Subject {{creditCode: $code}})
 WHERE {cypher_readable("s", "s.division", "s.sourceAgency")}
 RETURN s.division AS division
 """
+
+
+async def reportable(store: Store, code: str, scope: dict[str, Any]) -> bool:
+    """Whether a report may name this subject: one the scope (the public's) sees. Asked before
+    any evidence is stored; the filing's own transaction asks again."""
+    return bool(await store.read(SUBJECT_DIVISION, code=code, **scope))
+
+
 CREATE = """
 CREATE (c:Complaint {id: $id, tracking: $tracking, queryHash: $hash, kind: $kind,
   status: 'RECEIVED', unit: $unit, creditCode: $code, aboutUnit: $aboutUnit, text: $text,
@@ -120,7 +129,7 @@ async def _file(
     if filing.kind == "REPORT":
         found = await (await tx.run(SUBJECT_DIVISION, code=filing.credit_code, **scope)).single()
         if found is None:
-            raise ComplaintError("unknown-subject", "no published subject has this credit code")
+            raise ComplaintError("unknown-subject", UNKNOWN_SUBJECT)
         division = found["division"]
     unit = route(filing, division)
     tracking, code, made = new_tracking(today), new_query_code(), f"C-{uuid.uuid4().hex[:20]}"

@@ -6,8 +6,10 @@ leaves the stored complaints as they were."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import secrets
 import socket
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -20,6 +22,8 @@ import redis
 from graph.db import Store
 from graph.identifiers import uscc_check_char
 from graph.rights.complaints import Filing, file_complaint
+from hub.evidence import path_of
+from hub.settings import get_settings
 from policies.access import read_scope
 from policies.principal import public_principal
 from policies.rights import default_rights
@@ -402,6 +406,9 @@ async def test_the_portal_files_a_report_with_evidence_and_its_filer_follows_it(
         )
         tracking, secret = _receipt(page)
         assert TRACKING.match(tracking) and QUERY_CODE.match(secret)
+        for content in (PDF, PNG):  # the bytes are kept, by their sha256
+            stored = path_of(get_settings().evidence_dir, hashlib.sha256(content).hexdigest())
+            assert stored.read_bytes() == content
         assert "乌兰浩特市自然资源局" in page.text
 
         rows = await store.read(
@@ -434,6 +441,23 @@ async def test_the_portal_files_a_report_with_evidence_and_its_filer_follows_it(
         )
         assert wrong.status_code == unknown.status_code == 200
         assert wrong.text == unknown.text and "受理编号或查询码不正确" in wrong.text
+
+
+async def test_a_refused_report_leaves_no_file_behind(api: str, store: Store) -> None:
+    """Unknown subject, text too short: refused before a byte of the evidence is written."""
+    first17 = "91152201MA0CP0998"
+    unknown = first17 + uscc_check_char(first17)
+    [(code, _record)] = fresh_subjects(1)
+    evidence = PDF + secrets.token_bytes(32)  # a file no other test files
+    where = path_of(get_settings().evidence_dir, hashlib.sha256(evidence).hexdigest())
+    before = await _count(store)
+    async with httpx.AsyncClient(base_url=api, timeout=15) as portal:
+        token = _form_token(await portal.get("/complaints/new"))
+        nobody = await _post(portal, token, [("a.pdf", evidence)], credit_code=unknown)
+        assert nobody.status_code == 400 and "未公示该主体" in nobody.text
+        short = await _post(portal, token, [("a.pdf", evidence)], credit_code=code, text="太短")
+        assert short.status_code == 400 and "不少于10个字" in short.text
+    assert not where.exists() and await _count(store) == before
 
 
 async def test_a_form_without_its_session_token_is_refused_and_stores_nothing(

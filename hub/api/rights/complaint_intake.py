@@ -19,12 +19,14 @@ from redis.exceptions import RedisError
 from graph.db import Store
 from graph.rights.complaints import (
     KINDS,
+    UNKNOWN_SUBJECT,
     ComplaintError,
     Filing,
     Kind,
     Receipt,
     Tracked,
     file_complaint,
+    reportable,
     tracked,
 )
 from hub import evidence
@@ -120,6 +122,8 @@ async def file(
     refusal = rules.attachments.refusal(files)
     if refusal is not None:
         raise HubError(Code.BAD_USER_INPUT, refusal, reason="attachments")
+    if filing.credit_code is not None and not await reportable(graph, filing.credit_code, scope):
+        raise _refused(ComplaintError("unknown-subject", UNKNOWN_SUBJECT))
     await admit(redis, principal, rules.complaint_per_address, time.time())
     try:
         stored = evidence.store(evidence_dir, files, rules.attachments)
@@ -127,9 +131,13 @@ async def file(
     except evidence.EvidenceRefused as exc:
         raise HubError(Code.BAD_USER_INPUT, str(exc), reason="attachments") from None
     except ComplaintError as exc:
-        if exc.reason == "unknown-subject":
-            raise HubError(Code.INVALID_CREDIT_CODE, str(exc), reason="unknown") from None
-        raise HubError(Code.BAD_USER_INPUT, str(exc), reason=exc.reason) from None
+        raise _refused(exc) from None
+
+
+def _refused(exc: ComplaintError) -> HubError:
+    if exc.reason == "unknown-subject":
+        return HubError(Code.INVALID_CREDIT_CODE, str(exc), reason="unknown")
+    return HubError(Code.BAD_USER_INPUT, str(exc), reason=exc.reason)
 
 
 async def follow(
