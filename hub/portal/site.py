@@ -278,11 +278,18 @@ async def list_csv(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
+    # The pages of subjects' rights render through this module: imported here, not above.
+    from hub.portal.rights import archive, signin
+
     return [
         Route("/", home),
         Route("/search", search),
         Route("/subjects/{code}", subject),
         Route("/lists/{name}.csv", list_csv),
         Route("/lists/{name}", list_page),
+        Route("/signin", signin.start),
+        Route("/signin/callback", signin.callback),
+        Route("/signout", signin.sign_out_form, methods=["POST"]),
+        Route("/me", archive.my_archive),
         Mount("/portal/static", StaticFiles(directory=HERE / "static")),
     ]
