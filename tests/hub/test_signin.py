@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -23,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from graph.identifiers import uscc_check_char
 from hub.cli import services
+from hub.portal.session import COOKIE
 from tests.audit import audit_trail
 from tests.conftest import TEST_DATA, graphql, hub_command, mint, start_api, unit_token
 from tests.oidc import (
@@ -131,6 +133,10 @@ def test_a_company_signs_in_sees_its_whole_archive_and_signs_out(
     assert not _signed_in(page, api) and page.url == f"{api}/signin"
     sign_in(page, api, code)
     assert len(callbacks) == 1 and "state=" in callbacks[0]
+    [cookie] = [c for c in context.cookies() if c["name"] == COOKIE]
+    held = json.loads(base64.b64decode(cookie["value"].split(".")[0]))["subject"]
+    assert held["code"] == code and held["iss"] == ISSUER
+    assert 890 <= held["exp"] - time.time() <= 900  # the provider's max_session, not 1800
 
     response = page.goto(f"{api}/me")
     assert response is not None and response.status == 200

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from graph.identifiers import InvalidIdentifier, validate_uscc
-from hub.portal.session import csrf_ok, sign_in, sign_out, signed_in
+from hub.portal.session import FORM_FIELD, csrf_ok, sign_in, sign_out, signed_in
 from hub.portal.site import HEADERS, render_page
 from hub.settings import Settings
 from policies.signin import Provider, load_signin
@@ -113,6 +113,7 @@ async def start(request: Request) -> Response:
         return render_page(request, "rights/signin.html", {"providers": [], "unknown": True}, 404)
     try:
         client = await _ready(signin, provider)
+        sign_out(request)  # a fresh session: no state of an earlier, abandoned attempt lingers
         request.session[CHOSEN] = provider.name
         response: Response = await client.authorize_redirect(request, signin.callback)
     except FAILED as exc:
@@ -160,7 +161,7 @@ async def callback(request: Request) -> Response:
 async def sign_out_form(request: Request) -> Response:
     """``POST /signout``: ends the session when the form carries the session's token."""
     async with request.form() as form:
-        sent = form.get("csrf_token")
+        sent = form.get(FORM_FIELD)
     if signed_in(request) is not None and not csrf_ok(request, sent):
         return render_page(
             request, "rights/signin_error.html", {"message": "表单已失效，请刷新页面后重试。"}, 403
