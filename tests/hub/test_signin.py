@@ -27,6 +27,7 @@ from hub.cli import services
 from hub.portal.session import COOKIE
 from tests.audit import audit_trail
 from tests.conftest import TEST_DATA, graphql, hub_command, mint, start_api, unit_token
+from tests.hub.test_portal_browser import axe_violations
 from tests.oidc import (
     EXTRA_API_PORTS,
     ISSUER,
@@ -174,6 +175,23 @@ def test_the_archive_page_reads_the_session_code_only(
         assert record not in text, record
     assert page.goto(f"{api}/me?creditCode={code}") is not None
     assert "R-API-CONFIDENTIAL" not in page.inner_text("main")
+
+
+def test_the_sign_in_and_archive_pages_are_accessible(
+    api: str, oidc: str, code: str, browser: Browser
+) -> None:
+    # bypass_csp only so that the test can inject axe-core; the pages themselves run no script
+    context = browser.new_context(locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(f"{api}/signin")
+    assert axe_violations(page) == [] and problems == []
+    sign_in(page, api, code)  # the provider's own pages load fonts from outside: not ours
+    problems.clear()
+    page.reload()
+    assert axe_violations(page) == [] and problems == []
+    context.close()
 
 
 def test_sign_out_needs_the_form_token(
