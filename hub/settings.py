@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     public_api: bool = True  # GraphQL without a token answers as the public role
     portal_cache_seconds: int = 60  # public pages kept in Redis at most this long; 0: none
     portal_session_seconds: int = 1800  # a subject signed in on the portal, at most this long
+    signin_file: Path = PROJECT_ROOT / "policies" / "signin.yaml"  # the portal's OIDC providers
+    signin_client_secret: SecretStr = SecretStr("")  # the hub's secret at those providers
     archive_max_bytes: int = 256 * 1024 * 1024  # one uploaded archive file (POST /archives)
     xlsx_max_uncompressed: int = MAX_UNCOMPRESSED  # bytes of one workbook's entries, inflated
     xlsx_max_entries: int = MAX_ENTRIES  # zip entries in one workbook

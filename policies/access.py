@@ -256,3 +256,21 @@ def unit_scope(agency: str) -> ReadScope:
         clearance=Clearance.RESTRICTED if unit else Clearance.PUBLIC,
     )
     return read_scope(principal)
+
+
+def own_archive_scope() -> ReadScope:
+    """What a signed-in subject reads of its own archive: every class, unreviewed rows too.
+
+    Only for reads anchored on :meth:`Principal.own_code` (root fields that take no code
+    argument), so it never reaches another subject's rows."""
+    every = tuple(c.name for c in Clearance)
+    return ReadScope(
+        anywhere=every,
+        local=(),
+        owned=(),
+        prefix="",  # every division starts with "": the pending rule holds for its own rows
+        agency="",
+        pending_own=False,
+        pending_local=True,
+        contacts=Clearance.PUBLIC.name,
+    )

@@ -27,6 +27,7 @@ import pytest
 from neo4j import AsyncDriver
 
 from hub.settings import PROJECT_ROOT
+from tests.oidc import CLIENT_SECRET, oidc, signin_yaml  # noqa: F401  (oidc: the provider fixture)
 
 if TYPE_CHECKING:
     from graph.db import Store
@@ -54,6 +55,8 @@ os.environ.update(
     HUB_JWT_LEEWAY="0",
     HUB_ISSUERS_FILE=str(TEST_DATA / "issuers.yaml"),
     HUB_JWKS_MIN_REFETCH="2",  # seconds; tests wait it out instead of 30
+    HUB_SIGNIN_FILE=str(TEST_DATA / "signin.yaml"),  # the portal's sign-in: tests/oidc.py
+    HUB_SIGNIN_CLIENT_SECRET=CLIENT_SECRET,
 )
 
 from connectors.config import configure  # noqa: E402
@@ -447,6 +450,10 @@ get_settings().issuers_file.write_text(
 """,
     encoding="utf-8",
 )
+
+
+# The portal's OpenID provider (the `oidc` fixture, tests/oidc.py), read when the API starts.
+(TEST_DATA / "signin.yaml").write_text(signin_yaml(), encoding="utf-8")
 
 
 class JwksServer(ThreadingHTTPServer):

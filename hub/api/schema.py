@@ -29,6 +29,7 @@ from hub.api.records.listings import ListingMutations, ListingQueries
 from hub.api.records.lookup import LookupQueries
 from hub.api.records.review import ReviewMutations, ReviewQueries
 from hub.api.records.submission import SubmissionMutations
+from hub.api.rights.archive import ArchiveRightsQueries
 from hub.api.rights.complaints import ComplaintMutations, ComplaintQueries
 from hub.api.search import SearchQueries
 from hub.api.subjects.queries import SubjectQueries
@@ -57,6 +58,7 @@ class Query(
     SubjectQueries,
     AuditQueries,
     ComplaintQueries,
+    ArchiveRightsQueries,
 ):
     pass
 

@@ -36,6 +36,7 @@ from hub.http.rest.schema_sdl import role_schema
 from hub.http.rest.uploads import upload_archive
 from hub.keys import portal_session_secret
 from hub.portal import certificates, site
+from hub.portal.rights.signin import sign_in_clients
 from hub.portal.session import COOKIE
 from hub.settings import Settings, get_settings, letters
 from policies.access import default_policy
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         default_restrictions()  # so does a bad restrictions.yaml
         letters()  # likewise the recommendation letters, against the catalogue's kinds
         app.state.limits = load_limits(settings.limits_file)
+        app.state.signin = sign_in_clients(settings)  # a bad signin.yaml stops the start too
         check_prices(graphql_schema(), app.state.limits)  # a price for no field stops the start
         app.state.driver = connect(settings.neo4j)
         app.state.store = Store(

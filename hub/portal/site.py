@@ -279,6 +279,9 @@ async def list_csv(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
+    # The pages of subjects' rights render through this module: imported here, not above.
+    from hub.portal.rights import archive, signin
+
     return [
         Route("/", home),
         Route("/search", search),
@@ -287,5 +290,9 @@ def routes() -> list[BaseRoute]:
         Route("/lists/{name}", list_page),
         Route("/complaints/new", complaints.new_complaint, methods=["GET", "POST"]),
         Route("/complaints/track", complaints.track, methods=["GET", "POST"]),
+        Route("/signin", signin.start),
+        Route("/signin/callback", signin.callback),
+        Route("/signout", signin.sign_out_form, methods=["POST"]),
+        Route("/me", archive.my_archive),
         Mount("/portal/static", StaticFiles(directory=HERE / "static")),
     ]

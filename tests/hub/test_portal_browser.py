@@ -35,7 +35,7 @@ def _open(browser: Browser, size: str, url: str) -> tuple[Page, list[str]]:
     return page, problems
 
 
-def _axe(page: Page) -> list[dict[str, Any]]:
+def axe_violations(page: Page) -> list[dict[str, Any]]:
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `make assets` (npm ci)")
     page.add_script_tag(path=str(AXE))
@@ -62,7 +62,7 @@ def test_page_renders_accessibly(
     page.screenshot(path=str(SHOTS / f"portal-{name}-{size}.png"), full_page=True)
     assert not problems, problems
     assert page.locator("h1").count() >= 1
-    violations = _axe(page)
+    violations = axe_violations(page)
     assert not violations, [(v["id"], v["help"], len(v["nodes"])) for v in violations]
     page.context.close()
 

@@ -81,10 +81,10 @@ async def _found(context: Context, case_id: str, prefix: str) -> ListingCase:
     found = await find_case(context.store, case_id, prefix)
     if found is None:
         raise HubError(Code.NOT_FOUND, f"no case {case_id} in your jurisdiction")
-    return _view(found)
+    return case_view(found)
 
 
-def _view(found: CaseView) -> ListingCase:
+def case_view(found: CaseView) -> ListingCase:
     c = found.case
     listed = c["status"] in ("LISTED", "ENDED")
     return ListingCase(
@@ -133,7 +133,7 @@ class ListingQueries:
         found = await find_case(context.store, id, prefix)
         if found is None:
             return None
-        view = _view(found)
+        view = case_view(found)
         audit(info, view.credit_code, (id,))
         return view
 

@@ -65,7 +65,7 @@ def _person(rep: dict[str, Any], readable: frozenset[str]) -> Person:
     )
 
 
-def _sanction(x: dict[str, Any]) -> Sanction:
+def sanction_view(x: dict[str, Any]) -> Sanction:
     return Sanction(
         id=x["id"],
         listing=x["listing"],
@@ -109,7 +109,7 @@ def subject_view(row: dict[str, Any], access: ReadScope) -> Subject:
         rating=rating_view(rating, access, row["division"], date.today()) if rating else None,
         records=[record_view(r) for r in row.get("records") or []],
         restrictions=[restriction_view(x) for x in row.get("restrictions") or []],
-        sanctions=[_sanction(x) for x in row.get("sanctions") or []],
+        sanctions=[sanction_view(x) for x in row.get("sanctions") or []],
         licences=[_licence(lc) for lc in row.get("licences") or []],
         projects=[_project(p) for p in row.get("projects") or []],
         readable=readable,
