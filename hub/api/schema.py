@@ -29,6 +29,7 @@ from hub.api.records.listings import ListingMutations, ListingQueries
 from hub.api.records.lookup import LookupQueries
 from hub.api.records.review import ReviewMutations, ReviewQueries
 from hub.api.records.submission import SubmissionMutations
+from hub.api.rights.objections import ObjectionMutations, ObjectionQueries
 from hub.api.search import SearchQueries
 from hub.api.subjects.queries import SubjectQueries
 from hub.errors import CodedErrors
@@ -55,6 +56,7 @@ class Query(
     ListingQueries,
     SubjectQueries,
     AuditQueries,
+    ObjectionQueries,
 ):
     pass
 
@@ -69,6 +71,7 @@ class Mutation(
     FeedbackMutations,
     AbnormalMutations,
     CertificateMutations,
+    ObjectionMutations,
 ):
     pass
 
