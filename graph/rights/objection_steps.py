@@ -120,6 +120,19 @@ async def accept(
     return await _read(store, objection)
 
 
+def _check_outcome(outcome: str, target: Target, correction: Submission | None) -> None:
+    if outcome == "CORRECT" and target.kind == "LISTING":
+        raise ObjectionRefused(
+            "BAD_USER_INPUT", "listing-correction",
+            "a listing is corrected through the records it rests on: withdraw or confirm it",
+            target.subject,
+        )  # fmt: skip
+    if outcome == "CORRECT" and correction is None:
+        raise ObjectionRefused(
+            "BAD_USER_INPUT", "correction", "a correction needs the content", target.subject
+        )
+
+
 async def decide(
     store: Store,
     catalogue: Catalogue,
@@ -137,13 +150,12 @@ async def decide(
     reply = check_reasons(rules, reason)
     if outcome not in OUTCOMES:
         raise ObjectionRefused("BAD_USER_INPUT", "outcome", f"one of {', '.join(OUTCOMES)}")
-    if outcome == "CORRECT" and correction is None:
-        raise ObjectionRefused("BAD_USER_INPUT", "correction", "a correction needs the content")
 
     async def work(tx: AsyncManagedTransaction) -> None:
         now = datetime.now(UTC)
         o, target = await _locked(tx, objection, actor, now)
         _expect(o, "ACCEPTED")
+        _check_outcome(outcome, target, correction)
         props: dict[str, Any] = {
             "outcome": outcome, "reply": reply, "decidedOn": today, "decidedBy": actor.by,
         }  # fmt: skip
@@ -155,12 +167,6 @@ async def decide(
             )  # fmt: skip
             props |= {"status": "IN_REVIEW", "change": change}
         else:
-            if outcome == "CORRECT":
-                raise ObjectionRefused(
-                    "BAD_USER_INPUT", "listing-correction",
-                    "a listing is corrected through the records it rests on: withdraw or "
-                    "confirm it", target.subject,
-                )  # fmt: skip
             if outcome == "WITHDRAW":
                 await end_in(tx, catalogue, target.id, "WITHDRAWN", today)
                 await tx.run(

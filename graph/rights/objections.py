@@ -21,6 +21,7 @@ from neo4j import AsyncManagedTransaction
 from graph.db import Store
 from graph.rights.evidence import Evidence, attach
 from graph.rights.objected import Target, tell_in
+from policies.credit.determination import StepRefused
 from policies.credit.measures import Catalogue
 from policies.rights import RightsRules
 
@@ -70,14 +71,9 @@ RETURN {FIELDS} AS o ORDER BY o.id LIMIT $limit
 """
 
 
-class ObjectionRefused(Exception):
-    """A filing or step refused: ``code`` for the API, ``reason`` a stable word for it."""
-
-    def __init__(self, code: str, reason: str, message: str, subject: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-        self.subject = subject
+class ObjectionRefused(StepRefused):
+    """A filing or step on an objection refused: ``code`` for the API, ``reason`` a stable word,
+    like a listing case's steps."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from hub.http.instrument import Instrument
 from hub.http.metrics import metrics_endpoint, scrape_token
 from hub.http.rest.exports import export_network
 from hub.http.rest.feedback import post_feedback
+from hub.http.rest.objections import post_objection
 from hub.http.rest.recommendations import recommendation
 from hub.http.rest.schema_sdl import role_schema
 from hub.http.rest.uploads import upload_archive
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/archives", upload_archive, methods=["POST"]),
             Route("/exports/network", export_network, methods=["GET"]),
             Route("/feedback", post_feedback, methods=["POST"]),
+            Route("/objections", post_objection, methods=["POST"]),
             Route("/recommendations/{sanction}", recommendation, methods=["GET"]),
             Route("/schema.graphql", role_schema, methods=["GET"]),
             Route("/healthz", healthz),

@@ -14,17 +14,15 @@ import httpx
 from neo4j import AsyncDriver
 
 from graph.db import Store
-from graph.records.listings import ListingDecision, publish_listing
 from graph.rights.objection_steps import Actor, accept
 from graph.rights.objections import Filing, file_objection, queue
-from policies.credit.catalogue import add_months
 from policies.credit.measures import Catalogue
 from policies.rights import default_rights
 from policies.units import unit_prefix
 from tests.conftest import GraphQLClient, Workers, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
 from tests.partners import PartnerServer
-from tests.subjects import fresh_subjects
+from tests.subjects import fresh_subjects, listed_on
 
 UNIT = "NMG152201"
 EVENTS = ["sanction.listed", "sanction.modified", "sanction.ended", "record.objected"]
@@ -63,18 +61,6 @@ def _error(response: httpx.Response) -> dict[str, Any]:
     return response.json()["errors"][0]  # type: ignore[no-any-return]
 
 
-async def _listed(store: Store, catalogue: Catalogue, code: str, record: str) -> str:
-    """A serious-dishonesty listing resting on the record, published with its event."""
-    today = date.today()
-    sanction = f"S-OBJ-{record}"
-    decision = ListingDecision(
-        sanction, code, "SERIOUS_DISHONESTY", UNIT, (record,), today, add_months(today, 36),
-        "PUBLIC", "reviewer-x",
-    )  # fmt: skip
-    await publish_listing(store, catalogue, decision)
-    return sanction
-
-
 def _seen(client: GraphQLClient, code: str, record: str) -> tuple[dict[str, Any] | None, list[Any]]:
     """The record as the client sees it (None: not shown), and the subject's listings."""
     found = client.data(SEEN, {"c": code})["subject"]
@@ -105,7 +91,7 @@ async def _objected_and_accepted(
     """A fresh subject with a record under a listing, objected to and accepted:
     (code, record, sanction, objection, the subject's client, the deciding reviewer's)."""
     ((code, record),) = fresh_subjects(1)
-    sanction = await _listed(store, catalogue, code, record)
+    sanction = await listed_on(store, catalogue, code, record, "OBJ")
     wait_for(partner.inbox, lambda m: m["data"].get("sanctionId") == sanction)
     mine = subject_client(api, code)
     filed = mine.data(FILE, {"record": record, "why": REASONS})["fileObjection"]
@@ -121,7 +107,7 @@ async def test_a_withdrawal_decided_on_objection_is_reviewed_and_reaches_partner
     land = await registered_partner(store, rules[1], "OBJ-LAND", "LAND_MINING", EVENTS)
     try:
         ((code, record),) = fresh_subjects(1)
-        sanction = await _listed(store, rules[1], code, record)
+        sanction = await listed_on(store, rules[1], code, record, "OBJ")
         wait_for(land.inbox, lambda m: m["data"].get("sanctionId") == sanction)
         partner = GraphQLClient(api, mint("partner", agency="OBJ-LAND"))
         page = _get(f"{api}/subjects/{code}")
@@ -403,3 +389,43 @@ async def test_deadlines_fall_on_working_days_across_the_holidays_and_overdue_sh
     assert taken["dueOn"] == "2026-10-23"
     assert early["id"] not in await overdue(date(2026, 10, 23))
     assert early["id"] in await overdue(date(2026, 10, 24))
+
+
+async def test_an_objection_to_a_listing_withdrawn_ends_it_for_the_partners(
+    api: str, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
+) -> None:
+    land = await registered_partner(store, rules[1], "OBJ-LIST", "LAND_MINING", EVENTS)
+    try:
+        ((code, record),) = fresh_subjects(1)
+        sanction = await listed_on(store, rules[1], code, record, "OBJ")
+        wait_for(land.inbox, lambda m: m["data"].get("sanctionId") == sanction)
+        mine = subject_client(api, code)
+        filed = mine.data(FILE, {"sanction": sanction, "why": REASONS})["fileObjection"]
+        assert filed["target"] == "LISTING"  # type: ignore[index]
+        partner = GraphQLClient(api, mint("partner", agency="OBJ-LIST"))
+        seen, listings = _seen(partner, code, record)
+        assert {"id": sanction, "status": "ACTIVE", "underObjection": True} in listings
+        assert seen is not None and seen["underObjection"] is False  # the record itself is not
+        wait_for(
+            land.inbox,
+            lambda m: m["type"] == "record.objected" and m["data"].get("sanctionId") == sanction,
+        )
+        reviewer = GraphQLClient(api, unit_token("reviewer", UNIT, "reviewer-ol-1"))
+        reviewer.data(ACCEPT, {"id": filed["id"], "ok": True})  # type: ignore[index]
+        why = "认定所依据的事实已由复议决定否定，撤销该名单"
+        wrong = reviewer.post(DECIDE, {"id": filed["id"], "outcome": "CORRECT", "why": why})  # type: ignore[index]
+        assert _error(wrong)["extensions"] == {
+            "code": "BAD_USER_INPUT", "reason": "listing-correction",
+        }  # fmt: skip
+        done = reviewer.data(DECIDE, {"id": filed["id"], "outcome": "WITHDRAW", "why": why})  # type: ignore[index]
+        assert done["decideObjection"]["status"] == "DECIDED"  # type: ignore[index]
+        ended = wait_for(
+            land.inbox,
+            lambda m: m["type"] == "sanction.ended" and m["data"]["sanctionId"] == sanction,
+        )
+        assert ended["data"]["endReason"] == "WITHDRAWN"
+        _, listings = _seen(partner, code, record)
+        assert {"id": sanction, "status": "ENDED", "underObjection": False} in listings
+        assert _mine(mine, filed["id"])["outcome"] == "WITHDRAW"  # type: ignore[index]
+    finally:
+        land.stop()
