@@ -25,10 +25,14 @@ RECORD_FLAG = "EXISTS { MATCH (:Objection {open: true})-[:AGAINST]->(r) }"
 LISTING_FLAG = """(EXISTS { MATCH (:Objection {open: true})-[:AGAINST]->(x) }
   OR EXISTS { MATCH (x)-[:BASED_ON]->(:CreditRecord)<-[:AGAINST]-(:Objection {open: true}) })"""
 
-# The objections a published change settles: decided CORRECT or WITHDRAW, waiting for review.
+# The objections a published change settles: the one that decided it (CORRECT or WITHDRAW,
+# waiting for review), and any other still open when the record is withdrawn (nothing is left
+# to object to).
 _SETTLE = """
-MATCH (o:Objection {change: $change, open: true})-[:AGAINST]->(r:CreditRecord {id: $record})
-SET o.open = false, o.status = 'DECIDED', o.closedOn = $today
+MATCH (o:Objection {open: true})-[:AGAINST]->(r:CreditRecord {id: $record})
+WHERE o.change = $change OR r.status = 'WITHDRAWN'
+SET o.open = false, o.status = 'DECIDED', o.closedOn = $today,
+    o.outcome = coalesce(o.outcome, 'WITHDRAW'), o.change = coalesce(o.change, $change)
 RETURN o.id AS id, o.creditCode AS subject, r.disclosure AS disclosure
 """
 
@@ -68,7 +72,7 @@ async def tell_in(
 async def settle_in(
     tx: AsyncManagedTransaction, catalogue: Catalogue, record: str, change: str, today: date
 ) -> list[str]:
-    """Close the objections whose decided change of ``record`` was just published (the last
+    """Close the objections that the change of ``record`` just published settles (in the last
     approval's transaction), telling partners the flag is gone; their ids."""
     result = await tx.run(_SETTLE, change=change, record=record, today=today)
     closed = []

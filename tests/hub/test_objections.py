@@ -14,11 +14,8 @@ import httpx
 from neo4j import AsyncDriver
 
 from graph.db import Store
-from graph.rights.objection_steps import Actor, accept
-from graph.rights.objections import Filing, file_objection, queue
 from policies.credit.measures import Catalogue
 from policies.rights import default_rights
-from policies.units import unit_prefix
 from tests.conftest import GraphQLClient, Workers, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
 from tests.partners import PartnerServer
@@ -38,6 +35,8 @@ DECIDE = f"""mutation($id: String!, $outcome: ObjectionOutcome!, $why: String!,
 MINE = f"{{ myObjections(first: 50) {{ edges {{ node {{ {FIELDS} }} }} }} }}"
 QUEUE = """query($overdue: Boolean!) { objections(overdue: $overdue, first: 100) {
   edges { node { id status } } } }"""
+WITHDRAW = """mutation($id: String!, $why: String!) {
+  proposeWithdrawal(id: $id, reason: $why) { id } }"""
 APPROVE = "mutation($id: String!) { approveRecord(id: $id) { id status } }"
 SEEN = """query($c: String!) { subject(creditCode: $c) {
   records { id underObjection status } sanctions { id status underObjection } } }"""
@@ -340,57 +339,6 @@ async def test_the_portal_pages_refuse_without_a_sign_in(api: str, driver: Async
     assert await _objections_against(driver, record) == 0
 
 
-async def test_deadlines_fall_on_working_days_across_the_holidays_and_overdue_shows(
-    store: Store, rules: tuple[Path, Catalogue]
-) -> None:
-    """The clock injected: Spring Festival 2026 (Feb 15-23 off, Saturday Feb 14 worked) and
-    National Day 2026 (Oct 1-7 off, Saturday Oct 10 worked)."""
-    deadlines, catalogue = default_rights(), rules[1]
-    actor = Actor("reviewer-ob-t", UNIT, unit_prefix(UNIT), {})
-    (a_code, a_record), (b_code, b_record), (c_code, c_record) = fresh_subjects(3)
-
-    async def filed(code: str, record: str, on: date) -> dict[str, Any]:
-        filing = Filing(code, "RECORD", record, REASONS, f"oidc:{code}")
-        return await file_objection(store, catalogue, deadlines, filing, on)
-
-    async def overdue(on: date) -> set[str]:
-        rows = await queue(
-            store, prefix=unit_prefix(UNIT), status=None, overdue=True, today=on, after="",
-            limit=100,
-        )  # fmt: skip
-        return {r["id"] for r in rows}
-
-    # Filed Thursday Feb 12: Feb 13 and Saturday Feb 14 count, then Feb 24 after the festival.
-    spring = await filed(a_code, a_record, date(2026, 2, 12))
-    assert spring["dueOn"] == "2026-02-24"
-    assert spring["id"] not in await overdue(date(2026, 2, 24))
-    assert spring["id"] in await overdue(date(2026, 2, 25))  # not accepted by its due date
-    taken = await accept(
-        store, catalogue, deadlines, spring["id"], accepted=True, reason=None, actor=actor,
-        today=date(2026, 2, 24),
-    )  # fmt: skip
-    # 15 working days from Feb 24, Saturday Feb 28 among them: Monday March 16.
-    assert (taken["status"], taken["dueOn"]) == ("ACCEPTED", "2026-03-16")
-    assert spring["id"] not in await overdue(date(2026, 3, 16))
-    assert spring["id"] in await overdue(date(2026, 3, 17))
-
-    # Filed Wednesday Sep 30: Oct 8, Oct 9 and the worked Saturday Oct 10.
-    national = await filed(b_code, b_record, date(2026, 9, 30))
-    assert national["dueOn"] == "2026-10-10"
-    assert national["id"] in await overdue(date(2026, 10, 12))
-    # Filed Thursday Sep 24: Mid-Autumn Festival (Friday Sep 25) and the weekend do not count.
-    early = await filed(c_code, c_record, date(2026, 9, 24))
-    assert early["dueOn"] == "2026-09-30"
-    taken = await accept(
-        store, catalogue, deadlines, early["id"], accepted=True, reason=None, actor=actor,
-        today=date(2026, 9, 28),
-    )  # fmt: skip
-    # Sep 29-30, the week off, then Oct 8 onwards with Saturday Oct 10: Friday Oct 23.
-    assert taken["dueOn"] == "2026-10-23"
-    assert early["id"] not in await overdue(date(2026, 10, 23))
-    assert early["id"] in await overdue(date(2026, 10, 24))
-
-
 async def test_an_objection_to_a_listing_withdrawn_ends_it_for_the_partners(
     api: str, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
@@ -429,3 +377,20 @@ async def test_an_objection_to_a_listing_withdrawn_ends_it_for_the_partners(
         assert _mine(mine, filed["id"])["outcome"] == "WITHDRAW"  # type: ignore[index]
     finally:
         land.stop()
+
+
+async def test_a_record_the_unit_withdraws_on_its_own_closes_the_objection_to_it(
+    api: str, workers: Workers
+) -> None:
+    ((code, record),) = fresh_subjects(1)
+    mine = subject_client(api, code)
+    objection = mine.data(FILE, {"record": record, "why": REASONS})["fileObjection"]["id"]  # type: ignore[index]
+    submitter = GraphQLClient(api, unit_token("submitter", UNIT, "clerk-ob-own"))
+    withdrawal = submitter.data(WITHDRAW, {"id": record, "why": "处罚决定已被依法撤销"})
+    change = withdrawal["proposeWithdrawal"]["id"]  # type: ignore[index]
+    for n in (1, 2):
+        approver = GraphQLClient(api, unit_token("reviewer", UNIT, f"reviewer-oo-{n}"))
+        approver.data(APPROVE, {"id": change})
+    told = _mine(mine, objection)
+    assert (told["status"], told["open"], told["outcome"]) == ("DECIDED", False, "WITHDRAW")
+    assert told["change"] == change
