@@ -226,9 +226,13 @@ async def test_a_confirmed_objection_lifts_the_flag_and_the_subject_reads_why(
 ) -> None:
     land = await registered_partner(store, rules[1], "OBJ-CONF", "LAND_MINING", EVENTS)
     try:
-        code, record, _, objection, mine, reviewer = await _objected_and_accepted(
+        code, record, _, objection, mine, _ = await _objected_and_accepted(
             api, store, rules[1], land
         )
+        # The league's unit, above the banner that owns the record, decides it.
+        reviewer = GraphQLClient(api, unit_token("reviewer", "NMG152200", "reviewer-league"))
+        queued = reviewer.data(QUEUE, {"overdue": False})["objections"]["edges"]  # type: ignore[index]
+        assert objection in [e["node"]["id"] for e in queued]
         why = "经核查，原处罚决定事实清楚、证据确凿，维持原信息"
         decided = reviewer.data(DECIDE, {"id": objection, "outcome": "CONFIRM", "why": why})
         assert decided["decideObjection"]["status"] == "DECIDED"  # type: ignore[index]
