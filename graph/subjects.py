@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from graph.db import Store
+from graph.rights.objected import LISTING_FLAG, RECORD_FLAG
 from policies.access import cypher_classes, cypher_pending, cypher_readable
 
 NESTED_CAP = 100
@@ -39,7 +40,7 @@ RECORD_FIELDS = f"""r {{.id, .item, .category, .tier, .title, .document, .legalB
       .disclosure, .sourceAgency, version: coalesce(r.version, 1),
       decidedOn: toString(r.decidedOn), publishedOn: toString(r.publishedOn),
       publishFrom: toString(r.publishFrom), publishUntil: toString(r.publishUntil),
-      withdrawnOn: toString(r.withdrawnOn),
+      withdrawnOn: toString(r.withdrawnOn), underObjection: {RECORD_FLAG},
       versions: COLLECT {{
         MATCH (r)-[:VERSION]->(v:RecordVersion) WHERE {visible("v", "v.sourceAgency")}
         RETURN v {{.id, .version, .item, .tier, .title, .document, .legalBasis, .disclosure,
@@ -89,7 +90,7 @@ PARTS: dict[str, str] = {
   }}""",
     "sanctions": f"""sanctions: COLLECT {{
     MATCH (x:Sanction)-[:SANCTIONED]->(s) WHERE {visible("x", "x.authority")}
-    RETURN x {{.id, .listing, .measures, .status, .authority,
+    RETURN x {{.id, .listing, .measures, .status, .authority, underObjection: {LISTING_FLAG},
               startDate: toString(x.startDate), endDate: toString(x.endDate)}}
     ORDER BY x.startDate DESC LIMIT $cap
   }}""",

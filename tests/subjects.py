@@ -4,8 +4,13 @@ through the real `hub import`, so tests that change them leave the seeded graph 
 from __future__ import annotations
 
 import json
+from datetime import date
 
+from graph.db import Store
 from graph.identifiers import uscc_check_char
+from graph.records.listings import ListingDecision, publish_listing
+from policies.credit.catalogue import add_months
+from policies.credit.measures import Catalogue
 from tests.conftest import TEST_DATA, hub_command
 
 _SUBJECTS = 0
@@ -58,3 +63,16 @@ def fresh_subjects(count: int) -> list[tuple[str, str]]:
     path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
     hub_command("import", str(path))
     return made
+
+
+async def listed_on(store: Store, catalogue: Catalogue, code: str, record: str, tag: str) -> str:
+    """A serious-dishonesty listing by the records' unit resting on the record, published today
+    with its event; its id is ``S-{tag}-{record}``."""
+    today = date.today()
+    sanction = f"S-{tag}-{record}"
+    decision = ListingDecision(
+        sanction, code, "SERIOUS_DISHONESTY", "NMG152201", (record,), today,
+        add_months(today, 36), "PUBLIC", "reviewer-x",
+    )  # fmt: skip
+    await publish_listing(store, catalogue, decision)
+    return sanction

@@ -11,8 +11,9 @@ Until the last approval the published version is what everyone else sees.
 The last approval, in one transaction: the record's earlier content becomes a ``RecordVersion``
 (``(r)-[:VERSION]->(v)``, kept), the record takes the new content (its id stays, its publication
 period follows the new decision date and tier) or the status ``WITHDRAWN``; the subject is
-re-rated; its record restrictions follow (graph/records/restrictions.py); and every active listing
-resting on the record tells its partners (graph/records/listings.py ``follow_record_in``).
+re-rated; its record restrictions follow (graph/records/restrictions.py); every active listing
+resting on the record tells its partners (graph/records/listings.py ``follow_record_in``); and
+an objection that decided the change closes (graph/rights/objected.py ``settle_in``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from graph.records.publicity import announce_published
 from graph.records.restrictions import sync_in
 from graph.records.review import StepResult, returned
 from graph.records.submissions import Submission
+from graph.rights.objected import settle_in
 from policies.access import cypher_readable
 from policies.credit.catalogue import default_catalogue, publication_window
 from policies.credit.measures import Catalogue
@@ -147,6 +149,38 @@ def _reason(text: str, subject: str | None = None) -> str:
     return reason
 
 
+async def propose_in(
+    tx: AsyncManagedTransaction,
+    record_id: str,
+    *,
+    kind: str,
+    reason: str,
+    new: Submission | None,
+    by: str,
+    agency: str,
+    prefix: str,
+    scope: Mapping[str, Any],
+) -> tuple[str, str, str]:
+    """``propose`` inside the caller's transaction (an objection's decision proposes its change
+    in the transaction that records the decision)."""
+    text = _reason(reason)
+    now = datetime.now(UTC)
+    result = await tx.run(_TARGET, id=record_id, unitPrefix=prefix, now=now, **scope)
+    found = await result.single()
+    if found is None:
+        raise _refuse("NOT_FOUND", "unknown-record", f"no record {record_id} in your jurisdiction")
+    subject = found["subject"]
+    _check_target(dict(found["r"]), subject, agency, kind, new)
+    open_id = found["open"]
+    cid = open_id or f"RC-{now.strftime('%Y%m%d')}-{secrets.token_hex(4).upper()}"
+    props = {**new.props, "contentHash": new.content_hash} if new else {}
+    await tx.run(
+        _PROPOSE, record=record_id, agency=agency, cid=cid, kind=kind, props=props,
+        reason=text, by=by, now=now,
+    )  # fmt: skip
+    return cid, "updated" if open_id else "created", subject
+
+
 async def propose(
     store: Store,
     record_id: str,
@@ -161,26 +195,13 @@ async def propose(
 ) -> tuple[str, str, str]:
     """Propose a CORRECTION (``new`` content) or a WITHDRAWAL of the unit's published record;
     a proposal still open for that record is replaced. Returns (change id, outcome, subject)."""
-    text = _reason(reason)
+    _reason(reason)  # refused before any transaction
 
     async def work(tx: AsyncManagedTransaction) -> tuple[str, str, str]:
-        now = datetime.now(UTC)
-        result = await tx.run(_TARGET, id=record_id, unitPrefix=prefix, now=now, **scope)
-        found = await result.single()
-        if found is None:
-            raise _refuse(
-                "NOT_FOUND", "unknown-record", f"no record {record_id} in your jurisdiction"
-            )
-        subject = found["subject"]
-        _check_target(dict(found["r"]), subject, agency, kind, new)
-        open_id = found["open"]
-        cid = open_id or f"RC-{now.strftime('%Y%m%d')}-{secrets.token_hex(4).upper()}"
-        props = {**new.props, "contentHash": new.content_hash} if new else {}
-        await tx.run(
-            _PROPOSE, record=record_id, agency=agency, cid=cid, kind=kind, props=props,
-            reason=text, by=by, now=now,
+        return await propose_in(
+            tx, record_id, kind=kind, reason=reason, new=new, by=by, agency=agency,
+            prefix=prefix, scope=scope,
         )  # fmt: skip
-        return cid, "updated" if open_id else "created", subject
 
     return await store.write(work)
 
@@ -266,6 +287,7 @@ async def _step(
     rating = None
     if props["status"] == "APPROVED":
         await _apply(tx, catalogue, change, record["id"], today, now)
+        await settle_in(tx, catalogue, record["id"], change_id, today)  # an objection's change
         if change["kind"] == "CORRECTION":  # the platform republishes the corrected record
             await announce_published(tx, record["id"], record_kinds)
         rating = (await rate_in(tx, [subject], today)).get(subject)

@@ -31,6 +31,7 @@ from hub.api.records.review import ReviewMutations, ReviewQueries
 from hub.api.records.submission import SubmissionMutations
 from hub.api.rights.archive import ArchiveRightsQueries
 from hub.api.rights.complaints import ComplaintMutations, ComplaintQueries
+from hub.api.rights.objections import ObjectionMutations, ObjectionQueries
 from hub.api.search import SearchQueries
 from hub.api.subjects.queries import SubjectQueries
 from hub.errors import CodedErrors
@@ -59,6 +60,7 @@ class Query(
     AuditQueries,
     ComplaintQueries,
     ArchiveRightsQueries,
+    ObjectionQueries,
 ):
     pass
 
@@ -74,6 +76,7 @@ class Mutation(
     AbnormalMutations,
     CertificateMutations,
     ComplaintMutations,
+    ObjectionMutations,
 ):
     pass
 

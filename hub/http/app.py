@@ -31,11 +31,13 @@ from hub.http.instrument import Instrument
 from hub.http.metrics import metrics_endpoint, scrape_token
 from hub.http.rest.exports import export_network
 from hub.http.rest.feedback import post_feedback
+from hub.http.rest.objections import post_objection
 from hub.http.rest.recommendations import recommendation
 from hub.http.rest.schema_sdl import role_schema
 from hub.http.rest.uploads import upload_archive
 from hub.keys import portal_session_secret
 from hub.portal import certificates, site
+from hub.portal.rights import objections
 from hub.portal.rights.signin import sign_in_clients
 from hub.portal.session import COOKIE
 from hub.settings import Settings, get_settings, letters
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/archives", upload_archive, methods=["POST"]),
             Route("/exports/network", export_network, methods=["GET"]),
             Route("/feedback", post_feedback, methods=["POST"]),
+            Route("/objections", post_objection, methods=["POST"]),
             Route("/recommendations/{sanction}", recommendation, methods=["GET"]),
             Route("/schema.graphql", role_schema, methods=["GET"]),
             Route("/healthz", healthz),
@@ -117,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *pages.routes(),
             *site.routes(),  # the public portal, no login
             *certificates.routes(),
+            *objections.routes(),  # a signed-in subject's objections
         ],
         lifespan=lifespan,
         exception_handlers={404: not_found},

@@ -78,6 +78,7 @@ class Listing:
     decided_on: str
     until: str | None
     measures: list[str]
+    under_objection: bool = False  # 异议处理中 (graph/rights/objected.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class PublishedRecord:
     decided_on: str | None
     published_on: str | None
     until: str | None
+    under_objection: bool = False  # 异议处理中 (graph/rights/objected.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ def _listing(row: dict[str, Any], code: str, name: str) -> Listing:
         measures=[
             m.name if (m := measures.measures.get(c)) else c for c in row.get("measures") or []
         ],
+        under_objection=bool(row.get("underObjection")),
     )
 
 
@@ -138,6 +141,7 @@ def _record(row: dict[str, Any], code: str, name: str) -> PublishedRecord:
         decided_on=row.get("decidedOn"),
         published_on=row.get("publishedOn"),
         until=row.get("until") or row.get("publishUntil"),
+        under_objection=bool(row.get("underObjection")),
     )
 
 

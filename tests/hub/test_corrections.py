@@ -12,12 +12,10 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from graph.db import Store
-from graph.records.listings import ListingDecision, publish_listing
-from policies.credit.catalogue import add_months
 from policies.credit.measures import Catalogue
 from tests.conftest import GraphQLClient, Workers, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
-from tests.subjects import fresh_subjects
+from tests.subjects import fresh_subjects, listed_on
 
 UNIT = "NMG152201"
 CORRECT = """mutation($id: String!, $r: RecordInput!, $why: String!) {
@@ -59,18 +57,6 @@ def _error(body: dict[str, Any]) -> dict[str, Any]:
     return body["errors"][0]["extensions"]  # type: ignore[no-any-return]
 
 
-async def _listed(store: Store, catalogue: Catalogue, code: str, record: str) -> str:
-    """A serious-dishonesty listing resting on the record, published with its event."""
-    today = date.today()
-    sanction = f"S-CORR-{record}"
-    decision = ListingDecision(
-        sanction, code, "SERIOUS_DISHONESTY", UNIT, (record,), today, add_months(today, 36),
-        "PUBLIC", "reviewer-x",
-    )  # fmt: skip
-    await publish_listing(store, catalogue, decision)
-    return sanction
-
-
 def _record_of(data: dict[str, Any], record: str) -> dict[str, Any] | None:
     found = [r for r in data["subject"]["records"] if r["id"] == record]
     return found[0] if found else None
@@ -86,7 +72,7 @@ async def test_a_correction_is_reviewed_then_replaces_the_record_and_partners_he
     try:
         ((code, record),) = fresh_subjects(1)
         number = int(record.rsplit("-", 1)[1])
-        sanction = await _listed(store, rules[1], code, record)
+        sanction = await listed_on(store, rules[1], code, record, "CORR")
         wait_for(land.inbox, lambda m: m["data"]["sanctionId"] == sanction)
         submitter = GraphQLClient(api, unit_token("submitter", UNIT, "clerk-corr"))
         first = GraphQLClient(api, unit_token("reviewer", UNIT, "reviewer-corr-1"))
@@ -163,7 +149,7 @@ async def test_a_withdrawal_takes_the_record_and_the_listing_resting_on_it_away(
     )
     try:
         ((code, record),) = fresh_subjects(1)
-        sanction = await _listed(store, rules[1], code, record)
+        sanction = await listed_on(store, rules[1], code, record, "CORR")
         submitter = GraphQLClient(api, unit_token("submitter", UNIT, "clerk-wdr"))
         first = GraphQLClient(api, unit_token("reviewer", UNIT, "reviewer-wdr-1"))
         second = GraphQLClient(api, unit_token("reviewer", UNIT, "reviewer-wdr-2"))

@@ -69,6 +69,10 @@ class CreditRecord:
     pending_change: RecordChange | None = strawberry.field(
         description="A correction or withdrawal waiting for review (its unit and reviewers)."
     )
+    under_objection: bool = strawberry.field(
+        default=False,
+        description="异议处理中: its subject objected and the objection is not closed yet.",
+    )
 
 
 @strawberry.type(description="A consequence a published record brings by itself, no listing.")
@@ -137,6 +141,7 @@ def record_view(r: dict[str, Any]) -> CreditRecord:
         withdrawn_on=to_date(r.get("withdrawnOn")),
         versions=[_version(v) for v in r.get("versions") or []],
         pending_change=_change(change) if change else None,
+        under_objection=bool(r.get("underObjection")),
     )
 
 

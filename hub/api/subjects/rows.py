@@ -74,6 +74,7 @@ def sanction_view(x: dict[str, Any]) -> Sanction:
         end_date=to_date(x.get("endDate")),
         status=x["status"],
         authority=x.get("authority"),
+        under_objection=bool(x.get("underObjection")),
     )
 
 

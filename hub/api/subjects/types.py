@@ -60,6 +60,10 @@ class Sanction:
     end_date: date | None
     status: str
     authority: str | None
+    under_objection: bool = strawberry.field(
+        default=False,
+        description="异议处理中: the listing, or a record it rests on, is under objection.",
+    )
 
 
 @strawberry.type
