@@ -44,6 +44,13 @@ CREATE (a)-[:REVIEWED {by: $by, decision: $decision, reason: $reason, at: $now}]
 SET r += $props
 """
 
+# A commitment whose breach a record states is BREACHED once review publishes that record
+# (graph/rights/commitments.py).
+_BREACHED = """
+MATCH (c:Commitment {status: 'IN_FORCE'})-[:BREACH]->(:CreditRecord {id: $id})
+SET c.status = 'BREACHED', c.breachedOn = $today
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class StepResult:
@@ -178,10 +185,33 @@ async def _step(
     event = None
     if props["status"] == "PUBLISHED" and decision == "APPROVE":
         event = await announce_published(tx, record_id, record_kinds)
+        await tx.run(_BREACHED, id=record_id, today=today)
     needed = 0 if decision == "REPAIR" else default_rules().needed(row.get("tier"))
     return StepResult(
         record_id, subject, props["status"], len(props.get("approvals", ())), needed, rating, event
     )
+
+
+async def review_in(
+    tx: AsyncManagedTransaction,
+    record_id: str,
+    *,
+    catalogue: Catalogue,
+    decision: str,
+    reason: str,
+    by: str,
+    agency: str,
+    prefix: str,
+    scope: Mapping[str, Any],
+    today: date,
+    record_kinds: tuple[str, ...],
+) -> StepResult:
+    """``review`` inside the caller's transaction (a granted repair application repairs the
+    record in the transaction that grants it)."""
+    return await _step(
+        tx, record_id, catalogue=catalogue, decision=decision, reason=reason, by=by,
+        agency=agency, prefix=prefix, scope=scope, today=today, record_kinds=record_kinds,
+    )  # fmt: skip
 
 
 async def review(

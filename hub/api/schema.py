@@ -29,6 +29,9 @@ from hub.api.records.listings import ListingMutations, ListingQueries
 from hub.api.records.lookup import LookupQueries
 from hub.api.records.review import ReviewMutations, ReviewQueries
 from hub.api.records.submission import SubmissionMutations
+from hub.api.rights.commitments import CommitmentMutations
+from hub.api.rights.overdue import OverdueQueries
+from hub.api.rights.repair import RepairMutations, RepairQueries
 from hub.api.search import SearchQueries
 from hub.api.subjects.queries import SubjectQueries
 from hub.errors import CodedErrors
@@ -55,6 +58,8 @@ class Query(
     ListingQueries,
     SubjectQueries,
     AuditQueries,
+    RepairQueries,
+    OverdueQueries,
 ):
     pass
 
@@ -69,6 +74,8 @@ class Mutation(
     FeedbackMutations,
     AbnormalMutations,
     CertificateMutations,
+    RepairMutations,
+    CommitmentMutations,
 ):
     pass
 

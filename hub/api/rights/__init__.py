@@ -1,0 +1,2 @@
+"""GraphQL of subjects' rights: objections, complaints, repair applications, commitments and the
+subject's own archive."""
