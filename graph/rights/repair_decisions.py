@@ -32,6 +32,7 @@ from policies.rights import RightsRules
 _LOCK = """
 MATCH (a:RepairApplication {id: $id}) WHERE a.unit STARTS WITH $unitPrefix
 SET a.lockedAt = $now
+WITH a
 OPTIONAL MATCH (c:ListingCase {id: 'LC-' + substring(a.target, 2)})
 WHERE a.targetKind <> 'RECORD'
 RETURN a {.status, .target, .targetKind, .creditCode, .unit} AS a, c.id AS case
