@@ -36,6 +36,7 @@ from hub.http.rest.schema_sdl import role_schema
 from hub.http.rest.uploads import upload_archive
 from hub.keys import portal_session_secret
 from hub.portal import certificates, site
+from hub.portal.rights import repair as repair_pages
 from hub.portal.session import COOKIE
 from hub.settings import Settings, get_settings, letters
 from policies.access import default_policy
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *pages.routes(),
             *site.routes(),  # the public portal, no login
             *certificates.routes(),
+            *repair_pages.routes(),  # a signed-in subject's credit repair
         ],
         lifespan=lifespan,
         exception_handlers={404: not_found},
