@@ -147,7 +147,7 @@ def _changes(
     return {"status": "REPAIRED", "repairedOn": today, "publishUntil": today}
 
 
-async def _step(
+async def review_in(
     tx: AsyncManagedTransaction,
     record_id: str,
     *,
@@ -161,6 +161,8 @@ async def _step(
     today: date,
     record_kinds: tuple[str, ...],
 ) -> StepResult:
+    """One review step inside the caller's transaction (``review`` runs it in its own; a
+    granted repair application, graph/rights/repair_decisions.py, in the one granting it)."""
     now = datetime.now(UTC)
     row, subject = await _locked(tx, record_id, prefix, scope, now)
     try:
@@ -192,28 +194,6 @@ async def _step(
     )
 
 
-async def review_in(
-    tx: AsyncManagedTransaction,
-    record_id: str,
-    *,
-    catalogue: Catalogue,
-    decision: str,
-    reason: str,
-    by: str,
-    agency: str,
-    prefix: str,
-    scope: Mapping[str, Any],
-    today: date,
-    record_kinds: tuple[str, ...],
-) -> StepResult:
-    """``review`` inside the caller's transaction (a granted repair application repairs the
-    record in the transaction that grants it)."""
-    return await _step(
-        tx, record_id, catalogue=catalogue, decision=decision, reason=reason, by=by,
-        agency=agency, prefix=prefix, scope=scope, today=today, record_kinds=record_kinds,
-    )  # fmt: skip
-
-
 async def review(
     store: Store,
     record_id: str,
@@ -232,7 +212,7 @@ async def review(
     publication early); raises :class:`ReviewRefused` when the step is not allowed. A 双公示
     item published tells the ``record_kinds`` partners in the same transaction."""
     return await store.write(
-        _step,
+        review_in,
         record_id,
         catalogue=catalogue,
         decision=decision,

@@ -12,9 +12,8 @@ from hub.api.context import (
     RootPolicy,
     audit,
     ctx,
-    decode_cursor,
+    decode_day_cursor,
     encode_cursor,
-    foreign_cursor,
     page_size,
     resolver,
 )
@@ -48,16 +47,6 @@ class OverdueItemConnection:
     end_cursor: str | None
 
 
-def _after(after: str | None) -> tuple[date, str]:
-    if not after:
-        return date(1970, 1, 1), ""
-    day, _, item = decode_cursor(after, _CURSOR).partition("|")
-    try:
-        return date.fromisoformat(day), item
-    except ValueError:
-        raise foreign_cursor() from None
-
-
 @strawberry.type
 class OverdueQueries:
     @strawberry.field(
@@ -72,10 +61,9 @@ class OverdueQueries:
         context = ctx(info)
         unit = unit_of(context.principal)
         page_size(first)
-        rows = await overdue_items(
-            context.store, AGENCY_PREFIX + unit_prefix(unit), date.today(), _after(after),
-            first + 1,
-        )  # fmt: skip
+        after_day = decode_day_cursor(after, _CURSOR)
+        agency_prefix = AGENCY_PREFIX + unit_prefix(unit)
+        rows = await overdue_items(context.store, agency_prefix, date.today(), after_day, first + 1)
         nodes = [
             OverdueItem(
                 kind=r["kind"],

@@ -17,9 +17,8 @@ from hub.api.context import (
     RootPolicy,
     audit,
     ctx,
-    decode_cursor,
+    decode_day_cursor,
     encode_cursor,
-    foreign_cursor,
     page_size,
     resolver,
     to_date,
@@ -140,16 +139,6 @@ def _page(applications: list[RepairApplication], first: int) -> RepairApplicatio
     )
 
 
-def _cursor(after: str | None) -> tuple[date, str]:
-    if not after:
-        return date(1970, 1, 1), ""
-    day, _, app_id = decode_cursor(after, _CURSOR).partition("|")
-    try:
-        return date.fromisoformat(day), app_id
-    except ValueError:
-        raise foreign_cursor() from None
-
-
 @strawberry.type
 class RepairQueries:
     @strawberry.field(
@@ -171,7 +160,7 @@ class RepairQueries:
         page_size(first)
         rows = await queue(
             context.store, actor.agency_prefix, status=status, overdue=overdue,
-            today=date.today(), after=_cursor(after), limit=first + 1,
+            today=date.today(), after=decode_day_cursor(after, _CURSOR), limit=first + 1,
         )  # fmt: skip
         found = _page([view(r) for r in rows], first)
         audit(info, None, (e.node.id for e in found.edges))
