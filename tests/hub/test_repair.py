@@ -383,3 +383,44 @@ async def test_each_unit_sees_what_is_overdue_and_the_assessment_counts_it(
     assert assessed["collectionAssessment"] == [
         {"unit": unit, "overdueObjections": 1, "overdueComplaints": 1, "overdueRepairs": 2}
     ]
+
+
+SUBMIT = "mutation($r: RecordInput!) { submitRecord(record: $r) { id outcome status } }"
+APPROVE = "mutation($id: String!) { approveRecord(id: $id) { status } }"
+RECORDS = "query($c: String!) { subject(creditCode: $c) { records { id status } } }"
+
+
+def test_a_dishonest_record_is_repaired_by_the_unit_that_recorded_it(api: str) -> None:
+    """A general penalty published through review, repairable 3 months after its decision: the
+    subject applies with the two proofs a record needs, the recording unit grants, the record
+    is REPAIRED and leaves the public's view."""
+    ((code, _),) = fresh_subjects(1)
+    decided = date.today() - timedelta(days=200)
+    submitter = GraphQLClient(api, unit_token("submitter", UNIT, "rec-clerk"))
+    reviewer = GraphQLClient(api, unit_token("reviewer", UNIT, "rec-reviewer"))
+    record = {
+        "item": "ADMIN_PENALTY", "subject": code, "tier": "GENERAL", "title": "违法占地",
+        "decidedOn": decided.isoformat(), "document": f"乌自然资罚〔{decided.year}〕R{code[-4:]}号",
+        "legalBasis": "《中华人民共和国土地管理法》第七十七条",
+    }  # fmt: skip
+    record_id = str(submitter.data(SUBMIT, {"r": record})["submitRecord"]["id"])  # type: ignore[index]
+    assert reviewer.data(APPROVE, {"id": record_id})["approveRecord"]["status"] == "PUBLISHED"  # type: ignore[index]
+    public = GraphQLClient(api, None)
+    shown = public.data(RECORDS, {"c": code})["subject"]["records"]  # type: ignore[index]
+    assert {"id": record_id, "status": "PUBLISHED"} in shown
+
+    me = GraphQLClient(api, subject_token(code))
+    two = ALL_PROOFS[:2]
+    filed = me.data(APPLY, {"r": record_id, "why": STATEMENT, "p": two})["applyForRepair"]
+    assert (filed["targetKind"], filed["unit"]) == ("RECORD", UNIT)  # type: ignore[index]
+    assert filed["opensOn"] == add_months(decided, 3).isoformat()  # type: ignore[index]
+    app_id = filed["id"]  # type: ignore[index]
+    reviewer.data(ACCEPT, {"id": app_id, "ok": True})
+    granted = reviewer.data(DECIDE, {"id": app_id, "ok": True, "why": "罚款已缴清，准予修复"})
+    assert granted["decideRepair"]["status"] == "GRANTED"  # type: ignore[index]
+    after = public.data(RECORDS, {"c": code})["subject"]["records"]  # type: ignore[index]
+    assert record_id not in {r["id"] for r in after}
+    kept = reviewer.data(
+        "query($id: String!) { creditRecord(id: $id) { status } }", {"id": record_id}
+    )
+    assert kept["creditRecord"] == {"status": "REPAIRED"}
