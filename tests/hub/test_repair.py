@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 from neo4j import AsyncDriver
 
-from graph.assessment import assess
 from graph.db import Store
+from graph.records.abnormal import list_abnormal
 from graph.records.determination import advance, propose
 from graph.rights.overdue import overdue_items
 from graph.rights.repair import Application, Proof, RepairRefused, apply
@@ -326,65 +326,6 @@ async def _due(driver: AsyncDriver, *ids: str) -> dict[str, date]:
     return {r["id"]: r["due"].to_native() for r in rows}
 
 
-OVERDUE = """{ overdueItems(first: 100) { edges { node {
-  kind id status unit creditCode filedOn dueOn } } } }"""
-ASSESS = """query($f: Date!, $t: Date!, $u: String) {
-  collectionAssessment(from: $f, to: $t, unit: $u) {
-    unit overdueObjections overdueComplaints overdueRepairs } }"""
-
-
-async def test_each_unit_sees_what_is_overdue_and_the_assessment_counts_it(
-    api: str, driver: AsyncDriver, store: Store
-) -> None:
-    """Objections and complaints are built by others in parallel: here they are nodes with only
-    the shared filing properties; repair applications too, so the counts are exact."""
-    today = date.today()
-    unit = "NMG152202"
-    made = {
-        # (label, id): (dueOn, open): overdue only when open and due before today
-        ("Objection", "OD-OBJ-1"): (today - timedelta(days=3), True),
-        ("Objection", "OD-OBJ-2"): (today, True),  # due today: not yet
-        ("Complaint", "OD-CMP-1"): (today - timedelta(days=1), True),
-        ("Complaint", "OD-CMP-2"): (today - timedelta(days=9), False),  # answered
-        ("RepairApplication", "OD-RA-1"): (today - timedelta(days=30), True),
-        ("RepairApplication", "OD-RA-2"): (today - timedelta(days=2), True),
-    }
-    for (label, node_id), (due, is_open) in made.items():
-        await driver.execute_query(
-            f"MERGE (f:{label} {{id: $id}}) SET f.status = 'FILED', f.unit = $unit, "
-            "f.creditCode = $code, f.filedOn = $filed, f.dueOn = $due, f.open = $open",
-            id=node_id, unit=unit, code="91152202MA0OD00010", filed=due - timedelta(days=5),
-            due=due, open=is_open,
-        )  # fmt: skip
-    expected = {"OD-OBJ-1", "OD-CMP-1", "OD-RA-1", "OD-RA-2"}
-    for who in ("reviewer", "admin"):
-        league = GraphQLClient(api, unit_token(who, "NMG152200", f"od-{who}"))
-        edges = league.data(OVERDUE)["overdueItems"]["edges"]  # type: ignore[index]
-        assert edges, who
-        mine = [e["node"] for e in edges if e["node"]["id"].startswith("OD-")]
-        assert {n["id"] for n in mine} == expected, who
-        assert [n["id"] for n in mine] == ["OD-RA-1", "OD-OBJ-1", "OD-RA-2", "OD-CMP-1"]
-        assert {n["kind"] for n in mine} == {"Objection", "Complaint", "RepairApplication"}
-    own = GraphQLClient(api, unit_token("reviewer", unit, "od-own")).data(OVERDUE)
-    assert {e["node"]["id"] for e in own["overdueItems"]["edges"]} >= expected  # type: ignore[index]
-    other = GraphQLClient(api, unit_token("reviewer", "NMG150102", "od-other")).data(OVERDUE)
-    assert not {e["node"]["id"] for e in other["overdueItems"]["edges"]} & expected  # type: ignore[index]
-    for role in ("partner", "submitter", "investigator"):
-        refused = GraphQLClient(api, mint(role)).post(OVERDUE).json()
-        assert _error(refused)["code"] == "FORBIDDEN", role
-    assert _error(GraphQLClient(api, None).post(OVERDUE).json())["code"] == "FORBIDDEN"
-
-    rows = await assess(store, today, today, today, unit)
-    assert [
-        (r["overdueObjections"], r["overdueComplaints"], r["overdueRepairs"]) for r in rows
-    ] == [(1, 1, 2)]
-    admin = GraphQLClient(api, mint("admin", agency="NMG150000"))
-    assessed = admin.data(ASSESS, {"f": today.isoformat(), "t": today.isoformat(), "u": unit})
-    assert assessed["collectionAssessment"] == [
-        {"unit": unit, "overdueObjections": 1, "overdueComplaints": 1, "overdueRepairs": 2}
-    ]
-
-
 SUBMIT = "mutation($r: RecordInput!) { submitRecord(record: $r) { id outcome status } }"
 APPROVE = "mutation($id: String!) { approveRecord(id: $id) { status } }"
 RECORDS = "query($c: String!) { subject(creditCode: $c) { records { id status } } }"
@@ -424,3 +365,47 @@ def test_a_dishonest_record_is_repaired_by_the_unit_that_recorded_it(api: str) -
         "query($id: String!) { creditRecord(id: $id) { status } }", {"id": record_id}
     )
     assert kept["creditRecord"] == {"status": "REPAIRED"}
+
+
+async def test_an_abnormal_listing_without_a_case_ends_repaired(
+    driver: AsyncDriver, store: Store, rules: tuple[Path, Catalogue]
+) -> None:
+    """The abnormal list has no case and no minimum (0 months): applied for the day it starts,
+    with the two proofs it needs; granted, it ends REPAIRED with its event in the same
+    transaction."""
+    catalogue, rights, determination = rules[1], default_rights(), default_rules()
+    ((code, _),) = fresh_subjects(1)
+    today = date.today()
+    step = await list_abnormal(
+        store, catalogue, determination, code=code, reason="未按期公示勘查开采信息",
+        document="乌自然资异〔2026〕1号", unit=UNIT, prefix="152201", by="ab-1", today=today,
+    )  # fmt: skip
+    needs_training = Application(
+        code, step.sanction, True, STATEMENT, (Proof("FULFILMENT", "已公示"),)
+    )
+    try:
+        await apply(
+            store, rights, determination, needs_training, by="s", today=today, now=datetime.now(UTC)
+        )
+        raise AssertionError("filed without the commitment")
+    except RepairRefused as exc:
+        assert (exc.reason, exc.extra) == ("missing-proof", {"missing": ["COMMITMENT"]})
+    proofs = (Proof("FULFILMENT", "已补报年度信息"), Proof("COMMITMENT", "承诺按期公示"))
+    app = Application(code, step.sanction, True, STATEMENT, proofs)
+    app_id = await apply(
+        store, rights, determination, app, by="s", today=today, now=datetime.now(UTC)
+    )
+    actor = Actor("ab-2", UNIT, "NMG152201", "152201", {})
+    await accept(store, rights, app_id, take=True, reason=None, actor=actor, today=today)
+    done = await decide(
+        store, rights, determination, catalogue, app_id, grant=True, reason=None, actor=actor,
+        today=today,
+    )  # fmt: skip
+    assert done.status == "GRANTED" and [e.subject for e in done.events] == [code]
+    rows, _, _ = await driver.execute_query(
+        "MATCH (n:Sanction {id: $id}) RETURN n.status AS status, n.endReason AS why, "
+        "COLLECT { MATCH (e:OutboxEvent {sanction: $id}) RETURN e.type } AS events",
+        id=step.sanction,
+    )
+    assert rows[0]["status"] == "REPAIRED" and rows[0]["why"] == "REPAIRED"
+    assert sorted(rows[0]["events"]) == ["sanction.ended", "sanction.listed"]
