@@ -373,6 +373,18 @@ CALLS: dict[str, str] = {
     # A certificate names its subject: asked of every planted subject's code in turn would be
     # the same rule; one is enough to see a refusal describe nothing.
     "issueCertificate": f'mutation {{ issueCertificate(creditCode: "{A}") {{ id name grade }} }}',
+    # Credit repair and commitments, aimed at the confidential listing, at filings of other
+    # units, and at ids nobody holds: a refusal describes nothing.
+    "applyForRepair": 'mutation { applyForRepair(sanctionId: "S-RR-CONF", statement: "本公司已整改完毕，申请信用修复", '
+    'proofs: [{kind: FULFILMENT, text: "已履行"}, {kind: COMMITMENT, text: "承诺守信"}, '
+    '{kind: TRAINING, text: "已培训"}]) { id target targetKind status } }',
+    "repairApplications": "{ repairApplications(first: 100) { edges { node { id creditCode target statement } } } }",
+    "acceptRepair": 'mutation { acceptRepair(id: "RA-RR-0000", accept: true) { id target } }',
+    "decideRepair": 'mutation { decideRepair(id: "RA-RR-0000", grant: true) { id target } }',
+    "makeCommitment": 'mutation { makeCommitment(kind: GENERAL, text: "本公司承诺依法经营、诚实守信") { id status } }',
+    "recordCommitmentBreach": 'mutation { recordCommitmentBreach(id: "CM-RR-0000", reason: "测试违诺", '
+    'decidedOn: "2026-01-01", document: "测试〔2026〕1号") { record creditCode } }',
+    "overdueItems": "{ overdueItems(first: 100) { edges { node { id creditCode unit } } } }",
 }
 NO_CREDIT_ROWS = {  # partner registry writes: they read and change no credit row
     "registerPartner",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -32,6 +33,7 @@ from policies.rights import default_rights
 from policies.units import AGENCY_PREFIX, unit_prefix
 
 _CURSOR = "ra1:"
+STATUSES = ("FILED", "ACCEPTED", "NOT_ACCEPTED", "GRANTED", "REFUSED")
 
 
 @strawberry.enum(description="A proof a repair application carries.")
@@ -83,7 +85,7 @@ class RepairApplicationConnection:
     end_cursor: str | None
 
 
-def view(row: dict[str, object]) -> RepairApplication:
+def view(row: dict[str, Any]) -> RepairApplication:
     def text(key: str) -> str | None:
         value = row.get(key)
         return str(value) if value is not None else None
@@ -96,8 +98,8 @@ def view(row: dict[str, object]) -> RepairApplication:
         target=str(row["target"]),
         target_kind=str(row["targetKind"]),
         statement=str(row["statement"]),
-        proof_kinds=[str(k) for k in row.get("proofKinds") or []],  # type: ignore[attr-defined]
-        evidence=[str(k) for k in row.get("evidence") or []],  # type: ignore[attr-defined]
+        proof_kinds=[str(k) for k in row.get("proofKinds") or []],
+        evidence=[str(k) for k in row.get("evidence") or []],
         filed_on=date.fromisoformat(str(row["filedOn"])),
         due_on=date.fromisoformat(str(row["dueOn"])),
         open=bool(row["open"]),
@@ -158,6 +160,8 @@ class RepairQueries:
         context = ctx(info)
         actor = actor_of(context.principal, context.scope)
         page_size(first)
+        if status is not None and status not in STATUSES:
+            raise HubError(Code.BAD_USER_INPUT, f"status is one of {', '.join(STATUSES)}")
         rows = await queue(
             context.store, actor.agency_prefix, status=status, overdue=overdue,
             today=date.today(), after=decode_day_cursor(after, _CURSOR), limit=first + 1,
