@@ -293,8 +293,17 @@ async def test_deadlines_across_spring_festival_and_national_day_and_the_overdue
     await accept(
         store, rights, spring, take=True, reason=None, actor=actor, today=date(2026, 2, 24)
     )
+    # A unit above the one that listed it may act on it; a banner beside it may not.
+    league = Actor("tt-league", "NMG152200", "NMG1522", "1522", {})
+    beside = Actor("tt-beside", "NMG152202", "NMG152202", "152202", {})
+    try:
+        await accept(store, rights, national, take=True, reason=None, actor=beside,
+                     today=date(2026, 9, 30))  # fmt: skip
+        raise AssertionError("a unit beside the one that listed it accepted")
+    except RepairRefused as exc:
+        assert exc.code == "NOT_FOUND"
     await accept(
-        store, rights, national, take=True, reason=None, actor=actor, today=date(2026, 9, 30)
+        store, rights, national, take=True, reason=None, actor=league, today=date(2026, 9, 30)
     )
     assert await _due(driver, spring, national) == {
         spring: date(2026, 3, 16),
