@@ -47,9 +47,12 @@ PURPOSES = [None, "investigation:CASE-7", "loan-review"]
 
 
 def _principal(role: str, division: str, clearance: Clearance, purpose: str | None) -> Principal:
-    """A principal as the hub accepts it: units speak for their own division."""
+    """A principal as the hub accepts it: units speak for their own division, a subject for a
+    company of its own (a valid code the graph does not hold, so it owns no planted row)."""
     if role == "partner":
         agency, level = "BANK-X", "PARTNER"
+    elif role == "subject":
+        agency, level, division, clearance = UNKNOWN, "SUBJECT", "150000", Clearance.PUBLIC
     else:
         found = find_division(division)
         assert found is not None
@@ -63,6 +66,7 @@ def _principal(role: str, division: str, clearance: Clearance, purpose: str | No
         roles=frozenset({role}),
         clearance=clearance,
         purpose=purpose,
+        credit_code=UNKNOWN if role == "subject" else None,
     )
 
 
@@ -417,6 +421,7 @@ def _token(principal: Principal) -> str:
         roles=sorted(principal.roles),
         clearance=principal.clearance.name,
         purpose=principal.purpose,
+        creditCode=principal.credit_code,
     )
     return jwt.encode(claims, dev_jwt_secret(get_settings().keys_dir), algorithm="HS256")
 
