@@ -3,7 +3,9 @@
 Timeliness is measured where the hub knows the deadline: records submitted through it carry
 ``publishDeadline`` (7 working days after the decision for licences and penalties, on the
 Chinese holiday calendar) and ``publishedOn``. A record is on time when published by its
-deadline, late when published after it, overdue when still unpublished past it.
+deadline, late when published after it, overdue when still unpublished past it. Each unit's
+open objections, complaints and repair applications past their deadline today are counted too
+(graph/rights/overdue.py), so a unit with only overdue filings still has its row.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from graph.db import Store
+from graph.rights.overdue import overdue_counts
 from policies.units import units_by_code
 
 ASSESSMENT = """
@@ -44,7 +47,15 @@ ASSESSMENT_COLUMNS = [
     "late",
     "overdue",
     "timelinessRate",
+    "overdueObjections",
+    "overdueComplaints",
+    "overdueRepairs",
 ]
+_FILINGS = {
+    "overdueObjections": "Objection",
+    "overdueComplaints": "Complaint",
+    "overdueRepairs": "RepairApplication",
+}
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -65,8 +76,14 @@ async def assess(
         {"from": first, "to": last, "today": today, "unit": unit},
         read=True,
     )
+    filings = await overdue_counts(store, today)
+    if unit is not None:
+        filings = {u: n for u, n in filings.items() if u == unit}
+    empty = {"submitted": 0, "published": 0, "pending": 0, "returned": 0, "due": 0,
+             "onTime": 0, "late": 0, "overdue": 0}  # fmt: skip
+    seen = {r["unit"] for r in records}
     rows = []
-    for r in records:
+    for r in [*records, *({"unit": u, **empty} for u in sorted(set(filings) - seen))]:
         known = names.get(r["unit"])
         measured = r["onTime"] + r["late"] + r["overdue"]
         rows.append(
@@ -84,6 +101,10 @@ async def assess(
                 "late": r["late"],
                 "overdue": r["overdue"],
                 "timelinessRate": _ratio(r["onTime"], measured),
+                **{
+                    name: filings.get(r["unit"], {}).get(label, 0)
+                    for name, label in _FILINGS.items()
+                },
             }
         )
-    return rows
+    return sorted(rows, key=lambda row: str(row["unit"]))

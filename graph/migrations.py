@@ -214,6 +214,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("Commitment", "creditCode"),
         ),
     ),
+    Migration(
+        16,
+        "repair applications by target (one open per target) and by deadline (overdue lists)",
+        (_index("RepairApplication", "target"), _index("RepairApplication", "dueOn")),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

@@ -113,6 +113,8 @@ class RightsRules:
     repair_decide: Deadline
     repair_stop_publishing: Deadline
     repair_proofs: dict[str, frozenset[str]]  # SERIOUS_DISHONESTY, ABNORMAL_OPERATION, RECORD
+    repair_statement: Length
+    repair_reasons: Length
     commitment_max_months: int
     commitment_text: Length
     attachments: Attachments
@@ -170,7 +172,9 @@ def _rules(raw: Document) -> RightsRules:
         {"accept", "answer", "escalate_again", "text", "per_address", "guesses"},
     )
     repair = mapping(
-        raw["repair"], "repair", {"accept", "decide", "proofs", "stop_publishing", "fee"}
+        raw["repair"],
+        "repair",
+        {"accept", "decide", "proofs", "stop_publishing", "statement", "reasons", "fee"},
     )
     if repair["fee"] != 0:
         raise PolicyError("repair.fee: credit repair is free of charge; the fee must be 0")
@@ -189,6 +193,8 @@ def _rules(raw: Document) -> RightsRules:
         repair_decide=_deadline(repair["decide"], "repair.decide"),
         repair_stop_publishing=_deadline(repair["stop_publishing"], "repair.stop_publishing"),
         repair_proofs=_proofs(repair["proofs"]),
+        repair_statement=_length(repair["statement"], "repair.statement"),
+        repair_reasons=_length(repair["reasons"], "repair.reasons"),
         commitment_max_months=whole(commitment["max_months"], "commitment.max_months", 1, 120),
         commitment_text=_length(commitment["text"], "commitment.text"),
         attachments=_attachments(raw["attachments"]),

@@ -182,55 +182,80 @@ async def advance(
 ) -> Advanced:
     """One step of a case: NOTIFY, WAIVE, OBJECT, ANSWER, DECIDE, WITHDRAW or REPAIR."""
     text = check_reason(rules, reason)
-    now = datetime.now(UTC)
 
     async def work(tx: AsyncManagedTransaction) -> Advanced:
-        result = await tx.run(_LOCK, id=case_id, prefix=prefix, now=now)
-        found = await result.single()
-        if found is None:
-            raise StepRefused("NOT_FOUND", "unknown-case", f"no case {case_id} of yours")
-        props = dict(found["c"])
-        case = _case(props, found["actors"])
-        try:
-            step = _step(rules, case, action, by, today, months, upheld, document)
-        except StepRefused as exc:
-            exc.subject = props["subject"]
-            raise
-        event = None
-        if step.status == "LISTED":
-            event = await publish_in(
-                tx,
-                catalogue,
-                ListingDecision(
-                    id=sanction_id(case_id),
-                    subject=props["subject"],
-                    listing=props["listing"],
-                    authority=props["unit"],
-                    based_on=tuple(props["basedOn"]),
-                    start=today,
-                    end=step.props["publishUntil"],
-                    disclosure=props["disclosure"],
-                    decided_by=by,
-                ),
-            )
-        elif action == "REPAIR":
-            event = await end_in(tx, catalogue, sanction_id(case_id), "REPAIRED", today)
-        await tx.run(
-            _STEP,
-            id=case_id,
-            props={**step.props, **({"document": document} if document else {})},
-            to=step.status,
-            action=action,
-            was=case.status,
-            by=by,
-            unit=unit,
-            reason=text,
-            document=document,
-            now=now,
-        )
-        return Advanced(case_id, step.status, event)
+        return await advance_in(
+            tx, rules, catalogue, case_id=case_id, action=action, by=by, unit=unit,
+            prefix=prefix, today=today, reason=text, document=document, months=months,
+            upheld=upheld,
+        )  # fmt: skip
 
     return await store.write(work)
+
+
+async def advance_in(
+    tx: AsyncManagedTransaction,
+    rules: DeterminationRules,
+    catalogue: Catalogue,
+    *,
+    case_id: str,
+    action: str,
+    by: str,
+    unit: str,
+    prefix: str,
+    today: date,
+    reason: str,
+    document: str | None = None,
+    months: int | None = None,
+    upheld: bool = False,
+) -> Advanced:
+    """``advance`` inside the caller's transaction (a granted repair application ends the
+    listing in the transaction that grants it); ``reason`` already checked."""
+    now = datetime.now(UTC)
+    result = await tx.run(_LOCK, id=case_id, prefix=prefix, now=now)
+    found = await result.single()
+    if found is None:
+        raise StepRefused("NOT_FOUND", "unknown-case", f"no case {case_id} of yours")
+    props = dict(found["c"])
+    case = _case(props, found["actors"])
+    try:
+        step = _step(rules, case, action, by, today, months, upheld, document)
+    except StepRefused as exc:
+        exc.subject = props["subject"]
+        raise
+    event = None
+    if step.status == "LISTED":
+        event = await publish_in(
+            tx,
+            catalogue,
+            ListingDecision(
+                id=sanction_id(case_id),
+                subject=props["subject"],
+                listing=props["listing"],
+                authority=props["unit"],
+                based_on=tuple(props["basedOn"]),
+                start=today,
+                end=step.props["publishUntil"],
+                disclosure=props["disclosure"],
+                decided_by=by,
+            ),
+        )
+    elif action == "REPAIR":
+        event = await end_in(tx, catalogue, sanction_id(case_id), "REPAIRED", today)
+    await tx.run(
+        _STEP,
+        id=case_id,
+        props={**step.props, **({"document": document} if document else {})},
+        to=step.status,
+        action=action,
+        was=case.status,
+        by=by,
+        unit=unit,
+        reason=reason,
+        document=document,
+        now=now,
+    )
+    return Advanced(case_id, step.status, event)
 
 
 def _step(

@@ -44,6 +44,13 @@ CREATE (a)-[:REVIEWED {by: $by, decision: $decision, reason: $reason, at: $now}]
 SET r += $props
 """
 
+# A commitment whose breach a record states is BREACHED once review publishes that record
+# (graph/rights/commitments.py).
+_BREACHED = """
+MATCH (c:Commitment {status: 'IN_FORCE'})-[:BREACH]->(:CreditRecord {id: $id})
+SET c.status = 'BREACHED', c.breachedOn = $today
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class StepResult:
@@ -140,7 +147,7 @@ def _changes(
     return {"status": "REPAIRED", "repairedOn": today, "publishUntil": today}
 
 
-async def _step(
+async def review_in(
     tx: AsyncManagedTransaction,
     record_id: str,
     *,
@@ -154,6 +161,8 @@ async def _step(
     today: date,
     record_kinds: tuple[str, ...],
 ) -> StepResult:
+    """One review step inside the caller's transaction (``review`` runs it in its own; a
+    granted repair application, graph/rights/repair_decisions.py, in the one granting it)."""
     now = datetime.now(UTC)
     row, subject = await _locked(tx, record_id, prefix, scope, now)
     try:
@@ -178,6 +187,7 @@ async def _step(
     event = None
     if props["status"] == "PUBLISHED" and decision == "APPROVE":
         event = await announce_published(tx, record_id, record_kinds)
+        await tx.run(_BREACHED, id=record_id, today=today)
     needed = 0 if decision == "REPAIR" else default_rules().needed(row.get("tier"))
     return StepResult(
         record_id, subject, props["status"], len(props.get("approvals", ())), needed, rating, event
@@ -202,7 +212,7 @@ async def review(
     publication early); raises :class:`ReviewRefused` when the step is not allowed. A 双公示
     item published tells the ``record_kinds`` partners in the same transaction."""
     return await store.write(
-        _step,
+        review_in,
         record_id,
         catalogue=catalogue,
         decision=decision,

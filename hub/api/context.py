@@ -203,3 +203,15 @@ def decode_number_cursor(cursor: str, prefix: str) -> int:
         return int(decode_cursor(cursor, prefix))
     except ValueError:
         raise foreign_cursor() from None
+
+
+def decode_day_cursor(cursor: str | None, prefix: str) -> tuple[date, str]:
+    """The (day, id) a cursor of this kind carries (lists ordered by a date, then an id);
+    before everything when there is none."""
+    if not cursor:
+        return date(1970, 1, 1), ""
+    day, _, key = decode_cursor(cursor, prefix).partition("|")
+    try:
+        return date.fromisoformat(day), key
+    except ValueError:
+        raise foreign_cursor() from None

@@ -30,8 +30,11 @@ from hub.api.records.lookup import LookupQueries
 from hub.api.records.review import ReviewMutations, ReviewQueries
 from hub.api.records.submission import SubmissionMutations
 from hub.api.rights.archive import ArchiveRightsQueries
+from hub.api.rights.commitments import CommitmentMutations
 from hub.api.rights.complaints import ComplaintMutations, ComplaintQueries
 from hub.api.rights.objections import ObjectionMutations, ObjectionQueries
+from hub.api.rights.overdue import OverdueQueries
+from hub.api.rights.repair import RepairMutations, RepairQueries
 from hub.api.search import SearchQueries
 from hub.api.subjects.queries import SubjectQueries
 from hub.errors import CodedErrors
@@ -61,6 +64,8 @@ class Query(
     ComplaintQueries,
     ArchiveRightsQueries,
     ObjectionQueries,
+    RepairQueries,
+    OverdueQueries,
 ):
     pass
 
@@ -77,6 +82,8 @@ class Mutation(
     CertificateMutations,
     ComplaintMutations,
     ObjectionMutations,
+    RepairMutations,
+    CommitmentMutations,
 ):
     pass
 

@@ -38,6 +38,7 @@ from hub.http.rest.uploads import upload_archive
 from hub.keys import portal_session_secret
 from hub.portal import certificates, site
 from hub.portal.rights import objections
+from hub.portal.rights import repair as repair_pages
 from hub.portal.rights.signin import sign_in_clients
 from hub.portal.session import COOKIE
 from hub.settings import Settings, get_settings, letters
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *site.routes(),  # the public portal, no login
             *certificates.routes(),
             *objections.routes(),  # a signed-in subject's objections
+            *repair_pages.routes(),  # a signed-in subject's credit repair
         ],
         lifespan=lifespan,
         exception_handlers={404: not_found},

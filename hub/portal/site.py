@@ -27,6 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from graph.db import Store
 from graph.public import ListingCursor
+from graph.rights.commitments import KINDS, commitments_of
 from hub.portal import reads
 from hub.portal.cache import cached, feed_version, keep, page_key
 from hub.portal.rights import complaints
@@ -170,7 +171,10 @@ async def subject(request: Request) -> Response:
     found = await reads.subject_page(store_of(request), code, date.today())
     if found is None:
         return render_page(request, "not_found.html", {}, status=404)
-    return render_page(request, "subject.html", {"s": found})
+    commitments = await commitments_of(store_of(request), code)
+    return render_page(
+        request, "subject.html", {"s": found, "commitments": commitments, "kinds": KINDS}
+    )
 
 
 def _cursor(raw: str | None) -> ListingCursor | None:

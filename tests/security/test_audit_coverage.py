@@ -15,7 +15,7 @@ from graphql import parse, validate
 
 from hub.api.schema import graphql_schema
 from policies.access import default_policy
-from tests.conftest import GraphQLClient, hub_command, unit_token
+from tests.conftest import GraphQLClient, hub_command, mint, unit_token
 from tests.security.test_read_rule import CALLS
 
 FAILING_WRITES = {  # typed right, refused by the resolver: the partner does not exist
@@ -30,6 +30,7 @@ FAILING_WRITES = {  # typed right, refused by the resolver: the partner does not
     'since: "2026-01-01T00:00:00Z") }',
 }
 AGENCY = "NMG150000"  # the region's unit: every department role, in its own jurisdiction
+SUBJECT = "91110000600037341L"  # a signed-in subject's fields: a valid code the hub does not hold
 
 
 def test_every_root_field_is_audited(api: str) -> None:
@@ -44,6 +45,8 @@ def test_every_root_field_is_audited(api: str) -> None:
         roles = sorted(policy.root_fields[field] - {"partner"}) or ["partner"]
         role = roles[0]
         token = unit_token(role, AGENCY, f"audit-{field}") if role != "partner" else None
+        if role == "subject":
+            token = mint("subject", agency=SUBJECT, credit_code=SUBJECT, clearance="PUBLIC")
         client = GraphQLClient(api, token or _partner_token())
         response = client.post(query)
         assert response.status_code == 200, (field, response.text)
@@ -52,7 +55,7 @@ def test_every_root_field_is_audited(api: str) -> None:
     query = """query($g: String!, $s: DateTime!, $a: Int) {
       auditTrail(agency: $g, since: $s, afterSeq: $a, first: 100) { seq field } }"""
     seen: set[str] = set()
-    for agency in (AGENCY, "BANK-TEST"):
+    for agency in (AGENCY, "BANK-TEST", SUBJECT):
         after = 0
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -68,6 +71,4 @@ def test_every_root_field_is_audited(api: str) -> None:
 
 
 def _partner_token() -> str:
-    from tests.conftest import mint
-
     return mint("partner")

@@ -47,9 +47,12 @@ PURPOSES = [None, "investigation:CASE-7", "loan-review"]
 
 
 def _principal(role: str, division: str, clearance: Clearance, purpose: str | None) -> Principal:
-    """A principal as the hub accepts it: units speak for their own division."""
+    """A principal as the hub accepts it: units speak for their own division, a subject for a
+    company of its own (a valid code the graph does not hold, so it owns no planted row)."""
     if role == "partner":
         agency, level = "BANK-X", "PARTNER"
+    elif role == "subject":
+        agency, level, division, clearance = UNKNOWN, "SUBJECT", "150000", Clearance.PUBLIC
     else:
         found = find_division(division)
         assert found is not None
@@ -63,6 +66,7 @@ def _principal(role: str, division: str, clearance: Clearance, purpose: str | No
         roles=frozenset({role}),
         clearance=clearance,
         purpose=purpose,
+        credit_code=UNKNOWN if role == "subject" else None,
     )
 
 
@@ -373,6 +377,18 @@ CALLS: dict[str, str] = {
     # A certificate names its subject: asked of every planted subject's code in turn would be
     # the same rule; one is enough to see a refusal describe nothing.
     "issueCertificate": f'mutation {{ issueCertificate(creditCode: "{A}") {{ id name grade }} }}',
+    # Credit repair and commitments, aimed at the confidential listing, at filings of other
+    # units, and at ids nobody holds: a refusal describes nothing.
+    "applyForRepair": 'mutation { applyForRepair(sanctionId: "S-RR-CONF", statement: "本公司已整改完毕，申请信用修复", '
+    'proofs: [{kind: FULFILMENT, text: "已履行"}, {kind: COMMITMENT, text: "承诺守信"}, '
+    '{kind: TRAINING, text: "已培训"}]) { id target targetKind status } }',
+    "repairApplications": "{ repairApplications(first: 100) { edges { node { id creditCode target statement } } } }",
+    "acceptRepair": 'mutation { acceptRepair(id: "RA-RR-0000", accept: true) { id target } }',
+    "decideRepair": 'mutation { decideRepair(id: "RA-RR-0000", grant: true) { id target } }',
+    "makeCommitment": 'mutation { makeCommitment(kind: GENERAL, text: "本公司承诺依法经营、诚实守信") { id status } }',
+    "recordCommitmentBreach": 'mutation { recordCommitmentBreach(id: "CM-RR-0000", reason: "测试违诺", '
+    'decidedOn: "2026-01-01", document: "测试〔2026〕1号") { record creditCode } }',
+    "overdueItems": "{ overdueItems(first: 100) { edges { node { id creditCode unit } } } }",
 }
 NO_CREDIT_ROWS = {  # partner registry writes: they read and change no credit row
     "registerPartner",
@@ -405,6 +421,7 @@ def _token(principal: Principal) -> str:
         roles=sorted(principal.roles),
         clearance=principal.clearance.name,
         purpose=principal.purpose,
+        creditCode=principal.credit_code,
     )
     return jwt.encode(claims, dev_jwt_secret(get_settings().keys_dir), algorithm="HS256")
 

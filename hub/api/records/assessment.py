@@ -29,6 +29,15 @@ class UnitAssessment:
     late: int
     overdue: int
     timeliness_rate: float | None
+    overdue_objections: int = strawberry.field(
+        description="Open objections past their deadline today (graph/rights/overdue.py)."
+    )
+    overdue_complaints: int = strawberry.field(
+        description="Open complaints and reports past their deadline today."
+    )
+    overdue_repairs: int = strawberry.field(
+        description="Open credit repair applications past their deadline today."
+    )
 
 
 @strawberry.type
@@ -67,6 +76,9 @@ class AssessmentQueries:
                 late=r["late"],
                 overdue=r["overdue"],
                 timeliness_rate=r["timelinessRate"],
+                overdue_objections=r["overdueObjections"],
+                overdue_complaints=r["overdueComplaints"],
+                overdue_repairs=r["overdueRepairs"],
             )
             for r in visible
         ]

@@ -10,6 +10,7 @@ import strawberry
 from hub.api.context import guard
 from hub.api.rating import Grade, Rating
 from hub.api.records.types import CreditRecord, Restriction
+from hub.api.rights.commitments import Commitment, subject_commitments
 
 
 @strawberry.enum
@@ -106,6 +107,10 @@ class Subject:
     projects: list[ProjectRole]
     readable: strawberry.Private[frozenset[str]]
     contact_data: strawberry.Private[Contacts | None]
+
+    @strawberry.field(description="Its public credit commitments (信用承诺), newest first.")
+    async def commitments(self, info: strawberry.Info) -> list[Commitment]:
+        return await subject_commitments(info, self.credit_code)
 
     @strawberry.field(description="Contacts on file; null unless RESTRICTED is readable here.")
     def contacts(self, info: strawberry.Info) -> Contacts | None:
