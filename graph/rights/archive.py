@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.db import Store
+from graph.rights.objected import LISTING_FLAG
 from graph.subjects import PARTS, RECORD_FIELDS
 from policies.access import own_archive_scope
 
@@ -28,7 +29,7 @@ RETURN s {{.creditCode, .name, .kind, .division, .status,
   }},
   sanctions: COLLECT {{
     MATCH (x:Sanction)-[:SANCTIONED]->(s)
-    RETURN x {{.id, .listing, .measures, .status, .authority,
+    RETURN x {{.id, .listing, .measures, .status, .authority, underObjection: {LISTING_FLAG},
               startDate: toString(x.startDate), endDate: toString(x.endDate)}}
     ORDER BY x.startDate DESC, x.id LIMIT $cap
   }},

@@ -37,7 +37,7 @@ from hub.http.rest.schema_sdl import role_schema
 from hub.http.rest.uploads import upload_archive
 from hub.keys import portal_session_secret
 from hub.portal import certificates, site
-from hub.portal.rights import objections
+from hub.portal.rights import commitments, objections
 from hub.portal.rights import repair as repair_pages
 from hub.portal.rights.signin import sign_in_clients
 from hub.portal.session import COOKIE
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *certificates.routes(),
             *objections.routes(),  # a signed-in subject's objections
             *repair_pages.routes(),  # a signed-in subject's credit repair
+            *commitments.routes(),  # a signed-in subject's public commitments
         ],
         lifespan=lifespan,
         exception_handlers={404: not_found},

@@ -389,6 +389,26 @@ CALLS: dict[str, str] = {
     "recordCommitmentBreach": 'mutation { recordCommitmentBreach(id: "CM-RR-0000", reason: "测试违诺", '
     'decidedOn: "2026-01-01", document: "测试〔2026〕1号") { record creditCode } }',
     "overdueItems": "{ overdueItems(first: 100) { edges { node { id creditCode unit } } } }",
+    # Objections, aimed at the confidential record and listing of a subject that is not the
+    # caller, and at ids nobody holds; a subject's own archive is the caller's alone.
+    "fileObjection": 'mutation { fileObjection(recordId: "R-RR-CON", '
+    'reasons: "该处罚决定认定事实有误，申请核查") { id target reasons } }',
+    "myObjections": "{ myObjections(first: 20) { edges { node { id target reasons } } } }",
+    "objections": "{ objections(first: 100) { edges { node { id creditCode target reasons } } } }",
+    "acceptObjection": 'mutation { acceptObjection(id: "OB-RR-0000", accept: true) { id target } }',
+    "decideObjection": 'mutation { decideObjection(id: "OB-RR-0000", outcome: CONFIRM, '
+    'reason: "经核查维持原记录") { id target } }',
+    "myArchive": "{ myArchive { creditCode records { id title } sanctions { id } "
+    "listingCases { id } } }",
+    # Complaints: a report about the planted subject, followed with a code nobody holds, and
+    # the units' handling aimed at an id nobody holds.
+    "fileComplaint": f'mutation {{ fileComplaint(kind: REPORT, creditCode: "{A}", '
+    'text: "举报该企业存在违法用地行为，请核查") { tracking unit unitName } }',
+    "complaintStatus": '{ complaintStatus(tracking: "TS-20260101-AAAAAA", queryCode: "x") '
+    "{ status reply } }",
+    "complaints": "{ complaints(first: 100) { edges { node { id creditCode text reply } } } }",
+    "acceptComplaint": 'mutation { acceptComplaint(id: "CP-RR-0000", accept: true) { id } }',
+    "answerComplaint": 'mutation { answerComplaint(id: "CP-RR-0000", reply: "测试答复内容") { id } }',
 }
 NO_CREDIT_ROWS = {  # partner registry writes: they read and change no credit row
     "registerPartner",

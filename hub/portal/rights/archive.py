@@ -21,6 +21,7 @@ from graph.rights.archive import own_archive
 from hub.api.rights.archive import archive_view, released
 from hub.audit_log import audit_request
 from hub.portal.reads import KIND_NAMES, authority_name, division_name
+from hub.portal.rights import commitments, objections, repair
 from hub.portal.session import csrf_token, signed_in
 from hub.portal.site import HEADERS, render_page, store_of, unavailable
 from policies.credit import listings
@@ -46,7 +47,11 @@ SANCTION_STATUS_NAMES = {"ACTIVE": "公示中", "ENDED": "已移出", "REPAIRED"
 # The other parts of the subject's page (its objections, repair applications and commitments,
 # each with its deadlines): a template under rights/ and what it reads for the subject's code.
 Section = Callable[[Store, str, date], Awaitable[dict[str, Any]]]
-SECTIONS: list[tuple[str, Section]] = []
+SECTIONS: list[tuple[str, Section]] = [
+    ("rights/me_objections.html", objections.section),
+    ("rights/me_repairs.html", repair.section),
+    ("rights/me_commitments.html", commitments.section),
+]
 
 
 def item_name(code: str) -> str:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from graph.db import Store
 from graph.rights.objections import Filing, ObjectionRefused, file_objection, mine
 from hub.evidence import EvidenceRefused, files_of, store
 from hub.http.bodies import BodyTooLarge, check_length
@@ -158,3 +159,8 @@ def routes() -> list[BaseRoute]:
         Route("/me/objections", my_objections),
         Route("/me/objections/new", new_objection, methods=["GET", "POST"]),
     ]
+
+
+async def section(store: Store, code: str, today: date) -> dict[str, Any]:
+    """The subject's objections with their deadlines, for its archive page."""
+    return {"objections": _rows(await mine(store, code, "", SHOWN), today)}

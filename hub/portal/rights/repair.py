@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from graph.db import Store
 from graph.rights.repair import (
     PROOF_NAMES,
     Application,
@@ -163,3 +164,9 @@ def routes() -> list[BaseRoute]:
         Route("/me/repairs", my_repairs),
         Route("/me/repairs/new", new_repair, methods=["GET", "POST"]),
     ]
+
+
+async def section(store: Store, code: str, today: date) -> dict[str, Any]:
+    """The subject's repair applications with their deadlines, for its archive page."""
+    rows = await own_applications(store, code)
+    return {"repairs": rows, "repair_names": STATUS_NAMES, "today": today.isoformat()}
