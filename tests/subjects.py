@@ -4,12 +4,14 @@ through the real `hub import`, so tests that change them leave the seeded graph 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 from graph.db import Store
 from graph.identifiers import uscc_check_char
+from graph.records.determination import advance, propose
 from graph.records.listings import ListingDecision, publish_listing
 from policies.credit.catalogue import add_months
+from policies.credit.determination import default_rules
 from policies.credit.measures import Catalogue
 from tests.conftest import TEST_DATA, hub_command
 
@@ -76,3 +78,28 @@ async def listed_on(store: Store, catalogue: Catalogue, code: str, record: str, 
     )  # fmt: skip
     await publish_listing(store, catalogue, decision)
     return sanction
+
+
+async def listed_by_case(
+    store: Store, catalogue: Catalogue, code: str, record: str, day: date, proposer: str
+) -> tuple[str, str]:
+    """A serious-dishonesty listing of ``code`` resting on ``record``, taken through its case
+    (proposed, notified, statement waived, decided on ``day``) by the records' unit, with the
+    clock injected, so its repair opens when the minimum period from ``day`` has run:
+    (case id, sanction id)."""
+    unit, prefix = "NMG152201", "152201"
+    case = await propose(
+        store, default_rules(), subject=code, records=[record], fault="MALICE",
+        reason="恶意越界开采", by=proposer, unit=unit, prefix=prefix, now=datetime.now(UTC),
+    )  # fmt: skip
+    for action, by, document in (
+        ("NOTIFY", "rep-notifier", "告1号"),
+        ("WAIVE", "rep-notifier", None),
+        ("DECIDE", "rep-decider", "决1号"),
+    ):
+        advanced = await advance(
+            store, default_rules(), catalogue, case_id=case, action=action, by=by, unit=unit,
+            prefix=prefix, today=day, reason="依法办理", document=document, months=36,
+        )  # fmt: skip
+    assert advanced.status == "LISTED"
+    return case, "S-" + case.removeprefix("LC-")

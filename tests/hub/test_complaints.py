@@ -11,13 +11,11 @@ import json
 import re
 import secrets
 import socket
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from graph.db import Store
 from graph.identifiers import uscc_check_char
@@ -54,14 +52,7 @@ QUERY_CODE = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]
 BANNER, LEAGUE, OTHER_BANNER = "NMG152201", "NMG152200", "NMG150102"
 
 
-@pytest.fixture(autouse=True)
-def fresh_counts(redis_server: str) -> Iterator[None]:
-    """Every test starts with no filings or wrong guesses counted: all come from 127.0.0.1."""
-    client = redis.Redis.from_url(redis_server)
-    for key in client.scan_iter("hub:complaints:*"):
-        client.delete(key)
-    yield
-    client.close()
+pytestmark = pytest.mark.usefixtures("fresh_complaint_counts")
 
 
 def _gql(api: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from neo4j import AsyncDriver
 
 from graph.db import Store
 from graph.records.abnormal import list_abnormal
-from graph.records.determination import advance, propose
 from graph.rights.overdue import overdue_items
 from graph.rights.repair import Application, Proof, RepairRefused, apply
 from graph.rights.repair_decisions import Actor, accept, decide
@@ -29,7 +28,7 @@ from policies.credit.measures import Catalogue
 from policies.rights import default_rights
 from tests.conftest import GraphQLClient, Workers, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
-from tests.subjects import fresh_subjects
+from tests.subjects import fresh_subjects, listed_by_case
 
 UNIT = "NMG152201"
 APP = """fragment A on RepairApplication { id status unit creditCode target targetKind statement
@@ -72,28 +71,6 @@ def _error(body: dict[str, Any]) -> dict[str, Any]:
     return body["errors"][0]["extensions"]  # type: ignore[no-any-return]
 
 
-async def _listed_on(
-    store: Store, catalogue: Catalogue, code: str, record: str, day: date, proposer: str
-) -> tuple[str, str]:
-    """A serious-dishonesty listing of ``code`` decided on ``day`` (graph level, clock
-    injected): (case id, sanction id)."""
-    case = await propose(
-        store, default_rules(), subject=code, records=[record], fault="MALICE",
-        reason="恶意越界开采", by=proposer, unit=UNIT, prefix="152201", now=datetime.now(UTC),
-    )  # fmt: skip
-    for action, by, document in (
-        ("NOTIFY", "rep-notifier", "告1号"),
-        ("WAIVE", "rep-notifier", None),
-        ("DECIDE", "rep-decider", "决1号"),
-    ):
-        advanced = await advance(
-            store, default_rules(), catalogue, case_id=case, action=action, by=by, unit=UNIT,
-            prefix="152201", today=day, reason="依法办理", document=document, months=36,
-        )  # fmt: skip
-    assert advanced.status == "LISTED"
-    return case, "S-" + case.removeprefix("LC-")
-
-
 def _in_csv(api: str, code: str) -> bool:
     text = httpx.get(f"{api}/lists/serious.csv", params={"division": "152201"}, timeout=15).text
     return code in text
@@ -108,7 +85,7 @@ async def test_a_repair_from_application_to_the_partner_and_the_portal(
     try:
         ((code, record), (other, _)) = fresh_subjects(2)
         decided = date.today() - timedelta(days=400)
-        _, sanction = await _listed_on(store, rules[1], code, record, decided, "rep-proposer")
+        _, sanction = await listed_by_case(store, rules[1], code, record, decided, "rep-proposer")
         me = GraphQLClient(api, subject_token(code))
         unit = GraphQLClient(api, unit_token("reviewer", UNIT, "rep-reviewer"))
         proposer = GraphQLClient(api, unit_token("reviewer", UNIT, "rep-proposer"))
@@ -232,7 +209,7 @@ async def test_repair_opens_only_at_the_end_of_the_minimum_period(
 ) -> None:
     ((code, record),) = fresh_subjects(1)
     today = date.today()
-    case, sanction = await _listed_on(store, rules[1], code, record, today, "rep-early")
+    case, sanction = await listed_by_case(store, rules[1], code, record, today, "rep-early")
     opens = default_rules().publication["SERIOUS_DISHONESTY"].min_months
     body = (
         GraphQLClient(api, subject_token(code))
@@ -262,7 +239,9 @@ async def test_deadlines_across_spring_festival_and_national_day_and_the_overdue
     (one, two) = fresh_subjects(2)
     cases = []
     for (code, record), proposer in ((one, "tt-p1"), (two, "tt-p2")):
-        cases.append(await _listed_on(store, catalogue, code, record, date(2025, 1, 6), proposer))
+        cases.append(
+            await listed_by_case(store, catalogue, code, record, date(2025, 1, 6), proposer)
+        )
     proofs = (
         Proof("FULFILMENT", "罚款已缴清"),
         Proof("COMMITMENT", "承诺守法"),
