@@ -1,7 +1,8 @@
 """What each unit has overdue: objections, complaints and repair applications open past their
-deadline, through the properties every filing shares. The other two kinds are built in parallel
-by others, so here all three are nodes with only the shared properties, and the counts are
-exact: the list (reviewers and admins of the unit or above), the refusals, the assessment."""
+deadline, through the properties every filing shares. Here all three kinds are nodes with only
+those properties, due on chosen days, so the counts are exact whatever else the suite files:
+the list (reviewers and admins of the unit or above), the refusals, the assessment. Filings made
+through their flows and found overdue are in the flows' own deadline tests."""
 
 from __future__ import annotations
 
@@ -28,8 +29,6 @@ ASSESS = """query($f: Date!, $t: Date!, $u: String) {
 async def test_each_unit_sees_what_is_overdue_and_the_assessment_counts_it(
     api: str, driver: AsyncDriver, store: Store
 ) -> None:
-    """Objections and complaints are built by others in parallel: here they are nodes with only
-    the shared filing properties; repair applications too, so the counts are exact."""
     today = date.today()
     unit = "NMG152202"
     made = {

@@ -4,8 +4,8 @@ oversized or mistyped file, or without a required proof they refuse and store no
 multipart application is filed with its files and shows on the subject's own list (no-store).
 
 The session is the portal's own signed cookie, made here with the hub's session key (what the
-OIDC callback would set); the Chromium sign-in through the loopback provider is the merger's
-end-to-end test, once the sign-in branch is in."""
+OIDC callback would set), so each refusal is tried in one request; the Chromium sign-in through
+the loopback provider is tests/hub/test_rights_e2e.py."""
 
 from __future__ import annotations
 
