@@ -33,6 +33,7 @@ CREATE (c:Commitment {id: $id, creditCode: $code, kind: $kind, text: $text, made
   validUntil: $until, licence: $licence, status: 'IN_FORCE', disclosure: 'PUBLIC',
   madeBy: $by, madeAt: $now})
 CREATE (s)-[:COMMITTED]->(c)
+RETURN c.id AS id
 """
 OF_SUBJECT = """
 MATCH (:Subject {creditCode: $code})-[:COMMITTED]->(c:Commitment)
@@ -95,10 +96,14 @@ async def make(
     if licence is not None and not 1 <= len(licence.strip()) <= 100:
         raise CommitmentRefused("BAD_USER_INPUT", "licence", "licence is 1-100 characters")
     new_id = f"CM-{today.strftime('%Y%m%d')}-{secrets.token_hex(4).upper()}"
-    await store.execute(
+    made = await store.execute(
         _MAKE, code=code, id=new_id, kind=kind, text=text.strip(), today=today, until=until,
         licence=licence.strip() if licence else None, by=by, now=datetime.now(UTC),
     )  # fmt: skip
+    if not made:  # a company the hub holds nothing about has no page to publish it on
+        raise CommitmentRefused(
+            "NOT_FOUND", "unknown-subject", "the hub holds no subject with your credit code"
+        )
     return new_id
 
 

@@ -123,3 +123,11 @@ async def test_a_commitment_is_public_and_its_breach_goes_through_review(
     assert {"id": recorded["record"], "item": "COMMITMENT_BREACH", "status": "PUBLISHED"} in after[
         "records"
     ]  # type: ignore[index]
+
+
+def test_a_company_the_hub_does_not_hold_cannot_publish_a_commitment(api: str) -> None:
+    unknown = "91110000600037341L"  # valid, and held nowhere in the test graph
+    client = GraphQLClient(api, subject_token(unknown))
+    refused = client.post(MAKE, {"k": "GENERAL", "t": TEXT}).json()
+    assert _error(refused) == {"code": "NOT_FOUND", "reason": "unknown-subject"}
+    assert client.data(PUBLIC, {"c": unknown})["subject"] is None

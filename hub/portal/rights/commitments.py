@@ -22,6 +22,7 @@ REFUSALS = {
     "text": "承诺内容字数不符合要求（{min}至{max}字）。",
     "valid-until": "有效期须晚于今日，且不超过{months}个月。",
     "licence": "许可证号为1至100个字符。",
+    "unknown-subject": "本平台暂无本单位的信用信息，暂不能作出公开承诺。",
 }
 
 
