@@ -28,7 +28,7 @@ from neo4j import AsyncManagedTransaction
 from graph.db import Store
 from graph.rating import rate_in
 from graph.records.listings import follow_record_in
-from graph.records.publicity import announce_published
+from graph.records.publicity import announce_changed, announce_published
 from graph.records.restrictions import sync_in
 from graph.records.review import StepResult, returned
 from graph.records.submissions import Submission
@@ -231,6 +231,8 @@ async def _apply(
         await tx.run(_CORRECT, id=change["id"], now=now, window=_window(change, today))
     else:
         await tx.run(_WITHDRAW, id=change["id"], today=today)
+    corrected = change["kind"] == "CORRECTION"
+    await announce_changed(tx, catalogue, record, "CORRECTED" if corrected else "WITHDRAWN", today)
     await follow_record_in(tx, catalogue, record, today)
     await sync_in(tx, catalogue, [record], today)
 

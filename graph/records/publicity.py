@@ -1,7 +1,13 @@
-"""双公示: an administrative licence or penalty published through review is pushed to the partner
-kinds that collect them (the regional public credit platform), as a ``record.published`` outbox
-event written in the transaction that publishes it, so it has the webhooks' guarantees: signed,
-ordered per subject, retried, dead-lettered, replayable.
+"""Records pushed to partners: 双公示 publication to the partner kinds that collect it, and every
+later change of a published record to every partner cleared for its class.
+
+An administrative licence or penalty published through review is pushed to the partner kinds
+that collect them (the regional public credit platform), as a ``record.published`` outbox event
+written in the transaction that publishes it, so it has the webhooks' guarantees: signed,
+ordered per subject, retried, dead-lettered, replayable. A published record later corrected,
+withdrawn or repaired is announced as ``record.changed`` in the transaction that changes it, to
+every partner kind, each partner receiving it only up to its agreed class: a partner that may
+have read the record hears that it changed, whether or not a listing rests on it.
 
 Only items of the credit-information catalogue with a publication deadline in working days
 (``publish_within_working_days``: the 7-working-day rule) are pushed; the event carries the
@@ -10,13 +16,17 @@ deadline so the platform can tell a late publication from a timely one.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 from neo4j import AsyncManagedTransaction
 
 from graph.exchange.outbox import Emitted, NewEvent, emit
 from policies.credit.catalogue import default_catalogue
-from policies.credit.measures import RECORD_EVENT
+from policies.credit.measures import RECORD_EVENT, Catalogue
+
+CHANGED_EVENT = "record.changed"
+Change = Literal["CORRECTED", "WITHDRAWN", "REPAIRED"]
 
 _RECORD = """
 MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord {id: $id})
@@ -64,3 +74,32 @@ async def announce_published(
             RECORD_EVENT, row["subject"], None, record.get("disclosure") or "PUBLIC", kinds, data
         ),
     )
+
+
+_CHANGED = """
+MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord {id: $id})
+RETURN s.creditCode AS subject,
+  r {.id, .item, .tier, .title, .document, .legalBasis, .status, .disclosure, .sourceAgency,
+     version: coalesce(r.version, 1), decidedOn: toString(r.decidedOn),
+     publishUntil: toString(r.publishUntil)} AS r
+"""
+
+
+async def announce_changed(
+    tx: AsyncManagedTransaction, catalogue: Catalogue, record_id: str, change: Change, on: date
+) -> Emitted | None:
+    """Emit ``record.changed`` for a published record just corrected (its new content),
+    withdrawn or repaired (stop using it), in the transaction that changes it."""
+    row = await (await tx.run(_CHANGED, id=record_id)).single()
+    if row is None:
+        return None
+    record: dict[str, Any] = dict(row["r"])
+    data = {"recordId": record_id, "creditCode": row["subject"], "change": change,
+            "on": on.isoformat(), "status": record["status"], "version": record["version"],
+            "authority": record.get("sourceAgency")}  # fmt: skip
+    if change == "CORRECTED":  # the content now in force; the others say only: stop using it
+        content = ("item", "tier", "title", "document", "legalBasis", "decidedOn", "publishUntil")
+        data |= {k: record.get(k) for k in content}
+    kinds = tuple(sorted(catalogue.partner_kinds))
+    disclosure = record.get("disclosure") or "PUBLIC"
+    return await emit(tx, NewEvent(CHANGED_EVENT, row["subject"], None, disclosure, kinds, data))

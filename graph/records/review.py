@@ -19,7 +19,7 @@ from neo4j import AsyncManagedTransaction
 from graph.db import Store
 from graph.exchange.outbox import Emitted
 from graph.rating import rate_in
-from graph.records.publicity import announce_published
+from graph.records.publicity import announce_changed, announce_published
 from graph.records.restrictions import DUE, sync_in
 from policies.access import cypher_pending, cypher_readable
 from policies.credit.catalogue import default_catalogue, publication_window
@@ -185,6 +185,8 @@ async def review_in(
         await sync_in(tx, catalogue, [record_id], today)  # restrictions the record brings
         rating = (await rate_in(tx, [subject], today)).get(subject)
     event = None
+    if decision == "REPAIR":  # publication and sharing stop: every partner is told
+        await announce_changed(tx, catalogue, record_id, "REPAIRED", today)
     if props["status"] == "PUBLISHED" and decision == "APPROVE":
         event = await announce_published(tx, record_id, record_kinds)
         await tx.run(_BREACHED, id=record_id, today=today)

@@ -67,7 +67,7 @@ async def test_a_correction_is_reviewed_then_replaces_the_record_and_partners_he
 ) -> None:
     land = await registered_partner(
         store, rules[1], "CORR-LAND", "LAND_MINING",
-        ["sanction.listed", "sanction.modified", "sanction.ended"],
+        ["sanction.listed", "sanction.modified", "sanction.ended", "record.changed"],
     )  # fmt: skip
     try:
         ((code, record),) = fresh_subjects(1)
@@ -134,6 +134,12 @@ async def test_a_correction_is_reviewed_then_replaces_the_record_and_partners_he
             lambda m: m["type"] == "sanction.modified" and m["data"]["sanctionId"] == sanction,
         )
         assert modified["data"]["basedOn"] == [record]
+        changed = wait_for(
+            land.inbox,
+            lambda m: m["type"] == "record.changed" and m["data"]["recordId"] == record,
+        )
+        assert changed["data"]["change"] == "CORRECTED" and changed["data"]["version"] == 2
+        assert changed["data"]["legalBasis"] == corrected["legalBasis"]
         feed = partner.data(FEED, {"after": None})["sanctionFeed"]["entries"]  # type: ignore[index]
         assert {"op": "MOD", "sanctionId": sanction, "listing": "SERIOUS_DISHONESTY",
                 "status": "ACTIVE"} in feed  # fmt: skip
@@ -145,8 +151,9 @@ async def test_a_withdrawal_takes_the_record_and_the_listing_resting_on_it_away(
     api: str, driver: AsyncDriver, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
 ) -> None:
     land = await registered_partner(
-        store, rules[1], "WDR-LAND", "LAND_MINING", ["sanction.listed", "sanction.ended"]
-    )
+        store, rules[1], "WDR-LAND", "LAND_MINING",
+        ["sanction.listed", "sanction.ended", "record.changed"],
+    )  # fmt: skip
     try:
         ((code, record),) = fresh_subjects(1)
         sanction = await listed_on(store, rules[1], code, record, "CORR")
@@ -173,6 +180,13 @@ async def test_a_withdrawal_takes_the_record_and_the_listing_resting_on_it_away(
             lambda m: m["type"] == "sanction.ended" and m["data"]["sanctionId"] == sanction,
         )
         assert ended["data"]["endReason"] == "WITHDRAWN"
+        withdrawn = wait_for(
+            land.inbox,
+            lambda m: m["type"] == "record.changed" and m["data"]["recordId"] == record,
+        )
+        assert (withdrawn["data"]["change"], withdrawn["data"]["on"]) == (
+            "WITHDRAWN", date.today().isoformat(),
+        )  # fmt: skip
         kept = first.data(ONE, {"id": record})["creditRecord"]
         assert kept["status"] == "WITHDRAWN" and kept["withdrawnOn"] == date.today().isoformat()  # type: ignore[index]
         # A withdrawn record is no longer published: nothing more to change.

@@ -28,6 +28,7 @@ from policies.credit.measures import Catalogue
 from policies.rights import default_rights
 from tests.conftest import GraphQLClient, Workers, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
+from tests.partners import PartnerServer
 from tests.subjects import fresh_subjects, listed_by_case
 
 UNIT = "NMG152201"
@@ -319,10 +320,20 @@ APPROVE = "mutation($id: String!) { approveRecord(id: $id) { status } }"
 RECORDS = "query($c: String!) { subject(creditCode: $c) { records { id status } } }"
 
 
-def test_a_dishonest_record_is_repaired_by_the_unit_that_recorded_it(api: str) -> None:
+async def test_a_dishonest_record_is_repaired_by_the_unit_that_recorded_it(
+    api: str, store: Store, workers: Workers, rules: tuple[Path, Catalogue]
+) -> None:
     """A general penalty published through review, repairable 3 months after its decision: the
     subject applies with the two proofs a record needs, the recording unit grants, the record
-    is REPAIRED and leaves the public's view."""
+    is REPAIRED, leaves the public's view, and a partner hears it is no longer to be used."""
+    bank = await registered_partner(store, rules[1], "REP-REC-BANK", "BANK", ["record.changed"])
+    try:
+        await _repair_a_record(api, bank)
+    finally:
+        bank.stop()
+
+
+async def _repair_a_record(api: str, bank: PartnerServer) -> None:
     ((code, _),) = fresh_subjects(1)
     decided = date.today() - timedelta(days=200)
     submitter = GraphQLClient(api, unit_token("submitter", UNIT, "rec-clerk"))
@@ -353,6 +364,12 @@ def test_a_dishonest_record_is_repaired_by_the_unit_that_recorded_it(api: str) -
         "query($id: String!) { creditRecord(id: $id) { status } }", {"id": record_id}
     )
     assert kept["creditRecord"] == {"status": "REPAIRED"}
+    told = wait_for(
+        bank.inbox,
+        lambda m: m["type"] == "record.changed" and m["data"]["recordId"] == record_id,
+    )
+    assert (told["data"]["change"], told["data"]["status"]) == ("REPAIRED", "REPAIRED")
+    assert "title" not in told["data"]  # a repaired record is not to be used, not restated
 
 
 async def test_an_abnormal_listing_without_a_case_ends_repaired(

@@ -50,7 +50,10 @@ def _graph(server: Neo4jServer, work: Callable[[Store], Awaitable[T]]) -> T:
 
 
 def _partner(server: Neo4jServer, catalogue: Catalogue, code: str) -> PartnerServer:
-    events = ["sanction.listed", "sanction.modified", "sanction.ended", "record.objected"]
+    events = [
+        "sanction.listed", "sanction.modified", "sanction.ended", "record.objected",
+        "record.changed",
+    ]  # fmt: skip
     return _graph(
         server, lambda store: registered_partner(store, catalogue, code, "LAND_MINING", events)
     )
@@ -136,6 +139,11 @@ def test_an_objection_filed_on_the_portal_withdraws_the_record_everywhere(
             lambda m: m["type"] == "sanction.ended" and m["data"]["sanctionId"] == sanction,
         )
         assert ended["data"]["endReason"] == "WITHDRAWN"
+        withdrawn = wait_for(
+            land.inbox,
+            lambda m: m["type"] == "record.changed" and m["data"]["recordId"] == record,
+        )
+        assert withdrawn["data"]["change"] == "WITHDRAWN"
         after = partner.data(SEEN, {"c": code})["subject"]
         assert record not in {r["id"] for r in after["records"]}  # type: ignore[index]
 
