@@ -609,6 +609,6 @@ def workers(redis_server: str, migrated: None, rules: tuple[Path, Catalogue]) ->
         _spawn("beat", rules[0]),
     )
     yield running
+    services.stop_processes([running.worker.pid, running.beat.pid], timeout=20)
     for proc in (running.worker, running.beat):
-        services.stop_process(proc.pid, timeout=20)
         proc.wait(timeout=5)

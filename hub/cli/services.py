@@ -212,20 +212,26 @@ def alive(pid: int) -> bool:
 
 def stop_process(pid: int, timeout: float = 60.0) -> bool:
     """SIGTERM the process group, wait for a clean exit, SIGKILL after ``timeout``."""
-    if not alive(pid):
-        return False
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
+    return bool(stop_processes([pid], timeout))
+
+
+def stop_processes(pids: list[int], timeout: float = 60.0) -> list[int]:
+    """SIGTERM every process group at once and wait for them together (their shutdowns overlap
+    instead of adding up), SIGKILL those left after ``timeout``; the pids that were running."""
+    stopping = []
+    for pid in pids:
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+                stopping.append(pid)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-    return True
+    while time.monotonic() < deadline and any(alive(pid) for pid in stopping):
+        time.sleep(0.1)
+    for pid in stopping:
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+    return stopping
 
 
 def write_pid(run_dir: Path, name: str, pid: int) -> None:
@@ -241,7 +247,10 @@ def read_pid(run_dir: Path, name: str) -> int | None:
     return pid if alive(pid) else None
 
 
-def stop_named(run_dir: Path, name: str, timeout: float = 60.0) -> bool:
-    pid = read_pid(run_dir, name)
-    (run_dir / f"{name}.pid").unlink(missing_ok=True)
-    return pid is not None and stop_process(pid, timeout)
+def stop_named(run_dir: Path, names: list[str], timeout: float = 60.0) -> dict[str, bool]:
+    """Stop the named services together; for each, whether it was running."""
+    pids = {name: read_pid(run_dir, name) for name in names}
+    for name in names:
+        (run_dir / f"{name}.pid").unlink(missing_ok=True)
+    stopped = stop_processes([pid for pid in pids.values() if pid is not None], timeout)
+    return {name: pid in stopped for name, pid in pids.items()}

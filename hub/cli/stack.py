@@ -233,8 +233,7 @@ def _welcome(settings: Settings) -> None:
 def down() -> None:
     """Stop what `hub up` started (API, beat, worker, Redis, Neo4j), cleanly."""
     run_dir = get_settings().data_dir / "run"
-    for name in ("api", "beat", "worker", "redis", "neo4j"):
-        if services.stop_named(run_dir, name, timeout=90):
-            err.print(f"{name}: stopped")
-        else:
-            err.print(f"{name}: was not running")
+    # The stores' clients first, together; then the stores, together.
+    for group in (["api", "beat", "worker"], ["redis", "neo4j"]):
+        for name, was_running in services.stop_named(run_dir, group, timeout=90).items():
+            err.print(f"{name}: stopped" if was_running else f"{name}: was not running")
