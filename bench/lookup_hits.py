@@ -16,6 +16,7 @@ import asyncio
 import os
 import random
 import subprocess
+import sys
 import types
 from typing import Any
 
@@ -38,7 +39,11 @@ def query_at(revision: str) -> str:
         text=True,
     ).stdout
     module = types.ModuleType("subjects_at_revision")
-    exec(compile(source, f"{revision}:graph/subjects.py", "exec"), module.__dict__)
+    sys.modules[module.__name__] = module  # its dataclasses look their module up
+    try:
+        exec(compile(source, f"{revision}:graph/subjects.py", "exec"), module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
     return str(module.SUBJECT_BY_CODE)
 
 
