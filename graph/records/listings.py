@@ -20,6 +20,7 @@ from graph.certificates import revoke_in
 from graph.db import Store
 from graph.exchange.outbox import Emitted, NewEvent, emit
 from graph.rating import rate_in
+from graph.rights.objected import settle_listing_in
 from policies.access import cypher_readable
 from policies.credit.certificates import default_certificate_rules
 from policies.credit.measures import Catalogue
@@ -153,9 +154,11 @@ async def end_in(
     sanction: str,
     reason: EndReason,
     today: date,
+    keep_objection: str = "",
 ) -> Emitted | None:
     """End an active listing and emit ``sanction.ended`` inside the caller's transaction; None
-    when it was not active (ending twice tells nobody twice)."""
+    when it was not active (ending twice tells nobody twice). Objections to it still open are
+    closed, but for ``keep_objection``, the one whose decision ends it."""
     result = await tx.run(END, id=sanction, status=_END_STATUS[reason], reason=reason, today=today)
     row = await result.single()
     if row is None:
@@ -178,6 +181,7 @@ async def end_in(
         tx, NewEvent("sanction.ended", row["subject"], sanction, row["disclosure"], kinds, data)
     )
     await rate_in(tx, [row["subject"]], today)  # its rating.changed comes after
+    await settle_listing_in(tx, catalogue, sanction, reason, today, keep_objection)
     return emitted
 
 

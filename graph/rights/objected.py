@@ -81,3 +81,37 @@ async def settle_in(
         await tell_in(tx, catalogue, target, row["id"], False)
         closed.append(row["id"])
     return closed
+
+
+# Objections to a listing that has just ended otherwise (expiry, repair, a unit's withdrawal):
+# nothing is left to object to. ``keep`` is one its caller closes itself (a decision to withdraw).
+_SETTLE_LISTING = """
+MATCH (o:Objection {open: true})-[:AGAINST]->(x:Sanction {id: $id}) WHERE o.id <> $keep
+SET o.open = false, o.status = 'DECIDED', o.closedOn = $today, o.reply = $reply
+RETURN o.id AS id, o.creditCode AS subject, x.disclosure AS disclosure
+"""
+_ENDED = {
+    "EXPIRED": "名单公示期届满，已移出",
+    "REPAIRED": "已准予信用修复，名单已移出",
+    "WITHDRAWN": "名单已撤销",
+}
+
+
+async def settle_listing_in(
+    tx: AsyncManagedTransaction,
+    catalogue: Catalogue,
+    sanction: str,
+    reason: str,
+    today: date,
+    keep: str = "",
+) -> list[str]:
+    """Close the objections to a listing that just ended, saying why, and tell partners the
+    flag is gone (in the transaction that ends it); their ids."""
+    reply = f"{_ENDED.get(reason, '名单已结束')}，本异议无须再处理。"
+    result = await tx.run(_SETTLE_LISTING, id=sanction, keep=keep, today=today, reply=reply)
+    closed = []
+    for row in await result.data():
+        target = Target("LISTING", sanction, row["subject"], row["disclosure"] or "PUBLIC")
+        await tell_in(tx, catalogue, target, row["id"], False)
+        closed.append(row["id"])
+    return closed

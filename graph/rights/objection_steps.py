@@ -168,7 +168,7 @@ async def decide(
             props |= {"status": "IN_REVIEW", "change": change}
         else:
             if outcome == "WITHDRAW":
-                await end_in(tx, catalogue, target.id, "WITHDRAWN", today)
+                await end_in(tx, catalogue, target.id, "WITHDRAWN", today, objection)
                 await tx.run(
                     _CASE_END, case="LC-" + target.id.removeprefix("S-"), today=today, now=now,
                     by=actor.by, unit=actor.unit, reason=reply[:500],

@@ -414,3 +414,35 @@ async def test_an_abnormal_listing_without_a_case_ends_repaired(
     )
     assert rows[0]["status"] == "REPAIRED" and rows[0]["why"] == "REPAIRED"
     assert sorted(rows[0]["events"]) == ["sanction.ended", "sanction.listed"]
+
+
+async def test_a_granted_repair_closes_the_objection_to_its_listing(
+    api: str, store: Store, rules: tuple[Path, Catalogue]
+) -> None:
+    """An objection to a listing still open when the listing ends otherwise (here a repair) is
+    closed with the reason, not left open to turn overdue on the unit's list."""
+    ((code, record),) = fresh_subjects(1)
+    decided = date.today() - timedelta(days=400)
+    _, sanction = await listed_by_case(store, rules[1], code, record, decided, "rep-obj-proposer")
+    me = GraphQLClient(api, subject_token(code))
+    objected = me.data(
+        "mutation($s: String!) { fileObjection(sanctionId: $s, "
+        'reasons: "认定依据的处罚决定已被复议撤销，请核查") { id open } }',
+        {"s": sanction},
+    )["fileObjection"]
+    assert objected["open"] is True  # type: ignore[index]
+    filed = me.data(APPLY, {"s": sanction, "why": STATEMENT, "p": ALL_PROOFS})["applyForRepair"]
+    unit = GraphQLClient(api, unit_token("reviewer", UNIT, "rep-obj-reviewer"))
+    unit.data(ACCEPT, {"id": filed["id"], "ok": True})  # type: ignore[index]
+    granted = unit.data(DECIDE, {"id": filed["id"], "ok": True, "why": "整改到位，准予修复"})  # type: ignore[index]
+    assert granted["decideRepair"]["status"] == "GRANTED"  # type: ignore[index]
+
+    mine = me.data("{ myObjections(first: 20) { edges { node { id open status reply } } } }")
+    (closed,) = [e["node"] for e in mine["myObjections"]["edges"]]  # type: ignore[index]
+    assert (closed["id"], closed["open"], closed["status"]) == (objected["id"], False, "DECIDED")  # type: ignore[index]
+    assert "信用修复" in closed["reply"]
+    seen = GraphQLClient(api, None).data(
+        "query($c: String!) { subject(creditCode: $c) { sanctions { id underObjection } } }",
+        {"c": code},
+    )["subject"]
+    assert {"id": sanction, "underObjection": False} in seen["sanctions"]  # type: ignore[index]
