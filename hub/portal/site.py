@@ -76,6 +76,19 @@ def render_page(
     )
 
 
+# A page for one visitor (a signed-in subject's own, a filer's receipt): no cache keeps it, the
+# portal's or a browser's or a proxy's.
+PRIVATE = {**HEADERS, "Cache-Control": "no-store"}
+
+
+def private_page(
+    request: Request, name: str, context: dict[str, Any], status: int = 200
+) -> Response:
+    response = render_page(request, name, context, status)
+    response.headers.update(PRIVATE)
+    return response
+
+
 def unavailable(request: Request) -> Response:
     return render_page(request, "unavailable.html", {}, status=503)
 

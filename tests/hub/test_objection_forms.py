@@ -9,23 +9,16 @@ the OIDC provider (the merged suite)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import re
-import secrets
-import time
 from typing import Any
 
 import httpx
-from itsdangerous import TimestampSigner
 from neo4j import AsyncDriver
 
-from hub.keys import portal_session_secret
-from hub.portal.session import COOKIE
-from hub.settings import get_settings
 from tests.conftest import mint
 from tests.hub.test_objections import REASONS, subject_client
+from tests.portal_session import signed_in_cookie
 from tests.subjects import fresh_subjects
 
 PDF = b"%PDF-1.4\n% proof of the review decision\n"
@@ -34,15 +27,9 @@ MINE = "{ myObjections { edges { node { id status recordId evidence { id name ty
 
 def signed_in_as(code: str) -> tuple[dict[str, str], str]:
     """The portal cookie of a subject signed in for ``code``, and its form token."""
-    token = secrets.token_urlsafe(24)
-    session = {
-        "subject": {"code": code, "sub": f"sub-{code}", "iss": "test",
-                    "exp": int(time.time()) + 600},
-        "csrf": token,
-    }  # fmt: skip
-    signer = TimestampSigner(portal_session_secret(get_settings().keys_dir))
-    value = signer.sign(base64.b64encode(json.dumps(session).encode())).decode()
-    return {COOKIE: value}, token
+    pair, token = signed_in_cookie(code, f"sub-{code}")
+    name, _, value = pair.partition("=")
+    return {name: value}, token
 
 
 async def _count(driver: AsyncDriver, record: str) -> int:

@@ -9,27 +9,18 @@ the loopback provider is tests/hub/test_rights_e2e.py."""
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
-from base64 import b64encode
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from itsdangerous import TimestampSigner
 from neo4j import AsyncDriver
 
 from graph.db import Store
-from graph.records.determination import advance, propose
-from hub.keys import portal_session_secret
-from hub.portal.session import COOKIE
-from hub.settings import get_settings
-from policies.credit.determination import default_rules
 from policies.credit.measures import Catalogue
 from policies.rights import default_rights
-from tests.subjects import fresh_subjects
+from tests.portal_session import signed_in_cookie
+from tests.subjects import fresh_subjects, listed_by_case
 
 UNIT = "NMG152201"
 PDF = b"%PDF-1.4\n% a receipt\n"
@@ -48,38 +39,8 @@ async def _post(url: str, **kwargs: Any) -> httpx.Response:
 
 def session_cookie(code: str) -> tuple[dict[str, str], str]:
     """A signed-in subject's portal cookie (as the sign-in callback sets it) and its form token."""
-    csrf = secrets.token_urlsafe(24)
-    held = {
-        "subject": {
-            "code": code,
-            "sub": f"rep-{code}",
-            "iss": "test",
-            "exp": int(time.time()) + 600,
-        },
-        "csrf": csrf,
-    }
-    signer = TimestampSigner(portal_session_secret(get_settings().keys_dir))
-    value = signer.sign(b64encode(json.dumps(held).encode())).decode()
-    return {"Cookie": f"{COOKIE}={value}"}, csrf
-
-
-async def _listed_long_ago(store: Store, catalogue: Catalogue, code: str, record: str) -> str:
-    day = datetime.now(UTC).date() - timedelta(days=400)
-    case = await propose(
-        store, default_rules(), subject=code, records=[record], fault="MALICE",
-        reason="恶意越界开采", by="portal-proposer", unit=UNIT, prefix="152201",
-        now=datetime.now(UTC),
-    )  # fmt: skip
-    for action, by, document in (
-        ("NOTIFY", "portal-n", "告2号"),
-        ("WAIVE", "portal-n", None),
-        ("DECIDE", "portal-d", "决2号"),
-    ):
-        await advance(
-            store, default_rules(), catalogue, case_id=case, action=action, by=by, unit=UNIT,
-            prefix="152201", today=day, reason="依法办理", document=document, months=36,
-        )  # fmt: skip
-    return "S-" + case.removeprefix("LC-")
+    pair, csrf = signed_in_cookie(code, f"rep-{code}")
+    return {"Cookie": pair}, csrf
 
 
 async def _applications(driver: AsyncDriver, target: str) -> list[dict[str, object]]:
@@ -102,7 +63,8 @@ async def test_the_repair_form_refuses_what_it_must_and_files_the_rest(
     api: str, driver: AsyncDriver, store: Store, rules: tuple[Path, Catalogue]
 ) -> None:
     ((code, record), (other, _)) = fresh_subjects(2)
-    sanction = await _listed_long_ago(store, rules[1], code, record)
+    decided = date.today() - timedelta(days=400)
+    _, sanction = await listed_by_case(store, rules[1], code, record, decided, "portal-proposer")
     new = f"{api}/me/repairs/new"
     full = {"FULFILMENT": "罚款已缴清，缴款书 FK-1", "TRAINING": "培训结业证书 PX-9"}
 

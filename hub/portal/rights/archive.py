@@ -23,11 +23,10 @@ from hub.audit_log import audit_request
 from hub.portal.reads import KIND_NAMES, authority_name, division_name
 from hub.portal.rights import commitments, objections, repair
 from hub.portal.session import csrf_token, signed_in
-from hub.portal.site import HEADERS, render_page, store_of, unavailable
+from hub.portal.site import PRIVATE, private_page, store_of, unavailable
 from policies.credit import listings
 from policies.credit.catalogue import default_catalogue
 
-PRIVATE = {**HEADERS, "Cache-Control": "no-store"}
 DISCLOSURE_NAMES = {
     "PUBLIC": "公开",
     "SHARED": "共享",
@@ -92,7 +91,7 @@ async def my_archive(request: Request) -> Response:
         )
     except (Neo4jError, DriverError):
         return unavailable(request)
-    response = render_page(
+    return private_page(
         request,
         "rights/archive.html",
         {
@@ -103,5 +102,3 @@ async def my_archive(request: Request) -> Response:
             **NAMES,
         },
     )
-    response.headers.update(PRIVATE)
-    return response

@@ -13,10 +13,9 @@ from starlette.routing import BaseRoute, Route
 from graph.db import Store
 from graph.rights.commitments import KINDS, CommitmentRefused, commitments_of, make
 from hub.portal.session import FORM_FIELD, csrf_ok, csrf_token, signed_in
-from hub.portal.site import HEADERS, render_page, store_of
+from hub.portal.site import PRIVATE, private_page, store_of
 from policies.rights import default_rights
 
-PRIVATE = {**HEADERS, "Cache-Control": "no-store"}
 REFUSALS = {
     "kind": "请选择承诺类型。",
     "text": "承诺内容字数不符合要求（{min}至{max}字）。",
@@ -35,9 +34,7 @@ def _form(request: Request, error: str | None = None, status: int = 200) -> Resp
         "length": rules.commitment_text,
         "months": rules.commitment_max_months,
     }
-    response = render_page(request, "rights/commitment_new.html", context, status)
-    response.headers.update(PRIVATE)
-    return response
+    return private_page(request, "rights/commitment_new.html", context, status)
 
 
 def _refusal(reason: str) -> str:

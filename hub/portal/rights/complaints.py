@@ -34,7 +34,6 @@ NEW = "rights/complaint_new.html"
 TRACK = "rights/complaint_track.html"
 FIELDS = 12  # the form's text fields, with room to spare
 TEXT_ROOM = 64 * 1024  # the form's text beside its files
-PRIVATE = {"Cache-Control": "no-store"}
 _STATUS = {Code.LIMIT_EXCEEDED: 429, Code.FORBIDDEN: 403}
 
 
@@ -120,9 +119,7 @@ async def new_complaint(request: Request) -> Response:
         return site.unavailable(request)
     unit = units_by_code()[receipt.unit]
     page = {"r": receipt, "unit": unit.name, "source": rules.complaint_accept.source}
-    response = site.render_page(request, "rights/complaint_receipt.html", page, status=201)
-    response.headers.update(PRIVATE)
-    return response
+    return site.private_page(request, "rights/complaint_receipt.html", page, status=201)
 
 
 async def _file(
@@ -178,6 +175,4 @@ async def track(request: Request) -> Response:
         return site.render_page(request, TRACK, page, status=429)
     unit = units_by_code().get(found.unit) if found else None
     page.update({"asked": True, "found": found, "unit": unit.name if unit else ""})
-    response = site.render_page(request, TRACK, page)
-    response.headers.update(PRIVATE)
-    return response
+    return site.private_page(request, TRACK, page)

@@ -21,12 +21,11 @@ from graph.rights.objections import Filing, ObjectionRefused, file_objection, mi
 from hub.evidence import EvidenceRefused, files_of, store
 from hub.http.bodies import BodyTooLarge, check_length
 from hub.portal.session import FORM_FIELD, csrf_ok, csrf_token, signed_in
-from hub.portal.site import HEADERS, render_page, store_of
+from hub.portal.site import PRIVATE, private_page, store_of
 from hub.settings import catalogue
 from policies.principal import Principal
 from policies.rights import default_rights
 
-PRIVATE = {**HEADERS, "Cache-Control": "no-store"}
 SHOWN = 100  # a subject's objections on one page
 STATUS_NAMES = {
     "FILED": "待受理",
@@ -45,14 +44,8 @@ REFUSALS = {
 }
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    response = render_page(request, name, context, status)
-    response.headers.update(PRIVATE)
-    return response
-
-
 def _signed_out(request: Request) -> Response:
-    return _page(request, "rights/objections.html", {"signed_out": True}, status=401)
+    return private_page(request, "rights/objections.html", {"signed_out": True}, status=401)
 
 
 def _rows(rows: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
@@ -80,7 +73,7 @@ async def my_objections(request: Request) -> Response:
         return _signed_out(request)
     code = who.own_code() or ""
     rows = await mine(store_of(request), code, "", SHOWN)
-    return _page(request, "rights/objections.html", {"rows": _rows(rows, date.today())})
+    return private_page(request, "rights/objections.html", {"rows": _rows(rows, date.today())})
 
 
 def _target(request: Request, form: Any = None) -> tuple[str, str]:
@@ -94,7 +87,7 @@ def _form(
     status: int = 200,
 ) -> Response:  # fmt: skip
     rules = default_rights()
-    return _page(
+    return private_page(
         request,
         "rights/objection_new.html",
         {

@@ -24,11 +24,10 @@ from graph.rights.repair import (
 )
 from hub.evidence import EvidenceRefused, files_of, store
 from hub.portal.session import csrf_ok, csrf_token, signed_in
-from hub.portal.site import HEADERS, render_page, store_of
+from hub.portal.site import PRIVATE, private_page, store_of
 from policies.credit.determination import default_rules
 from policies.rights import PROOFS, default_rights
 
-PRIVATE = {**HEADERS, "Cache-Control": "no-store"}
 STATUS_NAMES = {
     "FILED": "已提交，待受理",
     "ACCEPTED": "已受理，待决定",
@@ -48,11 +47,6 @@ REFUSALS = {
 }
 
 
-def _private(response: Response) -> Response:
-    response.headers.update(PRIVATE)
-    return response
-
-
 def _sign_in_first(request: Request) -> Response:
     return RedirectResponse(f"/signin?next={request.url.path}", status_code=303, headers=PRIVATE)
 
@@ -62,9 +56,7 @@ async def my_repairs(request: Request) -> Response:
     if principal is None or principal.credit_code is None:
         return _sign_in_first(request)
     rows = await own_applications(store_of(request), principal.credit_code)
-    return _private(
-        render_page(request, "rights/repairs.html", {"rows": rows, "names": STATUS_NAMES})
-    )
+    return private_page(request, "rights/repairs.html", {"rows": rows, "names": STATUS_NAMES})
 
 
 def _target(source: Any) -> tuple[str, bool] | None:
@@ -97,7 +89,7 @@ def _form(request: Request, target: tuple[str, bool] | None, **more: Any) -> dic
 def _again(request: Request, target: tuple[str, bool] | None, error: str, status: int) -> Response:
     """The form again, saying why nothing was filed."""
     page = _form(request, target, error=error)
-    return _private(render_page(request, "rights/repair_new.html", page, status))
+    return private_page(request, "rights/repair_new.html", page, status)
 
 
 async def new_repair(request: Request) -> Response:
@@ -107,8 +99,7 @@ async def new_repair(request: Request) -> Response:
     if request.method == "GET":
         target = _target(request.query_params)
         status = 200 if target else 400
-        page = render_page(request, "rights/repair_new.html", _form(request, target), status)
-        return _private(page)
+        return private_page(request, "rights/repair_new.html", _form(request, target), status)
     form = await request.form(max_files=5 * len(PROOFS), max_fields=20)
     target = _target(form)
     if not csrf_ok(request, form.get("csrf_token")):
