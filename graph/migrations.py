@@ -219,6 +219,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         "repair applications by target (one open per target) and by deadline (overdue lists)",
         (_index("RepairApplication", "target"), _index("RepairApplication", "dueOn")),
     ),
+    Migration(
+        17,
+        "cases: a matter's documents by number within the case and across cases, duties by day",
+        (
+            _unique("Case", "id"),
+            *(_index("Case", prop) for prop in ("creditCode", "status", "unit", "dueOn")),
+            _unique("CaseDocument", "id"),
+            "CREATE CONSTRAINT casedocument_case_number IF NOT EXISTS "
+            "FOR (n:CaseDocument) REQUIRE (n.case, n.number) IS UNIQUE",
+            _index("CaseDocument", "number"),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

@@ -120,7 +120,8 @@ class RightsRules:
     attachments: Attachments
 
 
-def _deadline(raw: Any, where: str) -> Deadline:
+def parse_deadline(raw: Any, where: str) -> Deadline:
+    """A ``{days, calendar, source}`` mapping at ``where`` (rights.yaml, cases.yaml)."""
     fields = mapping(raw, where, {"days", "calendar", "source"})
     calendar = fields["calendar"]
     if calendar not in ("working", "natural"):
@@ -145,14 +146,15 @@ def _proofs(raw: Any) -> dict[str, frozenset[str]]:
     return proofs
 
 
-def _attachments(raw: Any) -> Attachments:
-    fields = mapping(raw, "attachments", {"max_count", "max_bytes", "max_total_bytes", "types"})
-    size = whole(fields["max_bytes"], "attachments.max_bytes", 1024, 50 * 2**20)
-    total = whole(fields["max_total_bytes"], "attachments.max_total_bytes", size, 200 * 2**20)
+def parse_attachments(raw: Any, where: str = "attachments") -> Attachments:
+    """What a filing may attach, at ``where`` (rights.yaml, cases.yaml)."""
+    fields = mapping(raw, where, {"max_count", "max_bytes", "max_total_bytes", "types"})
+    size = whole(fields["max_bytes"], f"{where}.max_bytes", 1024, 50 * 2**20)
+    total = whole(fields["max_total_bytes"], f"{where}.max_total_bytes", size, 200 * 2**20)
     types = fields["types"]
     if not isinstance(types, list) or not types or not set(types) <= set(_MAGIC):
-        raise PolicyError(f"attachments.types: a non-empty list among {', '.join(_MAGIC)}")
-    count = whole(fields["max_count"], "attachments.max_count", 0, 20)
+        raise PolicyError(f"{where}.types: a non-empty list among {', '.join(_MAGIC)}")
+    count = whole(fields["max_count"], f"{where}.max_count", 0, 20)
     return Attachments(count, size, total, frozenset(types))
 
 
@@ -180,24 +182,26 @@ def _rules(raw: Document) -> RightsRules:
         raise PolicyError("repair.fee: credit repair is free of charge; the fee must be 0")
     commitment = mapping(raw["commitment"], "commitment", {"max_months", "text"})
     return RightsRules(
-        objection_accept=_deadline(objection["accept"], "objection.accept"),
-        objection_decide=_deadline(objection["decide"], "objection.decide"),
+        objection_accept=parse_deadline(objection["accept"], "objection.accept"),
+        objection_decide=parse_deadline(objection["decide"], "objection.decide"),
         objection_reasons=_length(objection["reasons"], "objection.reasons"),
-        complaint_accept=_deadline(complaint["accept"], "complaint.accept"),
-        complaint_answer=_deadline(complaint["answer"], "complaint.answer"),
-        complaint_escalate_again=_deadline(complaint["escalate_again"], "complaint.escalate_again"),
+        complaint_accept=parse_deadline(complaint["accept"], "complaint.accept"),
+        complaint_answer=parse_deadline(complaint["answer"], "complaint.answer"),
+        complaint_escalate_again=parse_deadline(
+            complaint["escalate_again"], "complaint.escalate_again"
+        ),
         complaint_text=_length(complaint["text"], "complaint.text"),
         complaint_per_address=_rate(complaint["per_address"], "complaint.per_address"),
         complaint_guesses=_rate(complaint["guesses"], "complaint.guesses"),
-        repair_accept=_deadline(repair["accept"], "repair.accept"),
-        repair_decide=_deadline(repair["decide"], "repair.decide"),
-        repair_stop_publishing=_deadline(repair["stop_publishing"], "repair.stop_publishing"),
+        repair_accept=parse_deadline(repair["accept"], "repair.accept"),
+        repair_decide=parse_deadline(repair["decide"], "repair.decide"),
+        repair_stop_publishing=parse_deadline(repair["stop_publishing"], "repair.stop_publishing"),
         repair_proofs=_proofs(repair["proofs"]),
         repair_statement=_length(repair["statement"], "repair.statement"),
         repair_reasons=_length(repair["reasons"], "repair.reasons"),
         commitment_max_months=whole(commitment["max_months"], "commitment.max_months", 1, 120),
         commitment_text=_length(commitment["text"], "commitment.text"),
-        attachments=_attachments(raw["attachments"]),
+        attachments=parse_attachments(raw["attachments"]),
     )
 
 
