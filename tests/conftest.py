@@ -601,8 +601,11 @@ class Workers:
         self.worker = _spawn("worker", self.rules_file, "--concurrency", "4")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def workers(redis_server: str, migrated: None, rules: tuple[Path, Catalogue]) -> Iterator[Workers]:
+    """One Celery worker and beat for the whole suite: started by the first test that needs
+    them (a cold start costs seconds each time), stopped at its end. A test that kills the
+    worker starts it again (``restart_worker``) before it returns."""
     running = Workers(
         rules[0],
         _spawn("worker", rules[0], "--concurrency", "4"),
