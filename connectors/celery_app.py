@@ -62,6 +62,12 @@ app.conf.update(
             "schedule": 3600.0,
             "options": {"expires": 600},
         },
+        # Daily in effect too: a case is reminded at most once a day (graph/cases/reminders.py).
+        "remind-cases": {
+            "task": "connectors.tasks.remind_cases",
+            "schedule": 3600.0,
+            "options": {"expires": 600},
+        },
     },
 )
 

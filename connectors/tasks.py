@@ -22,12 +22,14 @@ from connectors.pull import FeedFetchError, feeds_due, pull
 from graph.archive.files import ArchiveFormatError
 from graph.archive.imports import run_import
 from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
+from graph.cases.reminders import remind
 from graph.exchange.feedback import reconcile
 from graph.exchange.outbox import due, lanes_due
 from graph.exchange.partners import all_partners
 from graph.records.determination import expire_listings
 from graph.records.review import expire
 from graph.rights.complaint_handling import escalate_overdue
+from policies.cases import default_cases
 from policies.credit.measures import Catalogue, load_measures
 from policies.rights import default_rights
 
@@ -122,6 +124,19 @@ def escalate_complaints() -> int:
     """Beat runs this: overdue open complaints and reports go one unit up (policies/rights.yaml)."""
     clients = worker.current()
     return clients.runner.run(escalate_overdue(clients.store, default_rights(), date.today()))
+
+
+@app.task(name="connectors.tasks.remind_cases")
+def remind_cases(today: str | None = None) -> int:
+    """Beat runs this: each open case whose duty is overdue is reminded (催办) the day after its
+    due day, then every few working days (policies/cases.yaml); ``today`` (YYYY-MM-DD) runs it
+    as of another day. Returns how many reminders were sent."""
+    clients = worker.current()
+    day = date.fromisoformat(today) if today else date.today()
+    sent = clients.runner.run(remind(clients.store, default_cases(), day))
+    for event in sent:
+        wake(event.partners, event.subject)
+    return len(sent)
 
 
 @app.task(name="connectors.tasks.deliver")

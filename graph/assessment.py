@@ -4,8 +4,8 @@ Timeliness is measured where the hub knows the deadline: records submitted throu
 ``publishDeadline`` (7 working days after the decision for licences and penalties, on the
 Chinese holiday calendar) and ``publishedOn``. A record is on time when published by its
 deadline, late when published after it, overdue when still unpublished past it. Each unit's
-open objections, complaints and repair applications past their deadline today are counted too
-(graph/rights/overdue.py), so a unit with only overdue filings still has its row.
+open objections, complaints, repair applications and cases past their deadline today are counted
+too (graph/rights/overdue.py), so a unit with only overdue filings still has its row.
 """
 
 from __future__ import annotations
@@ -50,11 +50,13 @@ ASSESSMENT_COLUMNS = [
     "overdueObjections",
     "overdueComplaints",
     "overdueRepairs",
+    "overdueCases",
 ]
 _FILINGS = {
     "overdueObjections": "Objection",
     "overdueComplaints": "Complaint",
     "overdueRepairs": "RepairApplication",
+    "overdueCases": "Case",
 }
 
 

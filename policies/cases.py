@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -75,6 +75,14 @@ class CaseRules:
             elif current is not None and kind in current.duty.expects:
                 current = None
         return current
+
+    def reminder_on(self, due: date, last: date | None) -> date:
+        """The day a duty due on ``due`` is next reminded (催办), ``last`` being the day it was
+        last reminded (None: never): the day after it falls due, the day it turns overdue,
+        then ``remind_every`` after the last reminder. A missed day is caught up once."""
+        if last is None or last <= due:
+            return due + timedelta(days=1)
+        return self.remind_every.due(last)
 
 
 def _documents(raw: Any) -> dict[str, DocumentKind]:

@@ -42,3 +42,9 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(day):
             days -= 1
     return day
+
+
+def working_days_after(start: date, end: date) -> int:
+    """How many working days fall after ``start`` up to and including ``end`` (0 when ``end``
+    is not after ``start``): how late something due on ``start`` is on ``end``."""
+    return sum(is_working_day(start + timedelta(days=n)) for n in range(1, (end - start).days + 1))

@@ -615,3 +615,15 @@ def workers(redis_server: str, migrated: None, rules: tuple[Path, Catalogue]) ->
     services.stop_processes([running.worker.pid, running.beat.pid], timeout=20)
     for proc in (running.worker, running.beat):
         proc.wait(timeout=5)
+
+
+@pytest.fixture
+def lone_worker(
+    redis_server: str, migrated: None, rules: tuple[Path, Catalogue]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """One worker process and no beat: tasks run one at a time, in the order a test sends
+    them, and none runs on its own as of the real day."""
+    proc = _spawn("worker", rules[0], "--concurrency", "1")
+    yield proc
+    services.stop_processes([proc.pid], timeout=20)
+    proc.wait(timeout=5)

@@ -39,12 +39,17 @@ async def register_partner(
 
 
 async def registered_partner(
-    store: Store, catalogue: Catalogue, code: str, kind: str, events: list[str]
+    store: Store,
+    catalogue: Catalogue,
+    code: str,
+    kind: str,
+    events: list[str],
+    clearance: str | None = None,
 ) -> PartnerServer:
     """A partner of ``kind`` registered in the hub and listening on loopback (stop it after)."""
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}/hub-events"
-    secret = await register_partner(store, catalogue, code, kind, endpoint, events)
+    secret = await register_partner(store, catalogue, code, kind, endpoint, events, clearance)
     return PartnerServer(port, Inbox(secret, Behaviour())).start()
 
 

@@ -38,6 +38,9 @@ class UnitAssessment:
     overdue_repairs: int = strawberry.field(
         description="Open credit repair applications past their deadline today."
     )
+    overdue_cases: int = strawberry.field(
+        description="Open cases whose current duty (a transfer's deadline) is past its day today."
+    )
 
 
 @strawberry.type
@@ -79,6 +82,7 @@ class AssessmentQueries:
                 overdue_objections=r["overdueObjections"],
                 overdue_complaints=r["overdueComplaints"],
                 overdue_repairs=r["overdueRepairs"],
+                overdue_cases=r["overdueCases"],
             )
             for r in visible
         ]
