@@ -32,11 +32,12 @@ NO_CASE = "no-case"  # no case holds a document numbered refersTo
 OTHER_SUBJECT = "credit-code-mismatch"  # only cases of other subjects hold it
 SEVERAL_CASES = "several-cases"  # more than one case of the subject holds it
 
-# The cases holding a document numbered like the row's own number or the one it refers to.
+# The cases of the jurisdiction holding a document numbered like the row's own number or the
+# one it refers to.
 _CANDIDATES = """
 UNWIND $rows AS row
 OPTIONAL MATCH (d:CaseDocument) WHERE d.number IN [row.number, row.refersTo]
-OPTIONAL MATCH (c:Case {id: d.case})
+OPTIONAL MATCH (c:Case {id: d.case})-[:CASE_OF]->(s:Subject) WHERE s.division STARTS WITH $prefix
 WITH row, c, collect(d.number) AS held
 RETURN row.line AS line,
        collect(CASE WHEN c IS NULL THEN null ELSE
@@ -122,6 +123,7 @@ async def _batch(
     tx: AsyncManagedTransaction,
     rows: list[CourtRow],
     source: str,
+    prefix: str,
     rules: CaseRules,
     now: datetime,
 ) -> list[RowOutcome]:
@@ -129,12 +131,13 @@ async def _batch(
     waiting: list[dict[str, Any]] = []
     settled: list[dict[str, Any]] = []
     for row in rows:  # in order, so a row may refer to a document attached just before it
-        found = await (await tx.run(_CANDIDATES, rows=[row.params()])).single(strict=True)
-        verdict, which = _decide(row, list(found["cases"]))
+        found = await tx.run(_CANDIDATES, rows=[row.params()], prefix=prefix)
+        candidates = await found.single(strict=True)
+        verdict, which = _decide(row, list(candidates["cases"]))
         if verdict == "queue":
             waiting.append({**row.params(), "id": new_unmatched_id(row), "reason": which})
             continue
-        added = await add_document_in(tx, which, document_of(row, source), "", rules, now)
+        added = await add_document_in(tx, which, document_of(row, source), prefix, rules, now)
         outcome = "attached" if added.created else "unchanged"
         outcomes.append(RowOutcome(row.line, outcome, case=which, id=added.id))
         settled.append({"creditCode": row.credit_code, "number": row.number, "case": which})
@@ -149,6 +152,12 @@ async def _batch(
     return outcomes
 
 
+_HELD = """
+MATCH (s:Subject) WHERE s.creditCode IN $codes AND s.division STARTS WITH $prefix
+RETURN s.creditCode AS code
+"""
+
+
 async def apply_court_documents(
     store: Store,
     rows: list[CourtRow],
@@ -156,16 +165,30 @@ async def apply_court_documents(
     source: str,
     rules: CaseRules,
     now: datetime,
+    prefix: str = "",
 ) -> CourtReport:
     """Attach or queue checked rows (``source``: ``FEED:<name>`` or ``IMPORT:<id>``); the report
-    names every row's outcome, refused rows included."""
+    names every row's outcome, refused rows included.
+
+    ``prefix`` is the importing unit's jurisdiction ("" for a feed, which speaks for the whole
+    region): a unit files documents only of subjects it holds, so a row naming any other subject
+    is refused as ``unknown-subject``, and only cases of its jurisdiction are matched."""
     report = CourtReport(source, rows=len(rows) + len(rejected), rejected=list(rejected))
+    if prefix:
+        codes = sorted({r.credit_code for r in rows})
+        held = {r["code"] for r in await store.execute(_HELD, codes=codes, prefix=prefix)}
+        report.rejected += [
+            Rejection(r.line, "unknown-subject", f"no subject {r.credit_code} in your jurisdiction")
+            for r in rows
+            if r.credit_code not in held
+        ]
+        rows = [r for r in rows if r.credit_code in held]
     async with store.session() as session:
         for start in range(0, len(rows), BATCH):
             part = rows[start : start + BATCH]
 
             async def work(tx: AsyncManagedTransaction, part: list[CourtRow] = part) -> Any:
-                return await _batch(tx, part, source, rules, now)
+                return await _batch(tx, part, source, prefix, rules, now)
 
             for outcome in await session.execute_write(work):
                 report.add(outcome)

@@ -31,7 +31,7 @@ class CourtRow:
     authority: str
     summary: str
     refers_to: str
-    received: str  # the row as received (JSON), kept on a queued document
+    received: str  # the row as received, in our field names (JSON), kept while it waits
 
     def params(self) -> dict[str, Any]:
         return {
@@ -72,7 +72,9 @@ def parse_court_row(line: int, row: Mapping[str, Any], rules: CaseRules) -> Cour
         authority=text_field(row, "authority", required=False, limit=200),
         summary=text_field(row, "summary", required=False, limit=2000),
         refers_to=text_field(row, "refersTo", limit=100),
-        received=json.dumps(dict(row), ensure_ascii=False, default=str, sort_keys=True),
+        received=json.dumps(
+            {f: row[f] for f in FIELDS if row.get(f) is not None}, ensure_ascii=False, default=str
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from neo4j import AsyncDriver
 
@@ -279,3 +280,74 @@ async def _open_case_elsewhere(store: Store, run: str) -> str:
     path.write_text(json.dumps(subject, ensure_ascii=False), "utf-8")
     hub_command("import", str(path))
     return await _open_case(store, code, None, f"呼自然资移〔2026〕{run}号")
+
+
+def _file(api: str, token: str | None, body: str, media: str) -> httpx.Response:
+    headers = {"Content-Type": media} | ({"Authorization": f"Bearer {token}"} if token else {})
+    return httpx.post(f"{api}/court-documents", content=body.encode(), headers=headers, timeout=30)
+
+
+async def test_a_unit_files_court_documents_and_every_row_is_reported(
+    api: str, driver: AsyncDriver, store: Store
+) -> None:
+    ((a, record_a),) = fresh_subjects(1)
+    run = secrets.token_hex(3).upper()
+    transfer = f"锡自然资移〔2026〕{run}号"
+    case = await _open_case(store, a, record_a, transfer)
+    elsewhere = await _open_case_elsewhere(store, run)
+    (outside,) = await store.execute(
+        "MATCH (c:Case {id: $id}) RETURN c.creditCode AS code", id=elsewhere, read=True
+    )
+    filing = f"锡公立字〔2026〕{run}号"
+    lines = [
+        {"creditCode": a, "kind": "FILING_NOTICE", "number": filing, "issuedOn": "2026-09-09",
+         "authority": "锡林浩特市公安局", "refersTo": transfer},
+        {"creditCode": a, "kind": "PROGRESS", "number": f"进展{run}", "issuedOn": "2026-10-09",
+         "refersTo": f"无此号{run}"},
+        {"creditCode": outside["code"], "kind": "JUDGMENT", "number": f"外{run}",
+         "issuedOn": "2026-10-09", "refersTo": f"呼自然资移〔2026〕{run}号"},
+        {"creditCode": a, "kind": "TRANSFER", "number": f"本厅{run}", "issuedOn": "2026-10-09",
+         "refersTo": transfer},
+    ]  # fmt: skip
+    body = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines[:2])
+    body += "\n\n{not json\n" + "\n".join(json.dumps(x, ensure_ascii=False) for x in lines[2:])
+    submitter = unit_token("submitter", UNIT, "cd-filer")
+
+    for token in (mint("partner"), None):  # refused before a row is read
+        refused = _file(api, token, body, "application/x-ndjson")
+        assert refused.status_code in (401, 403), refused.text
+    assert await _count(driver, "CaseDocument", run) == 4  # the two cases' own documents
+    assert _file(api, submitter, body, "text/plain").status_code == 415
+
+    answer = _file(api, submitter, body, "application/x-ndjson")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    source = f"IMPORT:{report['importId']}"
+    assert (report["rows"], report["attached"], report["queued"], report["rejected"]) == (
+        5,
+        1,
+        1,
+        3,
+    )
+    assert [(o["line"], o["outcome"], o["reason"]) for o in report["outcomes"]] == [
+        (1, "attached", None),
+        (2, "queued", "no-case"),
+        (4, "rejected", "bad-json"),
+        (5, "rejected", "unknown-subject"),  # a subject outside the unit's jurisdiction
+        (6, "rejected", "department-kind"),
+    ]
+    assert report["outcomes"][0]["case"] == case
+    held = {d[1]: (d[0], d[2]) for d in (await _case(driver, case))["documents"]}
+    assert held[filing] == ("FILING_NOTICE", source)
+    assert (await _case(driver, case))["duty"] == "FILING_NOTICE"  # now the police report
+    assert f"外{run}" not in {d[1] for d in (await _case(driver, elsewhere))["documents"]}
+    reviewer = GraphQLClient(api, unit_token("reviewer", UNIT, "cd-filer-reviewer"))
+    (waiting,) = _mine(reviewer.data(QUEUE), run)
+    assert (waiting["number"], waiting["source"]) == (f"进展{run}", source)
+
+    csv_body = (
+        "creditCode,kind,number,issuedOn,refersTo\n" + f"{a},判决书,判{run},2026-11-20,{filing}\n"
+    )
+    again = _file(api, submitter, csv_body, "text/csv").json()
+    assert [(o["line"], o["outcome"]) for o in again["outcomes"]] == [(2, "attached")]
+    assert (await _case(driver, case))["duty"] is None
