@@ -4,6 +4,7 @@ reviewers read the rows their jurisdiction covers (``unmatchedDocuments``), atta
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -137,6 +138,22 @@ class CourtDocumentQueries:
         )
 
 
+async def _settle(
+    info: strawberry.Info,
+    asked: tuple[str, ...],
+    work: Callable[..., Awaitable[dict[str, Any]]],
+    *args: Any,
+) -> UnmatchedDocument:
+    """Run one settling write; a refusal is audited with what was asked and answered coded."""
+    try:
+        row = await ctx(info).store.write(work, *args)
+    except CaseRefused as exc:
+        audit(info, None, asked, "DENY", "write")
+        raise HubError(Code(exc.code), str(exc), reason=exc.reason) from None
+    audit(info, row["creditCode"], asked, action="write")
+    return _view(row)
+
+
 @strawberry.type
 class CourtDocumentMutations:
     @strawberry.mutation(
@@ -148,18 +165,12 @@ class CourtDocumentMutations:
     async def attach_unmatched_document(
         self, info: strawberry.Info, id: str, case_id: str
     ) -> UnmatchedDocument:
-        context = ctx(info)
-        prefix = unit_prefix(unit_of(context.principal))
-        by = context.principal.subject
-        try:
-            row = await context.store.write(
-                attach_unmatched_in, id, case_id, prefix, default_cases(), by, datetime.now(UTC)
-            )
-        except CaseRefused as exc:
-            audit(info, None, (id, case_id), "DENY", "write")
-            raise HubError(Code(exc.code), str(exc), reason=exc.reason) from None
-        audit(info, row["creditCode"], (id, case_id), action="write")
-        return _view(row)
+        principal = ctx(info).principal
+        prefix = unit_prefix(unit_of(principal))
+        return await _settle(
+            info, (id, case_id), attach_unmatched_in, id, case_id, prefix, default_cases(),
+            principal.subject, datetime.now(UTC),
+        )  # fmt: skip
 
     @strawberry.mutation(
         description="Discard a waiting court document of your jurisdiction, saying why.",
@@ -169,16 +180,10 @@ class CourtDocumentMutations:
     async def discard_unmatched_document(
         self, info: strawberry.Info, id: str, reason: str
     ) -> UnmatchedDocument:
-        context = ctx(info)
-        prefix = unit_prefix(unit_of(context.principal))
+        principal = ctx(info).principal
+        prefix = unit_prefix(unit_of(principal))
         note = _text("reason", reason, 500)
-        try:
-            row = await context.store.write(
-                discard_unmatched_in, id, note, prefix, context.principal.subject,
-                datetime.now(UTC),
-            )  # fmt: skip
-        except CaseRefused as exc:
-            audit(info, None, (id,), "DENY", "write")
-            raise HubError(Code(exc.code), str(exc), reason=exc.reason) from None
-        audit(info, row["creditCode"], (id,), action="write")
-        return _view(row)
+        return await _settle(
+            info, (id,), discard_unmatched_in, id, note, prefix, principal.subject,
+            datetime.now(UTC),
+        )  # fmt: skip
