@@ -1,5 +1,5 @@
-"""Pull connectors: fetch an outside list over HTTP (JSON or CSV), and apply it as a snapshot
-(graph/exchange/feeds.py).
+"""Pull connectors: fetch an outside list over HTTP (JSON or CSV), and apply it: a listing as a
+snapshot (graph/exchange/feeds.py), case documents to their cases (graph/cases/court_documents.py).
 
 The fetch sends the last ``ETag`` back (``If-None-Match``), so an unchanged list costs one
 304; bodies are capped in size, decoded with the feed's encoding (a UTF-8 byte-order mark is
@@ -14,7 +14,7 @@ import io
 import json
 import time
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,12 @@ import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
 from connectors.config import configured
+from graph.cases.court_documents import apply_court_documents
+from graph.cases.court_rows import feed_rows, parse_court_rows
 from graph.db import Store
 from graph.exchange.feeds import FeedReport, apply_snapshot, parse_rows
-from policies.credit.feeds import Feed, default_feeds, load_feeds
+from policies.cases import default_cases
+from policies.credit.feeds import CASE_DOCUMENTS, Feed, default_feeds, load_feeds
 from policies.credit.measures import Catalogue
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -99,6 +102,23 @@ async def fetch(http: httpx.AsyncClient, feed: Feed, etag: str | None) -> Fetche
         raise FeedFetchError(f"{feed.url}: {type(exc).__name__}: {exc}") from None
 
 
+async def _documents(store: Store, feed: Feed, records: list[dict[str, Any]]) -> FeedReport:
+    """A feed of case documents: each row attached to its case or queued for a person."""
+    rules = default_cases()
+    rows, rejected = parse_court_rows(feed_rows(feed, records), rules)
+    done = await apply_court_documents(
+        store, rows, rejected, f"FEED:{feed.code}", rules, datetime.now(UTC)
+    )
+    return FeedReport(
+        feed.code,
+        rows=done.rows,
+        unchanged=done.unchanged,
+        attached=done.attached,
+        queued=done.queued,
+        rejected=done.rejected,
+    )
+
+
 async def pull(
     store: Store,
     redis: aioredis.Redis,
@@ -120,8 +140,11 @@ async def pull(
     if fetched.status == 304:
         report = FeedReport(feed.code, note="not modified")
     else:
-        rows, rejected = parse_rows(feed, fetched.records)
-        report = await apply_snapshot(store, catalogue, feed, rows, rejected, today)
+        if feed.carries == CASE_DOCUMENTS:
+            report = await _documents(store, feed, fetched.records)
+        else:
+            rows, rejected = parse_rows(feed, fetched.records)
+            report = await apply_snapshot(store, catalogue, feed, rows, rejected, today)
         if fetched.etag:
             state["etag"] = fetched.etag
     summary = {k: v for k, v in asdict(report).items() if k not in ("events", "rejected")}

@@ -242,6 +242,8 @@ def pull_feeds() -> dict[str, Any]:
                     "listed": report.listed,
                     "modified": report.modified,
                     "ended": report.ended,
+                    "attached": report.attached,
+                    "queued": report.queued,
                     "rejected": len(report.rejected),
                 }
         return done

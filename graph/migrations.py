@@ -231,6 +231,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("CaseDocument", "number"),
         ),
     ),
+    Migration(
+        20,
+        "court documents no case claims: one queued per credit code and number, by status",
+        (
+            _unique("UnmatchedDocument", "id"),
+            "CREATE CONSTRAINT unmatcheddocument_code_number IF NOT EXISTS "
+            "FOR (n:UnmatchedDocument) REQUIRE (n.creditCode, n.number) IS UNIQUE",
+            _index("UnmatchedDocument", "status"),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

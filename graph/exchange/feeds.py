@@ -58,6 +58,8 @@ class FeedReport:
     modified: int = 0
     unchanged: int = 0
     ended: int = 0
+    attached: int = 0  # case documents (a feed that carries them): attached to their case
+    queued: int = 0  # case documents waiting for a person
     rejected: list[Rejection] = field(default_factory=list)
     events: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (subject, partners)
     note: str | None = None
@@ -154,6 +156,8 @@ async def apply_snapshot(
     rejected: list[Rejection],
     today: date,
 ) -> FeedReport:
+    if feed.listing is None:
+        raise ValueError(f"{feed.code} carries case documents, not a listing")
     report = FeedReport(feed.code, rows=len(rows) + len(rejected), rejected=list(rejected))
     codes = [m.code for m in catalogue.for_listing(feed.listing)]
     kinds, details = catalogue.kinds_of(codes), catalogue.describe(codes)

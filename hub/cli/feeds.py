@@ -16,6 +16,7 @@ from graph.db import Store
 from graph.exchange.feeds import FeedReport
 from hub.cli.kit import err, fail, with_store
 from hub.settings import Settings, catalogue
+from policies.credit.feeds import CASE_DOCUMENTS
 
 app = typer.Typer(
     help="Outside lists pulled on a schedule (policies/feeds.yaml).", no_args_is_help=True
@@ -38,6 +39,7 @@ def list_cmd() -> None:
                         "name": feed.name,
                         "url": feed.url,
                         "listing": feed.listing,
+                        "carries": feed.carries,
                         "enabled": feed.enabled,
                         "everySeconds": feed.every_seconds,
                         **{str(k): v for k, v in state.items()},
@@ -77,8 +79,13 @@ def pull_cmd(code: Annotated[str, typer.Argument(help="The feed's code.")]) -> N
                 {"line": r.line, "reason": r.reason, "message": r.message}, ensure_ascii=False
             )
         )
+    done = (
+        f"{report.attached} attached, {report.unchanged} unchanged, {report.queued} queued"
+        if feed.carries == CASE_DOCUMENTS
+        else f"{report.listed} listed, {report.modified} modified, "
+        f"{report.unchanged} unchanged, {report.ended} ended"
+    )
     err.print(
-        f"{code}: {report.rows} rows; {report.listed} listed, {report.modified} modified, "
-        f"{report.unchanged} unchanged, {report.ended} ended, {len(report.rejected)} rejected"
+        f"{code}: {report.rows} rows; {done}, {len(report.rejected)} rejected"
         + (f" ({report.note})" if report.note else "")
     )

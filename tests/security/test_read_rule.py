@@ -389,6 +389,13 @@ CALLS: dict[str, str] = {
     "recordCommitmentBreach": 'mutation { recordCommitmentBreach(id: "CM-RR-0000", reason: "测试违诺", '
     'decidedOn: "2026-01-01", document: "测试〔2026〕1号") { record creditCode } }',
     "overdueItems": "{ overdueItems(first: 100) { edges { node { id creditCode unit } } } }",
+    # Court documents no case claimed, aimed at ids nobody holds: a refusal describes nothing.
+    "unmatchedDocuments": "{ unmatchedDocuments(status: null, first: 100) { edges { node { id "
+    "creditCode number received } } } }",
+    "attachUnmatchedDocument": 'mutation { attachUnmatchedDocument(id: "UD-RR-0000", '
+    'caseId: "CASE-RR-0000") { id status case } }',
+    "discardUnmatchedDocument": 'mutation { discardUnmatchedDocument(id: "UD-RR-0000", '
+    'reason: "测试丢弃") { id status } }',
     # Objections, aimed at the confidential record and listing of a subject that is not the
     # caller, and at ids nobody holds; a subject's own archive is the caller's alone.
     "fileObjection": 'mutation { fileObjection(recordId: "R-RR-CON", '
