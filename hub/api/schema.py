@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from hub.api.audit_queries import AuditQueries
 from hub.api.audit_stream import AuditTrail
+from hub.api.cases.typical import TypicalCaseMutations, TypicalCaseQueries
 from hub.api.certificates import CertificateMutations
 from hub.api.feed import FeedQueries
 from hub.api.feedback import FeedbackMutations
@@ -66,6 +67,7 @@ class Query(
     ObjectionQueries,
     RepairQueries,
     OverdueQueries,
+    TypicalCaseQueries,
 ):
     pass
 
@@ -84,6 +86,7 @@ class Mutation(
     ObjectionMutations,
     RepairMutations,
     CommitmentMutations,
+    TypicalCaseMutations,
 ):
     pass
 
