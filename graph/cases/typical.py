@@ -94,9 +94,11 @@ t {.id, .case, .creditCode, .unit, .title, .summary, .legalBasis, .outcome, .les
    withdrawnOn: toString(t.withdrawnOn), matter: c.matter, subjectName: s.name,
    subjectKind: s.kind, division: s.division} AS t
 """
+# One typical case of a unit the caller covers ("" for system work: every unit).
 _ONE = (
     """
 MATCH (t:TypicalCase {id: $id})-[:TYPICAL_OF]->(c:Case)-[:CASE_OF]->(s:Subject)
+WHERE substring(t.unit, 3) STARTS WITH $unitPrefix
 RETURN """
     + _VIEW
 )
@@ -253,7 +255,7 @@ async def _step(
 
 async def _announce(tx: AsyncManagedTransaction, id: str, kinds: tuple[str, ...]) -> None:
     """``case.typical`` with the typical case as the public sees it (or saw it)."""
-    row = await (await tx.run(_ONE, id=id)).single(strict=True)
+    row = await (await tx.run(_ONE, id=id, unitPrefix="")).single(strict=True)
     t = dict(row["t"])
     shown = organisation(t["subjectKind"], t["creditCode"])
     data = {
@@ -327,10 +329,8 @@ async def withdraw(
 
 async def one(store: Store, id: str, unit_prefix: str) -> dict[str, Any] | None:
     """A typical case of a unit the caller covers, whatever its status."""
-    rows = await store.read(_ONE, id=id)
-    if not rows or not str(rows[0]["t"]["unit"])[3:].startswith(unit_prefix):
-        return None
-    return dict(rows[0]["t"])
+    rows = await store.read(_ONE, id=id, unitPrefix=unit_prefix)
+    return dict(rows[0]["t"]) if rows else None
 
 
 async def of_units(

@@ -5,6 +5,7 @@ it or withdraws it; units list theirs (``typicalCases``), anyone reads the publi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -186,6 +187,24 @@ async def _unit_case(info: strawberry.Info, id: str) -> TypicalCase:
     return unit_view(found)
 
 
+async def _step(
+    info: strawberry.Info, id: str, step: Callable[..., Awaitable[None]], **details: Any
+) -> TypicalCase:
+    """A reviewer's step on a typical case of the caller's unit or one below, audited as a write
+    whether it goes through or is refused."""
+    context = ctx(info)
+    try:
+        await step(
+            context.store, id, unit_prefix=unit_prefix(unit_of(context.principal)),
+            by=context.principal.subject, now=datetime.now(UTC), **details,
+        )  # fmt: skip
+    except TypicalRefused as exc:
+        audit(info, None, (id,), "DENY", "write")
+        raise _refused(exc) from None
+    audit(info, None, (id,), action="write")
+    return await _unit_case(info, id)
+
+
 @strawberry.type
 class TypicalCaseQueries:
     @strawberry.field(
@@ -291,18 +310,9 @@ class TypicalCaseMutations:
     )
     @resolver
     async def approve_typical_case(self, info: strawberry.Info, id: str) -> TypicalCase:
-        context = ctx(info)
-        try:
-            await typical.approve(
-                context.store, id, unit_prefix=unit_prefix(unit_of(context.principal)),
-                by=context.principal.subject, kinds=catalogue().record_kinds,
-                today=date.today(), now=datetime.now(UTC),
-            )  # fmt: skip
-        except TypicalRefused as exc:
-            audit(info, None, (id,), "DENY", "write")
-            raise _refused(exc) from None
-        audit(info, None, (id,), action="write")
-        return await _unit_case(info, id)
+        return await _step(
+            info, id, typical.approve, kinds=catalogue().record_kinds, today=date.today()
+        )
 
     @strawberry.mutation(
         description="Return a proposed typical case to its unit with the reasons.",
@@ -312,17 +322,7 @@ class TypicalCaseMutations:
     async def return_typical_case(
         self, info: strawberry.Info, id: str, reasons: str
     ) -> TypicalCase:
-        context = ctx(info)
-        try:
-            await typical.send_back(
-                context.store, id, unit_prefix=unit_prefix(unit_of(context.principal)),
-                by=context.principal.subject, reasons=reasons, now=datetime.now(UTC),
-            )  # fmt: skip
-        except TypicalRefused as exc:
-            audit(info, None, (id,), "DENY", "write")
-            raise _refused(exc) from None
-        audit(info, None, (id,), action="write")
-        return await _unit_case(info, id)
+        return await _step(info, id, typical.send_back, reasons=reasons)
 
     @strawberry.mutation(
         description="Withdraw a published typical case: gone from the portal at once.",
@@ -332,15 +332,7 @@ class TypicalCaseMutations:
     async def withdraw_typical_case(
         self, info: strawberry.Info, id: str, reasons: str
     ) -> TypicalCase:
-        context = ctx(info)
-        try:
-            await typical.withdraw(
-                context.store, id, unit_prefix=unit_prefix(unit_of(context.principal)),
-                by=context.principal.subject, reasons=reasons, kinds=catalogue().record_kinds,
-                today=date.today(), now=datetime.now(UTC),
-            )  # fmt: skip
-        except TypicalRefused as exc:
-            audit(info, None, (id,), "DENY", "write")
-            raise _refused(exc) from None
-        audit(info, None, (id,), action="write")
-        return await _unit_case(info, id)
+        return await _step(
+            info, id, typical.withdraw, reasons=reasons, kinds=catalogue().record_kinds,
+            today=date.today(),
+        )  # fmt: skip
