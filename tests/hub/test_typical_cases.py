@@ -1,23 +1,30 @@
 """Typical cases through the API and the portal over HTTP: a unit's submitter proposes its
 closed, upheld case, another reviewer approves it, the case shows on /typical-cases and its page
-at once (the cached list is not served after the change), a reviewer withdraws it and both are
-gone. Text with personal data, an open or dismissed case, the proposer approving, another
-division's unit and the public are refused, and nothing is stored or shown for them."""
+at once (the cached list is not served after the change) and the regional credit platform hears
+of it, a reviewer withdraws it and both are gone. Text with personal data, an open or dismissed
+case, the proposer approving, another division's unit and the public are refused, and nothing is
+stored or shown for them."""
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
 from graph.cases.model import NewCase, open_case_in
 from graph.db import Store
 from graph.identifiers import resident_id_check_char, uscc_check_char
-from tests.conftest import TEST_DATA, GraphQLClient, hub_command, unit_token
+from policies.credit.measures import Catalogue
+from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, unit_token
+from tests.partner_registry import registered_partner, wait_for
+from tests.partners import PartnerServer
 from tests.subjects import fresh_subjects
 
 UNIT = "NMG152201"
@@ -131,6 +138,30 @@ async def _stored(driver: AsyncDriver, case: str) -> int:
     return int(records[0]["n"])
 
 
+@pytest.fixture
+async def platform(
+    store: Store, workers: Workers, rules: tuple[Path, Catalogue]
+) -> AsyncIterator[PartnerServer]:
+    """The regional credit platform (a record kind), subscribed to typical cases."""
+    code = f"TY-PLAT-{secrets.token_hex(3).upper()}"
+    server = await registered_partner(
+        store, rules[1], code, "REGIONAL_CREDIT_PLATFORM", ["case.typical"]
+    )
+    yield server
+    server.stop()
+
+
+def _told(platform: PartnerServer, typical: str, status: str) -> dict[str, Any]:
+    return wait_for(
+        platform.inbox,
+        lambda m: (
+            m["type"] == "case.typical"
+            and m["data"]["typicalCaseId"] == typical
+            and m["data"]["status"] == status
+        ),
+    )
+
+
 def _portal(api: str, path: str) -> httpx.Response:
     response = httpx.get(f"{api}{path}", timeout=30)
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
@@ -138,7 +169,7 @@ def _portal(api: str, path: str) -> httpx.Response:
 
 
 async def test_a_typical_case_is_proposed_approved_shown_and_withdrawn(
-    api: str, store: Store, driver: AsyncDriver
+    api: str, store: Store, driver: AsyncDriver, platform: PartnerServer
 ) -> None:
     ((code, record),) = fresh_subjects(1)
     with_representative(code, REP)
@@ -191,6 +222,13 @@ async def test_a_typical_case_is_proposed_approved_shown_and_withdrawn(
     )
     assert shown["summary"] == text(title)["summary"]
 
+    told = _told(platform, typical, "PUBLISHED")["data"]
+    assert (told["creditCode"], told["title"], told["publishedOn"]) == (
+        code,
+        title,
+        str(date.today()),
+    )
+    assert REP not in json.dumps(told, ensure_ascii=False)
     page = _portal(api, f"/typical-cases/{typical}")
     assert page.status_code == 200
     for part in (title, shown["subjectName"], "行政处罚信息", text(title)["summary"],
@@ -207,6 +245,7 @@ async def test_a_typical_case_is_proposed_approved_shown_and_withdrawn(
     )
     withdrawn = first.data(WITHDRAW, {"id": typical, "r": "当事人已完成信用修复"})
     assert withdrawn["withdrawTypicalCase"]["status"] == "WITHDRAWN"  # type: ignore[index]
+    assert _told(platform, typical, "WITHDRAWN")["data"]["withdrawnOn"] == str(date.today())
     gone = _portal(api, "/typical-cases")
     assert gone.headers["X-Cache"] == "miss" and title not in gone.text
     assert _portal(api, f"/typical-cases/{typical}").status_code == 404
