@@ -241,6 +241,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("UnmatchedDocument", "status"),
         ),
     ),
+    Migration(
+        21,
+        "typical cases: one by id, a unit's by status, the portal's by publication day",
+        (
+            _unique("TypicalCase", "id"),
+            *(_index("TypicalCase", prop) for prop in ("status", "unit", "publishedOn")),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

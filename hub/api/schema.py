@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from hub.api.audit_queries import AuditQueries
 from hub.api.audit_stream import AuditTrail
 from hub.api.cases.court_documents import CourtDocumentMutations, CourtDocumentQueries
+from hub.api.cases.typical import TypicalCaseMutations, TypicalCaseQueries
 from hub.api.certificates import CertificateMutations
 from hub.api.feed import FeedQueries
 from hub.api.feedback import FeedbackMutations
@@ -68,6 +69,7 @@ class Query(
     RepairQueries,
     OverdueQueries,
     CourtDocumentQueries,
+    TypicalCaseQueries,
 ):
     pass
 
@@ -87,6 +89,7 @@ class Mutation(
     RepairMutations,
     CommitmentMutations,
     CourtDocumentMutations,
+    TypicalCaseMutations,
 ):
     pass
 

@@ -297,6 +297,7 @@ async def list_csv(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     # The pages of subjects' rights render through this module: imported here, not above.
+    from hub.portal import typical
     from hub.portal.rights import archive, signin
 
     return [
@@ -311,5 +312,6 @@ def routes() -> list[BaseRoute]:
         Route("/signin/callback", signin.callback),
         Route("/signout", signin.sign_out_form, methods=["POST"]),
         Route("/me", archive.my_archive),
+        *typical.routes(),
         Mount("/portal/static", StaticFiles(directory=HERE / "static")),
     ]

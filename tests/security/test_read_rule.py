@@ -416,6 +416,20 @@ CALLS: dict[str, str] = {
     "complaints": "{ complaints(first: 100) { edges { node { id creditCode text reply } } } }",
     "acceptComplaint": 'mutation { acceptComplaint(id: "CP-RR-0000", accept: true) { id } }',
     "answerComplaint": 'mutation { answerComplaint(id: "CP-RR-0000", reply: "测试答复内容") { id } }',
+    # Typical cases, aimed at a case and typical cases nobody holds: a refusal describes
+    # nothing, and the lists hold only what the caller may read.
+    "typicalCases": "{ typicalCases(first: 100) { edges { node { id caseId creditCode title } } } }",
+    "publishedTypicalCases": "{ publishedTypicalCases(first: 20) { edges { node { id title "
+    "subjectName creditCode } } } }",
+    "publishedTypicalCase": '{ publishedTypicalCase(id: "TC-RR-0000") { id title } }',
+    "proposeTypicalCase": 'mutation { proposeTypicalCase(caseId: "CASE-RR-0000", input: {'
+    'title: "测试典型案例", summary: "测试典型案例的基本案情，不含任何个人信息的说明文字。", '
+    'legalBasis: "测试依据", outcome: "测试处理结果"}) { id status } }',
+    "approveTypicalCase": 'mutation { approveTypicalCase(id: "TC-RR-0000") { id status } }',
+    "returnTypicalCase": 'mutation { returnTypicalCase(id: "TC-RR-0000", reasons: "测试退回") '
+    "{ id status } }",
+    "withdrawTypicalCase": 'mutation { withdrawTypicalCase(id: "TC-RR-0000", reasons: "测试撤下") '
+    "{ id status } }",
 }
 NO_CREDIT_ROWS = {  # partner registry writes: they read and change no credit row
     "registerPartner",
