@@ -9,6 +9,7 @@ from graphql import GraphQLSchema, build_schema
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from hub.api.associations import AssociationMutations, AssociationQueries
 from hub.api.audit_queries import AuditQueries
 from hub.api.audit_stream import AuditTrail
 from hub.api.certificates import CertificateMutations
@@ -66,6 +67,7 @@ class Query(
     ObjectionQueries,
     RepairQueries,
     OverdueQueries,
+    AssociationQueries,
 ):
     pass
 
@@ -84,6 +86,7 @@ class Mutation(
     ObjectionMutations,
     RepairMutations,
     CommitmentMutations,
+    AssociationMutations,
 ):
     pass
 
