@@ -123,7 +123,7 @@ async def record_action(
             await tx.run(_MEMBER, code=code, association=association.code, now=now)
         ).single()
         if found is None:
-            raise DisciplineRefused("NOT_FOUND", "not-a-member", f"no member {code}")
+            raise DisciplineRefused("NOT_FOUND", "not-a-member", "no member with this code")
         before = await (await tx.run(_FILED, record=submission.id)).single()
         if before is not None and before["association"] != association.code:
             raise DisciplineRefused(
