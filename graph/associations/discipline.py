@@ -20,7 +20,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.archive.row_fields import RowError
-from graph.associations.membership import end_in
+from graph.associations.membership import AssociationRefused, end_in
 from graph.db import Store
 from graph.records.submissions import parse_submission, submit
 from policies.associations import Action, Association, member_scope
@@ -69,13 +69,6 @@ WITH d ORDER BY d.id DESC LIMIT $limit
 _ACTION = "MATCH (d:SelfDiscipline {id: $id, association: $association})" + _VIEW
 
 
-class DisciplineRefused(Exception):
-    def __init__(self, code: str, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-
-
 @dataclass(frozen=True, slots=True)
 class Filed:
     id: str
@@ -86,7 +79,7 @@ class Filed:
 def _raw(association: Association, action: Action, code: str, **given: Any) -> dict[str, Any]:
     reasons = " ".join(str(given["reasons"]).split())
     if not 4 <= len(reasons) <= 400:
-        raise DisciplineRefused("BAD_USER_INPUT", "reasons", "reasons are 4-400 characters")
+        raise AssociationRefused("BAD_USER_INPUT", "reasons", "reasons are 4-400 characters")
     return {
         "item": action.item,
         "subject": code,
@@ -115,7 +108,7 @@ async def record_action(
     try:
         submission = parse_submission(raw, today)
     except RowError as exc:
-        raise DisciplineRefused("BAD_USER_INPUT", exc.reason, str(exc)) from None
+        raise AssociationRefused("BAD_USER_INPUT", exc.reason, str(exc)) from None
     now = datetime.now(UTC)
 
     async def work(tx: AsyncManagedTransaction) -> Filed:
@@ -123,10 +116,10 @@ async def record_action(
             await tx.run(_MEMBER, code=code, association=association.code, now=now)
         ).single()
         if found is None:
-            raise DisciplineRefused("NOT_FOUND", "not-a-member", "no member with this code")
+            raise AssociationRefused("NOT_FOUND", "not-a-member", "no member with this code")
         before = await (await tx.run(_FILED, record=submission.id)).single()
         if before is not None and before["association"] != association.code:
-            raise DisciplineRefused(
+            raise AssociationRefused(
                 "CONFLICT", "conflict", f"document {document} is already on file for {code}"
             )
         unit = responsible_unit(found["division"])
@@ -135,7 +128,7 @@ async def record_action(
             scope=member_scope().params(), system=f"association:{association.code}",
         )  # fmt: skip
         if outcome.refused:
-            raise DisciplineRefused("CONFLICT", outcome.outcome, outcome.message)
+            raise AssociationRefused("CONFLICT", outcome.outcome, outcome.message)
         new_id = f"SD-{now:%Y%m%d%H%M%S}-{submission.id[3:11]}"
         result = await tx.run(
             _RECORD, code=code, record=submission.id, id=new_id, association=association.code,

@@ -35,7 +35,10 @@ def members_only(association: str, subject: str) -> str:
     return f"(CASE WHEN {association} IS NULL THEN true ELSE {member} END)"
 
 
-class MembershipRefused(Exception):
+class AssociationRefused(Exception):
+    """A membership change or a self-discipline action refused: ``code`` is the API's error
+    code, ``reason`` a stable word, the message says why."""
+
     def __init__(self, code: str, reason: str, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -73,7 +76,7 @@ RETURN m.since AS since
 
 def _day(name: str, value: date, today: date) -> date:
     if not EARLIEST <= value <= today:
-        raise MembershipRefused("BAD_USER_INPUT", "invalid-date", f"{name} is {EARLIEST} to today")
+        raise AssociationRefused("BAD_USER_INPUT", "invalid-date", f"{name} is {EARLIEST} to today")
     return value
 
 
@@ -87,7 +90,7 @@ async def set_membership(
         now=datetime.now(UTC),
     )  # fmt: skip
     if not found:
-        raise MembershipRefused("NOT_FOUND", "unknown-subject", f"no subject {code}")
+        raise AssociationRefused("NOT_FOUND", "unknown-subject", f"no subject {code}")
     return Membership(association.code, code, since, None)
 
 
@@ -114,7 +117,7 @@ async def end_membership(
 
     since = await store.write(work)
     if since is None:
-        raise MembershipRefused(
+        raise AssociationRefused(
             "NOT_FOUND", "no-membership", f"{code} is not a member of {association} since {last}"
         )
     return Membership(association, code, since, last)

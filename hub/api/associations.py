@@ -15,13 +15,12 @@ from typing import Any
 import strawberry
 
 from graph.associations.discipline import (
-    DisciplineRefused,
     action_of,
     actions_of,
     record_action,
 )
 from graph.associations.members import MEMBER_PARTS, member, members
-from graph.associations.membership import MembershipRefused, end_membership, set_membership
+from graph.associations.membership import AssociationRefused, end_membership, set_membership
 from hub.api.context import (
     RootPolicy,
     audit,
@@ -270,7 +269,7 @@ class AssociationQueries:
         )
 
 
-def _refused(exc: MembershipRefused | DisciplineRefused) -> HubError:
+def _refused(exc: AssociationRefused) -> HubError:
     return HubError(Code(exc.code), str(exc), reason=exc.reason)
 
 
@@ -292,7 +291,7 @@ class AssociationMutations:
                 context.store, found, code, since=since, by=context.principal.subject,
                 today=date.today(),
             )  # fmt: skip
-        except MembershipRefused as exc:
+        except AssociationRefused as exc:
             audit(info, code, (association,), "DENY", "write")
             raise _refused(exc) from None
         audit(info, code, (association,), action="write")
@@ -314,7 +313,7 @@ class AssociationMutations:
                 context.store, found.code, code, until=until or date.today(),
                 by=context.principal.subject, today=date.today(),
             )  # fmt: skip
-        except MembershipRefused as exc:
+        except AssociationRefused as exc:
             audit(info, code, (association,), "DENY", "write")
             raise _refused(exc) from None
         audit(info, code, (association,), action="write")
@@ -342,7 +341,7 @@ class AssociationMutations:
                 document=input.document, reasons=input.reasons, by=context.principal.subject,
                 today=date.today(),
             )  # fmt: skip
-        except DisciplineRefused as exc:
+        except AssociationRefused as exc:
             audit(info, None, (), "DENY", "write")
             raise _refused(exc) from None
         audit(info, code, (filed.id, filed.record), action="write")

@@ -55,7 +55,8 @@ FILE = """mutation($c: String!, $i: SelfDisciplineInput!) {
     id creditCode action decidedOn document reasons record status } }"""
 ACTIONS = """{ selfDisciplineActions(first: 100) {
   edges { node { id creditCode action record status } } pageInfo { hasNextPage } } }"""
-QUEUE = "{ reviewQueue(first: 100) { edges { node { id subject item title } } } }"
+QUEUE = """query($after: String) { reviewQueue(unit: "NMG152201", first: 100, after: $after) {
+  edges { node { id subject item title } } hasNextPage endCursor } }"""
 APPROVE = (
     "mutation($id: String!) { approveRecord(id: $id) { id status approvals approvalsNeeded } }"
 )
@@ -94,6 +95,18 @@ async def _rate(store: Store, codes: list[str]) -> None:
         await rate_in(tx, codes, date.today())
 
     await store.write(work)
+
+
+def _queued(reviewer: GraphQLClient, record: str) -> dict[str, Any]:
+    """The record as the reviewers' queue shows it, looked for page by page."""
+    after = None
+    while True:
+        page: dict[str, Any] = reviewer.data(QUEUE, {"after": after})["reviewQueue"]  # type: ignore[assignment]
+        found = [e["node"] for e in page["edges"] if e["node"]["id"] == record]
+        if found:
+            return found[0]
+        assert page["hasNextPage"], f"{record} is not in the review queue"
+        after = page["endCursor"]
 
 
 async def _count(driver: AsyncDriver, cypher: str, **params: Any) -> int:
@@ -240,8 +253,7 @@ async def test_a_self_discipline_action_is_reviewed_before_it_counts(
 
     filed: dict[str, Any] = assoc.data(FILE, {"c": member, "i": warning})["recordSelfDiscipline"]  # type: ignore[assignment]
     assert (filed["creditCode"], filed["action"], filed["status"]) == (member, "WARNING", "PENDING")
-    queued = reviewer.data(QUEUE)["reviewQueue"]["edges"]  # type: ignore[index]
-    (waiting,) = [e["node"] for e in queued if e["node"]["id"] == filed["record"]]
+    waiting = _queued(reviewer, filed["record"])
     assert (waiting["subject"], waiting["item"]) == (member, "ASSOCIATION_DISCIPLINE")
     assert "内蒙古自治区测绘地理信息学会警告" in waiting["title"]
     records = public.data(SUBJECT, {"c": member})["subject"]["records"]  # type: ignore[index]
