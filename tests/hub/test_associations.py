@@ -353,3 +353,40 @@ async def test_an_associations_partner_hears_only_of_its_members(
     finally:
         association.stop()
         platform.stop()
+
+
+async def test_membership_loads_in_bulk_and_a_bad_row_loses_no_good_one(
+    api: str, driver: AsyncDriver
+) -> None:
+    (first, _), (second, _) = fresh_subjects(2)
+    lines = [
+        "association,creditCode,since",
+        f"{GEOLOGY},{first},2017-04-01",
+        f"XH-NOPE,{second},2017-04-01",  # no such association
+        f"{GEOLOGY},{second[:-1]}{'1' if second[-1] != '1' else '2'},2017-04-01",  # bad check
+        f"{GEOLOGY},{UNKNOWN},2017-04-01",  # valid, and no subject has it
+        f"{GEOLOGY},{second},2017-13-01",  # no such day
+        f"{GEOLOGY},{second},2016-09-01",
+    ]
+    path = TEST_DATA / "association-members.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    done = hub_command("associations", "members", str(path), check=False)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["set"] == 2
+    assert [(r["line"], r["reason"]) for r in report["refused"]] == [
+        (3, "unknown-association"), (4, "invalid-credit-code"), (5, "unknown-subject"),
+        (6, "invalid-date"),
+    ]  # fmt: skip
+    found = await driver.execute_query(
+        "MATCH (s:Subject)-[m:MEMBER_OF]->(:Association {code: $a}) "
+        "WHERE s.creditCode IN $codes AND m.until IS NULL "
+        "RETURN s.creditCode AS code, toString(m.since) AS since ORDER BY code",
+        a=GEOLOGY,
+        codes=[first, second, UNKNOWN],
+    )
+    assert sorted((r["code"], r["since"]) for r in found.records) == sorted(
+        [(first, "2017-04-01"), (second, "2016-09-01")]
+    )
+    geology = GraphQLClient(api, association_token(GEOLOGY))
+    assert geology.data(MEMBER, {"c": second})["member"]["since"] == "2016-09-01"  # type: ignore[index]
