@@ -249,6 +249,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             *(_index("TypicalCase", prop) for prop in ("status", "unit", "publishedOn")),
         ),
     ),
+    Migration(
+        22,
+        "industry associations by code, their self-discipline actions by id, record, association",
+        (
+            _unique("Association", "code"),
+            _unique("SelfDiscipline", "id"),
+            _unique("SelfDiscipline", "record"),
+            _index("SelfDiscipline", "association"),
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"

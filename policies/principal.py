@@ -10,10 +10,22 @@ PUBLIC_ROLE = "public"
 # ``subject`` is a company (its legal representative or agent) signed in about itself: it reads
 # the public view of everyone and, through its own root fields, its whole archive.
 SUBJECT_ROLE = "subject"
+# ``association`` is an industry association (policies/associations.yaml), level ASSOCIATION: the
+# public view of everyone; its members' standing only through its own root fields.
+ASSOCIATION_ROLE = "association"
 ROLES = frozenset(
-    {"partner", "investigator", "submitter", "reviewer", "admin", PUBLIC_ROLE, SUBJECT_ROLE}
+    {
+        "partner",
+        "investigator",
+        "submitter",
+        "reviewer",
+        "admin",
+        PUBLIC_ROLE,
+        SUBJECT_ROLE,
+        ASSOCIATION_ROLE,
+    }
 )
-LEVELS = frozenset({"REGION", "LEAGUE", "BANNER", "PARTNER", "SUBJECT"})
+LEVELS = frozenset({"REGION", "LEAGUE", "BANNER", "PARTNER", "SUBJECT", "ASSOCIATION"})
 
 
 class Clearance(IntEnum):
@@ -41,6 +53,11 @@ class Principal:
     def own_code(self) -> str | None:
         """The credit code this caller speaks for: a signed-in subject's, nobody else's."""
         return self.credit_code if SUBJECT_ROLE in self.roles else None
+
+    def own_association(self) -> str | None:
+        """The association this caller speaks for: an association token's agency, nobody
+        else's (its code was checked against policies/associations.yaml when it was read)."""
+        return self.agency if ASSOCIATION_ROLE in self.roles else None
 
 
 PUBLIC_ISSUER = "public"  # no token: the caller is known only by its address

@@ -86,6 +86,12 @@ def unit_mismatch(agency: str, level: str, division: str, roles: frozenset[str])
         if unit is not None:
             return f"agency {agency} is a department unit, not a subject"
         return None
+    if level == "ASSOCIATION" or "association" in roles:
+        if level != "ASSOCIATION" or roles != {"association"}:
+            return "an association's token has level ASSOCIATION and the role 'association' only"
+        if unit is not None:
+            return f"agency {agency} is a department unit, not an association"
+        return None
     if level == "PARTNER":
         if roles != {"partner"}:
             return "a PARTNER-level token carries the role 'partner' only"

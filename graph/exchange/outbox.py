@@ -22,6 +22,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph.associations.membership import members_only
 from graph.db import Store
 from policies.access import cypher_readable
 from policies.principal import Clearance
@@ -60,13 +61,15 @@ class Emitted:
 
 # One PENDING delivery of event ``e`` to every active partner with an endpoint that takes its
 # type and kind and is cleared for its disclosure.
-FAN_OUT = """
-MATCH (p:Partner {status: 'ACTIVE'})
+# An association's partner (``p.association``) hears only of its current members.
+FAN_OUT = f"""
+MATCH (p:Partner {{status: 'ACTIVE'}})
 WHERE p.endpoint IS NOT NULL AND e.type IN p.events AND p.kind IN e.kinds
   AND $ranks[p.clearance] >= $ranks[e.disclosure]
-CREATE (d:Delivery {id: e.id + '|' + p.code, event: e.id, partner: p.code, subject: e.subject,
+  AND {members_only("p.association", "e.subject")}
+CREATE (d:Delivery {{id: e.id + '|' + p.code, event: e.id, partner: p.code, subject: e.subject,
   seq: e.seq, version: e.version, shard: e.shard, status: 'PENDING', attempts: 0,
-  nextAt: $now, createdAt: $now})
+  nextAt: $now, createdAt: $now}})
 """
 
 EMIT = (
@@ -228,11 +231,12 @@ RETURN count(d) AS n
 """
 # Every event since a moment that the partner was, or would have been, sent (its subscription, or
 # the active set it was sent when it joined), oldest first.
-SINCE = """
-MATCH (p:Partner {code: $partner})
+SINCE = f"""
+MATCH (p:Partner {{code: $partner}})
 MATCH (e:OutboxEvent) WHERE e.createdAt >= $since AND p.kind IN e.kinds
   AND $ranks[p.clearance] >= $ranks[e.disclosure]
-  AND (e.type IN p.events OR EXISTS { MATCH (:Delivery {id: e.id + '|' + p.code}) })
+  AND (e.type IN p.events OR EXISTS {{ MATCH (:Delivery {{id: e.id + '|' + p.code}}) }})
+  AND {members_only("p.association", "e.subject")}
 RETURN e.id AS id ORDER BY e.version
 """
 
@@ -302,7 +306,7 @@ async def delivery_counts(store: Store, partner: str) -> dict[str, int]:
 FEED_TYPES = ("sanction.listed", "sanction.modified", "sanction.ended", "rating.changed")
 FEED = f"""
 MATCH (e:OutboxEvent) WHERE e.version > $after AND ($kind IS NULL OR $kind IN e.kinds)
-  AND e.type IN $feedTypes
+  AND e.type IN $feedTypes AND {members_only("$association", "e.subject")}
 OPTIONAL MATCH (s:Subject {{creditCode: e.subject}})
 OPTIONAL MATCH (x:Sanction|Restriction {{id: e.sanction}})
 WITH e, s, x WHERE {cypher_readable("e", "s.division", "x.authority")}
@@ -326,12 +330,15 @@ async def feed(
     first: int,
     scope: Mapping[str, Any],
     kind: str | None,
+    association: str | None = None,
 ) -> list[FeedEvent]:
+    """Events after version ``after``; for an association's partner, only its members'."""
     records = await store.read(
         FEED,
         after=after,
         first=first,
         kind=kind,
+        association=association,
         feedTypes=list(FEED_TYPES),
         **scope,
     )

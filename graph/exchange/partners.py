@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from graph.db import Store
 from graph.exchange.snapshot import queue_active_set
+from policies.associations import default_associations
 from policies.credit.measures import Catalogue
 from policies.principal import Clearance
 from policies.targets import TargetError, TargetRule, check_host
@@ -23,6 +24,7 @@ from policies.targets import TargetError, TargetRule, check_host
 Status = Literal["ACTIVE", "PAUSED", "DISABLED"]
 STATUSES: tuple[Status, ...] = ("ACTIVE", "PAUSED", "DISABLED")
 SCHEMES = ("HMAC_SHA256", "ED25519")
+ASSOCIATION_KIND = "ASSOCIATION"  # policies/measures.yaml partner_kinds
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class Partner:
     status: str
     created_at: str
     updated_at: str
+    association: str | None = None  # kind ASSOCIATION: the association it hears of members of
 
 
 def check_endpoint(url: str, targets: TargetRule) -> str:
@@ -112,6 +115,11 @@ def check_fields(
         elif name == "status":
             if value not in STATUSES:
                 raise PartnerError("invalid-status", f"status is one of {', '.join(STATUSES)}")
+        elif name == "association":
+            if value is not None and default_associations().get(value) is None:
+                raise PartnerError(
+                    "unknown-association", "association is a code of policies/associations.yaml"
+                )
         elif name == "scheme":
             if value not in SCHEMES:
                 raise PartnerError("invalid-scheme", f"scheme is one of {', '.join(SCHEMES)}")
@@ -119,6 +127,16 @@ def check_fields(
             raise PartnerError("unknown-field", f"partners have no field {name!r}")
         checked[name] = value
     return checked
+
+
+def check_tie(kind: str, association: str | None) -> None:
+    """A partner of kind ASSOCIATION names its association, and no other partner does: the
+    outbox sends an association's partner only events of that association's members."""
+    if (kind == ASSOCIATION_KIND) != (association is not None):
+        raise PartnerError(
+            "association-kind",
+            f"a partner names an association exactly when its kind is {ASSOCIATION_KIND}",
+        )
 
 
 def _partner(p: dict[str, Any]) -> Partner:
@@ -134,6 +152,7 @@ def _partner(p: dict[str, Any]) -> Partner:
         status=p["status"],
         created_at=p["createdAt"],
         updated_at=p["updatedAt"],
+        association=p.get("association"),
     )
 
 
@@ -168,8 +187,9 @@ async def register(
     required = {"code", "name", "kind", "events"}
     if missing := required - set(fields):
         raise PartnerError("missing-field", f"a partner needs {', '.join(sorted(missing))}")
-    wanted = {"endpoint": None, "clearance": "SHARED", "status": "ACTIVE"}
+    wanted = {"endpoint": None, "clearance": "SHARED", "status": "ACTIVE", "association": None}
     checked = check_fields(catalogue, {**wanted, **fields, "scheme": keys.scheme}, targets)
+    check_tie(checked["kind"], checked["association"])
     at = datetime.now(UTC).isoformat()
     props = {
         **{k: v for k, v in checked.items() if k != "code"},
@@ -199,6 +219,12 @@ async def update_partner(
     if "code" in fields or "scheme" in fields:
         raise PartnerError("immutable-field", "a partner's code and scheme do not change")
     checked = check_fields(catalogue, fields, targets)
+    if {"kind", "association"} & set(checked):
+        current = await find(store, code)
+        if current is None:
+            return None
+        tied = {"kind": current.kind, "association": current.association, **checked}
+        check_tie(tied["kind"], tied["association"])
     at = datetime.now(UTC).isoformat()
     records = await store.execute(UPDATE, code=code, props=checked, at=at)
     return _partner(records[0]["partner"]) if records else None

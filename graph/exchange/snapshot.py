@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from graph.associations.membership import members_only
 from graph.db import Store
 from graph.exchange.outbox import RANKS, FeedEvent
 from policies.access import cypher_readable
@@ -30,6 +31,7 @@ CALL (n) {{
   RETURN e ORDER BY e.version DESC LIMIT 1
 }}
 WITH n, e WHERE e.type <> 'sanction.ended' AND ($kind IS NULL OR $kind IN e.kinds)
+  AND {members_only("$association", "e.subject")}
 OPTIONAL MATCH (s:Subject {{creditCode: e.subject}})
 WITH n, e, s WHERE {cypher_readable("e", "s.division", "n.authority")}
 WITH n, e ORDER BY n.id LIMIT $first
@@ -50,10 +52,13 @@ async def snapshot(
     first: int,
     scope: Mapping[str, Any],
     kind: str | None,
+    association: str | None = None,
 ) -> list[tuple[str, FeedEvent]]:
-    """Up to ``first`` listings active at feed version ``as_of`` after listing id ``key``."""
+    """Up to ``first`` listings active at feed version ``as_of`` after listing id ``key``;
+    for an association's partner, only its members'."""
     records = await store.read(
         SNAPSHOT,
+        association=association,
         asOf=as_of,
         key=key,
         first=first,
@@ -70,16 +75,17 @@ async def snapshot(
 # partner's kind and class, becomes a pending delivery. Made only where none exists, so an event
 # written since the registration (which made its own) is not sent twice; the original seq keeps
 # each subject's later events behind it.
-QUEUE_ACTIVE = """
-MATCH (p:Partner {code: $partner}) WHERE p.endpoint IS NOT NULL AND p.status <> 'DISABLED'
+QUEUE_ACTIVE = f"""
+MATCH (p:Partner {{code: $partner}}) WHERE p.endpoint IS NOT NULL AND p.status <> 'DISABLED'
 MATCH (n:Sanction|Restriction)
-CALL (n) {
-  MATCH (e:OutboxEvent {sanction: n.id}) RETURN e ORDER BY e.version DESC LIMIT 1
-}
+CALL (n) {{
+  MATCH (e:OutboxEvent {{sanction: n.id}}) RETURN e ORDER BY e.version DESC LIMIT 1
+}}
 WITH p, e WHERE e.type <> 'sanction.ended' AND p.kind IN e.kinds
   AND $ranks[p.clearance] >= $ranks[e.disclosure]
   AND (e.type IN p.events OR 'sanction.listed' IN p.events)
-MERGE (d:Delivery {id: e.id + '|' + p.code})
+  AND {members_only("p.association", "e.subject")}
+MERGE (d:Delivery {{id: e.id + '|' + p.code}})
 ON CREATE SET d.event = e.id, d.partner = p.code, d.subject = e.subject, d.seq = e.seq,
   d.version = e.version, d.shard = e.shard, d.status = 'PENDING', d.attempts = 0,
   d.nextAt = $now, d.createdAt = $now, d.bootstrap = true

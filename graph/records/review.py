@@ -16,6 +16,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph.associations.discipline import expel_in
 from graph.db import Store
 from graph.exchange.outbox import Emitted
 from graph.rating import rate_in
@@ -190,6 +191,7 @@ async def review_in(
     if props["status"] == "PUBLISHED" and decision == "APPROVE":
         event = await announce_published(tx, record_id, record_kinds)
         await tx.run(_BREACHED, id=record_id, today=today)
+        await expel_in(tx, record_id, today)  # an association's expulsion ends the membership
     needed = 0 if decision == "REPAIR" else default_rules().needed(row.get("tier"))
     return StepResult(
         record_id, subject, props["status"], len(props.get("approvals", ())), needed, rating, event

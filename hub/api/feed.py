@@ -178,14 +178,15 @@ def _grade_entry(e: FeedEvent, kind: str | None) -> FeedEntry:
     )
 
 
-async def _agreement(info: strawberry.Info) -> tuple[dict[str, object], str | None]:
-    """The read scope and partner kind of the caller: a partner reads as its registration
-    allows (refused when it has none), others by their token alone."""
+async def _agreement(info: strawberry.Info) -> tuple[dict[str, object], str | None, str | None]:
+    """The read scope, partner kind and association of the caller: a partner reads as its
+    registration allows (refused when it has none; an association's partner only its
+    members' listings), others by their token alone."""
     context = ctx(info)
     principal = context.principal
     scope: dict[str, object] = dict(context.scope)
     if principal.level != "PARTNER":
-        return scope, None
+        return scope, None, None
     registered = await find(context.store, principal.agency)
     if registered is None or registered.status == "DISABLED":
         audit(info, None, (), "DENY")
@@ -196,7 +197,7 @@ async def _agreement(info: strawberry.Info) -> tuple[dict[str, object], str | No
     # Its registered agreement caps what its token may read.
     agreed = Clearance[registered.clearance]
     scope["anywhere"] = [c for c in context.scope["anywhere"] if Clearance[c] <= agreed]
-    return scope, registered.kind
+    return scope, registered.kind, registered.association
 
 
 @strawberry.type
@@ -213,14 +214,8 @@ class FeedQueries:
         context = ctx(info)
         size = page_size(first)
         since = decode_number_cursor(after, _FEED_CURSOR) if after else 0
-        scope, kind = await _agreement(info)
-        rows = await feed(
-            context.store,
-            since,
-            size + 1,
-            scope,
-            kind,
-        )
+        scope, kind, association = await _agreement(info)
+        rows = await feed(context.store, since, size + 1, scope, kind, association)
         page = rows[:size]
         audit(info, None, sorted({e.data["creditCode"] for e in page}))
         return SanctionFeed(
@@ -240,7 +235,7 @@ class FeedQueries:
     ) -> SanctionSnapshot:
         context = ctx(info)
         size = page_size(first)
-        scope, kind = await _agreement(info)
+        scope, kind, association = await _agreement(info)
         if after:
             version, _, key = decode_cursor(after, _SNAPSHOT_CURSOR).partition(":")
             if not version.isdigit() or not key:
@@ -251,14 +246,7 @@ class FeedQueries:
                 await current_version(context.store),
                 "",
             )
-        rows = await snapshot(
-            context.store,
-            as_of,
-            key,
-            size + 1,
-            scope,
-            kind,
-        )
+        rows = await snapshot(context.store, as_of, key, size + 1, scope, kind, association)
         page = rows[:size]
         audit(info, None, sorted({e.data["creditCode"] for _, e in page}))
         last = page[-1][0] if page else key

@@ -70,6 +70,9 @@ class PartnerInfo:
     pending: int
     delivered: int
     dead: int = strawberry.field(description="Deliveries given up on (the dead-letter set).")
+    association: str | None = strawberry.field(
+        description="Kind ASSOCIATION: the industry association whose members' events it hears."
+    )
 
 
 @strawberry.type(description="A partner and the key it verifies with, shown this once.")
@@ -110,6 +113,11 @@ class PartnerInput:
     endpoint: str | None = None
     clearance: str = "SHARED"
     scheme: SigningScheme = SigningScheme.HMAC_SHA256
+    association: str | None = strawberry.field(
+        default=None,
+        description="With kind ASSOCIATION (and only then): the association's code "
+        "(policies/associations.yaml); it hears only of that association's members.",
+    )
 
 
 @strawberry.input(description="What to change; left out stays as it is.")
@@ -120,6 +128,7 @@ class PartnerChange:
     events: list[str] | None = None
     clearance: str | None = None
     status: PartnerStatus | None = None
+    association: str | None = None
 
 
 async def _info(context: Context, partner: Partner) -> PartnerInfo:
@@ -139,6 +148,7 @@ async def _info(context: Context, partner: Partner) -> PartnerInfo:
         pending=counts.get("PENDING", 0),
         delivered=counts.get("DELIVERED", 0),
         dead=counts.get("DEAD", 0),
+        association=partner.association,
     )
 
 
@@ -224,6 +234,7 @@ class PartnerMutations:
             "events": partner.events,
             "endpoint": partner.endpoint,
             "clearance": partner.clearance,
+            "association": partner.association,
         }
         try:
             saved, keys = await onboard(
@@ -257,6 +268,7 @@ class PartnerMutations:
                 "events": change.events,
                 "clearance": change.clearance,
                 "status": change.status.value if change.status else None,
+                "association": change.association,
             }.items()
             if v is not None
         }

@@ -9,6 +9,7 @@ from graphql import GraphQLSchema, build_schema
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from hub.api.associations import AssociationMutations, AssociationQueries
 from hub.api.audit_queries import AuditQueries
 from hub.api.audit_stream import AuditTrail
 from hub.api.cases.court_documents import CourtDocumentMutations, CourtDocumentQueries
@@ -70,6 +71,7 @@ class Query(
     OverdueQueries,
     CourtDocumentQueries,
     TypicalCaseQueries,
+    AssociationQueries,
 ):
     pass
 
@@ -90,6 +92,7 @@ class Mutation(
     CommitmentMutations,
     CourtDocumentMutations,
     TypicalCaseMutations,
+    AssociationMutations,
 ):
     pass
 

@@ -7,6 +7,7 @@ import typer
 from connectors.config import configure
 from hub.cli.archive import app as archive_app
 from hub.cli.archive import assess_cmd, rate_cmd
+from hub.cli.associations import app as associations_app
 from hub.cli.audit import app as audit_app
 from hub.cli.cases import app as cases_app
 from hub.cli.certificates import app as certificates_app
@@ -39,6 +40,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(cases_app, name="cases")
+app.add_typer(associations_app, name="associations")
 app.command("rate")(rate_cmd)
 app.command("assess")(assess_cmd)
 app.command("reindex")(reindex_cmd)

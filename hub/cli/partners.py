@@ -40,6 +40,8 @@ def _show(partner: Partner, counts: dict[str, int]) -> dict[str, Any]:
         "status": partner.status,
         "deliveries": counts,
     }
+    if partner.association is not None:
+        shown["association"] = partner.association
     if partner.scheme == "ED25519":
         shown["publicKey"] = partner.verifying_key
     return shown
@@ -61,6 +63,9 @@ def add_cmd(
     endpoint: Annotated[str | None, typer.Option(help="Its webhook URL; none: it polls.")] = None,
     clearance: Annotated[str, typer.Option(help="PUBLIC, SHARED or RESTRICTED.")] = "SHARED",
     scheme: Annotated[str, typer.Option(help="HMAC_SHA256 or ED25519.")] = "HMAC_SHA256",
+    association: Annotated[
+        str | None, typer.Option(help="With --kind ASSOCIATION: its code (associations.yaml).")
+    ] = None,
 ) -> None:
     """Register a partner and print the key it verifies with (shown this once)."""
     fields = {
@@ -70,6 +75,7 @@ def add_cmd(
         "events": event,
         "endpoint": endpoint,
         "clearance": clearance,
+        "association": association,
     }
 
     async def work(store: Store, s: Settings) -> tuple[Partner, Keys]:

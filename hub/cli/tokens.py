@@ -12,7 +12,7 @@ from hub.http.auth.dev_tokens import mint_dev_token
 from hub.keys import dev_jwt_secret
 from hub.settings import Settings, get_settings
 from policies.divisions import REGION_CODE
-from policies.principal import ROLES, SUBJECT_ROLE, Clearance
+from policies.principal import ASSOCIATION_ROLE, ROLES, SUBJECT_ROLE, Clearance
 from policies.units import units_by_code
 
 
@@ -75,8 +75,10 @@ def token(
             raise fail("a subject's --agency is its --credit-code; leave --agency out")
         agency = credit_code
     if agency is None:
-        raise fail("--agency is needed (a unit's code, or a partner's)")
-    default = {"partner": "SHARED", SUBJECT_ROLE: "PUBLIC"}.get(role, "RESTRICTED")
+        raise fail("--agency is needed (a unit's code, a partner's or an association's)")
+    default = {"partner": "SHARED", SUBJECT_ROLE: "PUBLIC", ASSOCIATION_ROLE: "PUBLIC"}.get(
+        role, "RESTRICTED"
+    )
     level = clearance or default
     if level not in Clearance.__members__:
         raise fail("clearance must be PUBLIC, SHARED, RESTRICTED or CONFIDENTIAL")

@@ -26,6 +26,7 @@ def test_a_serious_listing_reaches_every_kind_but_the_courts() -> None:
         "DEPARTMENT",
         "CREDIT_AGENCY",
         "REGIONAL_CREDIT_PLATFORM",
+        "ASSOCIATION",  # an association hears of its own members' listings only
     }
     abnormal = {m.code for m in catalogue.for_listing("ABNORMAL_OPERATION")}
     assert abnormal == {
@@ -33,6 +34,7 @@ def test_a_serious_listing_reaches_every_kind_but_the_courts() -> None:
         "MINING_RIGHT_BARRED",
         "KEY_INSPECTION",
         "CREDIT_PLATFORM_PUBLISHED",
+        "ASSOCIATION_DISCIPLINE_NOTED",
     }
 
 

@@ -31,6 +31,7 @@ FAILING_WRITES = {  # typed right, refused by the resolver: the partner does not
 }
 AGENCY = "NMG150000"  # the region's unit: every department role, in its own jurisdiction
 SUBJECT = "91110000600037341L"  # a signed-in subject's fields: a valid code the hub does not hold
+ASSOCIATION = "XH-CHDL"  # an association's fields: a registered association
 
 
 def test_every_root_field_is_audited(api: str) -> None:
@@ -47,6 +48,8 @@ def test_every_root_field_is_audited(api: str) -> None:
         token = unit_token(role, AGENCY, f"audit-{field}") if role != "partner" else None
         if role == "subject":
             token = mint("subject", agency=SUBJECT, credit_code=SUBJECT, clearance="PUBLIC")
+        if role == "association":
+            token = mint("association", agency=ASSOCIATION, clearance="PUBLIC")
         client = GraphQLClient(api, token or _partner_token())
         response = client.post(query)
         assert response.status_code == 200, (field, response.text)
@@ -55,7 +58,7 @@ def test_every_root_field_is_audited(api: str) -> None:
     query = """query($g: String!, $s: DateTime!, $a: Int) {
       auditTrail(agency: $g, since: $s, afterSeq: $a, first: 100) { seq field } }"""
     seen: set[str] = set()
-    for agency in (AGENCY, "BANK-TEST", SUBJECT):
+    for agency in (AGENCY, "BANK-TEST", SUBJECT, ASSOCIATION):
         after = 0
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -53,6 +53,8 @@ def _principal(role: str, division: str, clearance: Clearance, purpose: str | No
         agency, level = "BANK-X", "PARTNER"
     elif role == "subject":
         agency, level, division, clearance = UNKNOWN, "SUBJECT", "150000", Clearance.PUBLIC
+    elif role == "association":  # a registered association; the planted subjects are not members
+        agency, level, division = "XH-CHDL", "ASSOCIATION", "150000"
     else:
         found = find_division(division)
         assert found is not None
@@ -396,6 +398,22 @@ CALLS: dict[str, str] = {
     'caseId: "CASE-RR-0000") { id status case } }',
     "discardUnmatchedDocument": 'mutation { discardUnmatchedDocument(id: "UD-RR-0000", '
     'reason: "测试丢弃") { id status } }',
+    # Associations: the planted subject is no association's member, so an association's fields
+    # answer as for an unknown code; the admin's membership writes aim at a code the hub does
+    # not hold (a real membership would change what later examples may read).
+    "setMembership": f'mutation {{ setMembership(association: "XH-CHDL", creditCode: "{UNKNOWN}", '
+    'since: "2020-01-01") { creditCode since } }',
+    "endMembership": f'mutation {{ endMembership(association: "XH-CHDL", creditCode: "{A}") '
+    "{ since until } }",
+    "members": "{ members(first: 20) { edges { node { creditCode name "
+    "records { id title } sanctions { id } rating { grade explanation { code input } } } } } }",
+    "member": f'{{ member(creditCode: "{A}") {{ creditCode name records {{ id title disclosure }} '
+    "sanctions { id authority } rating { grade explanation { code input points } } } }",
+    "recordSelfDiscipline": f'mutation {{ recordSelfDiscipline(creditCode: "{A}", input: '
+    '{action: WARNING, decidedOn: "2026-01-01", document: "测试自律〔2026〕1号", '
+    'reasons: "测试自律惩戒理由"}) { id record status } }',
+    "selfDisciplineActions": "{ selfDisciplineActions(first: 20) "
+    "{ edges { node { id creditCode reasons record status } } } }",
     # Objections, aimed at the confidential record and listing of a subject that is not the
     # caller, and at ids nobody holds; a subject's own archive is the caller's alone.
     "fileObjection": 'mutation { fileObjection(recordId: "R-RR-CON", '

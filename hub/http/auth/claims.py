@@ -10,9 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.identifiers import InvalidIdentifier, validate_uscc
+from policies.associations import default_associations
 from policies.divisions import find_division
 from policies.issuers import Issuer
-from policies.principal import LEVELS, ROLES, SUBJECT_ROLE, Clearance, Principal
+from policies.principal import (
+    ASSOCIATION_ROLE,
+    LEVELS,
+    ROLES,
+    SUBJECT_ROLE,
+    Clearance,
+    Principal,
+)
 from policies.units import unit_mismatch
 
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "sub")
@@ -99,6 +107,10 @@ def agrees_with_unit(principal: Principal) -> Principal:
     mismatch = unit_mismatch(principal.agency, principal.level, principal.division, principal.roles)
     if mismatch is not None:
         raise AuthError(mismatch)
+    if ASSOCIATION_ROLE in principal.roles and default_associations().get(principal.agency) is None:
+        # Only an association the department registered speaks as one: a made-up code would
+        # otherwise be a principal nobody answers for.
+        raise AuthError(f"agency {principal.agency} is not a registered industry association")
     return principal
 
 

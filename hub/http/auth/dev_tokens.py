@@ -10,16 +10,18 @@ import jwt
 
 from hub.http.auth.claims import claims_to_principal
 from policies.divisions import Level, find_division
-from policies.principal import SUBJECT_ROLE
+from policies.principal import ASSOCIATION_ROLE, SUBJECT_ROLE
 
 
 def default_level(role: str, div: str) -> str:
-    """A partner's or a subject's level, or that of the unit at ``div`` (the hub refuses any
-    other)."""
+    """A partner's, a subject's or an association's level, or that of the unit at ``div`` (the
+    hub refuses any other)."""
     if role == "partner":
         return "PARTNER"
     if role == SUBJECT_ROLE:
         return "SUBJECT"
+    if role == ASSOCIATION_ROLE:
+        return "ASSOCIATION"
     found = find_division(div)
     return (found.level if found else Level.BANNER).value
 
