@@ -1,10 +1,12 @@
-"""``hub migrate``, ``hub seed`` and ``hub import``: the graph's schema and its bulk data."""
+"""``hub migrate``, ``hub seed``, ``hub import``, ``hub reindex`` and ``hub outbox``: the graph's
+schema, its bulk data, and what a bulk load leaves to do (search keys, the feed's events)."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,11 +14,12 @@ import typer
 
 from graph.archive.ingest import ImportReport, decode_lines, ingest_rows
 from graph.db import Store
+from graph.exchange.backfill import BackfillReport, backfill
 from graph.migrations import MIGRATIONS, Migration, migrate
+from graph.search import reindex_names
 from hub.cli.kit import err, fail, progress_bar, with_store
-from hub.cli.outbox import run_backfill
 from hub.keys import pii_secret
-from hub.settings import Settings, get_settings
+from hub.settings import Settings, catalogue, get_settings
 
 
 def _print_migration(migration: Migration, new: bool) -> None:
@@ -125,3 +128,60 @@ def import_cmd(
         report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     if report.rejected:
         raise typer.Exit(3)  # partial success: good rows stored, some refused
+
+
+outbox_app = typer.Typer(
+    help="The outbox behind the sanction feed and webhooks.", no_args_is_help=True
+)
+
+
+def run_backfill() -> BackfillReport:
+    """Announce the listings the seed or an import wrote without events; print what it did."""
+
+    async def work(store: Store, s: Settings) -> BackfillReport:
+        return await backfill(store, catalogue(), date.today())
+
+    report = with_store(work)
+    err.print(
+        f"feed backfill: {report.compared} listings compared, {report.listed} announced as "
+        f"listed, {report.ended} as ended, {report.deliveries} deliveries queued in "
+        f"{report.seconds:.1f} s"
+    )
+    return report
+
+
+@outbox_app.command("backfill")
+def backfill_cmd() -> None:
+    """Write the outbox events of listings that entered by the seed or `hub import` (idempotent:
+    `hub seed` and `hub import` run it after loading; run it again after a restore)."""
+    run_backfill()
+
+
+def reindex_cmd(
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="Rewrite every name's keys (after the name rules changed)."),
+    ] = False,
+    batch: Annotated[int, typer.Option(help="Names per transaction.", min=100)] = 5000,
+) -> None:
+    """Write the normalised, pinyin and initials keys that name search uses (policies/names.py)
+    for subjects and people that lack them; with --all, for every one."""
+    started = time.monotonic()
+    with progress_bar("search keys") as bar:
+        task = bar.add_task("reindex", total=None, note="")
+
+        async def work(store: Store, s: Settings) -> dict[str, int]:
+            return await reindex_names(
+                store,
+                everything=everything,
+                batch_size=batch,
+                progress=lambda label, n: bar.update(task, completed=n, note=label),
+            )
+
+        written = with_store(work)
+    seconds = time.monotonic() - started
+    total = sum(written.values())
+    err.print(
+        f"search keys written for {written['Subject']:,} subjects and {written['Person']:,} "
+        f"people in {seconds:.1f} s ({total / seconds if seconds else 0:,.0f}/s)"
+    )

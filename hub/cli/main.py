@@ -11,13 +11,11 @@ from hub.cli.associations import app as associations_app
 from hub.cli.audit import app as audit_app
 from hub.cli.cases import app as cases_app
 from hub.cli.certificates import app as certificates_app
-from hub.cli.data import import_cmd, migrate_cmd, seed
+from hub.cli.data import import_cmd, migrate_cmd, outbox_app, reindex_cmd, seed
 from hub.cli.feeds import app as feeds_app
 from hub.cli.operations import app as operations_app
-from hub.cli.outbox import app as outbox_app
 from hub.cli.partners import app as partners_app
 from hub.cli.schema import schema_cmd
-from hub.cli.search import reindex_cmd
 from hub.cli.stack import beat, down, serve, status, up, worker
 from hub.cli.tokens import token
 from hub.settings import get_settings
