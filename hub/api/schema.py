@@ -11,6 +11,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from hub.api.audit_queries import AuditQueries
 from hub.api.audit_stream import AuditTrail
+from hub.api.cases.mutations import CaseMutations
+from hub.api.cases.queries import CaseQueries
 from hub.api.certificates import CertificateMutations
 from hub.api.feed import FeedQueries
 from hub.api.feedback import FeedbackMutations
@@ -66,6 +68,7 @@ class Query(
     ObjectionQueries,
     RepairQueries,
     OverdueQueries,
+    CaseQueries,
 ):
     pass
 
@@ -84,6 +87,7 @@ class Mutation(
     ObjectionMutations,
     RepairMutations,
     CommitmentMutations,
+    CaseMutations,
 ):
     pass
 
