@@ -18,41 +18,44 @@ from graph.db import Store
 from graph.subjects import NESTED_CAP, RECORD_FIELDS
 from policies.access import cypher_pending, cypher_readable
 
-CASE_RULE = cypher_readable("c", "s.division", "c.unit")
+# The case is ``k`` until its records are read: RECORD_FIELDS names a proposed change ``c``.
+CASE_RULE = cypher_readable("k", "s.division", "k.unit")
 
 # A case with its documents (oldest first, each with its file if any) and the records it
 # concerns that the caller may read.
 _BODY = f"""
-RETURN {FIELDS} AS case, c.closedBy AS closedBy, c.closingReasons AS reasons,
+WITH k, s, COLLECT {{
+    MATCH (k)-[:CONCERNS]->(r:CreditRecord)
+    WHERE {cypher_readable("r", "s.division", "r.sourceAgency")}
+      AND (NOT r.status IN ['PENDING', 'RETURNED']
+           OR {cypher_pending("s.division", "r.sourceAgency")})
+    RETURN {RECORD_FIELDS} ORDER BY r.decidedOn, r.id LIMIT $cap
+  }} AS records
+WITH k AS c, records
+RETURN {FIELDS} AS case, c.closedBy AS closedBy, c.closingReasons AS reasons, records,
   COLLECT {{
     MATCH (c)<-[:IN_CASE]-(d:CaseDocument)
     RETURN d {{.id, .kind, .number, .authority, .summary, .source, issuedOn: toString(d.issuedOn),
               file: COLLECT {{ MATCH (d)-[a:ATTACHES]->(e:Evidence)
                                RETURN {{sha256: e.id, name: a.name, size: e.size}} }}[0]}}
     ORDER BY d.issuedOn, d.id LIMIT $cap
-  }} AS documents,
-  COLLECT {{
-    MATCH (c)-[:CONCERNS]->(r:CreditRecord)
-    WHERE {cypher_readable("r", "s.division", "r.sourceAgency")}
-      AND (NOT r.status IN ['PENDING', 'RETURNED']
-           OR {cypher_pending("s.division", "r.sourceAgency")})
-    RETURN {RECORD_FIELDS} ORDER BY r.decidedOn, r.id LIMIT $cap
-  }} AS records
+  }} AS documents
 """
 CASE = f"""
-MATCH (c:Case {{id: $id}})-[:CASE_OF]->(s:Subject) WHERE {CASE_RULE}
+MATCH (k:Case {{id: $id}})-[:CASE_OF]->(s:Subject) WHERE {CASE_RULE}
 {_BODY}
 """
 # Keyset pages in id order (ids begin with the day the case was opened). ``overdue`` compares
 # with the case's stored due day, which only an open case keeps.
 CASES = f"""
-MATCH (c:Case)-[:CASE_OF]->(s:Subject)
-WHERE c.id > $after AND ($code IS NULL OR c.creditCode = $code)
-  AND ($status IS NULL OR c.status = $status)
-  AND ($overdue IS NULL OR coalesce(c.open AND c.dueOn < $today, false) = $overdue)
+MATCH (k:Case)-[:CASE_OF]->(s:Subject)
+WHERE k.id > $after AND ($code IS NULL OR k.creditCode = $code)
+  AND ($status IS NULL OR k.status = $status)
+  AND ($overdue IS NULL OR coalesce(k.open AND k.dueOn < $today, false) = $overdue)
   AND {CASE_RULE}
-WITH c, s ORDER BY c.id LIMIT $limit
+WITH k, s ORDER BY k.id LIMIT $limit
 {_BODY}
+ORDER BY c.id
 """
 # Whether a case is in a unit's jurisdiction (where it may add documents).
 _WITHIN = """
@@ -61,10 +64,10 @@ RETURN c.id AS id
 """
 # A document's file, when the caller may read its case.
 FILE = f"""
-MATCH (d:CaseDocument {{id: $document, case: $id}})-[:IN_CASE]->(c:Case)-[:CASE_OF]->(s:Subject)
+MATCH (d:CaseDocument {{id: $document, case: $id}})-[:IN_CASE]->(k:Case)-[:CASE_OF]->(s:Subject)
 WHERE {CASE_RULE}
 MATCH (d)-[a:ATTACHES]->(e:Evidence)
-RETURN e.id AS sha256, e.type AS type, a.name AS name, c.creditCode AS subject
+RETURN e.id AS sha256, e.type AS type, a.name AS name, k.creditCode AS subject
 """
 
 
