@@ -48,6 +48,10 @@ EVENT = "rating.changed"
 INPUTS = """
 UNWIND $codes AS code
 MATCH (s:Subject {creditCode: code})
+WITH s, COLLECT { MATCH (c:Case {creditCode: code}) RETURN c } AS cases
+WITH s, cases,
+  COLLECT { UNWIND cases AS c MATCH (c)-[:CONCERNS]->(r:CreditRecord) RETURN DISTINCT r }
+    AS concerned
 RETURN s.creditCode AS code, s.name AS name, s.status AS status,
   toString(s.registeredOn) AS registeredOn,
   COLLECT {
@@ -58,11 +62,11 @@ RETURN s.creditCode AS code, s.name AS name, s.status AS status,
   COLLECT {
     MATCH (s)-[:HAS_RECORD]->(r:CreditRecord)
     WHERE r.status = 'PUBLISHED' AND (r.publishUntil IS NULL OR r.publishUntil >= $today)
-      AND NOT EXISTS { (r)<-[:CONCERNS]-(:Case) }
+      AND NOT r IN concerned
     RETURN [r.item, r.category, r.tier, toString(r.decidedOn), r.disclosure, r.sourceAgency]
   } + COLLECT {
-    MATCH (s)<-[:CASE_OF]-(c:Case)
-    WHERE NOT (c.status = 'CLOSED' AND c.outcome IN $uncounted)
+    UNWIND cases AS c
+    WITH c WHERE NOT (c.status = 'CLOSED' AND c.outcome IN $uncounted)
     WITH COLLECT {
       MATCH (c)-[:CONCERNS]->(r:CreditRecord)
       WHERE r.status = 'PUBLISHED' AND (r.publishUntil IS NULL OR r.publishUntil >= $today)

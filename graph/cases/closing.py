@@ -17,7 +17,6 @@ from typing import Any, cast
 from neo4j import AsyncManagedTransaction
 
 from graph.cases.model import CaseRefused
-from graph.db import Store
 from graph.rating import rate_in
 from graph.records.listings import end_in
 from graph.records.publicity import Change, announce_changed
@@ -120,19 +119,3 @@ async def close_in(
                 ended.append(listing["id"])
     await rate_in(tx, [found["subject"]], today)
     return Closed(found["subject"], outcome.counts, tuple(announced), tuple(ended))
-
-
-async def close_case(
-    store: Store,
-    closing: Closing,
-    prefix: str,
-    rules: CaseRules,
-    catalogue: Catalogue,
-    today: date,
-) -> Closed:
-    """``close_in`` in a transaction of its own."""
-
-    async def work(tx: AsyncManagedTransaction) -> Closed:
-        return await close_in(tx, closing, prefix, rules, catalogue, today)
-
-    return await store.write(work)

@@ -14,7 +14,7 @@ from enum import Enum
 
 import strawberry
 
-from graph.cases.closing import Closing, close_case
+from graph.cases.closing import Closing, close_in
 from graph.cases.model import Added, CaseRefused, NewCase, NewDocument
 from graph.cases.reads import case_by_id
 from graph.cases.writes import add_document as add_in
@@ -201,8 +201,8 @@ class CaseMutations:
         by = context.principal.subject
         closing = Closing(case_id, outcome.value, reasons, closed_on or today, by)
         try:
-            closed = await close_case(
-                context.store, closing, unit_prefix(unit), default_cases(), catalogue(), today
+            closed = await context.store.write(
+                close_in, closing, unit_prefix(unit), default_cases(), catalogue(), today
             )
         except CaseRefused as exc:
             audit(info, None, (case_id,), "DENY", "write")
