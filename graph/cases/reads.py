@@ -60,7 +60,7 @@ ORDER BY c.id
 # Whether a case is in a unit's jurisdiction (where it may add documents).
 _WITHIN = """
 MATCH (c:Case {id: $id})-[:CASE_OF]->(s:Subject) WHERE s.division STARTS WITH $prefix
-RETURN c.id AS id
+RETURN c.creditCode AS code
 """
 # A document's file, when the caller may read its case.
 FILE = f"""
@@ -103,9 +103,11 @@ async def document_file(
     return dict(rows[0]) if rows else None
 
 
-async def case_within(store: Store, case_id: str, prefix: str) -> bool:
-    """Whether the case is one of a subject within ``prefix`` (a unit's jurisdiction)."""
-    return bool(await store.read(_WITHIN, id=case_id, prefix=prefix))
+async def case_subject(store: Store, case_id: str, prefix: str) -> str | None:
+    """The credit code of the case's subject when it is within ``prefix`` (a unit's
+    jurisdiction), else None."""
+    rows = await store.read(_WITHIN, id=case_id, prefix=prefix)
+    return str(rows[0]["code"]) if rows else None
 
 
 def _row(record: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from policies.cases import default_cases
 from policies.credit.measures import Catalogue
 from policies.credit.rating import RatingInputs, RecordFact, Source
 from policies.credit.rating_file import default_model
+from tests.audit import audit_trail
 from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
 from tests.subjects import fresh_subjects, listed_on
@@ -43,6 +44,7 @@ CLOSE = f"""mutation($c: String!, $o: CaseOutcome!, $r: String!) {{
 ONE = f"""query($id: String!) {{ case(id: $id) {{ {CASE_FIELDS} }} }}"""
 MANY = """query($f: CasesFilter) { cases(filter: $f, first: 100) {
   edges { node { id creditCode status } } hasNextPage endCursor } }"""
+FILE_FIELD = "GET /cases/{caseId}/documents/{documentId}/file"
 GRADE = """query($c: String!) { subject(creditCode: $c) { rating { grade score } } }"""
 SANCTIONS = """query($c: String!) { subject(creditCode: $c) { sanctions { id status } } }"""
 
@@ -160,6 +162,11 @@ async def test_a_unit_opens_a_case_adds_its_documents_and_only_those_who_may_rea
             assert answer.json()["errors"][0]["extensions"] == {
                 "code": "BAD_USER_INPUT", "reason": "file",
             }  # fmt: skip
+    wrong_kind = _upload(api, case_id, clerk, ("立案通知书.pdf", mine), kind="LETTER")
+    assert wrong_kind.status_code == 400
+    assert wrong_kind.json()["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT", "reason": "kind",
+    }  # fmt: skip
     assert await _count(driver, documents_of, id=case_id) == 1
     evidence = get_settings().evidence_dir
     for data in (fake, big, mine):
@@ -207,6 +214,13 @@ async def test_a_unit_opens_a_case_adds_its_documents_and_only_those_who_may_rea
     own: dict[str, Any] = reviewer.data(OPEN, {"i": _opened(code, [], opened_on)})["openCase"]  # type: ignore[assignment]
     mine_closed = reviewer.post(CLOSE, {"c": own["id"], "o": "UPHELD", "r": "维持原处理决定"})
     assert _error(mine_closed.json()) == {"code": "FORBIDDEN", "reason": "own-case"}
+    page = """query($f: CasesFilter, $a: String) { cases(filter: $f, first: 1, after: $a) {
+      edges { node { id } } hasNextPage endCursor } }"""
+    first = submitter.data(page, {"f": {"creditCode": code}})["cases"]
+    assert first["hasNextPage"] is True  # type: ignore[index]
+    rest = submitter.data(page, {"f": {"creditCode": code}, "a": first["endCursor"]})["cases"]  # type: ignore[index]
+    paged = [e["node"]["id"] for e in first["edges"] + rest["edges"]]  # type: ignore[index]
+    assert sorted(paged) == sorted([case_id, own["id"]]) and rest["hasNextPage"] is False  # type: ignore[index]
     outsider = GraphQLClient(api, unit_token("reviewer", "NMG150102", "reviewer-hohhot-case"))
     far = outsider.post(CLOSE, {"c": case_id, "o": "DISMISSED", "r": "公安机关撤案"}).json()
     assert _error(far) == {"code": "NOT_FOUND", "reason": "unknown"}
@@ -218,6 +232,12 @@ async def test_a_unit_opens_a_case_adds_its_documents_and_only_those_who_may_rea
     twice = reviewer.post(CLOSE, {"c": case_id, "o": "DISMISSED", "r": "公安机关撤案"})
     assert _error(twice.json()) == {"code": "CONFLICT", "reason": "closed"}
     assert reviewer.data(ONE, {"id": case_id})["case"]["outcome"] == "UPHELD"  # type: ignore[index]
+
+    # Every step is in the subject's audit trail: the writes, the upload and the file handed out.
+    trail = {(e["field"], e["decision"]) for e in audit_trail(api, code)}
+    upload, download = "POST /cases/{caseId}/documents", FILE_FIELD
+    for step in ("openCase", "addCaseDocument", "closeCase", "case", upload, download):
+        assert (step, "ALLOW") in trail, (step, trail)
 
 
 def _judgment(code: str, n: int) -> str:

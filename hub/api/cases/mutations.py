@@ -98,9 +98,12 @@ def new_document(
     records: Sequence[str],
     file: Evidence | None = None,
 ) -> NewDocument:
-    """A unit's document, its fields checked (the kind by :func:`add_document`)."""
+    """A unit's document, its fields checked before anything is stored."""
+    kind = kind.strip()
+    if kind not in default_cases().documents:
+        raise HubError(Code.BAD_USER_INPUT, f"unknown document kind {kind!r}", reason="kind")
     return NewDocument(
-        kind=kind.strip(),
+        kind=kind,
         number=text("number", number, 100),
         issued_on=not_after_today("issuedOn", issued_on),
         authority=text("authority", authority, 200),

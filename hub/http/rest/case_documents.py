@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from graph.cases.model import CaseRefused
-from graph.cases.reads import case_within, document_file
+from graph.cases.reads import case_subject, document_file
 from hub.api.cases.mutations import add_document, new_document, refused
 from hub.api.records.units import unit_of
 from hub.errors import Code, HubError
@@ -50,8 +51,8 @@ FILES = Rest(
 )
 
 
-def _field(form: object, name: str) -> str:
-    value = form.get(name)  # type: ignore[attr-defined]
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
     return value if isinstance(value, str) else ""
 
 
@@ -79,7 +80,8 @@ async def post_case_document(request: Request, principal: Principal) -> Response
         _field(form, "summary"), records,
     )  # fmt: skip
     app = request.app.state
-    if not await case_within(app.store, case_id, unit_prefix(unit)):
+    subject = await case_subject(app.store, case_id, unit_prefix(unit))
+    if subject is None:
         await DOCUMENTS.audit(request, principal, "DENY", released=(case_id,))
         raise HubError(Code.NOT_FOUND, "no such case in your jurisdiction", reason="unknown")
     try:
@@ -92,9 +94,11 @@ async def post_case_document(request: Request, principal: Principal) -> Response
     try:
         added = await add_document(app.store, unit, case_id, replace(document, file=kept))
     except CaseRefused as exc:
-        await DOCUMENTS.audit(request, principal, "DENY", released=(case_id,))
+        await DOCUMENTS.audit(request, principal, "DENY", subject=subject, released=(case_id,))
         raise refused(exc) from None
-    await DOCUMENTS.audit(request, principal, "ALLOW", released=(case_id, added.id, kept.id))
+    await DOCUMENTS.audit(
+        request, principal, "ALLOW", subject=subject, released=(case_id, added.id, kept.id)
+    )
     return JSONResponse(
         {"id": added.id, "created": added.created, "file": kept.id},
         status_code=201 if added.created else 200,
