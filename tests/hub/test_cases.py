@@ -132,6 +132,8 @@ async def test_a_unit_opens_a_case_adds_its_documents_and_only_those_who_may_rea
     assert duty["kind"] == "TRANSFER" and duty["party"] == "POLICE"
     assert duty["dueOn"] == rule.deadline.due(moved_on).isoformat()
     assert "第310号" in duty["source"] and duty["overdue"] is True
+    late_ones = submitter.data(MANY, {"f": {"creditCode": code, "overdue": True}})["cases"]
+    assert [e["node"]["id"] for e in late_ones["edges"]] == [case_id]  # type: ignore[index]
     again = submitter.data(ADD, {"c": case_id, "i": transfer})["addCaseDocument"]
     assert again["created"] is False and again["id"] == added["id"]  # type: ignore[index]
     unknown = submitter.post(ADD, {"c": case_id, "i": _document("LETTER", "X-1", moved_on)})
