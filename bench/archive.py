@@ -30,7 +30,7 @@ from bench.run import DATA, ROOT, stack, subject_count
 from graph.archive.files import read_archive
 from graph.archive.imports import parsed
 from graph.db import Neo4jConfig, connect
-from graph.rating import INPUTS, PAGE
+from graph.rating import INPUTS, PAGE, uncounted
 from hub.settings import get_settings
 
 UNIT = "NMG150000"  # the region unit: every subject is in its jurisdiction
@@ -99,7 +99,9 @@ async def read_inputs_only() -> tuple[int, float]:
             codes = [r["code"] for r in records]
             if not codes:
                 return done, time.monotonic() - started
-            await driver.execute_query(INPUTS, codes=codes, today=date.today())
+            await driver.execute_query(
+                INPUTS, codes=codes, today=date.today(), uncounted=uncounted()
+            )
             done, after = done + len(codes), codes[-1]
     finally:
         await driver.close()

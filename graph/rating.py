@@ -3,7 +3,12 @@
 The model (policies/credit/rating.py) is pure; this module only gathers what it reads (published
 records in force, active listings, licences, projects) and stores what it says, with the model
 version, the inputs, each indicator's contribution and the consequences with their names, so a
-grade can be explained and reproduced. One ``Rating`` per subject (``RT-<code>``) holds the
+grade can be explained and reproduced.
+
+A case (graph/cases/) counts once, by its final outcome: the records no case concerns count each
+as they are; the records of one case count as one fact, the one decided last (the final word so
+far: a judgment after the penalty), and not at all once the case closed with an outcome that does
+not count (policies/cases.yaml ``outcomes``). One ``Rating`` per subject (``RT-<code>``) holds the
 current result and the grade history (JSON: grade, effectiveFrom, modelVersion; a new entry only
 when the grade changes); the subject carries grade and score too, so filters need no traversal.
 
@@ -25,6 +30,7 @@ from neo4j import AsyncManagedTransaction
 from graph.certificates import REVOKE_DROPPED, better_than
 from graph.db import Store
 from graph.exchange.outbox import NewEvent, emit
+from policies.cases import default_cases
 from policies.credit.rating import (
     STATUSES,
     GradeChange,
@@ -42,6 +48,10 @@ EVENT = "rating.changed"
 INPUTS = """
 UNWIND $codes AS code
 MATCH (s:Subject {creditCode: code})
+WITH s, COLLECT { MATCH (c:Case {creditCode: code}) RETURN c } AS cases
+WITH s, cases,
+  COLLECT { UNWIND cases AS c MATCH (c)-[:CONCERNS]->(r:CreditRecord) RETURN DISTINCT r }
+    AS concerned
 RETURN s.creditCode AS code, s.name AS name, s.status AS status,
   toString(s.registeredOn) AS registeredOn,
   COLLECT {
@@ -52,7 +62,19 @@ RETURN s.creditCode AS code, s.name AS name, s.status AS status,
   COLLECT {
     MATCH (s)-[:HAS_RECORD]->(r:CreditRecord)
     WHERE r.status = 'PUBLISHED' AND (r.publishUntil IS NULL OR r.publishUntil >= $today)
+      AND NOT r IN concerned
     RETURN [r.item, r.category, r.tier, toString(r.decidedOn), r.disclosure, r.sourceAgency]
+  } + COLLECT {
+    UNWIND cases AS c
+    WITH c WHERE NOT (c.status = 'CLOSED' AND c.outcome IN $uncounted)
+    WITH COLLECT {
+      MATCH (c)-[:CONCERNS]->(r:CreditRecord)
+      WHERE r.status = 'PUBLISHED' AND (r.publishUntil IS NULL OR r.publishUntil >= $today)
+      RETURN [r.item, r.category, r.tier, toString(r.decidedOn), r.disclosure, r.sourceAgency]
+      ORDER BY r.decidedOn DESC, r.id DESC LIMIT 1
+    } AS final
+    WHERE final <> []
+    RETURN final[0]
   } AS records,
   COLLECT {
     MATCH (x:Sanction)-[:SANCTIONED]->(s)
@@ -85,6 +107,11 @@ PAGE = """
 MATCH (s:Subject) WHERE s.creditCode > $after
 RETURN s.creditCode AS code ORDER BY code LIMIT $limit
 """
+
+
+def uncounted() -> list[str]:
+    """INPUTS' ``$uncounted``: the outcomes after which a closed case no longer counts."""
+    return [name for name, outcome in default_cases().outcomes.items() if not outcome.counts]
 
 
 def _inputs(record: Any) -> RatingInputs:
@@ -182,7 +209,7 @@ async def rate_in(
     tells nobody either (a demo seed's ratings replaced)."""
     model = model or default_model()
     now = datetime.now(UTC)
-    result = await tx.run(INPUTS, codes=list(codes), today=today)
+    result = await tx.run(INPUTS, codes=list(codes), today=today, uncounted=uncounted())
     rated: dict[str, RatingResult] = {}
     rows, events = [], []
     async for record in result:

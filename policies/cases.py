@@ -42,6 +42,7 @@ class Duty:
 class Outcome:
     name: str
     counts: bool  # False: the case and its records leave the rating
+    ends_listings: bool = False  # True: listings resting only on the case's records end
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +117,14 @@ def _duties(raw: Any, documents: dict[str, DocumentKind]) -> dict[str, Duty]:
 def _outcomes(raw: Any) -> dict[str, Outcome]:
     outcomes = {}
     for name, entry in mapping(raw, "outcomes", ("UPHELD",), ("DISMISSED", "OVERTURNED")).items():
-        fields = mapping(entry, f"outcomes.{name}", {"name", "counts"})
-        if not isinstance(fields["counts"], bool):
-            raise PolicyError(f"outcomes.{name}.counts: true or false")
+        fields = mapping(entry, f"outcomes.{name}", {"name", "counts"}, {"ends_listings"})
+        ends = fields.get("ends_listings", False)
+        if not isinstance(fields["counts"], bool) or not isinstance(ends, bool):
+            raise PolicyError(f"outcomes.{name}.counts, ends_listings: true or false")
+        if ends and fields["counts"]:
+            raise PolicyError(f"outcomes.{name}.ends_listings: only where counts is false")
         outcomes[str(name)] = Outcome(
-            nonempty_text(fields["name"], f"outcomes.{name}.name"), fields["counts"]
+            nonempty_text(fields["name"], f"outcomes.{name}.name"), fields["counts"], ends
         )
     if not outcomes["UPHELD"].counts:
         raise PolicyError("outcomes.UPHELD.counts: an upheld case counts")

@@ -25,8 +25,10 @@ from policies.access import cypher_readable
 from policies.credit.certificates import default_certificate_rules
 from policies.credit.measures import Catalogue
 
-EndReason = Literal["EXPIRED", "REPAIRED", "WITHDRAWN"]
-_END_STATUS = {"EXPIRED": "ENDED", "REPAIRED": "REPAIRED", "WITHDRAWN": "ENDED"}
+# CASE_OVERTURNED: the case on the records the listing rests on overturned the decision.
+EndReason = Literal["EXPIRED", "REPAIRED", "WITHDRAWN", "CASE_OVERTURNED"]
+_END_STATUS = {"EXPIRED": "ENDED", "REPAIRED": "REPAIRED", "WITHDRAWN": "ENDED",
+               "CASE_OVERTURNED": "ENDED"}  # fmt: skip
 
 
 class ListingError(ValueError):

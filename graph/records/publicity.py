@@ -5,9 +5,10 @@ An administrative licence or penalty published through review is pushed to the p
 that collect them (the regional public credit platform), as a ``record.published`` outbox event
 written in the transaction that publishes it, so it has the webhooks' guarantees: signed,
 ordered per subject, retried, dead-lettered, replayable. A published record later corrected,
-withdrawn or repaired is announced as ``record.changed`` in the transaction that changes it, to
-every partner kind, each partner receiving it only up to its agreed class: a partner that may
-have read the record hears that it changed, whether or not a listing rests on it.
+withdrawn, repaired or taken out of the rating by its case's outcome is announced as
+``record.changed`` in the transaction that changes it, to every partner kind, each partner
+receiving it only up to its agreed class: a partner that may have read the record hears that it
+changed, whether or not a listing rests on it.
 
 Only items of the credit-information catalogue with a publication deadline in working days
 (``publish_within_working_days``: the 7-working-day rule) are pushed; the event carries the
@@ -26,7 +27,9 @@ from policies.credit.catalogue import default_catalogue
 from policies.credit.measures import RECORD_EVENT, Catalogue
 
 CHANGED_EVENT = "record.changed"
-Change = Literal["CORRECTED", "WITHDRAWN", "REPAIRED"]
+# CASE_DISMISSED / CASE_OVERTURNED: a case on the record closed with an outcome that does not
+# count (policies/cases.yaml), so the record no longer counts against its subject.
+Change = Literal["CORRECTED", "WITHDRAWN", "REPAIRED", "CASE_DISMISSED", "CASE_OVERTURNED"]
 
 _RECORD = """
 MATCH (s:Subject)-[:HAS_RECORD]->(r:CreditRecord {id: $id})

@@ -94,6 +94,7 @@ _ENDED = {
     "EXPIRED": "名单公示期届满，已移出",
     "REPAIRED": "已准予信用修复，名单已移出",
     "WITHDRAWN": "名单已撤销",
+    "CASE_OVERTURNED": "名单所依据的处理决定已被撤销",
 }
 
 

@@ -14,6 +14,8 @@ from hub.api.audit_queries import AuditQueries
 from hub.api.audit_stream import AuditTrail
 from hub.api.cases.court_documents import CourtDocumentMutations, CourtDocumentQueries
 from hub.api.cases.typical import TypicalCaseMutations, TypicalCaseQueries
+from hub.api.cases.mutations import CaseMutations
+from hub.api.cases.queries import CaseQueries
 from hub.api.certificates import CertificateMutations
 from hub.api.feed import FeedQueries
 from hub.api.feedback import FeedbackMutations
@@ -72,6 +74,7 @@ class Query(
     CourtDocumentQueries,
     TypicalCaseQueries,
     AssociationQueries,
+    CaseQueries,
 ):
     pass
 
@@ -93,6 +96,7 @@ class Mutation(
     CourtDocumentMutations,
     TypicalCaseMutations,
     AssociationMutations,
+    CaseMutations,
 ):
     pass
 

@@ -30,6 +30,7 @@ from hub.http.health import healthz, readyz
 from hub.http.instrument import Instrument
 from hub.http.metrics import metrics_endpoint, scrape_token
 from hub.http.rest.court_documents import post_court_documents
+from hub.http.rest.case_documents import get_case_document_file, post_case_document
 from hub.http.rest.exports import export_network
 from hub.http.rest.feedback import post_feedback
 from hub.http.rest.objections import post_objection
@@ -110,6 +111,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             Route("/archives", upload_archive, methods=["POST"]),
             Route("/court-documents", post_court_documents, methods=["POST"]),
+            Route("/cases/{case}/documents", post_case_document, methods=["POST"]),
+            Route(
+                "/cases/{case}/documents/{document}/file", get_case_document_file, methods=["GET"]
+            ),
             Route("/exports/network", export_network, methods=["GET"]),
             Route("/feedback", post_feedback, methods=["POST"]),
             Route("/objections", post_objection, methods=["POST"]),

@@ -72,6 +72,8 @@ def test_an_expected_answer_ends_the_duty_and_a_judgment_ends_the_follow_up() ->
         ("kinds: [JUDICIAL, LAND_MINING]", "kinds: [POLICE]", "reminders.kinds"),
         ("UPHELD: {name: 维持原处理结果或依法判决, counts: true}",
          "UPHELD: {name: 维持, counts: false}", "outcomes.UPHELD.counts"),
+        ("counts: true}", "counts: true, ends_listings: true}", "outcomes.UPHELD.ends_listings"),
+        ("ends_listings: true}", "ends_listings: yes please}", "outcomes.OVERTURNED"),
         ("types: [application/pdf]", "types: [application/zip]", "file.types"),
         ("      days: 3\n      calendar: working", "      days: 3\n      calendar: lunar",
          "duties.TRANSFER_REPORT.deadline.calendar"),
@@ -80,3 +82,11 @@ def test_an_expected_answer_ends_the_duty_and_a_judgment_ends_the_follow_up() ->
 def test_a_wrong_edit_is_refused_by_name(old: str, new: str, problem: str) -> None:
     with pytest.raises(PolicyError, match=problem.replace(".", r"\.")):
         parse_cases(edited(CASES_FILE, old, new), KINDS)
+
+
+def test_only_an_overturned_case_ends_the_listings_on_its_records() -> None:
+    """A dismissed transfer leaves the department's decision standing; an overturned one
+    takes away what a listing rests on."""
+    assert not RULES.outcomes["UPHELD"].ends_listings and RULES.outcomes["UPHELD"].counts
+    assert not RULES.outcomes["DISMISSED"].ends_listings
+    assert RULES.outcomes["OVERTURNED"].ends_listings and not RULES.outcomes["OVERTURNED"].counts

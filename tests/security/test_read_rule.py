@@ -174,7 +174,28 @@ PLANTED = [
     # A phone on file for A and B: read as the class of Subject.contacts of either subject.
     Planted(PHONE, "RESTRICTED", "152201", "NMG152201", also=(("150102", "NMG150102"),)),
     Planted("S-RR-CONF", "CONFIDENTIAL", "152201", "NMG152201"),  # a sanction id
+    # Cases on B (RESTRICTED rows of their subject, owned by their unit): titles, a document.
+    Planted("呼市移送案癸拾", "RESTRICTED", "150102", "NMG150102"),
+    Planted("移送文书丑拾壹", "RESTRICTED", "150102", "NMG150102"),
+    Planted("呼市待结案寅拾贰", "RESTRICTED", "150102", "NMG150102"),
 ]
+
+# Planted on B, whose rating no check reads: a case counts once, which would change A's.
+PLANT_CASES = """
+MATCH (s:Subject {creditCode: $code}), (r:CreditRecord {id: 'R-RR-BRS'})
+UNWIND [['CASE-RR-0001', '呼市移送案癸拾'], ['CASE-RR-0002', '呼市待结案寅拾贰']] AS planted
+MERGE (c:Case {id: planted[0]})
+SET c += {creditCode: $code, unit: 'NMG150102', title: planted[1], status: 'OPEN', open: true,
+          openedOn: date('2025-07-01'), filedOn: date('2025-07-01'), disclosure: 'RESTRICTED',
+          createdBy: 'planter'}
+MERGE (c)-[:CASE_OF]->(s)
+MERGE (c)-[:CONCERNS]->(r)
+WITH c WHERE c.id = 'CASE-RR-0001'
+MERGE (d:CaseDocument {case: c.id, number: 'RR-TRANSFER-1'})
+SET d += {id: 'CD-RR-0001', kind: 'TRANSFER', issuedOn: date('2025-07-02'), source: 'UNIT',
+          authority: '新城区自然资源局', summary: '移送文书丑拾壹'}
+MERGE (d)-[:IN_CASE]->(c)
+"""
 
 
 def _rows() -> list[dict[str, Any]]:
@@ -309,6 +330,10 @@ def planted(api: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     )
     done = hub_command("import", str(file), check=False)
     assert done.returncode == 0, done.stderr
+    from hub.settings import get_settings
+
+    with GraphDatabase.driver(get_settings().neo4j_uri) as driver:
+        driver.execute_query(PLANT_CASES, code=B)
     hub_command("rate", A, B)
     return api
 
@@ -448,6 +473,16 @@ CALLS: dict[str, str] = {
     "{ id status } }",
     "withdrawTypicalCase": 'mutation { withdrawTypicalCase(id: "TC-RR-0000", reasons: "测试撤下") '
     "{ id status } }",
+    # Cases, planted on B: read, listed, opened on B's record, a document added, one closed.
+    "case": '{ case(id: "CASE-RR-0001") { id title documents { number summary } records { id title } } }',
+    "cases": "{ cases(first: 100) { edges { node { id title documents { summary } records { title } } } } }",
+    "openCase": f'mutation {{ openCase(input: {{creditCode: "{B}", title: "读规则开案", '
+    'records: ["R-RR-BRS"], openedOn: "2026-01-01"}) { id title records { id title } } }',
+    "addCaseDocument": 'mutation { addCaseDocument(caseId: "CASE-RR-0001", input: {kind: "PROGRESS", '
+    'number: "RR-PROGRESS-1", issuedOn: "2026-01-02", authority: "新城区公安分局", records: ["R-RR-BRS"]}) '
+    "{ id case { title documents { summary } records { title } } } }",
+    "closeCase": 'mutation { closeCase(caseId: "CASE-RR-0002", outcome: UPHELD, reasons: "依法判决维持") '
+    "{ id title records { title } } }",
 }
 NO_CREDIT_ROWS = {  # partner registry writes: they read and change no credit row
     "registerPartner",
