@@ -13,9 +13,9 @@ from hub.api.associations import AssociationMutations, AssociationQueries
 from hub.api.audit_queries import AuditQueries
 from hub.api.audit_stream import AuditTrail
 from hub.api.cases.court_documents import CourtDocumentMutations, CourtDocumentQueries
-from hub.api.cases.typical import TypicalCaseMutations, TypicalCaseQueries
 from hub.api.cases.mutations import CaseMutations
 from hub.api.cases.queries import CaseQueries
+from hub.api.cases.typical import TypicalCaseMutations, TypicalCaseQueries
 from hub.api.certificates import CertificateMutations
 from hub.api.feed import FeedQueries
 from hub.api.feedback import FeedbackMutations

@@ -29,8 +29,8 @@ from hub.http.graphql import GraphQLEndpoint
 from hub.http.health import healthz, readyz
 from hub.http.instrument import Instrument
 from hub.http.metrics import metrics_endpoint, scrape_token
-from hub.http.rest.court_documents import post_court_documents
 from hub.http.rest.case_documents import get_case_document_file, post_case_document
+from hub.http.rest.court_documents import post_court_documents
 from hub.http.rest.exports import export_network
 from hub.http.rest.feedback import post_feedback
 from hub.http.rest.objections import post_objection
