@@ -18,11 +18,13 @@ import httpx
 import pytest
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from graph.cases.closing import Closing, close_in
 from graph.cases.model import NewCase, open_case_in
 from graph.db import Store
 from graph.identifiers import resident_id_check_char, uscc_check_char
-from policies.credit.measures import Catalogue
-from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, unit_token
+from policies.cases import default_cases
+from policies.credit.measures import Catalogue, default_measures
+from tests.conftest import TEST_DATA, GraphQLClient, Workers, import_file, unit_token
 from tests.partner_registry import registered_partner, wait_for
 from tests.partners import PartnerServer
 from tests.subjects import fresh_subjects
@@ -71,7 +73,7 @@ def _resident_id(seq: int) -> str:
 def _load(lines: list[dict[str, Any]]) -> None:
     path = TEST_DATA / f"typical-{secrets.token_hex(4)}.jsonl"
     path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
-    hub_command("import", str(path))
+    import_file(path)
 
 
 def with_representative(code: str, name: str) -> None:
@@ -109,10 +111,9 @@ def individual_business(name: str) -> tuple[str, str]:
 async def closed_case(
     store: Store, code: str, record: str, *, outcome: str | None = "UPHELD"
 ) -> str:
-    """A case of UNIT on the record, closed with ``outcome`` (None: left OPEN).
-
-    Part A's ``closeCase`` is not in main yet: the case is opened with graph/cases/model.py and
-    closed here with one Cypher SET; switch this to the API once it is."""
+    """A case of UNIT on the record, closed with ``outcome`` (None: left OPEN) by another person
+    of the unit, through the same closing as ``closeCase`` (re-rating and partners' events
+    included)."""
     case = NewCase(
         code, UNIT, "越界开采案", "ADMIN_PENALTY", date(2026, 3, 1), (record,), "ty-clerk"
     )
@@ -120,12 +121,10 @@ async def closed_case(
     async def work(tx: AsyncManagedTransaction) -> str:
         case_id = await open_case_in(tx, case, "152201", datetime.now(UTC))
         if outcome is not None:
-            await tx.run(
-                "MATCH (c:Case {id: $id}) SET c.status = 'CLOSED', c.outcome = $outcome, "
-                "c.open = false, c.closedOn = date('2026-09-30')",
-                id=case_id,
-                outcome=outcome,
+            closing = Closing(
+                case_id, outcome, "依法审理终结，结论明确", date(2026, 9, 30), "ty-chief"
             )
+            await close_in(tx, closing, "152201", default_cases(), default_measures(), date.today())
         return case_id
 
     return await store.write(work)
