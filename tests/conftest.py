@@ -17,7 +17,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,7 @@ from hub.settings import PROJECT_ROOT
 from tests.oidc import CLIENT_SECRET, oidc, signin_yaml  # noqa: F401  (oidc: the provider fixture)
 
 if TYPE_CHECKING:
+    from graph.archive.ingest import ImportReport
     from graph.db import Store
 
 TEST_DATA = PROJECT_ROOT / ".data" / "test"
@@ -137,6 +140,30 @@ def hub_command(
         cwd=PROJECT_ROOT,
         **kwargs,  # type: ignore[call-overload]
     )
+
+
+def import_file(path: Path) -> ImportReport:
+    """Load an exchange file the way `hub import` does (graph/archive/ingest.py, then the feed's
+    backfill when it holds listings), in this process and a thread of its own: tests load their
+    rows through it, since a `hub import` process costs seconds of interpreter start-up each
+    time; the command itself is tested in tests/graph/test_import.py. Every row must pass."""
+    from graph.archive.ingest import decode_lines, ingest_rows
+    from graph.exchange.backfill import backfill
+    from hub.cli.kit import run_with_store
+    from hub.keys import pii_secret
+    from hub.settings import Settings, catalogue
+
+    async def work(store: Store, settings: Settings) -> ImportReport:
+        with path.open(encoding="utf-8-sig") as lines:
+            report = await ingest_rows(decode_lines(lines), store, pii_secret(settings.keys_dir))
+        if report.by_kind.get("Sanction"):
+            await backfill(store, catalogue(), date.today())
+        return report
+
+    with ThreadPoolExecutor(1) as pool:
+        report = pool.submit(run_with_store, work, Settings()).result()
+    assert not report.rejected, [(r.line, r.reason, r.message) for r in report.rejected[:5]]
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -428,7 +455,7 @@ def code(api: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     text = "\n".join(json.dumps(r, ensure_ascii=False).replace('"@"', f'"{full}"') for r in ROWS)
     file = tmp_path_factory.mktemp("api") / "subject.jsonl"
     file.write_text(text + "\n", encoding="utf-8")
-    hub_command("import", str(file))
+    import_file(file)
     return full
 
 

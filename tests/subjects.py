@@ -1,5 +1,6 @@
 """Subjects made for one test: new credit codes, each with a published serious record, loaded
-through the real `hub import`, so tests that change them leave the seeded graph alone."""
+through the import's own code (tests.conftest.import_file), so tests that change them leave the
+seeded graph alone."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from graph.records.listings import ListingDecision, publish_listing
 from policies.credit.catalogue import add_months
 from policies.credit.determination import default_rules
 from policies.credit.measures import Catalogue
-from tests.conftest import TEST_DATA, hub_command
+from tests.conftest import TEST_DATA, import_file
 
 _SUBJECTS = 0
 
@@ -63,7 +64,7 @@ def fresh_subjects(count: int) -> list[tuple[str, str]]:
         made.append((code, record))
     path = TEST_DATA / f"delivery-subjects-{_SUBJECTS}.jsonl"
     path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
-    hub_command("import", str(path))
+    import_file(path)
     return made
 
 

@@ -17,7 +17,15 @@ from policies.credit.determination import default_rules
 from policies.credit.measures import Catalogue
 from policies.credit.rating_file import default_model
 from tests.audit import audit_trail
-from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint, unit_token
+from tests.conftest import (
+    TEST_DATA,
+    GraphQLClient,
+    Workers,
+    hub_command,
+    import_file,
+    mint,
+    unit_token,
+)
 from tests.partner_registry import registered_partner, wait_for
 
 UNIT = "NMG152201"
@@ -41,7 +49,7 @@ def _clean_subject() -> str:
     }  # fmt: skip
     path = TEST_DATA / "abnormal-subject.jsonl"
     path.write_text(json.dumps(row, ensure_ascii=False), "utf-8")
-    hub_command("import", str(path))
+    import_file(path)
     hub_command("rate", code)
     return code
 

@@ -17,7 +17,7 @@ from neo4j import AsyncDriver
 
 from graph.identifiers import uscc_check_char
 from policies.credit.catalogue import add_months
-from tests.conftest import GraphQLClient, graphql, hub_command, mint, unit_token
+from tests.conftest import GraphQLClient, graphql, hub_command, import_file, mint, unit_token
 
 UNIT = "NMG152201"  # 乌兰浩特市自然资源局 (banner level, Xing'an League)
 OTHER_DIVISION = "150102"  # 新城区, Hohhot: outside the unit's jurisdiction
@@ -56,7 +56,7 @@ def subjects(api: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     ]
     path = tmp_path_factory.mktemp("archives") / "subjects.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
-    hub_command("import", str(path))
+    import_file(path)
 
 
 HEADER = ["事项代码", "统一社会信用代码", "严重程度", "标题", "决定日期", "决定文书号", "法律依据"]

@@ -26,6 +26,7 @@ from tests.conftest import (
     Workers,
     free_port,
     hub_command,
+    import_file,
     mint,
     partner_claims,
     unit_token,
@@ -86,7 +87,7 @@ def _shared_record(code: str, n: int) -> str:
     }  # fmt: skip
     path = TEST_DATA / f"association-record-{n}.jsonl"
     path.write_text(json.dumps(row, ensure_ascii=False), "utf-8")
-    hub_command("import", str(path))
+    import_file(path)
     return record
 
 

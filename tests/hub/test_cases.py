@@ -24,7 +24,14 @@ from policies.credit.measures import Catalogue
 from policies.credit.rating import RatingInputs, RecordFact, Source
 from policies.credit.rating_file import default_model
 from tests.audit import audit_trail
-from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint, unit_token
+from tests.conftest import (
+    TEST_DATA,
+    GraphQLClient,
+    Workers,
+    import_file,
+    mint,
+    unit_token,
+)
 from tests.partner_registry import registered_partner, wait_for
 from tests.subjects import fresh_subjects, listed_on
 
@@ -255,7 +262,7 @@ def _judgment(code: str, n: int) -> str:
             "disclosure": "RESTRICTED"}  # fmt: skip
     path = TEST_DATA / f"case-judgment-{n}.jsonl"
     path.write_text(json.dumps(line, ensure_ascii=False), "utf-8")
-    hub_command("import", str(path))
+    import_file(path)
     return record
 
 

@@ -25,7 +25,7 @@ from hub.settings import get_settings
 from policies.access import read_scope
 from policies.principal import public_principal
 from policies.rights import default_rights
-from tests.conftest import TEST_DATA, hub_command, mint, unit_token
+from tests.conftest import TEST_DATA, import_file, mint, unit_token
 from tests.subjects import fresh_subjects
 
 FILE = """mutation($kind: ComplaintKind!, $text: String!, $code: String, $unit: String,
@@ -130,7 +130,7 @@ def _restricted_subject() -> str:
     }
     path = TEST_DATA / "complaint-restricted-subject.jsonl"
     path.write_text(json.dumps(row, ensure_ascii=False), "utf-8")
-    hub_command("import", str(path))
+    import_file(path)
     return code
 
 

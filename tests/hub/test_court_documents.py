@@ -28,7 +28,15 @@ from graph.db import Store
 from graph.identifiers import uscc_check_char
 from policies.cases import default_cases
 from policies.credit.feeds import FEEDS_FILE
-from tests.conftest import TEST_DATA, GraphQLClient, free_port, hub_command, mint, unit_token
+from tests.conftest import (
+    TEST_DATA,
+    GraphQLClient,
+    free_port,
+    hub_command,
+    import_file,
+    mint,
+    unit_token,
+)
 from tests.connectors.test_pull import ListServer, _Handler
 from tests.subjects import fresh_subjects
 
@@ -278,7 +286,7 @@ async def _open_case_elsewhere(store: Store, run: str) -> str:
     }  # fmt: skip
     path = TEST_DATA / f"court-documents-{run}.jsonl"
     path.write_text(json.dumps(subject, ensure_ascii=False), "utf-8")
-    hub_command("import", str(path))
+    import_file(path)
     return await _open_case(store, code, None, f"呼自然资移〔2026〕{run}号")
 
 

@@ -18,7 +18,7 @@ from graph.db import Store
 from graph.exchange.feeds import FeedRow, apply_snapshot
 from graph.records.listings import publish_listing
 from policies.credit.measures import default_measures
-from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint
+from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, import_file, mint
 from tests.listings import court_feed, serious_listing
 from tests.partners import Behaviour, Inbox, PartnerServer
 from tests.subjects import fresh_subjects
@@ -37,7 +37,7 @@ COURT = court_feed("TEST-BOOT-COURT")
 def _import(tag: str, rows: list[dict[str, Any]]) -> None:
     path = TEST_DATA / f"boot-{tag}.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
-    hub_command("import", str(path))
+    import_file(path)
 
 
 def _sanction(sanction: str, subject: str, record: str, status: str = "ACTIVE") -> dict[str, Any]:

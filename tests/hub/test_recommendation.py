@@ -19,7 +19,7 @@ from graph.exchange.feeds import FeedRow, apply_snapshot
 from graph.records.determination import advance, propose, sanction_id
 from policies.credit.determination import default_rules
 from policies.credit.measures import default_measures
-from tests.conftest import GraphQLClient, hub_command, mint, unit_token
+from tests.conftest import GraphQLClient, import_file, mint, unit_token
 from tests.listings import court_feed
 from tests.subjects import fresh_subjects
 
@@ -164,7 +164,7 @@ async def test_only_dishonesty_listings_in_force_get_a_letter(
                "startDate": "2026-06-10", "status": "ACTIVE", "disclosure": "PUBLIC"}  # fmt: skip
     path = tmp_path / "abnormal.jsonl"
     path.write_text(json.dumps(listing, ensure_ascii=False), encoding="utf-8")
-    hub_command("import", str(path))
+    import_file(path)
     refused = _get(api, reviewer, listing["id"])
     assert refused.status_code == 409
     error = refused.json()["errors"][0]["extensions"]

@@ -31,6 +31,7 @@ from tests.conftest import (
     free_port,
     graphql,
     hub_command,
+    import_file,
     mint,
     start_api,
     unit_token,
@@ -89,7 +90,7 @@ def unit_subjects(api: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     ]
     path = tmp_path_factory.mktemp("review") / "subjects.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
-    hub_command("import", str(path))
+    import_file(path)
 
 
 SUBMITTER = "clerk-zhang"

@@ -31,6 +31,7 @@ from tests.conftest import (
     GraphQLClient,
     graphql,
     hub_command,
+    import_file,
     mint,
     start_api,
     unit_token,
@@ -97,7 +98,7 @@ def other(api: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     ]  # fmt: skip
     file = tmp_path_factory.mktemp("signin") / "other.jsonl"
     file.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    hub_command("import", str(file))
+    import_file(file)
     clerk = unit_token("submitter", "NMG152201", "clerk-1")
     case = graphql(
         api,

@@ -39,7 +39,7 @@ from policies.access import (
 )
 from policies.divisions import find_division
 from policies.principal import ROLES, Clearance, Principal
-from tests.conftest import Neo4jServer, hub_command, partner_claims
+from tests.conftest import Neo4jServer, hub_command, import_file, partner_claims
 
 DIVISIONS = ["150000", "152200", "152201", "152202", "150100", "150102"]
 OWNERS = ["NMG152201", "NMG152202", "NMG150000", "NMG150102", "BANK-X", None]
@@ -328,8 +328,7 @@ def planted(api: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     file.write_text(
         "\n".join(json.dumps(r, ensure_ascii=False) for r in _rows()) + "\n", encoding="utf-8"
     )
-    done = hub_command("import", str(file), check=False)
-    assert done.returncode == 0, done.stderr
+    import_file(file)
     from hub.settings import get_settings
 
     with GraphDatabase.driver(get_settings().neo4j_uri) as driver:
