@@ -142,6 +142,18 @@ def hub_command(
     )
 
 
+def early_in_rate_window(margin: float = 15.0) -> None:
+    """Wait, when needed, until a fresh window of the rate limit (policies/limits.yaml
+    ``rate.window_seconds``) has at least ``margin`` seconds left: the rate is counted in fixed
+    windows, and a boundary in the middle of a test's burst would split it between two."""
+    from policies.limits import default_limits
+
+    window = default_limits().rate_window
+    left = window - time.time() % window
+    if left < margin:
+        time.sleep(left + 0.1)
+
+
 def import_file(path: Path) -> ImportReport:
     """Load an exchange file the way `hub import` does (graph/archive/ingest.py, then the feed's
     backfill when it holds listings), in this process and a thread of its own: tests load their

@@ -9,7 +9,15 @@ import httpx
 import pytest
 
 from graph.trusted_documents import document_hash
-from tests.conftest import TEST_DATA, GraphQLClient, free_port, hub_command, mint, start_api
+from tests.conftest import (
+    TEST_DATA,
+    GraphQLClient,
+    early_in_rate_window,
+    free_port,
+    hub_command,
+    mint,
+    start_api,
+)
 
 DOCUMENT = "query Me { me { agency roles } }\n"
 STRICT_LIMITS = Path(__file__).resolve().parents[2] / "policies" / "limits.yaml"
@@ -72,6 +80,7 @@ def test_restricted_partners_may_send_only_registered_operations(strict_api: str
 
 def test_rate_limit_answers_429_with_retry_after(strict_api: str) -> None:
     partner = mint(agency="BANK-RATE")
+    early_in_rate_window()
     statuses = [
         _post(strict_api, {"documentId": f"sha256:{document_hash(DOCUMENT)}"}, partner)
         for _ in range(60)

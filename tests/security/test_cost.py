@@ -7,7 +7,6 @@ the parse caches, and a partner's full feed page fits its budget.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -29,7 +28,14 @@ from policies.credit.rating import Consequence
 from policies.credit.rating_file import default_model
 from policies.limits import LIMITS_FILE, Limits, default_limits, parse_limits
 from policies.targets import TargetRule
-from tests.conftest import TEST_DATA, GraphQLClient, free_port, mint, start_api
+from tests.conftest import (
+    TEST_DATA,
+    GraphQLClient,
+    early_in_rate_window,
+    free_port,
+    mint,
+    start_api,
+)
 from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
@@ -148,11 +154,7 @@ def test_refused_documents_spend_the_rate(small_api: str) -> None:
     refusals = SMALL["partner_rate"] // small.refusal
     assert refusals >= 2
     token = mint(agency="BANK-COST-RATE")
-    # The rate is counted in fixed windows: a boundary in the middle of the attack would split
-    # it between two, so it starts early in a window.
-    left = small.rate_window - time.time() % small.rate_window
-    if left < 15:
-        time.sleep(left + 0.1)
+    early_in_rate_window()
     attacks = [
         "{ me { agency " * 20 + "} " * 40,  # too deep
         "{ me { " + "agency " * 1000 + "} }",  # too many tokens
