@@ -17,7 +17,7 @@ help:
 	@echo "make bench-investigate  latency of network, paths, controllers, exposure (after make bench-seed)"
 	@echo "make bench-sync  decision-to-partner latency and delivery events/s (1 and 2 workers)"
 	@echo "make bench-portal  subject pages with and without the cache, anonymous GraphQL lookups"
-	@echo "make bench-batch  subjects/s of subjectsByCode at 100 codes against single lookups (after make bench)"
+	@echo "make bench-batch  subjects/s of subjectsByCode at 100 codes against single lookups (100k graph)"
 	@echo "make lint   ruff and mypy"
 
 # System packages: Redis from Debian when missing; Java 17 and Maven are expected on the machine.

@@ -1,8 +1,9 @@
 """`make bench-batch`: subjects/s of ``subjectsByCode`` at 100 codes a request, against single
 ``subject(creditCode)`` lookups of the same fields in the same run.
 
-Uses the stack and graph of `make bench` (``.data/bench``; ``HUB_BENCH_STORE=bench-portal``
-takes the 20,000-subject graph of `make bench-portal`), which must be seeded already. One API
+Uses the stack and graph of `make bench` (``.data/bench``, seeded up to ``--subjects`` like
+`make bench` does; ``HUB_BENCH_STORE=bench-portal`` takes the 20,000-subject graph of
+`make bench-portal`). One API
 (``--workers`` uvicorn workers) serves both loads, each with 16 keep-alive connections (wrk,
 bench/lookup.lua) for ``--seconds`` after a 10 s warm-up, a partner token, codes it may see.
 Besides subjects/s it counts the API processes' CPU milliseconds per subject (from /proc), which
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import cpu_seconds, say, write_block
-from bench.run import DATA, ROOT, dev_token, sample_codes, serving, stack, subject_count
+from bench.run import DATA, ROOT, dev_token, sample_codes, seeded, serving, stack
 
 # What a screening partner asks (docs/sanctions.md): 100 of these fit a partner's budget.
 FIELDS = "creditCode name status grade rating { grade score } sanctions { listing measures status }"
@@ -115,15 +116,14 @@ request): **{verdict}**.
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subjects", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
     with stack():
-        subjects = asyncio.run(subject_count())
-        if not subjects:
-            raise SystemExit(f"{DATA} holds no subjects: run `make bench` first")
+        subjects = seeded(args.subjects)
         codes = asyncio.run(sample_codes(20_000, 1))
         codes_file = DATA / "codes.txt"
         codes_file.write_text("\n".join(codes) + "\n")
