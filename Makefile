@@ -17,6 +17,7 @@ help:
 	@echo "make bench-investigate  latency of network, paths, controllers, exposure (after make bench-seed)"
 	@echo "make bench-sync  decision-to-partner latency and delivery events/s (1 and 2 workers)"
 	@echo "make bench-portal  subject pages with and without the cache, anonymous GraphQL lookups"
+	@echo "make bench-batch  subjects/s of subjectsByCode at 100 codes against single lookups (100k graph)"
 	@echo "make lint   ruff and mypy"
 
 # System packages: Redis from Debian when missing; Java 17 and Maven are expected on the machine.
@@ -96,4 +97,7 @@ bench-sync: system venv
 bench-portal: system venv wrk
 	$(VENV)/bin/python -m bench.portal $(BENCH_ARGS)
 
-.PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal
+bench-batch: system venv wrk
+	$(VENV)/bin/python -m bench.batch $(BENCH_ARGS)
+
+.PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal bench-batch

@@ -1,7 +1,9 @@
-"""What the benchmarks share: progress lines and their blocks in RESULTS.md."""
+"""What the benchmarks share: progress lines, their blocks in RESULTS.md, and the CPU time of the
+process under load."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -23,3 +25,24 @@ def write_block(name: str, block: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text)
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of a process and its children (uvicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [root]
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = path.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == root:  # ppid
+            pids.append(int(path.parent.name))
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total

@@ -1,6 +1,8 @@
 -- wrk script: subject(creditCode) lookups, cycling through codes from a file. BENCH_MODE "page"
 -- GETs the subject's portal page instead; an empty BENCH_TOKEN sends no Authorization (the
--- public). Each wrk thread loads the codes and starts at its own offset; errors are counted.
+-- public). BENCH_BATCH=n (n > 1) sends n consecutive codes a request as the variable "codes"
+-- (subjectsByCode). Each wrk thread loads the codes and starts at its own offset; errors are
+-- counted.
 local codes = {}
 local index = 0
 errors = 0  -- global: read back per thread in done()
@@ -8,6 +10,7 @@ local threads = {}
 local token = os.getenv("BENCH_TOKEN") or ""
 local query = os.getenv("BENCH_QUERY")
 local mode = os.getenv("BENCH_MODE") or "graphql"
+local batch = tonumber(os.getenv("BENCH_BATCH") or "1")
 
 function setup(thread)
   table.insert(threads, thread)
@@ -25,7 +28,16 @@ function request()
   end
   local headers = {["Content-Type"] = "application/json"}
   if token ~= "" then headers["Authorization"] = "Bearer " .. token end
-  local body = '{"query":"' .. query .. '","variables":{"code":"' .. codes[index] .. '"}}'
+  local variables = '{"code":"' .. codes[index] .. '"}'
+  if batch > 1 then
+    local some = {codes[index]}
+    for _ = 2, batch do
+      index = index % #codes + 1
+      some[#some + 1] = codes[index]
+    end
+    variables = '{"codes":["' .. table.concat(some, '","') .. '"]}'
+  end
+  local body = '{"query":"' .. query .. '","variables":' .. variables .. '}'
   return wrk.format("POST", "/graphql", headers, body)
 end
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import say, write_block
+from bench.common import cpu_seconds, say, write_block
 from bench.run import DATA, ROOT, serving, stack, subject_count
 from graph.db import Neo4jConfig, connect
 from hub.settings import get_settings
@@ -59,27 +59,6 @@ class Run:
         return self.requests / self.seconds
 
 
-def _cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of a process and its children (uvicorn's workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    pids = [root]
-    for path in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = path.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == root:  # ppid
-            pids.append(int(path.parent.name))
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def public_api(workers: int, cache_seconds: int) -> AbstractContextManager[tuple[str, int]]:
     command = [sys.executable, "-m", "hub", "serve", "--workers", str(workers)]
     return serving(command, {"HUB_PORTAL_CACHE_SECONDS": str(cache_seconds)})
@@ -88,7 +67,7 @@ def public_api(workers: int, cache_seconds: int) -> AbstractContextManager[tuple
 def load(base: str, pid: int, name: str, mode: str, codes: Path, seconds: int) -> Run:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
-    before = _cpu_seconds(pid)
+    before = cpu_seconds(pid)
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "5s",
          "-s", str(ROOT / "bench" / "lookup.lua"), base, "--", str(codes)],
@@ -96,7 +75,7 @@ def load(base: str, pid: int, name: str, mode: str, codes: Path, seconds: int) -
         env={**os.environ, "BENCH_MODE": mode, "BENCH_TOKEN": "",
              "BENCH_QUERY": QUERY.replace('"', '\\"')},
     )  # fmt: skip
-    cpu = _cpu_seconds(pid) - before
+    cpu = cpu_seconds(pid) - before
     line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON "))
     data = json.loads(line.removeprefix("BENCH_JSON "))
     requests = max(data["requests"], 1)

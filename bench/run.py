@@ -177,6 +177,20 @@ async def subject_count() -> int:
         await driver.close()
 
 
+def seeded(subjects: int) -> int:
+    """Seed the running stack's graph up to ``subjects`` (seed 2026); the count it then holds."""
+    have = asyncio.run(subject_count())
+    if have < subjects:
+        say(f"seeding {subjects:,} subjects (graph has {have:,}); this takes a while")
+        subprocess.run(
+            [sys.executable, "-m", "hub", "seed", "--subjects", str(subjects), "--seed", "2026"],
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "HUB_PROGRESS_LOG": "1"},
+        )
+    return asyncio.run(subject_count())
+
+
 async def sample_codes(count: int, seed: int) -> list[str]:
     driver = connect(Neo4jConfig(uri=get_settings().neo4j_uri))
     try:
@@ -304,25 +318,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     with stack():
-        have = asyncio.run(subject_count())
-        if have < args.subjects:
-            say(f"seeding {args.subjects:,} subjects (graph has {have:,}); this takes a while")
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "hub",
-                    "seed",
-                    "--subjects",
-                    str(args.subjects),
-                    "--seed",
-                    "2026",
-                ],
-                check=True,
-                cwd=ROOT,
-                env={**os.environ, "HUB_PROGRESS_LOG": "1"},
-            )
-        subjects = asyncio.run(subject_count())
+        subjects = seeded(args.subjects)
         codes = asyncio.run(sample_codes(20_000, 1))
         codes_file = DATA / "codes.txt"
         codes_file.write_text("\n".join(codes) + "\n")

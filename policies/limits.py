@@ -27,7 +27,15 @@ SHAPE = Shape(
     {"trusted_documents_only"},
 )
 
-_COST_KEYS = {"page_default", "list_size", "list_sizes", "fields", "refusal", "budget"}
+_COST_KEYS = {
+    "page_default",
+    "list_size",
+    "list_sizes",
+    "list_lengths",
+    "fields",
+    "refusal",
+    "budget",
+}
 _FIELD = re.compile(r"^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$")  # Type.field, as in the schema
 _NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")
 
@@ -78,6 +86,7 @@ class Limits:
     page_default: int
     list_size: int
     list_sizes: dict[str, int]  # Type.field → most items of that list
+    list_lengths: dict[str, str]  # Type.field → the list argument whose length sizes its answer
     prices: dict[str, FieldPrice]  # Type.field → the price of its work
     refusal: int  # units a refused document costs the client's rate window
     budget: dict[str, int]
@@ -136,6 +145,13 @@ def _by_field(value: Any, where: str) -> dict[str, Any]:
 def _sizes(value: Any, where: str) -> dict[str, int]:
     value = _by_field(value, where)
     return {k: _positive(v, f"{where}.{k}") for k, v in value.items()}
+
+
+def _lengths(value: Any, where: str) -> dict[str, str]:
+    value = _by_field(value, where)
+    if not all(isinstance(a, str) and _NAME.match(a) for a in value.values()):
+        raise PolicyError(f"{where}: each list field names one of its arguments")
+    return dict(value)
 
 
 def _argument(value: Any, where: str) -> ArgumentPrice:
@@ -212,6 +228,7 @@ def _limits(raw: Document) -> Limits:
         page_default=_positive(cost["page_default"], "cost.page_default"),
         list_size=_positive(cost["list_size"], "cost.list_size"),
         list_sizes=_sizes(cost.get("list_sizes", {}), "cost.list_sizes"),
+        list_lengths=_lengths(cost.get("list_lengths", {}), "cost.list_lengths"),
         prices=_prices(cost.get("fields", {}), "cost.fields"),
         refusal=_positive(cost["refusal"], "cost.refusal"),
         budget=_per_role(cost["budget"], "cost.budget", complete=True),

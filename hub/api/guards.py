@@ -275,6 +275,11 @@ def _cost(
             size = 1
         elif name in sizes:
             size = sizes[name]
+        elif key in limits.list_lengths:
+            # Answers one item per element of an argument (a batch of codes): that many, and
+            # the page cap when the argument is not a list the field would accept.
+            given = _value(node, definition, limits.list_lengths[key], pricing.variables)
+            size = min(len(given), limits.page_max) if isinstance(given, list) else limits.page_max
         elif page is not None:
             size = page
         elif is_list:
@@ -307,7 +312,7 @@ def cost(
 def check_prices(schema: GraphQLSchema, limits: Limits) -> None:
     """Refuse to start when limits.yaml prices or sizes a field or argument the schema lacks:
     a typo would silently leave an expensive field at the price of a cheap one."""
-    for key in (*limits.prices, *limits.list_sizes):
+    for key in (*limits.prices, *limits.list_sizes, *limits.list_lengths):
         type_name, _, field_name = key.partition(".")
         owner = schema.get_type(type_name)
         field = owner.fields.get(field_name) if isinstance(owner, GraphQLObjectType) else None
@@ -315,6 +320,8 @@ def check_prices(schema: GraphQLSchema, limits: Limits) -> None:
             raise PolicyError(f"limits.yaml: {key} is not a field of the schema")
         if key in limits.list_sizes and not _unwrap(field.type)[1]:
             raise PolicyError(f"limits.yaml: cost.list_sizes.{key} is not a list")
+        if key in limits.list_lengths and limits.list_lengths[key] not in field.args:
+            raise PolicyError(f"limits.yaml: {key} has no argument {limits.list_lengths[key]}")
         price = limits.prices.get(key)
         for argument in (*price.arguments, *price.scopes) if price else ():
             if argument not in field.args:

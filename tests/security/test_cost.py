@@ -242,3 +242,32 @@ async def test_a_partner_fetches_a_full_feed_page(api: str, store: Store) -> Non
     bank = GraphQLClient(api, mint("partner", agency="PF-COST"))
     entries = bank.data(FEED)["sanctionFeed"]["entries"]  # type: ignore[index]
     assert entries and any(e["measures"] for e in entries)
+
+
+SCREEN = """query($c: [String!]!) { subjectsByCode(creditCodes: $c) {
+  creditCode name status grade rating { grade score } sanctions { listing measures status } } }"""
+FULL_LOOKUP = """query($c: [String!]!) { subjectsByCode(creditCodes: $c) {
+  creditCode name status division { code name } legalRepresentative { name idMasked }
+  rating { grade score } records { id item tier decidedOn } sanctions { listing measures } } }"""
+
+
+def test_a_batch_costs_its_lookups_and_a_partner_screens_100(partner: GraphQLClient) -> None:
+    """subjectsByCode is priced per code, as many single lookups of the same fields; a
+    screening selection of 100 codes fits a partner's budget, a full lookup's does not."""
+    [(code, _)] = fresh_subjects(1)
+    single = SCREEN.replace("$c: [String!]!", "$c: String!").replace(
+        "subjectsByCode(creditCodes: $c)", "subject(creditCode: $c)"
+    )
+    one = _expected(single, {"c": code})
+    assert _expected(SCREEN, {"c": [code]}) == one
+    hundred = _expected(SCREEN, {"c": [code] * 100})
+    assert hundred - 1 == 100 * (one - 1)
+    assert hundred <= LIMITS.budget["partner"] < _expected(FULL_LOOKUP, {"c": [code] * 100})
+    # Past 100 codes the field refuses before reading: charged as 100, never more or less.
+    assert _expected(SCREEN, {"c": [code] * 5000}) == hundred
+    assert _expected(SCREEN, {"c": code}) == hundred  # not a list: the most it could be
+    answers = partner.data(SCREEN, {"c": [code] * 100})["subjectsByCode"]
+    assert isinstance(answers, list) and len(answers) == 100 and answers[0]["creditCode"] == code
+    error = _error(partner.post(FULL_LOOKUP, {"c": [code] * 100}))
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
+    assert error["extensions"]["cost"] == _expected(FULL_LOOKUP, {"c": [code] * 100})

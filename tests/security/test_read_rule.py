@@ -350,6 +350,7 @@ NET = "nodes { id kind key label status grade sanctioned } edges { kind source t
 # needed. A new root field fails test_every_root_field_is_attacked until it is added here.
 CALLS: dict[str, str] = {
     "subject": f'{{ subject(creditCode: "{A}") {{ {SUBJECT_FIELDS} }} }}',
+    "subjectsByCode": f'{{ subjectsByCode(creditCodes: ["{A}", "{B}"]) {{ {SUBJECT_FIELDS} }} }}',
     "subjects": '{ subjects(filter: {division: "152201", name: "读规则"}, first: 50) '
     "{ edges { node { creditCode name grade } } } }",
     "me": "{ me { agency roles clearance } }",

@@ -1,12 +1,20 @@
-"""``subject`` and ``subjects``: a subject by credit code, and subjects in pages by filter."""
+"""``subject``, ``subjectsByCode`` and ``subjects``: a subject by credit code, many by their codes
+in one request, and subjects in pages by filter."""
 
 from __future__ import annotations
 
 import unicodedata
+from typing import cast
 
 import strawberry
 
-from graph.subjects import ALL_PARTS, SubjectFilter, list_subjects, subject_by_code
+from graph.subjects import (
+    ALL_PARTS,
+    SubjectFilter,
+    list_subjects,
+    subject_by_code,
+    subjects_by_codes,
+)
 from hub.api.context import (
     Context,
     RootPolicy,
@@ -66,6 +74,15 @@ def _page_size(ctx: Context, first: int | None) -> int:
     return size
 
 
+def _batch_code(text: str) -> str | HubError:
+    """A batch's code normalised, or the error reported at its index (the rest still answered)."""
+    try:
+        return parse_code(text)
+    except HubError as exc:
+        reason = (exc.extensions or {}).get("reason")
+        return HubError(Code.BAD_USER_INPUT, exc.message, reason=reason)
+
+
 @strawberry.type
 class SubjectQueries:
     @strawberry.field(
@@ -86,6 +103,29 @@ class SubjectQueries:
             return None
         audit(info, code, released_by(row))
         return subject_view(row, ctx.access)
+
+    @strawberry.field(
+        description="Subjects by credit code, at most 100, answered in the order asked: null for "
+        "a code unknown or not visible, and for an invalid code, with a BAD_USER_INPUT error at "
+        "its index.",
+        permission_classes=[RootPolicy],
+    )
+    @resolver
+    async def subjects_by_code(
+        self, info: strawberry.Info, credit_codes: list[str]
+    ) -> list[Subject | None]:
+        ctx: Context = info.context
+        most = default_limits().page_max
+        if len(credit_codes) > most:
+            raise HubError(Code.BAD_USER_INPUT, f"at most {most} credit codes a request", max=most)
+        parsed = [_batch_code(text) for text in credit_codes]
+        valid = [p for p in parsed if isinstance(p, str)]
+        rows = await subjects_by_codes(ctx.store, valid, ctx.scope, _parts(info)) if valid else {}
+        for code, row in rows.items():
+            audit(info, code, released_by(row))
+        views = {code: subject_view(row, ctx.access) for code, row in rows.items()}
+        # graphql-core answers an Exception in a list as null at its index, with its error.
+        return [views.get(p) if isinstance(p, str) else cast(None, p) for p in parsed]
 
     @strawberry.field(
         description="Subjects in credit-code order, in pages of at most 100.",
