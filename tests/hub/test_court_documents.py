@@ -5,8 +5,8 @@ ones attach; rows no case claims wait in the queue with their reason, where the 
 jurisdiction covers the subject (and the region) attach or discard them, and no one else sees
 or touches them.
 
-Part A's case API is not in main yet, so the cases are opened and read through the graph
-(graph/cases/model.py); the queue is exercised through the API."""
+Cases are opened through the graph (graph/cases/model.py) and read back, like the queue,
+through the API."""
 
 from __future__ import annotations
 
@@ -97,15 +97,22 @@ async def _open_case(store: Store, code: str, record: str | None, transfer: str)
     return await store.write(work)
 
 
-async def _case(driver: AsyncDriver, case: str) -> dict[str, Any]:
-    records, _, _ = await driver.execute_query(
-        "MATCH (c:Case {id: $id}) OPTIONAL MATCH (d:CaseDocument)-[:IN_CASE]->(c) "
-        "WITH c, d ORDER BY d.number "
-        "RETURN c.duty AS duty, toString(c.dueOn) AS due, "
-        "collect([d.kind, d.number, d.source]) AS documents",
-        id=case,
-    )
-    return dict(records[0])
+CASE = (
+    "query($id: String!) { case(id: $id) { duty { kind dueOn } documents { kind number source } } }"
+)
+
+
+def _case(api: str, case: str) -> dict[str, Any]:
+    """The case as its unit's reviewer reads it through the API: its duty and its documents."""
+    reviewer = GraphQLClient(api, unit_token("reviewer", UNIT, "cd-case-reader"))
+    found: dict[str, Any] = reviewer.data(CASE, {"id": case})["case"]  # type: ignore[assignment]
+    duty = found["duty"] or {}
+    documents = sorted(found["documents"], key=lambda d: d["number"])
+    return {
+        "duty": duty.get("kind"),
+        "due": duty.get("dueOn"),
+        "documents": [[d["kind"], d["number"], d["source"]] for d in documents],
+    }
 
 
 async def _count(driver: AsyncDriver, label: str, number_part: str) -> int:
@@ -134,7 +141,7 @@ async def test_a_pulled_judgment_attaches_to_its_case_and_the_rest_wait_or_are_r
     run = secrets.token_hex(3).upper()  # numbers of this run: the graph outlives a session
     transfer = f"锡自然资移〔2026〕{run}号"
     case = await _open_case(store, a, record_a, transfer)
-    before = await _case(driver, case)
+    before = _case(api, case)
     due = default_cases().duties["TRANSFER"].deadline.due(date(2026, 9, 7))
     assert (before["duty"], before["due"]) == ("TRANSFER", due.isoformat())  # the police's turn
 
@@ -161,7 +168,7 @@ async def test_a_pulled_judgment_attaches_to_its_case_and_the_rest_wait_or_are_r
         (9, "invalid-date"),
     ]
     assert "9 rows; 2 attached, 0 unchanged, 3 queued, 4 rejected" in said, said
-    after = await _case(driver, case)
+    after = _case(api, case)
     held = {d[1]: (d[0], d[2]) for d in after["documents"]}
     assert held == {
         f"{transfer}-决定": ("DECISION", "UNIT"),
@@ -174,7 +181,7 @@ async def test_a_pulled_judgment_attaches_to_its_case_and_the_rest_wait_or_are_r
     server.body = json.dumps(rows, ensure_ascii=False, indent=1).encode()  # same rows, new ETag
     _, again = _pull(feeds_file)
     assert "9 rows; 0 attached, 2 unchanged, 3 queued, 4 rejected" in again, again
-    assert await _case(driver, case) == after
+    assert _case(api, case) == after
     assert await _count(driver, "UnmatchedDocument", run) == 3
     assert await _count(driver, "CaseDocument", run) == 4
 
@@ -194,13 +201,13 @@ async def test_a_pulled_judgment_attaches_to_its_case_and_the_rest_wait_or_are_r
     # Another subject's row cannot go to this case; the refusal changes nothing.
     refused = reviewer.post(ATTACH, {"id": queued[other]["id"], "case": case}).json()
     assert _error(refused)["code"] == "BAD_USER_INPUT"
-    assert (await _case(driver, case))["documents"] == after["documents"]
+    assert _case(api, case)["documents"] == after["documents"]
 
     attached = reviewer.data(ATTACH, {"id": queued[stray]["id"], "case": case})
     assert attached["attachUnmatchedDocument"] == {
         "id": queued[stray]["id"], "status": "ATTACHED", "case": case, "decidedBy": "cd-reviewer",
     }  # fmt: skip
-    held = {d[1]: (d[0], d[2]) for d in (await _case(driver, case))["documents"]}
+    held = {d[1]: (d[0], d[2]) for d in _case(api, case)["documents"]}
     assert held[stray] == ("RULING", f"FEED:{FEED}")
     again_refused = reviewer.post(ATTACH, {"id": queued[stray]["id"], "case": case}).json()
     assert _error(again_refused)["code"] == "BAD_USER_INPUT"  # decided once
@@ -272,7 +279,7 @@ async def test_a_unit_of_another_division_neither_sees_nor_settles_a_queued_docu
             assert number not in json.dumps(refused, ensure_ascii=False)
     (still,) = _mine(own.data(QUEUE), run)
     assert still["status"] == "WAITING" and still["decidedBy"] is None
-    documents = [d[1] for d in (await _case(driver, case))["documents"]]
+    documents = [d[1] for d in _case(api, case)["documents"]]
     assert number not in documents
 
 
@@ -345,10 +352,14 @@ async def test_a_unit_files_court_documents_and_every_row_is_reported(
         (6, "rejected", "department-kind"),
     ]
     assert report["outcomes"][0]["case"] == case
-    held = {d[1]: (d[0], d[2]) for d in (await _case(driver, case))["documents"]}
+    held = {d[1]: (d[0], d[2]) for d in _case(api, case)["documents"]}
     assert held[filing] == ("FILING_NOTICE", source)
-    assert (await _case(driver, case))["duty"] == "FILING_NOTICE"  # now the police report
-    assert f"外{run}" not in {d[1] for d in (await _case(driver, elsewhere))["documents"]}
+    assert _case(api, case)["duty"] == "FILING_NOTICE"  # now the police report
+    # The case in another division, which this unit may not read: checked in the graph.
+    numbers, _, _ = await driver.execute_query(
+        "MATCH (d:CaseDocument {case: $id}) RETURN collect(d.number) AS numbers", id=elsewhere
+    )
+    assert f"外{run}" not in numbers[0]["numbers"]
     reviewer = GraphQLClient(api, unit_token("reviewer", UNIT, "cd-filer-reviewer"))
     (waiting,) = _mine(reviewer.data(QUEUE), run)
     assert (waiting["number"], waiting["source"]) == (f"进展{run}", source)
@@ -358,4 +369,4 @@ async def test_a_unit_files_court_documents_and_every_row_is_reported(
     )
     again = _file(api, submitter, csv_body, "text/csv").json()
     assert [(o["line"], o["outcome"]) for o in again["outcomes"]] == [(2, "attached")]
-    assert (await _case(driver, case))["duty"] is None
+    assert _case(api, case)["duty"] is None
