@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import cpu_seconds, say, write_block
-from bench.run import DATA, ROOT, dev_token, sample_codes, seeded, serving, stack
+from bench.run import ROOT, codes_file, dev_token, sample_codes, seeded, serving, stack
 
 # What a screening partner asks (docs/sanctions.md): 100 of these fit a partner's budget.
 FIELDS = "creditCode name status grade rating { grade score } sanctions { listing measures status }"
@@ -125,15 +125,14 @@ def main() -> None:
     with stack():
         subjects = seeded(args.subjects)
         codes = asyncio.run(sample_codes(20_000, 1))
-        codes_file = DATA / "codes.txt"
-        codes_file.write_text("\n".join(codes) + "\n")
+        codes_path = codes_file(codes)
         command = [sys.executable, "-m", "hub", "serve", "--workers", str(args.workers)]
         loads = []
         with serving(command) as (base, pid):
             for batch in (1, args.batch):
                 say(f"{batch} code(s) a request: warm-up 10 s, then {args.seconds} s")
-                load(base, pid, codes_file, batch, 10, args.connections)
-                run = load(base, pid, codes_file, batch, args.seconds, args.connections)
+                load(base, pid, codes_path, batch, 10, args.connections)
+                run = load(base, pid, codes_path, batch, args.seconds, args.connections)
                 say(f"  {run.subjects_per_second:,.0f} subjects/s, p99 {run.p99_ms:.1f} ms, "
                     f"{run.cpu_ms_per_subject:.3f} ms API CPU a subject")  # fmt: skip
                 loads.append(run)

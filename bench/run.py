@@ -245,7 +245,14 @@ def dev_token(role: str, agency: str, clearance: str, purpose: str) -> str:
     return tokens.dev_token(get_settings(), role, agency, "150000", clearance, purpose, 3600)
 
 
-def http_load(base: str, codes_file: Path, seconds: int, connections: int) -> Result:
+def codes_file(codes: list[str]) -> Path:
+    """The codes wrk's bench/lookup.lua draws from, one a line, in the bench's data dir."""
+    path = DATA / "codes.txt"
+    path.write_text("\n".join(codes) + "\n")
+    return path
+
+
+def http_load(base: str, codes_path: Path, seconds: int, connections: int) -> Result:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
     token = dev_token("partner", "BANK-BENCH", "SHARED", "loan-review")
@@ -261,7 +268,7 @@ def http_load(base: str, codes_file: Path, seconds: int, connections: int) -> Re
             str(ROOT / "bench" / "lookup.lua"),
             base,
             "--",
-            str(codes_file),
+            str(codes_path),
         ],
         capture_output=True,
         text=True,
@@ -320,8 +327,7 @@ def main() -> None:
     with stack():
         subjects = seeded(args.subjects)
         codes = asyncio.run(sample_codes(20_000, 1))
-        codes_file = DATA / "codes.txt"
-        codes_file.write_text("\n".join(codes) + "\n")
+        codes_path = codes_file(codes)
         say("warm-up: 20 s of lookups through the driver (page cache and JIT are cold)")
         asyncio.run(driver_floor(codes, 20, args.connections))
         say(f"floor: driver alone, {args.connections} callers, {args.seconds} s")
@@ -329,14 +335,14 @@ def main() -> None:
         say(f"  {floor.rate:,.0f}/s p99 {floor.p99_ms:.1f} ms")
         with api(args.workers) as base:
             say("warm-up: 10 s over HTTP")
-            http_load(base, codes_file, 10, args.connections)
+            http_load(base, codes_path, 10, args.connections)
             say(f"API: {args.connections} keep-alive connections, {args.seconds} s")
-            http = http_load(base, codes_file, args.seconds, args.connections)
+            http = http_load(base, codes_path, args.seconds, args.connections)
             say(f"  {http.rate:,.0f}/s p99 {http.p99_ms:.1f} ms")
         with api(args.workers, unguarded=True) as base:
             say("same API with the access filter and audit off: warm-up 10 s, then measure")
-            http_load(base, codes_file, 10, args.connections)
-            bare = http_load(base, codes_file, args.seconds, args.connections)
+            http_load(base, codes_path, 10, args.connections)
+            bare = http_load(base, codes_path, args.seconds, args.connections)
             bare.name = "API, access filter and audit off"
             say(f"  {bare.rate:,.0f}/s p99 {bare.p99_ms:.1f} ms")
     results = [floor, http, bare]
