@@ -47,16 +47,15 @@ MATCH (c:Case {id: $case})-[:CASE_OF]->(s:Subject) WHERE s.division STARTS WITH 
 OPTIONAL MATCH (s)-[:HAS_RECORD]->(r:CreditRecord) WHERE r.id IN $records
 RETURN c.status AS status, elementId(c) AS element, collect(r.id) AS records
 """
+# A new document takes the fresh ``$id``; one already held keeps its own, which is how the
+# answer tells the two apart.
 _ADD = """
 MATCH (c:Case {id: $case})
 MERGE (d:CaseDocument {case: $case, number: $number})
 ON CREATE SET d.id = $id, d.kind = $kind, d.issuedOn = $issuedOn, d.authority = $authority,
-  d.summary = $summary, d.source = $source, d.addedBy = $by, d.addedAt = $now, d.new = true
-ON MATCH SET d.new = false
+  d.summary = $summary, d.source = $source, d.addedBy = $by, d.addedAt = $now
 MERGE (d)-[:IN_CASE]->(c)
-WITH c, d, d.new AS created
-REMOVE d.new
-WITH c, d, created
+WITH c, d, d.id = $id AS created
 OPTIONAL MATCH (r:CreditRecord) WHERE created AND r.id IN $records
 FOREACH (x IN CASE WHEN r IS NULL THEN [] ELSE [r] END |
   MERGE (d)-[:CONCERNS]->(x) MERGE (c)-[:CONCERNS]->(x))
