@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import redis as redis_lib
 from neo4j import AsyncDriver
 
 from hub.settings import PROJECT_ROOT
@@ -639,9 +640,54 @@ class Workers:
     def restart_worker(self) -> None:
         self.worker = _spawn("worker", self.rules_file, "--concurrency", "4")
 
+    def answers(self, redis_url: str, seconds: float) -> bool:
+        """Whether the worker runs a heartbeat sent now within ``seconds``."""
+        from connectors.celery_app import app
+        from connectors.tasks import HEARTBEAT_KEY
+
+        client = redis_lib.Redis.from_url(redis_url)
+        sent = time.time()
+        try:
+            app.send_task("connectors.tasks.heartbeat", expires=seconds)
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                if float(client.get(HEARTBEAT_KEY) or 0) >= sent:
+                    return True
+                time.sleep(0.05)
+            return False
+        finally:
+            client.close()
+
+    def ensure_responsive(self, redis_url: str, test: str) -> None:
+        """A worker whose every process is stuck fails every later delivery test: note what it
+        was doing in ``stuck-workers.log`` (printed at the end of the run) and start a new one."""
+        beat_dead = self.beat.poll() is not None
+        if self.worker.poll() is None and not beat_dead and self.answers(redis_url, 15):
+            return
+        children = subprocess.run(
+            ["ps", "-o", "pid,stat,etime,time,wchan:20,args", "--ppid", str(self.worker.pid)],
+            capture_output=True, text=True, check=False,
+        ).stdout  # fmt: skip
+        log = (TEST_DATA / "logs" / "delivery-worker.log").read_text(errors="replace")
+        tail = "\n".join(log.splitlines()[-60:])
+        with STUCK_LOG.open("a") as out:
+            out.write(
+                f"\n== before {test}: worker exit={self.worker.poll()} beat exit="
+                f"{self.beat.poll()}; restarted\n{children}\n-- worker log tail --\n{tail}\n"
+            )
+        services.stop_processes([self.worker.pid], timeout=5)
+        self.restart_worker()
+        if beat_dead:
+            self.beat = _spawn("beat", self.rules_file)
+
+
+STUCK_LOG = TEST_DATA / "logs" / "stuck-workers.log"
+
 
 @pytest.fixture(scope="session")
-def workers(redis_server: str, migrated: None, rules: tuple[Path, Catalogue]) -> Iterator[Workers]:
+def shared_workers(
+    redis_server: str, migrated: None, rules: tuple[Path, Catalogue]
+) -> Iterator[Workers]:
     """One Celery worker and beat for the whole suite: started by the first test that needs
     them (a cold start costs seconds each time), stopped at its end. A test that kills the
     worker starts it again (``restart_worker``) before it returns."""
@@ -654,6 +700,20 @@ def workers(redis_server: str, migrated: None, rules: tuple[Path, Catalogue]) ->
     services.stop_processes([running.worker.pid, running.beat.pid], timeout=20)
     for proc in (running.worker, running.beat):
         proc.wait(timeout=5)
+
+
+@pytest.fixture
+def workers(shared_workers: Workers, redis_server: str, request: pytest.FixtureRequest) -> Workers:
+    """The shared worker and beat, checked to answer before the test relies on them."""
+    shared_workers.ensure_responsive(redis_server, request.node.nodeid)
+    return shared_workers
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """What a stuck shared worker was doing, where a CI log shows it."""
+    if STUCK_LOG.exists():
+        terminalreporter.section("stuck workers")
+        terminalreporter.write(STUCK_LOG.read_text(errors="replace")[-20_000:])
 
 
 @pytest.fixture
