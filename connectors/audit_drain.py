@@ -74,7 +74,8 @@ async def _drain(
         entries = await redis.xrange(stream, count=BATCH) or []
         if not entries:
             return moved
-        await append(store, await _events(redis, stream, entries), chain=chain)
+        # The chain is no kept answer's business: appending leaves cached answers valid.
+        await append(store.bookkeeping(), await _events(redis, stream, entries), chain=chain)
         await redis.xdel(stream, *(entry_id for entry_id, _ in entries if entry_id is not None))
         moved += len(entries)
         if len(entries) < BATCH or time.monotonic() >= deadline:

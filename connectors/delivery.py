@@ -119,6 +119,7 @@ async def run_lane(
     lock = lane_lock(redis, partner_code, shard, catalogue.delivery.timeout_seconds)
     if not await lock.acquire():
         return LaneRun(0, 0, True)
+    store = store.bookkeeping()  # delivery attempts are no kept answer's business
     posted = delivered = 0
     started = time.monotonic()
     try:

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from connectors.config import WorkerConfig, configured
+from connectors.freshness import generation_bump
 from connectors.targets import CheckedResolver
 from graph.db import Store, connect
 from policies.targets import TargetRule
@@ -46,7 +47,9 @@ def worker_clients(pid: int, thread: int, config: WorkerConfig) -> WorkerClients
         return connect(config.neo4j), client, http
 
     driver, client, http = runner.run(open_clients())
-    store = Store(driver, config.neo4j.database, config.neo4j.query_timeout)
+    store = Store(
+        driver, config.neo4j.database, config.neo4j.query_timeout, generation_bump(client)
+    )
     opened = WorkerClients(runner, store, client, http, targets)
     _opened.append(opened)
     return opened

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from neo4j import (
@@ -17,6 +18,7 @@ from neo4j import (
 
 P = ParamSpec("P")
 T = TypeVar("T")
+Changed = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +35,33 @@ class Neo4jConfig:
 @dataclass(frozen=True, slots=True)
 class Store:
     """One database on one driver and how long one query may run: the handle every graph
-    function takes first, instead of a driver, a database name and a time limit apart."""
+    function takes first, instead of a driver, a database name and a time limit apart.
+
+    ``changed`` is awaited after every write through this store, committed or not (a failed
+    batch may have committed the ones before it): answers kept from before it are stale
+    (connectors/freshness.py moves the cache generation on)."""
 
     driver: AsyncDriver
     database: str = "neo4j"
     time_limit: float = 5.0
+    changed: Changed | None = None
 
-    def session(self, *, read: bool = False) -> AsyncSession:
+    def bookkeeping(self) -> Store:
+        """This store for writes no kept answer shows (the audit chain, delivery attempts):
+        they leave the cache generation where it is."""
+        return replace(self, changed=None)
+
+    @asynccontextmanager
+    async def session(self, *, read: bool = False) -> AsyncIterator[AsyncSession]:
         """A session on this database; ``read`` routes it to readers in a cluster."""
-        return self.driver.session(
-            database=self.database, default_access_mode="READ" if read else "WRITE"
-        )
+        try:
+            async with self.driver.session(
+                database=self.database, default_access_mode="READ" if read else "WRITE"
+            ) as session:
+                yield session
+        finally:
+            if not read:
+                await self._changed()
 
     async def read(self, cypher: str, **params: Any) -> list[Record]:
         """One auto-commit read within the time limit: a single round trip, about twice the
@@ -67,15 +85,23 @@ class Store:
         **params: Any,
     ) -> list[Record]:
         """One statement in its own managed transaction, retried on transient errors; ``read``
-        routes it to readers in a cluster. Parameters come as a dict, as keywords, or both."""
-        result = await self.driver.execute_query(
-            cypher,
-            parameters,
-            database_=self.database,
-            routing_="r" if read else "w",
-            **params,
-        )
-        return list(result.records)
+        routes it to readers in a cluster. Parameters come as a dict, as keywords, or both.
+        A statement that changed nothing does not count as a write."""
+        wrote = not read
+        try:
+            result = await self.driver.execute_query(
+                cypher,
+                parameters,
+                database_=self.database,
+                routing_="r" if read else "w",
+                **params,
+            )
+            counters = result.summary.counters
+            wrote = wrote and (counters.contains_updates or counters.contains_system_updates)
+            return list(result.records)
+        finally:
+            if wrote:
+                await self._changed()
 
     async def write(
         self,
@@ -87,6 +113,10 @@ class Store:
         ``work`` must be safe to run again)."""
         async with self.session() as session:
             return await session.execute_write(work, *args, **kwargs)
+
+    async def _changed(self) -> None:
+        if self.changed is not None:
+            await self.changed()
 
 
 def connect(config: Neo4jConfig) -> AsyncDriver:

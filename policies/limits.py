@@ -24,7 +24,7 @@ SHAPE = Shape(
         "cost",
         "rate",
     },
-    {"trusted_documents_only"},
+    {"trusted_documents_only", "cache"},
 )
 
 _COST_KEYS = {
@@ -75,6 +75,16 @@ class FieldPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerCache:
+    """Which root fields' answers an API process keeps, and how many answers at most
+    (hub/http/response_cache.py): only fields whose answer is a function of the document, its
+    variables, the caller's read scope and the day."""
+
+    fields: frozenset[str]
+    entries: int
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     depth_default: int
     depth: dict[str, int]
@@ -93,6 +103,7 @@ class Limits:
     rate_window: int
     rate_units: dict[str, int]
     trusted_only: frozenset[str]
+    cache: AnswerCache
 
     def max_depth(self, principal: Principal) -> int:
         return max(
@@ -112,6 +123,17 @@ class Limits:
     def trusted_documents_only(self, principal: Principal) -> bool:
         """Only when every role of the caller is restricted; one free role frees the caller."""
         return bool(principal.roles) and principal.roles <= self.trusted_only
+
+
+def _answer_cache(value: Any, where: str) -> AnswerCache:
+    if not isinstance(value, dict) or set(value) != {"fields", "entries"}:
+        raise PolicyError(f"{where} has exactly the keys fields and entries")
+    fields = value["fields"]
+    if not isinstance(fields, list) or not all(
+        isinstance(f, str) and f.isidentifier() for f in fields
+    ):
+        raise PolicyError(f"{where}.fields is a list of root field names")
+    return AnswerCache(frozenset(fields), _positive(value["entries"], f"{where}.entries"))
 
 
 def _positive(value: Any, where: str) -> int:
@@ -235,6 +257,7 @@ def _limits(raw: Document) -> Limits:
         rate_window=_positive(rate["window_seconds"], "rate.window_seconds"),
         rate_units=_per_role(rate["units"], "rate.units", complete=True),
         trusted_only=_roles(raw.get("trusted_documents_only", []), "trusted_documents_only"),
+        cache=_answer_cache(raw.get("cache", {"fields": [], "entries": 1}), "cache"),
     )
 
 

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 
-from hub.api.context import Context
+from graph.audit_chain import AuditEntry
+from hub.api.context import Audited, Context
 from hub.audit_log import entry
 from hub.errors import Code, HubError
-from policies.principal import PUBLIC_ISSUER
+from policies.principal import PUBLIC_ISSUER, Principal
+
+
+def trail(
+    principal: Principal, request_id: str, audited: Sequence[Audited], redacted: Sequence[str]
+) -> list[AuditEntry]:
+    """The audit entries of one answer: what each root field released or refused, and the
+    fields withheld from it (a kept answer served again is audited with the same)."""
+    return [
+        entry(
+            principal,
+            request_id,
+            action=item.action,
+            field=item.field,
+            subject=item.subject,
+            released=item.released,
+            withheld=tuple(redacted),
+            decision="PARTIAL" if redacted and item.decision == "ALLOW" else item.decision,
+        )
+        for item in audited
+    ]
 
 
 class AuditTrail(SchemaExtension):
@@ -30,21 +51,10 @@ class AuditTrail(SchemaExtension):
         ctx.audited.extend(ctx.unaudited())
         if not ctx.audited:
             return
-        entries = [
-            entry(
-                ctx.principal,
-                ctx.request_id,
-                action=item.action,
-                field=item.field,
-                subject=item.subject,
-                released=item.released,
-                withheld=tuple(ctx.redacted),
-                decision="PARTIAL" if ctx.redacted and item.decision == "ALLOW" else item.decision,
-            )
-            for item in ctx.audited
-        ]
         try:
-            await ctx.audit_log.emit_all(entries)
+            await ctx.audit_log.emit_all(
+                trail(ctx.principal, ctx.request_id, ctx.audited, ctx.redacted)
+            )
         except RedisError:
             if result is not None:
                 result.data = None

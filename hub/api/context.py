@@ -50,6 +50,7 @@ class Context:
     access: ReadScope  # what the principal may read (policies/access.py)
     policy: AccessPolicy
     redacted: list[str]  # paths of selected fields withheld from this caller
+    store: Store  # the graph as this request reaches it: database, time limit, cache generation
     audit_log: AuditLog | None = None
     redis: Any = None  # the rate store, for fields with limits of their own (complaints)
     audited: list[Audited] = field(default_factory=list)  # what resolvers released or refused
@@ -60,11 +61,6 @@ class Context:
         failed, or a new field that forgot): no call leaves without a trace."""
         named = {a.field for a in self.audited}
         return [Audited(f, None, ()) for f in dict.fromkeys(self.called) if f not in named]
-
-    @property
-    def store(self) -> Store:
-        """The graph as this request reaches it: its database and query time limit."""
-        return Store(self.driver, self.database, self.query_timeout)
 
     @property
     def scope(self) -> dict[str, Any]:

@@ -328,6 +328,15 @@ def check_prices(schema: GraphQLSchema, limits: Limits) -> None:
                 raise PolicyError(f"limits.yaml: {key} has no argument {argument}")
 
 
+def check_cached_fields(schema: GraphQLSchema, limits: Limits) -> None:
+    """Refuse to start when limits.yaml keeps answers of a field that is no query root field:
+    a mutation's answer served again would be a write that never happened."""
+    fields = schema.query_type.fields if schema.query_type else {}
+    for name in sorted(limits.cache.fields):
+        if name not in fields:
+            raise PolicyError(f"limits.yaml: cache.fields: {name} is not a root query field")
+
+
 def check(
     query: str,
     variables: Mapping[str, Any],
@@ -366,15 +375,26 @@ def check(
 RATE_KEY = "hub:rate:{issuer}:{subject}:{window}"
 
 
-async def spend(redis: Any, principal: Principal, units: int, limits: Limits, now: float) -> None:
+async def spend(
+    redis: Any,
+    principal: Principal,
+    units: int,
+    limits: Limits,
+    now: float,
+    *,
+    also_get: str | None = None,
+) -> Any:
     """Charge a request's cost to its client's window in Redis (shared by every API process);
-    refuse once the window's units are spent, saying when the next window opens."""
+    refuse once the window's units are spent, saying when the next window opens. ``also_get``
+    is a key read in the same round trip (the cache generation); its value is returned."""
     window = int(now // limits.rate_window)
     key = RATE_KEY.format(issuer=principal.issuer, subject=principal.subject, window=window)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.incrby(key, units)
         pipe.expire(key, limits.rate_window * 2)
-        spent, _ = await pipe.execute()
+        if also_get is not None:
+            pipe.get(also_get)
+        spent, _, *read = await pipe.execute()
     allowed = limits.rate_limit(principal)
     if int(spent) > allowed:
         retry = int((window + 1) * limits.rate_window - now) + 1
@@ -383,3 +403,4 @@ async def spend(redis: Any, principal: Principal, units: int, limits: Limits, no
             f"rate limit: {allowed} cost units per {limits.rate_window} s; retry in {retry} s",
             retryAfter=retry,
         )
+    return read[0] if read else None

@@ -13,6 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from connectors.freshness import generation_bump_at
 from graph.db import Store, connect
 from hub.settings import Settings, get_settings
 
@@ -30,7 +31,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def store_for(settings: Settings) -> Store:
     """A store on a new driver (the caller closes ``store.driver``)."""
     config = settings.neo4j
-    return Store(connect(config), config.database, config.query_timeout)
+    changed = generation_bump_at(settings.redis_url)
+    return Store(connect(config), config.database, config.query_timeout, changed)
 
 
 def run_with_store(work: Callable[[Store, Settings], Awaitable[T]], settings: Settings) -> T:

@@ -15,9 +15,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from connectors.config import configure
+from connectors.freshness import generation_bump
 from graph.db import Store, connect
 from hub.api.contract import Contracts
-from hub.api.guards import check_prices
+from hub.api.guards import check_cached_fields, check_prices
 from hub.api.schema import graphql_schema
 from hub.audit_log import AuditLog
 from hub.http import graphiql, pages
@@ -29,6 +30,7 @@ from hub.http.graphql import GraphQLEndpoint
 from hub.http.health import healthz, readyz
 from hub.http.instrument import Instrument
 from hub.http.metrics import metrics_endpoint, scrape_token
+from hub.http.response_cache import ResponseCache, watched_pool
 from hub.http.rest.case_documents import get_case_document_file, post_case_document
 from hub.http.rest.court_documents import post_court_documents
 from hub.http.rest.exports import export_network
@@ -83,12 +85,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.limits = load_limits(settings.limits_file)
         app.state.signin = sign_in_clients(settings)  # a bad signin.yaml stops the start too
         check_prices(graphql_schema(), app.state.limits)  # a price for no field stops the start
+        check_cached_fields(graphql_schema(), app.state.limits)  # so does a cached mutation
         app.state.driver = connect(settings.neo4j)
+        app.state.answers = ResponseCache(app.state.limits.cache)
+        app.state.redis = aioredis.Redis(
+            connection_pool=watched_pool(
+                settings.redis_url, app.state.answers.clear, socket_timeout=2,
+                socket_connect_timeout=2,
+            )
+        )  # fmt: skip
         app.state.store = Store(
-            app.state.driver, settings.neo4j_database, settings.neo4j_query_timeout
-        )
-        app.state.redis = aioredis.from_url(
-            settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+            app.state.driver,
+            settings.neo4j_database,
+            settings.neo4j_query_timeout,
+            generation_bump(app.state.redis),
         )
         app.state.audit_log = AuditLog(app.state.redis)
         # Startup objects (schema, modules) never die: keep them out of the collector's way,

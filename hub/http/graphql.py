@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
@@ -19,9 +20,11 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from connectors.freshness import GENERATION_KEY
 from graph.trusted_documents import document_hash, registered_document
+from hub.api.audit_stream import trail
 from hub.api.context import Context
-from hub.api.guards import Refusal, check, spend
+from hub.api.guards import SHAPES, Refusal, check, spend
 from hub.api.schema import graphql_schema, schema
 from hub.errors import Code, error_response
 from hub.http import graphiql
@@ -29,9 +32,10 @@ from hub.http.auth.backend import principal_of, unauthenticated
 from hub.http.auth.claims import AuthError
 from hub.http.bodies import BodyTooLarge, read_body
 from hub.http.metrics import GRAPHQL_ERRORS
+from hub.http.response_cache import Answer, Key, ResponseCache, cacheable
 from hub.settings import Settings
 from policies.access import read_scope
-from policies.principal import Principal, public_principal
+from policies.principal import PUBLIC_ISSUER, Principal, public_principal
 
 MAX_BODY = 16 * 1024
 
@@ -52,6 +56,7 @@ class HubGraphQL(GraphQL[Context, None]):
             redacted=[],
             audit_log=state.audit_log,
             redis=state.redis,
+            store=state.store,
         )
         request.scope["hub.api.context"] = context
         return context
@@ -68,7 +73,39 @@ class HubGraphQL(GraphQL[Context, None]):
             # Withheld fields are named, so a caller knows null means "not for you".
             extensions = dict(response.get("extensions") or {})
             response["extensions"] = {**extensions, "redacted": context.redacted}
+        keep: Keep | None = request.scope.get("hub.cache")
+        if keep is not None and context is not None and not result.errors:
+            body = self.encode_json(response)
+            request.app.state.answers.put(
+                keep.key,
+                Answer(
+                    keep.generation,
+                    body.encode() if isinstance(body, str) else body,
+                    keep.units,
+                    tuple(context.audited),
+                    tuple(context.redacted),
+                ),
+            )
         return response
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """Where a cacheable request's answer goes once computed: its key, the generation read
+    before it was computed, and its cost."""
+
+    key: Key
+    generation: int
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class Guarded:
+    """A request that passed the limits: the body to run, and its cache slot if cacheable."""
+
+    body: bytes
+    keep: Keep | None = None
+    kept: Answer | None = None  # a kept answer of the current generation: served as it is
 
 
 class GraphQLEndpoint:
@@ -113,39 +150,78 @@ class GraphQLEndpoint:
         if isinstance(guarded, Response):
             await guarded(scope, receive, send)
             return
-        await self.graphql(scope, _replay(guarded), send)
+        if guarded.kept is not None:
+            response = await self._serve_kept(request, principal, guarded.kept)
+            await response(scope, receive, send)
+            return
+        if guarded.keep is not None:
+            scope["hub.cache"] = guarded.keep
+        await self.graphql(scope, _replay(guarded.body), send)
 
-    async def _guard(self, request: Request, body: bytes, principal: Principal) -> Response | bytes:
+    async def _serve_kept(self, request: Request, principal: Principal, kept: Answer) -> Response:
+        """A kept answer, audited like the first time under this caller's name first."""
+        state = request.app.state
+        if principal.issuer != PUBLIC_ISSUER and kept.audited:
+            entries = trail(principal, request.scope["hub.request_id"], kept.audited, kept.redacted)
+            try:
+                await state.audit_log.emit_all(entries)
+            except RedisError:
+                return error_response(
+                    503, Code.UNAVAILABLE, "the audit store is unavailable; retry shortly"
+                )
+        return Response(kept.body, media_type="application/json", headers={"X-Cache": "hit"})
+
+    async def _guard(
+        self, request: Request, body: bytes, principal: Principal
+    ) -> Response | Guarded:
         """Limits of policies/limits.yaml, before anything runs: one operation per request,
         registered operations where required, then tokens, depth, aliases, directives,
-        introspection, cost and the client's rate. Returns the body to run, or a refusal."""
+        introspection, cost and the client's rate. Returns the body to run (with its place in
+        the answer cache, or the kept answer to serve), or a refusal."""
         try:
             payload = json.loads(body)
         except ValueError:
-            return body  # Strawberry answers malformed JSON itself
+            return Guarded(body)  # Strawberry answers malformed JSON itself
         if isinstance(payload, list):
             return error_response(
                 400, Code.BAD_USER_INPUT, "batching is off: one operation per request"
             )
         if not isinstance(payload, dict):
-            return body
+            return Guarded(body)
         variables = payload.get("variables")
+        variables = variables if isinstance(variables, dict) else {}
         state = request.app.state
+        answers: ResponseCache = state.answers
         try:
             query = await self._document(state, payload, principal)
             if query is None:
-                return body
+                return Guarded(body)
             if payload.get("query") != query:
                 body = json.dumps({**payload, "query": query}).encode()
-            units = check(
-                query,
-                variables if isinstance(variables, dict) else {},
+            key = answers.key(query, variables, principal) if answers.rules.fields else None
+            kept = answers.get(key) if key is not None else None
+            if kept is not None:
+                units = kept.units  # checked when it was first answered
+            else:
+                units = check(
+                    query,
+                    variables,
+                    principal,
+                    state.limits,
+                    graphql_schema(),
+                    lambda field: bool(state.policy.may_call(principal, field)),
+                )
+                shape = SHAPES.get(query, state.limits.tokens)
+                if shape is None or not cacheable(shape.document, answers.rules.fields):
+                    key = None
+            generation = await spend(
+                state.redis,
                 principal,
+                units,
                 state.limits,
-                graphql_schema(),
-                lambda field: bool(state.policy.may_call(principal, field)),
+                time.time(),
+                also_get=GENERATION_KEY if key is not None else None,
             )
-            await spend(state.redis, principal, units, state.limits, time.time())
         except Refusal as refusal:
             return await self._refused(state, principal, refusal)
         except RedisError:
@@ -156,7 +232,12 @@ class GraphQLEndpoint:
             return error_response(
                 503, Code.UNAVAILABLE, "the graph store is unavailable; retry shortly"
             )
-        return body
+        if key is None:
+            return Guarded(body)
+        current = int(generation or 0)
+        if kept is not None and kept.generation == current:
+            return Guarded(body, kept=kept)
+        return Guarded(body, keep=Keep(key, current, units))
 
     async def _refused(self, state: Any, principal: Principal, refusal: Refusal) -> Response:
         """The answer to a refused document, which still costs the client ``cost.refusal`` units

@@ -64,8 +64,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def store_of(request: Request) -> Store:
-    state = request.app.state
-    return Store(state.driver, state.settings.neo4j_database, state.settings.neo4j_query_timeout)
+    store: Store = request.app.state.store
+    return store
 
 
 def render_page(

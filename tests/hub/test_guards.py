@@ -9,8 +9,10 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from hub.api.guards import Refusal, spend
-from policies.limits import default_limits
+from hub.api.guards import Refusal, check_cached_fields, spend
+from hub.api.schema import graphql_schema
+from policies.limits import AnswerCache, default_limits
+from policies.loader import PolicyError
 from policies.principal import Clearance, Principal
 from tests.conftest import GraphQLClient, mint
 
@@ -121,3 +123,13 @@ async def test_rate_limit_holds_across_clients_in_redis(redis_server: str) -> No
     finally:
         await first.aclose()
         await second.aclose()
+
+
+def test_only_root_query_fields_may_have_their_answers_kept() -> None:
+    """A kept mutation answer would report a write that never happened: the API refuses to
+    start with one, or with a name the schema lacks."""
+    check_cached_fields(graphql_schema(), default_limits())  # the shipped list
+    for name in ("approveRecord", "subjectz"):
+        limits = replace(default_limits(), cache=AnswerCache(frozenset({"subject", name}), 10))
+        with pytest.raises(PolicyError, match=f"cache.fields: {name} is not a root query field"):
+            check_cached_fields(graphql_schema(), limits)

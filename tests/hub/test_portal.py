@@ -15,6 +15,7 @@ import httpx
 import pytest
 from neo4j import AsyncDriver
 
+from connectors.freshness import generation_bump_at
 from graph.db import Store
 from graph.records.listings import ListingDecision, end_listing, publish_listing
 from hub.settings import catalogue, get_settings
@@ -153,7 +154,9 @@ async def test_a_new_listing_shows_at_once_and_its_repair_removes_it(
     assert first.status_code == again.status_code == 200
     assert again.headers["x-cache"] == "hit" and again.text == first.text
     assert code not in first.text
-    store = Store(driver, get_settings().neo4j_database)
+    store = Store(
+        driver, get_settings().neo4j_database, changed=generation_bump_at(get_settings().redis_url)
+    )
     decision = ListingDecision(
         id=f"S-PORTAL-{code[-6:]}",
         subject=code,

@@ -17,7 +17,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
+from connectors.freshness import generation_bump_at
 from graph.db import Neo4jConfig, Store, connect
+from hub.settings import get_settings
 from policies.credit.measures import Catalogue
 from tests.conftest import GraphQLClient, Neo4jServer, Workers, mint, unit_token
 from tests.oidc import sign_in
@@ -41,7 +43,7 @@ def _graph(server: Neo4jServer, work: Callable[[Store], Awaitable[T]]) -> T:
     async def run() -> T:
         driver = connect(Neo4jConfig(uri=server.uri))
         try:
-            return await work(Store(driver))
+            return await work(Store(driver, changed=generation_bump_at(get_settings().redis_url)))
         finally:
             await driver.close()
 

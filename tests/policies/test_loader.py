@@ -60,6 +60,17 @@ def test_a_validator_meeting_an_unexpected_shape_still_raises_a_policy_error() -
         parse_limits(edited(LIMITS_FILE, "  window_seconds: 60", "  seconds: 60"))
 
 
+def test_the_answer_cache_lists_field_names_and_a_positive_size() -> None:
+    shipped = parse_limits(LIMITS_FILE.read_text(encoding="utf-8")).cache
+    assert shipped.fields == {"subject", "subjectsByCode"} and shipped.entries > 0
+    bad_size = edited(LIMITS_FILE, "  entries: 50000", "  entries: 0")
+    with pytest.raises(PolicyError, match=r"cache\.entries"):
+        parse_limits(bad_size)
+    bad_name = edited(LIMITS_FILE, "fields: [subject, subjectsByCode]", "fields: [subject, 'a b']")
+    with pytest.raises(PolicyError, match=r"cache\.fields"):
+        parse_limits(bad_name)
+
+
 def test_an_operators_file_is_read_and_named_like_a_shipped_one(tmp_path: Path) -> None:
     file = tmp_path / "measures.yaml"
     file.write_text(edited(MEASURES_FILE, "max_attempts: 8", "max_attempts: 3"), "utf-8")

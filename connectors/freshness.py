@@ -1,0 +1,40 @@
+"""The cache generation: a Redis counter that every graph write moves on.
+
+An API process keeps answers tagged with the generation it read before computing them, and
+serves one only while the counter still holds that value (hub/http/response_cache.py). A
+writer moves the counter on after its transaction and before it acknowledges anything, so
+once a change is acknowledged no process serves an answer from before it. The API, the
+workers and the command line all write through a :class:`graph.db.Store` whose ``changed``
+is one of these.
+"""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from graph.db import Changed
+
+GENERATION_KEY = "hub:cache:generation"
+
+
+def generation_bump(redis: aioredis.Redis) -> Changed:
+    """Move the generation on through a client the caller keeps open (API, worker)."""
+
+    async def changed() -> None:
+        await redis.incr(GENERATION_KEY)
+
+    return changed
+
+
+def generation_bump_at(url: str) -> Changed:
+    """The same through a connection of its own each time: for short-lived processes (the
+    command line, tests) with no client of their own on the running loop."""
+
+    async def changed() -> None:
+        client = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        try:
+            await client.incr(GENERATION_KEY)
+        finally:
+            await client.aclose()
+
+    return changed
