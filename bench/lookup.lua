@@ -2,10 +2,11 @@
 -- GETs the subject's portal page instead; an empty BENCH_TOKEN sends no Authorization (the
 -- public). BENCH_BATCH=n (n > 1) sends n consecutive codes a request as the variable "codes"
 -- (subjectsByCode). Each wrk thread loads the codes and starts at its own offset; errors are
--- counted.
+-- counted, and answers the API served kept (X-Cache: hit).
 local codes = {}
 local index = 0
-errors = 0  -- global: read back per thread in done()
+errors = 0  -- globals: read back per thread in done()
+hits = 0
 local threads = {}
 local token = os.getenv("BENCH_TOKEN") or ""
 local query = os.getenv("BENCH_QUERY")
@@ -43,15 +44,19 @@ end
 
 function response(status, headers, body)
   if status ~= 200 or string.find(body, '"errors"', 1, true) then errors = errors + 1 end
+  if headers["x-cache"] == "hit" or headers["X-Cache"] == "hit" then hits = hits + 1 end
 end
 
 function done(summary, latency, requests)
-  local failed = 0
-  for _, thread in ipairs(threads) do failed = failed + thread:get("errors") end
+  local failed, kept = 0, 0
+  for _, thread in ipairs(threads) do
+    failed = failed + thread:get("errors")
+    kept = kept + thread:get("hits")
+  end
   io.write(string.format(
-    'BENCH_JSON {"requests":%d,"duration_us":%d,"failed":%d,"socket_errors":%d,' ..
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"failed":%d,"hits":%d,"socket_errors":%d,' ..
     '"p50_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d}\n',
-    summary.requests, summary.duration, failed,
+    summary.requests, summary.duration, failed, kept,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
 end
