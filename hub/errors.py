@@ -43,6 +43,10 @@ class HubError(GraphQLError):
         super().__init__(message, extensions={"code": code.value, **extensions})
 
 
+# Seconds a client is asked to wait when Neo4j or Redis is away: a restart takes about this long.
+RETRY_AFTER = "5"
+
+
 def error_response(
     status: int,
     code: Code,
@@ -51,8 +55,11 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A refusal outside GraphQL execution, in GraphQL's error shape, so clients handle one
-    kind of error everywhere (GraphQL transport, uploads, exports)."""
+    kind of error everywhere (GraphQL transport, uploads, exports). An outage (503) says when
+    to come back."""
     GRAPHQL_ERRORS.labels(code.value).inc()
+    if status == 503:
+        headers = {"Retry-After": RETRY_AFTER, **(headers or {})}
     return JSONResponse(
         {
             "errors": [

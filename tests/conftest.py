@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,6 +121,16 @@ def restart_redis(hard: bool) -> None:
     else:
         services.stop_process(proc.pid)
     _start_redis()
+
+
+@contextmanager
+def redis_stopped() -> Iterator[None]:
+    """The suite's Redis stopped cleanly for the block, then started again on its data."""
+    services.stop_process(_redis_procs.pop().pid)
+    try:
+        yield
+    finally:
+        _start_redis()
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from hub.api.audit_stream import trail
 from hub.api.context import Context
 from hub.api.guards import SHAPES, Refusal, check, spend
 from hub.api.schema import graphql_schema, schema
-from hub.errors import Code, error_response
+from hub.errors import RETRY_AFTER, Code, error_response
 from hub.http import graphiql
 from hub.http.auth.backend import principal_of, unauthenticated
 from hub.http.auth.claims import AuthError
@@ -59,6 +59,7 @@ class HubGraphQL(GraphQL[Context, None]):
             store=state.store,
         )
         request.scope["hub.api.context"] = context
+        request.scope["hub.sub_response"] = response
         return context
 
     async def process_result(self, request: Any, result: Any) -> Any:
@@ -67,6 +68,11 @@ class HubGraphQL(GraphQL[Context, None]):
                 # Strawberry reports syntax errors before extensions see the operation.
                 error.extensions = {"code": Code.BAD_USER_INPUT.value}
             GRAPHQL_ERRORS.labels(error.extensions["code"]).inc()
+            sub_response = request.scope.get("hub.sub_response")
+            if error.extensions["code"] == Code.UNAVAILABLE.value and sub_response is not None:
+                # One answer to an outage, whichever store is away and wherever it is noticed.
+                sub_response.status_code = 503
+                sub_response.headers["Retry-After"] = RETRY_AFTER
         response = await super().process_result(request, result)
         context = request.scope.get("hub.api.context")
         if context is not None and context.redacted:
