@@ -329,7 +329,11 @@ def table(name: str, rounds: list[Round]) -> tuple[str, float]:
 
 
 def record(
-    rounds: dict[str, list[Round]], args: argparse.Namespace, subjects: int, agreement: str
+    rounds: dict[str, list[Round]],
+    args: argparse.Namespace,
+    subjects: int,
+    agreement: str,
+    load: float,
 ) -> str:
     lookup_rows, lookup_ratio = table("lookup", rounds["lookup"])
     net_rows, net_ratio = table("depth-2 network", rounds["network"])
@@ -352,7 +356,8 @@ access filter, masking, rate limit and audit on) and @neo4j/graphql {version["ve
     }, {args.peer_workers} cluster workers, parse and validation cached, no
 auth). wrk with {args.connections} keep-alive connections over the same codes, {args.warmup} s
 warm-up each, then {args.rounds} alternating rounds of {args.seconds} s (hub, peer, hub, peer);
-everything on one {os.cpu_count()}-core machine. {agreement}.
+everything on one {os.cpu_count()}-core machine (1-minute load average {load:.1f} when the run
+began: other work shares it). {agreement}.
 
 | load | server | req/s | p50 ms | p99 ms | CPU ms/req | Neo4j ms/req | rounds | requests | failed |
 |---|---|---:|---:|---:|---:|---:|---:|---:|---:|
@@ -392,6 +397,7 @@ def main() -> None:
     parser.add_argument("--check", type=int, default=20, help="subjects compared before timing")
     args = parser.parse_args()
     installed()
+    load = os.getloadavg()[0]
     with stack():
         subjects = seeded(args.subjects)
         codes = asyncio.run(sample_codes(20_000, 1))
@@ -414,7 +420,7 @@ def main() -> None:
                 rounds[load] = alternate(pair, codes_path, token, args)
                 ratio = sides(rounds[load])[0].rate / sides(rounds[load])[1].rate
                 say(f"  hub/peer: {ratio:.2f}x")
-    write_block("peer", record(rounds, args, subjects, agreement))
+    write_block("peer", record(rounds, args, subjects, agreement, load))
     say("results written to bench/RESULTS.md")
 
 
