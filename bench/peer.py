@@ -170,16 +170,19 @@ def peer(workers: int) -> Iterator[tuple[str, int]]:
 
 
 def ask(base: str, query: str, code: str, token: str) -> dict[str, Any]:
-    answer = httpx.post(
-        f"{base}/graphql",
-        json={"query": query, "variables": {"code": code}},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    ).json()
-    if answer.get("errors"):
-        raise SystemExit(f"{base} failed on {code}: {answer['errors']}")
-    data: dict[str, Any] = answer["data"]
-    return data
+    """One answer; asked up to three times, as the first queries on a cold store may run past the
+    hub's time limit."""
+    for _ in range(3):
+        answer = httpx.post(
+            f"{base}/graphql",
+            json={"query": query, "variables": {"code": code}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ).json()
+        if not answer.get("errors"):
+            data: dict[str, Any] = answer["data"]
+            return data
+    raise SystemExit(f"{base} failed on {code}: {answer['errors']}")
 
 
 def peer_nodes(answer: Any, found: set[str] | None = None) -> set[str]:
