@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -362,14 +362,15 @@ warm-up each, then {args.rounds} alternating rounds of {args.seconds} s (hub, pe
 everything on one {os.cpu_count()}-core machine (1-minute load average {load:.1f} when the run
 began: other work shares it). {agreement}.
 
-| load | server | req/s | p50 ms | p99 ms | CPU ms/req | Neo4j ms/req | rounds | requests | failed |
+| load | server | req/s | p50 ms | p99 ms | CPU ms/req | Neo4j ms/req | by round | total | failed |
 |---|---|---:|---:|---:|---:|---:|---:|---:|---:|
 {lookup_rows}
 {net_rows}
 
-p50 and p99 are the worst round's. Hub/peer throughput: lookup **{lookup_ratio:.2f}x**,
-depth-2 network **{net_ratio:.2f}x**. Target (lookup ≥ 1.5x the peer, hub p99 < 20 ms):
-**{verdict}**.
+p50 and p99 are the worst round's; CPU ms/req is the user + system CPU of the server's processes
+per request, Neo4j ms/req Neo4j's in the same rounds (/proc); "by round" is req/s. Hub/peer
+throughput: lookup **{lookup_ratio:.2f}x**, depth-2 network **{net_ratio:.2f}x**. Target
+(lookup ≥ 1.5x the peer, hub p99 < 20 ms): **{verdict}**.
 
 - Lookup, hub: `subject(creditCode)` with creditCode, name, status, division (code and name),
   legal representative (name, masked ID), rating (grade, score), records (id, item, tier,
@@ -413,16 +414,20 @@ def main() -> None:
             agreement = agreed(hub_base, base, codes[: args.check], partner, investigator)
             say(f"  {agreement}")
             rounds = {}
-            for load, token, queries in (
+            for kind, token, queries in (
                 ("lookup", partner, (QUERY, PEER_LOOKUP)),
                 ("network", investigator, (HUB_NETWORK, PEER_NETWORK)),
             ):
-                say(f"{load}: hub and peer in turn")
+                say(f"{kind}: hub and peer in turn")
                 pair = (Server("hub", hub_base, hub_pid, queries[0]),
                         Server("peer", base, pid, queries[1]))  # fmt: skip
-                rounds[load] = alternate(pair, codes_path, token, args)
-                ratio = sides(rounds[load])[0].rate / sides(rounds[load])[1].rate
+                rounds[kind] = alternate(pair, codes_path, token, args)
+                ratio = sides(rounds[kind])[0].rate / sides(rounds[kind])[1].rate
                 say(f"  hub/peer: {ratio:.2f}x")
+    (ROOT / "bench" / "out").mkdir(exist_ok=True)
+    (ROOT / "bench" / "out" / "peer.json").write_text(
+        json.dumps({k: [asdict(r) for r in v] for k, v in rounds.items()}, indent=1)
+    )
     write_block("peer", record(rounds, args, subjects, agreement, load))
     say("results written to bench/RESULTS.md")
 
