@@ -18,6 +18,7 @@ help:
 	@echo "make bench-sync  decision-to-partner latency and delivery events/s (1 and 2 workers)"
 	@echo "make bench-portal  subject pages with and without the cache, anonymous GraphQL lookups"
 	@echo "make bench-batch  subjects/s of subjectsByCode at 100 codes against single lookups (100k graph)"
+	@echo "make bench-peer  the hub against @neo4j/graphql: lookups and depth-2 networks, same load (needs Node.js)"
 	@echo "make lint   ruff and mypy"
 
 # System packages: Redis from Debian when missing; Java 17 and Maven are expected on the machine.
@@ -100,4 +101,8 @@ bench-portal: system venv wrk
 bench-batch: system venv wrk
 	$(VENV)/bin/python -m bench.batch $(BENCH_ARGS)
 
-.PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal bench-batch
+# The peer (bench/peer/, @neo4j/graphql on Node.js) is installed by the benchmark itself (npm ci).
+bench-peer: system venv wrk
+	$(VENV)/bin/python -m bench.peer $(BENCH_ARGS)
+
+.PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal bench-batch bench-peer

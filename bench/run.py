@@ -120,13 +120,15 @@ def serving(
 ) -> Iterator[tuple[str, int]]:
     """An API process for a benchmark, ready when this yields: (its URL, its pid). The shipped
     per-client rates would throttle one load generator to a few requests a second: they are
-    lifted for partners and the public, every other limit as shipped. ``cache`` False keeps
-    no answers (limits.yaml ``cache.fields`` emptied), for the run without the response cache."""
+    lifted for partners, investigators and the public, every other limit as shipped. ``cache``
+    False keeps no answers (limits.yaml ``cache.fields`` emptied), for the runs without the
+    response cache."""
     limits = ROOT / "policies" / "limits.yaml"
     lifted = DATA / "limits.yaml"
     text = (
         limits.read_text()
         .replace("    partner: 100000", "    partner: 1000000000")
+        .replace("    investigator: 500000", "    investigator: 1000000000")
         .replace("    public: 20000", "    public: 1000000000")
     )
     kept = "  fields: [subject, subjectsByCode]"
