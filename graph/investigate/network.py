@@ -51,12 +51,11 @@ MATCH (n) WHERE elementId(n) = eid
 CALL (n) {{
   MATCH (n)-[r]-(m)
   WHERE type(r) IN $types AND {VALID_AS_OF} AND {SHOWN_KINDS} AND {node_visible("m")}
-  RETURN r, m ORDER BY elementId(r) LIMIT $fanout
+  RETURN r, m ORDER BY elementId(r) LIMIT $fanout + 1
 }}
 RETURN eid AS source, elementId(m) AS eid, {NET_NODE} AS node,
   {{id: elementId(r), kind: type(r), from: elementId(startNode(r)), to: elementId(endNode(r)),
-    since: toString(r.since), until: toString(r.until), share: r.share, role: r.role}} AS edge,
-  COUNT {{ (n)-[x]-() WHERE type(x) IN $types }} > $fanout AS capped
+    since: toString(r.since), until: toString(r.until), share: r.share, role: r.role}} AS edge
 """
 
 
@@ -110,9 +109,14 @@ async def network(
             **common,
         )
         following: list[str] = []
+        taken: dict[str, int] = {}
         for row in rows:
-            if row["capped"]:
+            # One link past the fan-out marks its source capped and is not shown: a count of
+            # the links the caller may see, so hidden ones are neither shown nor counted.
+            taken[row["source"]] = taken.get(row["source"], 0) + 1
+            if taken[row["source"]] > fanout:
                 net.capped.add(row["source"])
+                continue
             eid = row["eid"]
             if eid not in net.nodes:
                 if len(net.nodes) >= limit:
