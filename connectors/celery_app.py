@@ -15,6 +15,7 @@ from celery import Celery
 from graph.exchange.outbox import Emitted, shard_of
 
 log = logging.getLogger(__name__)
+HEARTBEAT_KEY = "hub:worker:heartbeat"  # set by the heartbeat task beat sends (hub status)
 
 app = Celery("hub", include=["connectors.tasks"])
 app.conf.update(

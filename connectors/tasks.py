@@ -14,7 +14,7 @@ import redis
 from celery.signals import worker_process_shutdown
 
 from connectors import audit_drain, worker
-from connectors.celery_app import app, wake
+from connectors.celery_app import HEARTBEAT_KEY, app, wake
 from connectors.config import configured
 from connectors.delivery import lane_lock, run_lane
 from connectors.locks import RedisLock
@@ -33,7 +33,6 @@ from policies.cases import default_cases
 from policies.credit.measures import Catalogue, load_measures
 from policies.rights import default_rights
 
-HEARTBEAT_KEY = "hub:worker:heartbeat"
 
 
 @worker_process_shutdown.connect

@@ -79,7 +79,7 @@ def status() -> None:
     import redis
 
     from connectors.audit_drain import AUDIT_STREAM
-    from connectors.tasks import HEARTBEAT_KEY
+    from connectors.celery_app import HEARTBEAT_KEY
 
     settings = get_settings()
     run_dir = settings.data_dir / "run"

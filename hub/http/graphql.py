@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
@@ -31,8 +32,8 @@ from hub.http import graphiql
 from hub.http.auth.backend import principal_of, unauthenticated
 from hub.http.auth.claims import AuthError
 from hub.http.bodies import BodyTooLarge, read_body
-from hub.http.metrics import GRAPHQL_ERRORS
-from hub.http.response_cache import Answer, Key, ResponseCache, cacheable
+from hub.http.metrics import FIELD_ERRORS, FIELD_LATENCY, GRAPHQL_ERRORS
+from hub.http.response_cache import Answer, Key, ResponseCache, cacheable, root_fields
 from hub.settings import Settings
 from policies.access import read_scope
 from policies.principal import PUBLIC_ISSUER, Principal, public_principal
@@ -68,6 +69,10 @@ class HubGraphQL(GraphQL[Context, None]):
                 # Strawberry reports syntax errors before extensions see the operation.
                 error.extensions = {"code": Code.BAD_USER_INPUT.value}
             GRAPHQL_ERRORS.labels(error.extensions["code"]).inc()
+            field = str(error.path[0]) if error.path else "none"
+            FIELD_ERRORS.labels(
+                field if field in _known() else "other", error.extensions["code"]
+            ).inc()
             sub_response = request.scope.get("hub.sub_response")
             if error.extensions["code"] == Code.UNAVAILABLE.value and sub_response is not None:
                 # One answer to an outage, whichever store is away and wherever it is noticed.
@@ -112,6 +117,7 @@ class Guarded:
     body: bytes
     keep: Keep | None = None
     kept: Answer | None = None  # a kept answer of the current generation: served as it is
+    roots: tuple[str, ...] = ()  # the document's root fields, for the metrics
 
 
 class GraphQLEndpoint:
@@ -152,17 +158,23 @@ class GraphQLEndpoint:
             # No token at all (a bad one never gets here): the public, counted by address.
             principal = public_principal(request.client.host if request.client else "unknown")
         scope["hub.principal"] = principal
+        started = time.perf_counter()
         guarded = await self._guard(request, body, principal)
         if isinstance(guarded, Response):
             await guarded(scope, receive, send)
             return
-        if guarded.kept is not None:
-            response = await self._serve_kept(request, principal, guarded.kept)
-            await response(scope, receive, send)
-            return
-        if guarded.keep is not None:
-            scope["hub.cache"] = guarded.keep
-        await self.graphql(scope, _replay(guarded.body), send)
+        try:
+            if guarded.kept is not None:
+                response = await self._serve_kept(request, principal, guarded.kept)
+                await response(scope, receive, send)
+                return
+            if guarded.keep is not None:
+                scope["hub.cache"] = guarded.keep
+            await self.graphql(scope, _replay(guarded.body), send)
+        finally:
+            took = time.perf_counter() - started
+            for field in guarded.roots:
+                FIELD_LATENCY.labels(field).observe(took)
 
     async def _serve_kept(self, request: Request, principal: Principal, kept: Answer) -> Response:
         """A kept answer, audited like the first time under this caller's name first."""
@@ -208,6 +220,7 @@ class GraphQLEndpoint:
             kept = answers.get(key) if key is not None else None
             if kept is not None:
                 units = kept.units  # checked when it was first answered
+                roots = tuple(dict.fromkeys(a.field for a in kept.audited))
             else:
                 units = check(
                     query,
@@ -218,6 +231,7 @@ class GraphQLEndpoint:
                     lambda field: bool(state.policy.may_call(principal, field)),
                 )
                 shape = SHAPES.get(query, state.limits.tokens)
+                roots = root_fields(shape.document, _known()) if shape else ()
                 if shape is None or not cacheable(shape.document, answers.rules.fields):
                     key = None
             generation = await spend(
@@ -239,11 +253,11 @@ class GraphQLEndpoint:
                 503, Code.UNAVAILABLE, "the graph store is unavailable; retry shortly"
             )
         if key is None:
-            return Guarded(body)
+            return Guarded(body, roots=roots)
         current = int(generation or 0)
         if kept is not None and kept.generation == current:
-            return Guarded(body, kept=kept)
-        return Guarded(body, keep=Keep(key, current, units))
+            return Guarded(body, kept=kept, roots=roots)
+        return Guarded(body, keep=Keep(key, current, units), roots=roots)
 
     async def _refused(self, state: Any, principal: Principal, refusal: Refusal) -> Response:
         """The answer to a refused document, which still costs the client ``cost.refusal`` units
@@ -316,6 +330,15 @@ class GraphQLEndpoint:
         if media != "application/json":
             return error_response(415, Code.BAD_USER_INPUT, "the body must be application/json")
         return None
+
+
+@cache
+def _known() -> frozenset[str]:
+    """Every root field of the schema: metrics are labelled by these names only, so a caller
+    cannot grow their label sets with made-up names."""
+    schema = graphql_schema()
+    types = (schema.query_type, schema.mutation_type)
+    return frozenset(name for t in types if t is not None for name in t.fields)
 
 
 def _requested_hash(payload: dict[str, Any]) -> str | None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
 
+from neo4j.exceptions import DriverError, Neo4jError
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -24,9 +26,13 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from hub.http.backlog import BacklogCollector, read_backlog
 from hub.keys import dev_metrics_token
 from hub.settings import Settings
 
@@ -38,6 +44,24 @@ LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 GRAPHQL_ERRORS = Counter("hub_graphql_errors_total", "GraphQL errors by code", ["code"])
+FIELD_LATENCY = Histogram(
+    "hub_graphql_field_seconds",
+    "Latency of requests by root field (a request with two root fields counts for both)",
+    ["field"],
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+FIELD_ERRORS = Counter(
+    "hub_graphql_field_errors_total", "GraphQL errors by root field and code", ["field", "code"]
+)
+
+
+class Unreadable(Collector):
+    """A scrape that could not read the backlog (Neo4j or Redis away) says so."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "hub_backlog_readable", "Whether this scrape could read the backlog", 0
+        )
 
 
 def scrape_token(settings: Settings) -> str | None:
@@ -54,14 +78,29 @@ def may_scrape(authorization: str | None, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given, token.encode())
 
 
-def render() -> tuple[bytes, str]:
+def render(extra: Collector) -> tuple[bytes, str]:
+    """Every process's samples, and ``extra`` (what the scrape read: hub/http/backlog.py)."""
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(extra)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     from prometheus_client import REGISTRY
 
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    scraped = CollectorRegistry()
+    scraped.register(extra)
+    return generate_latest(REGISTRY) + generate_latest(scraped), CONTENT_TYPE_LATEST
+
+
+async def _backlog(request: Request) -> Collector:
+    """The waiting work read now; a store that does not answer says so instead."""
+    state = request.app.state
+    if not hasattr(state, "store"):  # an app served without its lifespan (tests)
+        return Unreadable()
+    try:
+        return BacklogCollector(await read_backlog(state.redis, state.store), time.time())
+    except (RedisError, Neo4jError, DriverError, OSError):
+        return Unreadable()
 
 
 def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
@@ -74,7 +113,7 @@ def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Respons
             return PlainTextResponse(
                 "a scrape token is required", 401, headers={"WWW-Authenticate": "Bearer"}
             )
-        body, content_type = render()
+        body, content_type = render(await _backlog(request))
         return Response(body, media_type=content_type)
 
     return metrics

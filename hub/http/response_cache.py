@@ -55,6 +55,18 @@ def cacheable(document: DocumentNode, fields: frozenset[str]) -> bool:
     )
 
 
+def root_fields(document: DocumentNode, known: frozenset[str]) -> tuple[str, ...]:
+    """The root fields an operation selects, a name the schema lacks as "other"."""
+    names = [
+        s.name.value if s.name.value in known else "other"
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        for s in d.selection_set.selections
+        if isinstance(s, FieldNode)
+    ]
+    return tuple(dict.fromkeys(names))
+
+
 def scope_of(principal: Principal) -> tuple[Any, ...]:
     """Everything of the caller an answer may depend on, and nothing that names the caller."""
     return (

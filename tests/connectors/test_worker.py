@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from connectors.tasks import HEARTBEAT_KEY
+from connectors.celery_app import HEARTBEAT_KEY
 from hub.cli.services import stop_process
 from hub.settings import PROJECT_ROOT
 from tests.conftest import TEST_DATA
