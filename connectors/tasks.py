@@ -34,7 +34,6 @@ from policies.credit.measures import Catalogue, load_measures
 from policies.rights import default_rights
 
 
-
 @worker_process_shutdown.connect
 def _close_clients(**_: Any) -> None:
     """A worker process closes its Neo4j, Redis and partner connections on the way out."""

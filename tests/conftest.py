@@ -673,8 +673,7 @@ class Workers:
 
     def answers(self, redis_url: str, seconds: float) -> bool:
         """Whether the worker runs a heartbeat sent now within ``seconds``."""
-        from connectors.celery_app import app
-        from connectors.celery_app import HEARTBEAT_KEY
+        from connectors.celery_app import HEARTBEAT_KEY, app
 
         client = redis_lib.Redis.from_url(redis_url)
         sent = time.time()
