@@ -12,6 +12,7 @@ import logging
 
 from celery import Celery
 
+from connectors.reclaim import RECLAIM_EVERY
 from graph.exchange.outbox import Emitted, shard_of
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ app.conf.update(
             "task": "connectors.tasks.sweep_deliveries",
             "schedule": 1.0,
             "options": {"expires": 5},
+        },
+        # Imports whose whole worker died go again within a minute (connectors/reclaim.py).
+        "reclaim-imports": {
+            "task": "connectors.tasks.reclaim_imports",
+            "schedule": RECLAIM_EVERY,
+            "options": {"expires": 15},
         },
         "pull-feeds": {
             "task": "connectors.tasks.pull_feeds",

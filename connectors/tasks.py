@@ -19,8 +19,9 @@ from connectors.config import configured
 from connectors.delivery import lane_lock, run_lane
 from connectors.locks import RedisLock
 from connectors.pull import FeedFetchError, feeds_due, pull
+from connectors.reclaim import kept_alive, lapsed
 from graph.archive.files import ArchiveFormatError
-from graph.archive.imports import run_import
+from graph.archive.imports import find_import, run_import
 from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 from graph.cases.reminders import remind
 from graph.exchange.feedback import reconcile
@@ -83,19 +84,27 @@ def import_archive(
     leaves storage however the import ends, so a failed upload leaves nothing behind; a worker
     killed mid-import raises nothing here and its rerun still finds the file."""
     clients = worker.current()
+    known = clients.runner.run(find_import(clients.store, import_id))
+    if known is not None and known["status"] in ("DONE", "FAILED"):
+        return {"status": known["status"], "again": True}  # the broker's late copy of a rerun
+    arguments = {
+        "import_id": import_id, "path": path, "agency": agency, "by": by,
+        "file_name": file_name, "fmt": fmt, "limits": limits,
+    }  # fmt: skip
     try:
-        counts = clients.runner.run(
-            run_import(
-                clients.store,
-                Path(path),
-                import_id=import_id,
-                agency=agency,
-                by=by,
-                file_name=file_name,
-                fmt=fmt,
-                limits=XlsxLimits(**limits) if limits else DEFAULT_LIMITS,
+        with kept_alive(redis.Redis.from_url(configured().redis_url), import_id, arguments):
+            counts = clients.runner.run(
+                run_import(
+                    clients.store,
+                    Path(path),
+                    import_id=import_id,
+                    agency=agency,
+                    by=by,
+                    file_name=file_name,
+                    fmt=fmt,
+                    limits=XlsxLimits(**limits) if limits else DEFAULT_LIMITS,
+                )
             )
-        )
     except Exception as exc:  # recorded FAILED on the import, which is never retried
         Path(path).unlink(missing_ok=True)
         if isinstance(exc, ArchiveFormatError):
@@ -103,6 +112,16 @@ def import_archive(
         raise
     Path(path).unlink(missing_ok=True)
     return {"status": "DONE", **asdict(counts)}
+
+
+@app.task(name="connectors.tasks.reclaim_imports")
+def reclaim_imports() -> int:
+    """Beat runs this every 20 s: imports whose whole worker died are sent again
+    (connectors/reclaim.py); how many."""
+    again = lapsed(redis.Redis.from_url(configured().redis_url))
+    for arguments in again:
+        import_archive.apply_async(kwargs=arguments)
+    return len(again)
 
 
 @app.task(name="connectors.tasks.expire_records")
