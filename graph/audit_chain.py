@@ -319,13 +319,15 @@ async def verify_chain(
     chain: str = DEFAULT_CHAIN,
     batch: int = 5000,
     anchor: tuple[int, str] | None = None,
+    start: tuple[int, str] = (0, GENESIS),
 ) -> VerifyResult:
-    """Recompute every link in seq order, then check the head against the last event.
+    """Recompute every link in seq order after ``start`` (a checkpoint's seq and hash: see
+    graph/audit_checkpoints.py; the genesis by default), then check the head against the last.
 
     ``anchor`` is a (seq, hash) recorded from an earlier run: it catches a chain rewritten with
     recomputed hashes, which the links alone cannot (they have no secret key).
     """
-    seq, last_hash = 0, GENESIS
+    seq, last_hash = start
     while True:
         records = await store.execute(_EVENTS_AFTER, chain=chain, after=seq, batch=batch, read=True)
         for record in records:

@@ -37,6 +37,11 @@ def pii_secret(keys_dir: Path) -> bytes:
     return _secret(keys_dir / "pii-hmac.hex")
 
 
+def audit_checkpoint_secret(keys_dir: Path) -> bytes:
+    """The key that signs audit-chain checkpoints (graph/audit_checkpoints.py)."""
+    return _secret(keys_dir / "audit-checkpoint.hex")
+
+
 def dev_metrics_token(keys_dir: Path) -> str:
     """Bearer token a local Prometheus scrapes ``/metrics`` with; the file is the token, so
     ``authorization: credentials_file`` can point at it."""

@@ -54,3 +54,46 @@ def test_drain_moves_the_waiting_entries(redis_server: str, migrated: None) -> N
     assert result.stdout.startswith("drained "), result.stdout
     assert client.xlen(AUDIT_STREAM) == 0
     assert hub_command("audit", "verify").returncode == 0
+
+
+async def test_verify_starts_from_its_signed_checkpoint_and_full_still_sees_everything(
+    driver: AsyncDriver, store: Store
+) -> None:
+    chain = f"test-{uuid4().hex[:12]}"
+    await append(store, audit_events(5), chain=chain)
+    first = hub_command("audit", "verify", "--chain", chain)
+    assert first.stdout.startswith("chain intact: 5 events\n"), first.stdout  # no checkpoint yet
+    await append(store, audit_events(3), chain=chain)
+    second = hub_command("audit", "verify", "--chain", chain)
+    assert "chain intact: 8 events, checked from the checkpoint at seq 5" in second.stdout
+    # An edit behind the checkpoint was verified away when it was made: --full sees it again.
+    await driver.execute_query(
+        "MATCH (e:AuditEvent {chain: $chain, seq: 2}) SET e.purpose = 'curiosity'", chain=chain
+    )
+    assert hub_command("audit", "verify", "--chain", chain).returncode == 0
+    full = hub_command("audit", "verify", "--chain", chain, "--full", check=False)
+    assert full.returncode == 1 and full.stdout.startswith("broken at seq 2: "), full.stdout
+    # An edit after the checkpoint is caught from it.
+    await append(store, audit_events(2), chain=chain)
+    await driver.execute_query(
+        "MATCH (e:AuditEvent {chain: $chain, seq: 9}) SET e.purpose = 'curiosity'", chain=chain
+    )
+    after = hub_command("audit", "verify", "--chain", chain, check=False)
+    assert after.returncode == 1 and after.stdout.startswith("broken at seq 9: "), after.stdout
+
+
+async def test_a_checkpoint_written_without_the_key_is_refused(
+    driver: AsyncDriver, store: Store
+) -> None:
+    """Someone who can write the graph moves the checkpoint past an edit: refused."""
+    chain = f"test-{uuid4().hex[:12]}"
+    await append(store, audit_events(4), chain=chain)
+    assert hub_command("audit", "verify", "--chain", chain).returncode == 0
+    await driver.execute_query(
+        "MATCH (e:AuditEvent {chain: $chain, seq: 4}) SET e.purpose = 'curiosity' "
+        "WITH e MATCH (c:AuditCheckpoint {chain: $chain}) SET c.hash = 'f' + substring(c.hash, 1)",
+        chain=chain,
+    )
+    forged = hub_command("audit", "verify", "--chain", chain, check=False)
+    assert forged.returncode == 1
+    assert "not signed with the hub's key" in forged.stdout, forged.stdout
