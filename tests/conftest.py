@@ -734,9 +734,40 @@ def shared_workers(
 
 @pytest.fixture
 def workers(shared_workers: Workers, redis_server: str, request: pytest.FixtureRequest) -> Workers:
-    """The shared worker and beat, checked to answer before the test relies on them."""
+    """The shared worker and beat, checked to answer before the test relies on them, with
+    no earlier test's partner left to deliver to."""
+    retire_unreachable_partners()
     shared_workers.ensure_responsive(redis_server, request.node.nodeid)
     return shared_workers
+
+
+def retire_unreachable_partners() -> int:
+    """Disable every active partner whose endpoint nobody listens on any more: earlier tests'
+    partners, whose servers stopped with them. Left active, each new listing of a later test
+    fans out to all of them, and the shared worker spends its time retrying posts that cannot
+    arrive while the test's own deliveries wait (the CI run that failed 13 delivery tests)."""
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(get_settings().neo4j_uri) as sync_driver:
+        records, _, _ = sync_driver.execute_query(
+            "MATCH (p:Partner {status: 'ACTIVE'}) WHERE p.endpoint IS NOT NULL "
+            "RETURN p.code AS code, p.endpoint AS endpoint"
+        )
+        gone = [r["code"] for r in records if not _listening(r["endpoint"])]
+        if gone:
+            sync_driver.execute_query(
+                "MATCH (p:Partner) WHERE p.code IN $gone SET p.status = 'DISABLED'", gone=gone
+            )
+    return len(gone)
+
+
+def _listening(endpoint: str) -> bool:
+    url = httpx.URL(endpoint)
+    if url.host not in ("127.0.0.1", "localhost") or url.port is None:
+        return False  # tests' partners outside loopback are never reachable here
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", url.port)) == 0
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import tracemalloc
 import zipfile
 from collections.abc import Generator
@@ -402,7 +401,6 @@ def test_large_csv_is_streamed(tmp_path: Path) -> None:
     size = path.stat().st_size
     assert size > 20_000_000
 
-    started = time.perf_counter()
     tracemalloc.start()
     try:
         seen = last = 0
@@ -412,8 +410,6 @@ def test_large_csv_is_streamed(tmp_path: Path) -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    elapsed = time.perf_counter() - started
 
     assert (seen, last) == (count, count + 1)
     assert peak < 5_000_000, f"peak {peak} bytes for a {size}-byte file"
-    assert elapsed < 10
