@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from celery import Celery
+import structlog
+from celery import Celery, Task
+from celery.signals import before_task_publish, task_postrun, task_prerun
 
 from connectors.reclaim import RECLAIM_EVERY
 from graph.exchange.outbox import Emitted, shard_of
@@ -26,6 +29,7 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,  # hub/logs.py: JSON lines with the request id
     broker_transport_options={"visibility_timeout": 3600},
     timezone="Asia/Shanghai",
     beat_schedule={
@@ -78,6 +82,28 @@ app.conf.update(
         },
     },
 )
+
+
+@before_task_publish.connect
+def _carry_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """A task sent while handling a request carries the request's id to its worker."""
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id and headers is not None:
+        headers["hub_request_id"] = request_id
+
+
+@task_prerun.connect
+def _bind_request_id(task_id: str, task: Task, **_: Any) -> None:
+    """A task's log lines name it and, when a request sent it, the request's id."""
+    structlog.contextvars.clear_contextvars()
+    request_id = getattr(task.request, "hub_request_id", None)
+    extra = {"request_id": request_id} if request_id else {}
+    structlog.contextvars.bind_contextvars(task=task.name, task_id=task_id, **extra)
+
+
+@task_postrun.connect
+def _unbind(**_: Any) -> None:
+    structlog.contextvars.clear_contextvars()
 
 
 def wake(partners: list[str] | tuple[str, ...], subject: str) -> None:

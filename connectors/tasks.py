@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import redis
+import structlog
 from celery.signals import worker_process_shutdown
 
 from connectors import audit_drain, worker
@@ -33,6 +34,8 @@ from graph.rights.complaint_handling import escalate_overdue
 from policies.cases import default_cases
 from policies.credit.measures import Catalogue, load_measures
 from policies.rights import default_rights
+
+log = structlog.get_logger("connectors.tasks")
 
 
 @worker_process_shutdown.connect
@@ -111,6 +114,7 @@ def import_archive(
             return {"status": "FAILED", "error": str(exc)}
         raise
     Path(path).unlink(missing_ok=True)
+    log.info("archive imported", import_id=import_id, **asdict(counts))
     return {"status": "DONE", **asdict(counts)}
 
 

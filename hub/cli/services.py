@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -157,6 +158,32 @@ def spawn(
             cwd=PROJECT_ROOT,
             env={**os.environ, **(env or {})},
         )
+
+
+def spawn_rotated(command: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
+    """Like :func:`spawn`, with the output piped through hub/logpipe.py, which rotates the
+    file by size; the pipe ends when the process does, however it ends."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    pump = subprocess.Popen(
+        [sys.executable, "-m", "hub.logpipe", str(log)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # holding the caller's stderr would keep its reader waiting
+        start_new_session=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert pump.stdin is not None
+    try:
+        return subprocess.Popen(
+            list(command),
+            stdout=pump.stdin,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=PROJECT_ROOT,
+        )
+    finally:
+        pump.stdin.close()  # the process holds the write end now; its exit ends the pipe
 
 
 def start_neo4j(spec: Neo4jSpec, cache: Path, log: Path) -> subprocess.Popen[bytes]:

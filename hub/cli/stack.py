@@ -22,6 +22,7 @@ from hub.cli.archive import rate_cmd
 from hub.cli.data import migrate_cmd, seed, subject_count
 from hub.cli.kit import err, fail, with_store
 from hub.cli.tokens import dev_token
+from hub.logs import configure_logging
 from hub.settings import Settings, get_settings
 
 
@@ -31,6 +32,7 @@ def serve(
     """Run the API (uvicorn)."""
     import uvicorn
 
+    configure_logging()
     settings = get_settings()
     count = workers or settings.workers
     if count > 1:
@@ -46,6 +48,7 @@ def serve(
         port=settings.port,
         workers=count,
         log_level="warning",
+        log_config=None,  # uvicorn's records go through the root logger: JSON (hub/logs.py)
         access_log=False,
         timeout_graceful_shutdown=10,
     )
@@ -55,18 +58,28 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
 ) -> None:
     """Run a Celery worker."""
+    from celery.signals import setup_logging
+
     from connectors.celery_app import app as celery
 
+    setup_logging.connect(_json_logs)  # Celery leaves the root logger to hub/logs.py
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}"])
 
 
 def beat() -> None:
     """Run the Celery beat scheduler."""
+    from celery.signals import setup_logging
+
     from connectors.celery_app import app as celery
 
+    setup_logging.connect(_json_logs)
     schedule = get_settings().data_dir / "run" / "celerybeat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
     celery.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
+
+
+def _json_logs(**_: Any) -> None:
+    configure_logging()
 
 
 def _hostport(url: str, default: int) -> tuple[str, int]:
@@ -120,7 +133,7 @@ def _start(run_dir: Path, logs: Path, name: str, command: list[str]) -> None:
     if services.read_pid(run_dir, name):
         err.print(f"{name}: already running")
         return
-    proc = services.spawn(command, logs / f"{name}.log")
+    proc = services.spawn_rotated(command, logs / f"{name}.log")
     services.write_pid(run_dir, name, proc.pid)
     err.print(f"{name}: started (pid {proc.pid}, log {logs / f'{name}.log'})")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,6 +41,7 @@ from hub.http.rest.recommendations import recommendation
 from hub.http.rest.schema_sdl import role_schema
 from hub.http.rest.uploads import upload_archive
 from hub.keys import portal_session_secret
+from hub.logs import configure_logging
 from hub.portal import certificates, site
 from hub.portal.rights import commitments, objections
 from hub.portal.rights import repair as repair_pages
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not logging.getLogger().handlers:  # a uvicorn worker process `hub serve` spawned
+            configure_logging()
         app.state.settings = settings
         app.state.http = jwks_client(settings.jwks_ca_file)  # partner IdPs' JWKS
         app.state.verifier = token_verifier(settings, app.state.http)  # bad issuers.yaml: no start

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.http.metrics import LATENCY, REQUESTS
@@ -35,7 +36,8 @@ class Instrument:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            with structlog.contextvars.bound_contextvars(request_id=request_id):
+                await self.app(scope, receive, send_with_id)
         finally:
             LATENCY.labels(route).observe(time.perf_counter() - started)
             REQUESTS.labels(route, str(status)).inc()
