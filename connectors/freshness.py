@@ -10,9 +10,14 @@ is one of these.
 
 from __future__ import annotations
 
+import logging
+
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from graph.db import Changed
+
+log = logging.getLogger(__name__)
 
 GENERATION_KEY = "hub:cache:generation"
 
@@ -28,12 +33,22 @@ def generation_bump(redis: aioredis.Redis) -> Changed:
 
 def generation_bump_at(url: str) -> Changed:
     """The same through a connection of its own each time: for short-lived processes (the
-    command line, tests) with no client of their own on the running loop."""
+    command line, tests) with no client of their own on the running loop.
+
+    A command whose Redis is unreachable goes on, with a warning: an API process cannot answer
+    without Redis either, and forgets what it kept when it reconnects (hub/http/response_cache.py);
+    so `hub migrate` may run before Redis is up."""
 
     async def changed() -> None:
         client = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         try:
             await client.incr(GENERATION_KEY)
+        except (ConnectionError, TimeoutError, RedisConnectionError) as exc:
+            log.warning(
+                "cache generation not moved on: Redis unreachable (%s); API processes that "
+                "reach it keep their answers until they reconnect",
+                exc.__class__.__name__,
+            )
         finally:
             await client.aclose()
 
