@@ -50,7 +50,7 @@ app.conf.update(
         "reclaim-imports": {
             "task": "connectors.tasks.reclaim_imports",
             "schedule": RECLAIM_EVERY,
-            "options": {"expires": 15},
+            "options": {"expires": 8},
         },
         "pull-feeds": {
             "task": "connectors.tasks.pull_feeds",

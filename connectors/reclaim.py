@@ -21,9 +21,9 @@ from typing import Any
 
 import redis
 
-ALIVE_TTL = 30  # seconds an import's key outlives its last renewal
-ALIVE_EVERY = 10  # seconds between renewals
-RECLAIM_EVERY = 20.0  # beat's period for reclaim_imports: a dead import waits < 1 min
+ALIVE_TTL = 15  # seconds an import's key outlives its last renewal
+ALIVE_EVERY = 5  # seconds between renewals
+RECLAIM_EVERY = 10.0  # beat's period for reclaim_imports: a dead import waits < 30 s
 CLAIM_GRACE = 60  # seconds a reclaimed import has to start before it may be claimed again
 _ARGS = "hub:import:{id}:task"
 _ALIVE = "hub:import:{id}:alive"

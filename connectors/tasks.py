@@ -120,7 +120,7 @@ def import_archive(
 
 @app.task(name="connectors.tasks.reclaim_imports")
 def reclaim_imports() -> int:
-    """Beat runs this every 20 s: imports whose whole worker died are sent again
+    """Beat runs this every 10 s: imports whose whole worker died are sent again
     (connectors/reclaim.py); how many."""
     again = lapsed(redis.Redis.from_url(configured().redis_url))
     for arguments in again:
