@@ -82,6 +82,7 @@ class AnswerCache:
 
     fields: frozenset[str]
     entries: int
+    megabytes: int  # the answers' bytes kept per process, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +127,18 @@ class Limits:
 
 
 def _answer_cache(value: Any, where: str) -> AnswerCache:
-    if not isinstance(value, dict) or set(value) != {"fields", "entries"}:
-        raise PolicyError(f"{where} has exactly the keys fields and entries")
+    if not isinstance(value, dict) or set(value) != {"fields", "entries", "megabytes"}:
+        raise PolicyError(f"{where} has exactly the keys fields, entries and megabytes")
     fields = value["fields"]
     if not isinstance(fields, list) or not all(
         isinstance(f, str) and f.isidentifier() for f in fields
     ):
         raise PolicyError(f"{where}.fields is a list of root field names")
-    return AnswerCache(frozenset(fields), _positive(value["entries"], f"{where}.entries"))
+    return AnswerCache(
+        frozenset(fields),
+        _positive(value["entries"], f"{where}.entries"),
+        _positive(value["megabytes"], f"{where}.megabytes"),
+    )
 
 
 def _positive(value: Any, where: str) -> int:
@@ -257,7 +262,9 @@ def _limits(raw: Document) -> Limits:
         rate_window=_positive(rate["window_seconds"], "rate.window_seconds"),
         rate_units=_per_role(rate["units"], "rate.units", complete=True),
         trusted_only=_roles(raw.get("trusted_documents_only", []), "trusted_documents_only"),
-        cache=_answer_cache(raw.get("cache", {"fields": [], "entries": 1}), "cache"),
+        cache=_answer_cache(
+            raw.get("cache", {"fields": [], "entries": 1, "megabytes": 1}), "cache"
+        ),
     )
 
 

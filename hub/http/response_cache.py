@@ -81,11 +81,14 @@ def scope_of(principal: Principal) -> tuple[Any, ...]:
 
 
 class ResponseCache:
-    """The least recently used answers of one process, at most ``rules.entries``."""
+    """The least recently used answers of one process: at most ``rules.entries`` of them and
+    ``rules.megabytes`` of their bodies; one answer over a tenth of that is not kept."""
 
     def __init__(self, rules: AnswerCache) -> None:
         self.rules = rules
         self._answers: OrderedDict[Key, Answer] = OrderedDict()
+        self._bytes = 0
+        self._budget = rules.megabytes * 1024 * 1024
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -101,13 +104,18 @@ class ResponseCache:
         return found
 
     def put(self, key: Key, answer: Answer) -> None:
+        if len(answer.body) > self._budget // 10:
+            return
+        replaced = self._answers.pop(key, None)
+        self._bytes += len(answer.body) - (len(replaced.body) if replaced else 0)
         self._answers[key] = answer
-        self._answers.move_to_end(key)
-        while len(self._answers) > self.rules.entries:
-            self._answers.popitem(last=False)
+        while len(self._answers) > self.rules.entries or self._bytes > self._budget:
+            _, dropped = self._answers.popitem(last=False)
+            self._bytes -= len(dropped.body)
 
     def clear(self) -> None:
         self._answers.clear()
+        self._bytes = 0
 
 
 class _WatchedPool(aioredis.ConnectionPool):

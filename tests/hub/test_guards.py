@@ -130,6 +130,6 @@ def test_only_root_query_fields_may_have_their_answers_kept() -> None:
     start with one, or with a name the schema lacks."""
     check_cached_fields(graphql_schema(), default_limits())  # the shipped list
     for name in ("approveRecord", "subjectz"):
-        limits = replace(default_limits(), cache=AnswerCache(frozenset({"subject", name}), 10))
+        limits = replace(default_limits(), cache=AnswerCache(frozenset({"subject", name}), 10, 1))
         with pytest.raises(PolicyError, match=f"cache.fields: {name} is not a root query field"):
             check_cached_fields(graphql_schema(), limits)

@@ -63,6 +63,7 @@ def test_a_validator_meeting_an_unexpected_shape_still_raises_a_policy_error() -
 def test_the_answer_cache_lists_field_names_and_a_positive_size() -> None:
     shipped = parse_limits(LIMITS_FILE.read_text(encoding="utf-8")).cache
     assert shipped.fields == {"subject", "subjectsByCode"} and shipped.entries > 0
+    assert shipped.megabytes > 0
     bad_size = edited(LIMITS_FILE, "  entries: 50000", "  entries: 0")
     with pytest.raises(PolicyError, match=r"cache\.entries"):
         parse_limits(bad_size)
