@@ -429,7 +429,7 @@ def main() -> None:
             for count in (1, 2)
         ),
         (
-            "baseline: signed posts straight to one partner (8 at a time, one process)",
+            f"baseline: signed posts straight to one partner ({IN_FLIGHT} at a time, one process)",
             f"{floor[0]:,.0f} posts/s, p50 {floor[1]:.1f} ms, p99 {floor[2]:.1f} ms",
             "—",
         ),

@@ -31,13 +31,13 @@ from connectors.locks import RedisLock
 from connectors.signing import headers
 from connectors.targets import refusal, refused
 from graph.db import Store
-from graph.exchange.outbox import Due, Outcome, due, record
+from graph.exchange.outbox import Due, Outcome, due, settle
 from graph.exchange.partners import Partner, find, signing_key
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 
-BATCH = 50  # due deliveries a runner reads and records at once
-IN_FLIGHT = 8  # posts in flight at once per runner (two workers keep 16 to 64 going)
+BATCH = 200  # due deliveries a runner reads and records at once
+IN_FLIGHT = 32  # posts in flight at once per runner
 BUDGET = 20.0  # seconds a runner keeps going before it hands the lane back
 
 
@@ -133,16 +133,23 @@ async def run_lane(
             async with gate:
                 return await _post(http, partner, key, catalogue, item, targets)
 
-        while time.monotonic() - started < budget:
-            batch = await due(store, partner_code, shard, time.time(), BATCH)
-            if not batch:
-                break
+        batch = await due(store, partner_code, shard, time.time(), BATCH)
+        while batch:
             outcomes = await asyncio.gather(*(post(item) for item in batch))
-            await record(store, list(outcomes), time.time(), catalogue.delivery.max_attempts)
             posted += len(outcomes)
             delivered += sum(o.delivered for o in outcomes)
-            if not await lock.renew():
-                break  # the lock lapsed: someone else may be running this lane now
+            # Past the budget, or the lock lapsed (someone else may run the lane now): record
+            # this batch and take no more.
+            more = time.monotonic() - started < budget and await lock.renew()
+            batch = await settle(
+                store,
+                partner_code,
+                shard,
+                list(outcomes),
+                time.time(),
+                catalogue.delivery.max_attempts,
+                BATCH if more else 0,
+            )
     finally:
         await lock.release()
     return LaneRun(posted, delivered, False)

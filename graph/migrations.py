@@ -259,6 +259,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("SelfDiscipline", "association"),
         ),
     ),
+    Migration(
+        23,
+        "deliveries by lane: a runner's due ones, and the sweeper's lanes with work, by seek",
+        (
+            "CREATE INDEX delivery_lane_next IF NOT EXISTS "
+            "FOR (n:Delivery) ON (n.partner, n.status, n.shard, n.nextAt)",
+        ),
+    ),
 )
 
 _APPLIED = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"
