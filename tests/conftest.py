@@ -191,7 +191,9 @@ def import_file(path: Path) -> ImportReport:
 
 
 @pytest.fixture(scope="session")
-def migrated(neo4j_server: Neo4jServer) -> None:
+def migrated(neo4j_server: Neo4jServer, redis_server: str) -> None:
+    """The schema; `hub migrate` needs Redis too (a command's writes move the answers' cache
+    generation), which a session whose first test needs no Redis has not started yet."""
     hub_command("migrate")
 
 
