@@ -15,7 +15,7 @@ import json
 import secrets
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -118,16 +118,19 @@ async def emit(tx: AsyncManagedTransaction, event: NewEvent, now: float | None =
 
 # --- delivery state ---------------------------------------------------------------------------
 
-# The deliveries of one lane that may go now: pending, due, and first in line for their subject
-# (an earlier pending event of the same subject goes first; a dead-lettered one does not block).
+# The deliveries of one lane that may go now: pending, due, not being posted (``$busy``), and
+# first in line for their subject (an earlier pending event of the same subject goes first, also
+# while it is being posted; a dead-lettered one does not block). Oldest first: the version bound
+# and the ORDER BY on the whole key let the planner read the lane's index (migration 23) in order
+# and stop after ``$batch``, however long the lane's queue.
 DUE = """
 MATCH (d:Delivery {partner: $partner, status: 'PENDING', shard: $shard})
-WHERE d.nextAt <= $now
+WHERE d.version >= 0 AND d.nextAt <= $now AND NOT d.id IN $busy
   AND NOT EXISTS {
     MATCH (x:Delivery {partner: $partner, subject: d.subject, status: 'PENDING'})
     WHERE x.seq < d.seq
   }
-WITH d ORDER BY d.version LIMIT $batch
+WITH d ORDER BY d.partner, d.status, d.shard, d.version LIMIT $batch
 MATCH (e:OutboxEvent {id: d.event})
 RETURN d.id AS id, d.attempts AS attempts, e.id AS event, e.type AS type, e.subject AS subject,
   e.data AS data, e.createdAt AS createdAt
@@ -198,8 +201,14 @@ def _due(records: list[Record]) -> list[Due]:
     ]
 
 
-async def due(store: Store, partner: str, shard: int, now: float, batch: int) -> list[Due]:
-    return _due(await store.execute(DUE, partner=partner, shard=shard, now=now, batch=batch))
+async def due(
+    store: Store, partner: str, shard: int, now: float, batch: int, busy: Sequence[str] = ()
+) -> list[Due]:
+    """Up to ``batch`` deliveries of the lane due now, leaving out those in ``busy``."""
+    records = await store.execute(
+        DUE, partner=partner, shard=shard, now=now, batch=batch, busy=list(busy)
+    )
+    return _due(records)
 
 
 async def settle(
@@ -210,8 +219,10 @@ async def settle(
     now: float,
     max_attempts: int,
     batch: int,
+    busy: Sequence[str] = (),
 ) -> list[Due]:
-    """Write a batch's outcomes and read up to ``batch`` deliveries of the lane due now."""
+    """Write outcomes and read up to ``batch`` deliveries of the lane due now, leaving out those
+    in ``busy`` (still being posted)."""
     records = await store.execute(
         SETTLE,
         outcomes=[
@@ -230,6 +241,7 @@ async def settle(
         now=now,
         maxAttempts=max_attempts,
         batch=batch,
+        busy=list(busy),
     )
     return _due(records)
 
