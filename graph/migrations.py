@@ -154,6 +154,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX outboxevent_subject_seq IF NOT EXISTS "
             "FOR (n:OutboxEvent) ON (n.subject, n.seq)",
             _unique("Delivery", "id"),
+            "CREATE INDEX delivery_partner_status_next IF NOT EXISTS "
+            "FOR (n:Delivery) ON (n.partner, n.status, n.nextAt)",
             "CREATE INDEX delivery_partner_subject IF NOT EXISTS "
             "FOR (n:Delivery) ON (n.partner, n.subject, n.status)",
             _index("Delivery", "event"),
@@ -263,9 +265,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:Delivery) ON (n.partner, n.status, n.shard, n.version)",
             "CREATE INDEX delivery_lane_next IF NOT EXISTS "
             "FOR (n:Delivery) ON (n.partner, n.status, n.shard, n.nextAt)",
-            # What they replace (migration 8 made them until issue 17): kept up to date on every
-            # delivery's state change, read by none.
-            "DROP INDEX delivery_partner_status_next IF EXISTS",
+            # What the sweeper read before (migration 8 made it until issue 17): kept up to date
+            # on every delivery's state change, read by nothing now.
             "DROP INDEX delivery_status_next IF EXISTS",
         ),
     ),
