@@ -191,9 +191,7 @@ def import_file(path: Path) -> ImportReport:
 
 
 @pytest.fixture(scope="session")
-def migrated(neo4j_server: Neo4jServer, redis_server: str) -> None:
-    """The schema; `hub migrate` needs Redis too (a command's writes move the answers' cache
-    generation), which a session whose first test needs no Redis has not started yet."""
+def migrated(neo4j_server: Neo4jServer) -> None:
     hub_command("migrate")
 
 
