@@ -31,12 +31,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import httpx
 
 from bench.common import say, write_block
-from bench.run import DATA, ROOT, api, dev_token, stack, subject_count
+from bench.run import DATA, PORTS, ROOT, api, dev_token, stack, subject_count
 from connectors.delivery import IN_FLIGHT
 from connectors.signing import headers, new_credentials
 from graph.db import Neo4jConfig, Store, connect
@@ -50,6 +51,16 @@ from policies.credit.measures import default_measures
 from policies.targets import TargetRule
 from policies.units import unit_prefix
 
+# Another checkout's benchmark may hold bench/run.py's fixed ports: HUB_BENCH_PORT_OFFSET moves
+# this run's stack and partners by that much.
+OFFSET = int(os.environ.get("HUB_BENCH_PORT_OFFSET", "0"))
+if OFFSET:
+    PORTS.update({name: port + OFFSET for name, port in PORTS.items()})
+    os.environ.update(
+        HUB_NEO4J_URI=f"bolt://127.0.0.1:{PORTS['neo4j']}",
+        HUB_REDIS_URL=f"redis://127.0.0.1:{PORTS['redis']}/0",
+        HUB_PORT=str(PORTS["api"]),
+    )
 WARM_UP = 10  # first decisions, not counted: workers open their connections
 KINDS = ("PROCUREMENT", "BIDDING", "BANK", "LAND_MINING", "DEPARTMENT")
 UNIT = "NMG150000"  # the region unit: every subject is in its jurisdiction
@@ -106,8 +117,41 @@ class Partners:
         services.stop_process(self.proc.pid)
 
 
+def cpu_of(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes and all their descendants, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, seconds)
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = path.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(path.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    wanted, total = set(pids), 0.0
+    while True:
+        more = {pid for pid, (parent, _) in stats.items() if parent in wanted} - wanted
+        if not more:
+            break
+        wanted |= more
+    for pid in wanted:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
+
+
+def pids_running(fragment: str) -> list[int]:
+    """Processes whose command line contains ``fragment`` (Neo4j and Redis of this store)."""
+    found = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if fragment.encode() in path.read_bytes():
+                found.append(int(path.parent.name))
+        except OSError:
+            continue
+    return found
+
+
 @contextmanager
-def workers(count: int) -> Iterator[None]:
+def workers(count: int) -> Iterator[list[int]]:
     logs = DATA / "logs"
     procs = [
         services.spawn(
@@ -117,7 +161,7 @@ def workers(count: int) -> Iterator[None]:
         for n in range(count)
     ]
     try:
-        yield
+        yield [proc.pid for proc in procs]
     finally:
         for proc in procs:
             services.stop_process(proc.pid, timeout=30)
@@ -240,13 +284,14 @@ def pct(values: list[float], q: int) -> float:
 
 
 def wait_for(
-    partners: Partners, sanctions: set[str], seconds: float, poll: float = 0.02
+    partners: Partners, sanctions: set[str], seconds: float, poll: float = 0.02, some: bool = False
 ) -> list[float]:
-    """Receipt times of every (sanction, partner) once all have arrived."""
+    """Receipt times of every (sanction, partner) once all have arrived (``some``: once any
+    has)."""
     deadline = time.monotonic() + seconds
     while True:
         got = [(s, t) for s, t in partners.receipts() if s in sanctions]
-        if len(got) >= len(sanctions) * len(KINDS):
+        if got if some else len(got) >= len(sanctions) * len(KINDS):
             return [t for _, t in got]
         if time.monotonic() > deadline:
             raise SystemExit(f"only {len(got)} of {len(sanctions) * len(KINDS)} receipts arrived")
@@ -290,7 +335,7 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=200)
     parser.add_argument("--events", type=int, default=1_500)
     args = parser.parse_args()
-    partners = Partners(18400)
+    partners = Partners(18400 + OFFSET)
     try:
         with stack():
             if asyncio.run(subject_count()) < args.subjects:
@@ -334,20 +379,31 @@ def main() -> None:
                         if n >= WARM_UP:
                             latencies += took
                     say(f"  p50 {pct(latencies, 50):.0f} ms, p99 {pct(latencies, 99):.0f} ms")
-                rounds = {}
+                rounds: dict[int, tuple[float, float, float]] = {}
+                cpu: dict[int, dict[str, float]] = {}
                 for count, tag in ((1, "one"), (2, "two")):
                     first = WARM_UP + args.decisions + (count - 1) * args.events
                     chunk = pairs[first : first + args.events]
                     say(f"publishing {len(chunk):,} listings with the workers stopped")
                     sanctions = asyncio.run(backlog(chunk, f"{run}-{tag}"))
                     partners.clear()
-                    with workers(count):
+                    with workers(count) as pids:
+                        wait_for(partners, set(sanctions), 120, poll=0.05, some=True)
+                        groups = {
+                            "workers": pids,
+                            "Neo4j": pids_running(str(DATA / "neo4j")),
+                            "partners": [partners.proc.pid],
+                        }
+                        before = {name: cpu_of(group) for name, group in groups.items()}
                         times = wait_for(partners, set(sanctions), 900, poll=0.5)
+                        spent = {name: cpu_of(g) - before[name] for name, g in groups.items()}
                     elapsed = max(times) - min(times)
+                    cpu[count] = {name: s * 1000 / len(times) for name, s in spent.items()}
                     rounds[count] = (len(sanctions) / elapsed, len(times) / elapsed, elapsed)
                     say(
                         f"  {count} worker(s): {rounds[count][0]:,.0f} events/s "
-                        f"({rounds[count][1]:,.0f} deliveries/s)"
+                        f"({rounds[count][1]:,.0f} deliveries/s); CPU ms a delivery: "
+                        + ", ".join(f"{name} {ms:.3f}" for name, ms in cpu[count].items())
                     )
             finally:
                 services.stop_process(beat.pid)
@@ -362,7 +418,7 @@ def main() -> None:
         (
             f"the same, p99 ({len(latencies):,} receipts of {args.decisions} decisions)",
             f"{lat99:.0f} ms",
-            f"< 2,000 ms: {'met' if lat99 < 2000 else 'missed'}",
+            f"< 1,000 ms: {'met' if lat99 < 1000 else 'missed'}",
         ),
         (
             "sustained, 1 worker process",
@@ -372,10 +428,18 @@ def main() -> None:
         (
             "sustained, 2 worker processes",
             f"{two[0]:,.0f} events/s ({two[1]:,.0f} deliveries/s)",
-            f"≥ 300 events/s: {'met' if two[0] >= 300 else 'missed'}",
+            f"≥ 1,000 events/s: {'met' if two[0] >= 1000 else 'missed'}",
+        ),
+        *(
+            (
+                f"CPU a delivery, {count} worker process{'es' if count > 1 else ''}",
+                ", ".join(f"{name} {ms:.3f} ms" for name, ms in cpu[count].items()),
+                "—",
+            )
+            for count in (1, 2)
         ),
         (
-            "baseline: signed posts straight to one partner (8 at a time, one process)",
+            f"baseline: signed posts straight to one partner ({IN_FLIGHT} at a time, one process)",
             f"{floor[0]:,.0f} posts/s, p50 {floor[1]:.1f} ms, p99 {floor[2]:.1f} ms",
             "—",
         ),
@@ -384,11 +448,14 @@ def main() -> None:
         ["| measure | result | target |", "|---|---|---|"]
         + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     )
+    command = f"HUB_BENCH_PORT_OFFSET={OFFSET} make bench-sync" if OFFSET else "make bench-sync"
+    spent2 = sum(cpu[2].values())
+    ceiling = 2000 / spent2  # deliveries a second that two cores' milliseconds pay for
     write_block(
         "sync",
-        f"""## Sanctions to partners (issue 6)
+        f"""## Sanctions to partners (issues 6 and 17)
 
-Command: `make bench-sync` ({time.strftime("%Y-%m-%d")}; {args.subjects:,}-subject graph under
+Command: `{command}` ({time.strftime("%Y-%m-%d")}; {args.subjects:,}-subject graph under
 `{DATA.relative_to(ROOT)}`; 2 cores shared by Neo4j, Redis, the API, beat, the workers and the
 partners' servers; five partners, one per kind a serious listing goes to, each verifying every
 signature with the `standardwebhooks` package).
@@ -396,7 +463,11 @@ signature with the `standardwebhooks` package).
 {table}
 
 Sustained rates drain a backlog of {args.events:,} events (x5 deliveries) published while the
-workers were stopped, timed from the first receipt to the last.
+workers were stopped, timed from the first receipt to the last. CPU a delivery is the user and
+system time (/proc) of the worker processes, Neo4j and the partners' server from the first
+receipt to the last, over the deliveries received. With 2 workers that is {spent2:.3f} ms a
+delivery in all: 2 cores, if nothing else ran on them, would allow about {ceiling:,.0f} deliveries/s
+({ceiling / len(KINDS):,.0f} events/s).
 """,
     )
     say("written to bench/RESULTS.md")

@@ -1,15 +1,16 @@
 """Pushing outbox events to partners as signed webhooks.
 
 One runner works one lane (a partner and a shard of its subjects) at a time, under a Redis lock.
-It reads the lane's due deliveries (graph/exchange/outbox.py: pending, due, first in line for their
-subject), posts them concurrently over one keep-alive HTTP client, signed per Standard Webhooks
-(connectors/signing.py), and records each outcome: a 2xx is delivered; anything else, a
-timeout or a refused connection is retried after an exponential, jittered backoff and, after
-``max_attempts``, dead-lettered with its reason. An endpoint the target rule refuses
-(connectors/targets.py: a non-public address, also when a name resolves to one) is
-dead-lettered at once with the reason, before any connection: no retry could succeed. Redirects
-are never followed. Then it takes the next due ones, so a subject's later events follow
-its earlier ones.
+It keeps up to ``IN_FLIGHT`` of the lane's due deliveries (graph/exchange/outbox.py: pending, due,
+first in line for their subject) posting over one keep-alive HTTP client, signed per Standard
+Webhooks (connectors/signing.py); each time half are back it records their outcomes and reads
+the next due ones in one statement, while the rest are still out. A 2xx is delivered;
+anything else, a timeout or a refused connection is retried after an exponential, jittered
+backoff and, after ``max_attempts``, dead-lettered with its reason. An endpoint the target
+rule refuses (connectors/targets.py: a non-public address, also when a name resolves to one) is
+dead-lettered at once with the reason, before any connection: no retry could succeed.
+Redirects are never followed. A subject's later event is due only once its earlier one is
+recorded, so it never overtakes it.
 
 Nothing here is the source of truth: a delivery stays PENDING in the graph until a partner
 accepted it. A worker killed mid-post leaves it pending; the task is redelivered (late
@@ -31,21 +32,20 @@ from connectors.locks import RedisLock
 from connectors.signing import headers
 from connectors.targets import refusal, refused
 from graph.db import Store
-from graph.exchange.outbox import Due, Outcome, due, record
+from graph.exchange.outbox import Due, Outcome, due, settle
 from graph.exchange.partners import Partner, find, signing_key
 from policies.credit.measures import Catalogue
 from policies.targets import TargetRule
 
-BATCH = 50  # due deliveries a runner reads and records at once
-IN_FLIGHT = 8  # posts in flight at once per runner (two workers keep 16 to 64 going)
+IN_FLIGHT = 200  # posts a runner keeps in flight; it records and refills when half are back
 BUDGET = 20.0  # seconds a runner keeps going before it hands the lane back
 
 
 def lane_lock(redis: aioredis.Redis, partner: str, shard: int, timeout: float) -> RedisLock:
-    # Outlives one batch (each post ends within the timeout, IN_FLIGHT at a time), so a live
-    # runner never loses it; a dead one blocks its lane this long at most.
-    rounds = -(-BATCH // IN_FLIGHT)
-    return RedisLock(redis, f"hub:deliver:{partner}:{shard}", int((timeout * rounds + 10) * 1000))
+    # Renewed each time half the posts in flight are back, which is within the post timeout, and
+    # then once more after the last ones, so a live runner never loses it; a dead one blocks
+    # its lane this long at most.
+    return RedisLock(redis, f"hub:deliver:{partner}:{shard}", int((timeout * 3 + 10) * 1000))
 
 
 def body(partner: Partner, catalogue: Catalogue, item: Due) -> bytes:
@@ -127,22 +127,41 @@ async def run_lane(
         key = await signing_key(store, partner_code)
         if partner is None or key is None or partner.status != "ACTIVE" or not partner.endpoint:
             return LaneRun(0, 0, False)  # paused or gone: its deliveries wait
-        gate = asyncio.Semaphore(IN_FLIGHT)
-
-        async def post(item: Due) -> Outcome:
-            async with gate:
-                return await _post(http, partner, key, catalogue, item, targets)
-
-        while time.monotonic() - started < budget:
-            batch = await due(store, partner_code, shard, time.time(), BATCH)
-            if not batch:
-                break
-            outcomes = await asyncio.gather(*(post(item) for item in batch))
-            await record(store, list(outcomes), time.time(), catalogue.delivery.max_attempts)
-            posted += len(outcomes)
-            delivered += sum(o.delivered for o in outcomes)
-            if not await lock.renew():
-                break  # the lock lapsed: someone else may be running this lane now
+        flying: dict[asyncio.Task[Outcome], str] = {}  # posts under way, by delivery id
+        try:
+            asked = IN_FLIGHT
+            fresh = await due(store, partner_code, shard, time.time(), asked)
+            while fresh or flying:
+                for item in fresh:
+                    post = _post(http, partner, key, catalogue, item, targets)
+                    flying[asyncio.ensure_future(post)] = item.id
+                # Refill when half are back; when the lane had no more due, wait for all.
+                low = IN_FLIGHT // 2 if asked and len(fresh) == asked else 0
+                outcomes: list[Outcome] = []
+                while len(flying) > low:
+                    done, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        del flying[task]
+                        outcomes.append(task.result())
+                posted += len(outcomes)
+                delivered += sum(o.delivered for o in outcomes)
+                # Past the budget, or the lock lapsed (someone else may run the lane now): record
+                # what came back and take no more.
+                more = time.monotonic() - started < budget and await lock.renew()
+                asked = IN_FLIGHT - len(flying) if more else 0
+                fresh = await settle(
+                    store,
+                    partner_code,
+                    shard,
+                    outcomes,
+                    time.time(),
+                    catalogue.delivery.max_attempts,
+                    asked,
+                    busy=list(flying.values()),
+                )
+        finally:
+            for task in flying:  # only on an error: the loop above waits for every post
+                task.cancel()
     finally:
         await lock.release()
     return LaneRun(posted, delivered, False)

@@ -156,8 +156,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             _unique("Delivery", "id"),
             "CREATE INDEX delivery_partner_status_next IF NOT EXISTS "
             "FOR (n:Delivery) ON (n.partner, n.status, n.nextAt)",
-            "CREATE INDEX delivery_status_next IF NOT EXISTS "
-            "FOR (n:Delivery) ON (n.status, n.nextAt)",
             "CREATE INDEX delivery_partner_subject IF NOT EXISTS "
             "FOR (n:Delivery) ON (n.partner, n.subject, n.status)",
             _index("Delivery", "event"),
@@ -257,6 +255,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             _unique("SelfDiscipline", "id"),
             _unique("SelfDiscipline", "record"),
             _index("SelfDiscipline", "association"),
+        ),
+    ),
+    Migration(
+        23,
+        "deliveries by lane: a runner's due ones in order, the sweeper's lanes with work, by seek",
+        (
+            "CREATE INDEX delivery_lane_version IF NOT EXISTS "
+            "FOR (n:Delivery) ON (n.partner, n.status, n.shard, n.version)",
+            "CREATE INDEX delivery_lane_next IF NOT EXISTS "
+            "FOR (n:Delivery) ON (n.partner, n.status, n.shard, n.nextAt)",
+            # What the sweeper read before (migration 8 made it until issue 17): kept up to date
+            # on every delivery's state change, read by nothing now.
+            "DROP INDEX delivery_status_next IF EXISTS",
         ),
     ),
 )

@@ -7,6 +7,7 @@ as told: answer at once, slowly, with 500s, past the hub's timeout, or not at al
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import Counter
@@ -27,6 +28,7 @@ class Behaviour:
     sleep: float = 0.0
     accept_then_fail: int = 0  # keep the event, but answer 500 to this many copies first
     always_sleep: float = 0.0  # every request takes this long (a slow partner)
+    jitter: float = 0.0  # and up to this long more, at random (answers come back out of order)
 
 
 @dataclass
@@ -96,8 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
         with inbox.lock:
             inbox.copies[msg_id] += 1
             copy = inbox.copies[msg_id]
-        if behaviour.always_sleep:
-            time.sleep(behaviour.always_sleep)
+        if behaviour.always_sleep or behaviour.jitter:
+            time.sleep(behaviour.always_sleep + random.uniform(0, behaviour.jitter))
         if copy <= behaviour.sleep_first:
             time.sleep(behaviour.sleep)
         if copy <= behaviour.fail_first:

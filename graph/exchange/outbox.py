@@ -15,12 +15,12 @@ import json
 import secrets
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction, Record
 
 from graph.associations.membership import members_only
 from graph.db import Store
@@ -118,37 +118,50 @@ async def emit(tx: AsyncManagedTransaction, event: NewEvent, now: float | None =
 
 # --- delivery state ---------------------------------------------------------------------------
 
-# The deliveries of one lane that may go now: pending, due, and first in line for their subject
-# (an earlier pending event of the same subject goes first; a dead-lettered one does not block).
+# The deliveries of one lane that may go now: pending, due, not being posted (``$busy``), and
+# first in line for their subject (an earlier pending event of the same subject goes first, also
+# while it is being posted; a dead-lettered one does not block). Oldest first: the version bound
+# and the ORDER BY on the whole key let the planner read the lane's index (migration 23) in order
+# and stop after ``$batch``, however long the lane's queue.
 DUE = """
-MATCH (d:Delivery {partner: $partner, status: 'PENDING'})
-WHERE d.nextAt <= $now AND d.shard = $shard
+MATCH (d:Delivery {partner: $partner, status: 'PENDING', shard: $shard})
+WHERE d.version >= 0 AND d.nextAt <= $now AND NOT d.id IN $busy
   AND NOT EXISTS {
     MATCH (x:Delivery {partner: $partner, subject: d.subject, status: 'PENDING'})
     WHERE x.seq < d.seq
   }
-WITH d ORDER BY d.version LIMIT $batch
+WITH d ORDER BY d.partner, d.status, d.shard, d.version LIMIT $batch
 MATCH (e:OutboxEvent {id: d.event})
 RETURN d.id AS id, d.attempts AS attempts, e.id AS event, e.type AS type, e.subject AS subject,
   e.data AS data, e.createdAt AS createdAt
 """
-RECORD = """
-UNWIND $outcomes AS o
-MATCH (d:Delivery {id: o.id, status: 'PENDING'})
-WITH d, o, d.attempts + 1 AS tried
-SET d.attempts = tried, d.lastAttemptAt = $now, d.lastStatus = o.httpStatus,
-    d.lastError = o.error,
-    d.status = CASE WHEN o.delivered THEN 'DELIVERED'
-                    WHEN o.final OR tried >= $maxAttempts THEN 'DEAD' ELSE 'PENDING' END,
-    d.deliveredAt = CASE WHEN o.delivered THEN $now ELSE d.deliveredAt END,
-    d.nextAt = CASE WHEN o.delivered THEN d.nextAt ELSE $now + o.backoff END
-RETURN d.status AS status, count(*) AS n
+# A batch's outcomes, then the lane's next due deliveries, in one round trip: the subjects just
+# delivered or given up on let their next events through in the same statement.
+SETTLE = (
+    """
+CALL () {
+  UNWIND $outcomes AS o
+  MATCH (d:Delivery {id: o.id, status: 'PENDING'})
+  WITH d, o, d.attempts + 1 AS tried
+  SET d.attempts = tried, d.lastAttemptAt = $now, d.lastStatus = o.httpStatus,
+      d.lastError = o.error,
+      d.status = CASE WHEN o.delivered THEN 'DELIVERED'
+                      WHEN o.final OR tried >= $maxAttempts THEN 'DEAD' ELSE 'PENDING' END,
+      d.deliveredAt = CASE WHEN o.delivered THEN $now ELSE d.deliveredAt END,
+      d.nextAt = CASE WHEN o.delivered THEN d.nextAt ELSE $now + o.backoff END
+}
 """
+    + DUE
+)
+# Lanes of active partners with a due delivery: one index seek per lane (migration 23), however
+# many deliveries wait.
 LANES_DUE = """
-MATCH (d:Delivery {status: 'PENDING'}) WHERE d.nextAt <= $now
-WITH DISTINCT d.partner AS partner, d.shard AS shard
-MATCH (p:Partner {code: partner, status: 'ACTIVE'})
-RETURN partner, shard
+MATCH (p:Partner {status: 'ACTIVE'})
+UNWIND range(0, $shards - 1) AS shard
+WITH p, shard WHERE EXISTS {
+  MATCH (d:Delivery {partner: p.code, status: 'PENDING', shard: shard}) WHERE d.nextAt <= $now
+}
+RETURN p.code AS partner, shard
 """
 
 
@@ -173,8 +186,7 @@ class Outcome:
     final: bool = False  # no try can succeed (a refused target): dead-lettered at once
 
 
-async def due(store: Store, partner: str, shard: int, now: float, batch: int) -> list[Due]:
-    records = await store.execute(DUE, partner=partner, shard=shard, now=now, batch=batch)
+def _due(records: list[Record]) -> list[Due]:
     return [
         Due(
             r["id"],
@@ -189,12 +201,30 @@ async def due(store: Store, partner: str, shard: int, now: float, batch: int) ->
     ]
 
 
-async def record(
-    store: Store, outcomes: list[Outcome], now: float, max_attempts: int
-) -> dict[str, int]:
-    """Write a batch's outcomes; returns how many deliveries are now in each state."""
+async def due(
+    store: Store, partner: str, shard: int, now: float, batch: int, busy: Sequence[str] = ()
+) -> list[Due]:
+    """Up to ``batch`` deliveries of the lane due now, leaving out those in ``busy``."""
     records = await store.execute(
-        RECORD,
+        DUE, partner=partner, shard=shard, now=now, batch=batch, busy=list(busy)
+    )
+    return _due(records)
+
+
+async def settle(
+    store: Store,
+    partner: str,
+    shard: int,
+    outcomes: list[Outcome],
+    now: float,
+    max_attempts: int,
+    batch: int,
+    busy: Sequence[str] = (),
+) -> list[Due]:
+    """Write outcomes and read up to ``batch`` deliveries of the lane due now, leaving out those
+    in ``busy`` (still being posted)."""
+    records = await store.execute(
+        SETTLE,
         outcomes=[
             {
                 "id": o.id,
@@ -206,14 +236,18 @@ async def record(
             }
             for o in outcomes
         ],
+        partner=partner,
+        shard=shard,
         now=now,
         maxAttempts=max_attempts,
+        batch=batch,
+        busy=list(busy),
     )
-    return {r["status"]: r["n"] for r in records}
+    return _due(records)
 
 
 async def lanes_due(store: Store, now: float) -> list[tuple[str, int]]:
-    records = await store.execute(LANES_DUE, now=now)
+    records = await store.execute(LANES_DUE, now=now, shards=SHARDS)
     return [(r["partner"], r["shard"]) for r in records]
 
 

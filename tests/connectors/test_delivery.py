@@ -12,14 +12,22 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from connectors import delivery
+from connectors.locks import RedisLock
 from graph.db import Store
+from graph.exchange.outbox import SHARDS
 from graph.records.listings import end_listing, publish_listing
 from policies.credit.measures import Catalogue
+from policies.targets import TargetRule
 from tests.conftest import Workers, free_port, restart_redis
 from tests.listings import serious_listing
 from tests.partner_registry import register_partner
@@ -189,5 +197,61 @@ async def test_a_worker_killed_mid_delivery_and_a_redis_restart_lose_nothing(
     finally:
         if workers.worker.poll() is not None:  # the suite's worker is shared: leave one running
             workers.restart_worker()
+        server.stop()
+        await _retire(driver)
+
+
+@pytest.fixture
+async def redis(redis_server: str) -> AsyncIterator[aioredis.Redis]:
+    """The Redis the workers hold their lane locks in."""
+    client = aioredis.from_url(redis_server)
+    yield client
+    await client.aclose()
+
+
+async def test_a_runner_refilling_while_posts_are_out_keeps_each_subject_in_order(
+    driver: AsyncDriver,
+    store: Store,
+    redis: aioredis.Redis,
+    rules: tuple[Path, Catalogue],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two posts in flight per lane, refilled as soon as one is back while the other is still
+    out, at a partner that answers in random order: each subject's events arrive in order, each
+    once. Run in this process (the lanes held until then, so the suite's worker leaves them)."""
+    catalogue = rules[1]
+    monkeypatch.setattr(delivery, "IN_FLIGHT", 2)
+    server = PartnerServer(free_port(), Inbox("", Behaviour(jitter=0.05)))
+    server.inbox.secret = await register_partner(
+        store, catalogue, "DL-REFILL", "BANK", server.url, EVENTS, "SHARED"
+    )
+    server.start()
+    timeout = catalogue.delivery.timeout_seconds
+    held = [delivery.lane_lock(redis, "DL-REFILL", shard, timeout) for shard in range(SHARDS)]
+    try:
+        for lock in held:
+            assert await lock.acquire()
+        subjects = fresh_subjects(16)
+        events = await _listings(store, catalogue, subjects, "R")
+        loopback = TargetRule(public_only=False, https_only=True)
+
+        async def lane(lock: RedisLock, shard: int) -> delivery.LaneRun:
+            await lock.release()
+            return await delivery.run_lane(
+                store, redis, http, catalogue, "DL-REFILL", shard, loopback
+            )
+
+        async with aiohttp.ClientSession() as http:
+            runs = await asyncio.gather(*(lane(lock, n) for n, lock in enumerate(held)))
+        assert sum(run.delivered for run in runs) > len(events) // 2  # here, not by the worker
+        await _settled(driver, ["DL-REFILL"], expected=len(events), wait=30)
+        assert sorted(server.inbox.ids) == sorted(events)
+        assert server.inbox.duplicates == 0 and server.inbox.bad_signatures == 0
+        for subject, _ in subjects:
+            kinds = [m["type"] for m in server.inbox.applied if m["data"]["creditCode"] == subject]
+            assert kinds == ["sanction.listed", "sanction.ended"], subject
+    finally:
+        for lock in held:
+            await lock.release()
         server.stop()
         await _retire(driver)

@@ -4,6 +4,7 @@ same transaction as the change, numbered for the feed and per subject."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from neo4j import AsyncDriver
 
 from connectors.signing import new_credentials
 from graph.db import Store
+from graph.exchange.outbox import SHARDS, Outcome, due, settle
 from graph.exchange.partners import Keys, PartnerError, register
 from graph.records.listings import ListingError, end_listing, publish_listing
 from policies.credit.measures import default_measures
@@ -115,3 +117,50 @@ async def test_a_code_is_registered_once(store: Store) -> None:
     with pytest.raises(PartnerError) as refused:
         await _register(store, "FO-ONCE")
     assert refused.value.reason == "exists"
+
+
+async def test_a_lane_gives_each_subject_its_next_event_only_after_the_earlier_one(
+    driver: AsyncDriver, store: Store
+) -> None:
+    """What a runner posts at once spans subjects, never two events of one: a subject's next
+    event is not due while the earlier one is in flight, and comes back in the same statement
+    that records the earlier one delivered; a failed one is due again after its backoff, with
+    its attempt counted."""
+    keys = new_credentials("HMAC_SHA256")
+    await register(  # only this test's events: not the listings in force
+        store,
+        CATALOGUE,
+        {
+            "code": "FO-LANE",
+            "name": "FO-LANE",
+            "kind": "BANK",
+            "endpoint": "https://bank.example.cn/hub",
+            "events": ["sanction.listed", "sanction.ended"],
+        },
+        Keys(keys.scheme, keys.signing, keys.verifying),
+        targets=TargetRule(public_only=False, https_only=True),
+        send_active_set=False,
+    )
+    subjects = fresh_subjects(6)
+    for code, record in subjects:  # two events a subject: listed, then ended
+        await publish_listing(store, CATALOGUE, serious_listing(f"S-FO-L{code[-6:]}", code, record))
+    for code, _ in subjects:
+        assert await end_listing(store, CATALOGUE, f"S-FO-L{code[-6:]}", "REPAIRED", date.today())
+    now = time.time()
+    lanes = {shard: await due(store, "FO-LANE", shard, now, 100) for shard in range(SHARDS)}
+    lanes = {shard: items for shard, items in lanes.items() if items}
+    firsts = [item for items in lanes.values() for item in items]
+    assert sorted(item.subject for item in firsts) == sorted(code for code, _ in subjects)
+    assert {item.type for item in firsts} == {"sanction.listed"}
+    for shard, items in lanes.items():
+        busy = [item.id for item in items]
+        assert await due(store, "FO-LANE", shard, now, 100, busy) == []  # posted, not yet back
+        ok = [Outcome(item.id, True, 204, None, 0.0) for item in items]
+        nexts = await settle(store, "FO-LANE", shard, ok, now, 8, 100)
+        assert sorted(n.subject for n in nexts) == sorted(item.subject for item in items)
+        assert {n.type for n in nexts} == {"sanction.ended"}
+        failed = [Outcome(n.id, False, 500, "HTTP 500", 60.0) for n in nexts]
+        assert await settle(store, "FO-LANE", shard, failed, now, 8, 100) == []  # backing off
+        again = await due(store, "FO-LANE", shard, now + 61, 100)
+        assert [(a.id, a.attempts) for a in again] == [(n.id, 1) for n in nexts]
+    await driver.execute_query("MATCH (p:Partner {code: 'FO-LANE'}) SET p.status = 'DISABLED'")
