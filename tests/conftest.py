@@ -726,10 +726,34 @@ def shared_workers(
         _spawn("worker", rules[0], "--concurrency", "4"),
         _spawn("beat", rules[0]),
     )
+    _SHARED.append(running)
     yield running
+    _SHARED.remove(running)
     services.stop_processes([running.worker.pid, running.beat.pid], timeout=20)
     for proc in (running.worker, running.beat):
         proc.wait(timeout=5)
+
+
+_SHARED: list[Workers] = []  # the session's shared worker and beat, once started
+
+
+@pytest.fixture
+def workers_paused() -> Iterator[None]:
+    """For a test that runs delivery lanes in-process: the session's shared worker and beat,
+    if started, are stopped (SIGSTOP) so that neither takes the test's lanes, and go on after."""
+    groups = [
+        proc.pid
+        for running in _SHARED
+        for proc in (running.worker, running.beat)
+        if proc.poll() is None
+    ]
+    for pid in groups:
+        os.killpg(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in groups:
+            os.killpg(pid, signal.SIGCONT)
 
 
 @pytest.fixture

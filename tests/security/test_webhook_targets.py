@@ -268,6 +268,7 @@ async def _retire(driver: AsyncDriver) -> None:
     )
 
 
+@pytest.mark.usefixtures("workers_paused")
 async def test_dns_rebinding_to_loopback_is_refused_before_any_connection(
     driver: AsyncDriver, store: Store, redis: aioredis.Redis, rules: tuple[Path, Catalogue]
 ) -> None:
@@ -292,6 +293,7 @@ async def test_dns_rebinding_to_loopback_is_refused_before_any_connection(
         await _retire(driver)
 
 
+@pytest.mark.usefixtures("workers_paused")
 async def test_a_loopback_endpoint_is_refused_at_delivery_unless_allowed(
     driver: AsyncDriver, store: Store, redis: aioredis.Redis, rules: tuple[Path, Catalogue]
 ) -> None:
@@ -331,6 +333,7 @@ class _Redirect(BaseHTTPRequestHandler):
         """Quiet."""
 
 
+@pytest.mark.usefixtures("workers_paused")
 async def test_a_redirect_is_not_followed(
     driver: AsyncDriver, store: Store, redis: aioredis.Redis, rules: tuple[Path, Catalogue]
 ) -> None:
