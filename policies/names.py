@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 # Company-form suffixes, longest first, removed from the end of a name.
 COMPANY_FORMS = (
@@ -46,9 +46,11 @@ class NameKeys:
 
 
 def name_keys(name: str) -> NameKeys:
+    """One pinyin conversion gives both keys: pypinyin's first-letter style is the first letter
+    of its plain style, syllable for syllable (half the cost of a seed's names)."""
     core = normalise(name)
     syllables = [s for s in lazy_pinyin(core, errors="ignore") if s]
-    initials = "".join(s[0] for s in lazy_pinyin(core, style=Style.FIRST_LETTER, errors="ignore"))
+    initials = "".join(s[0] for s in syllables)
     return NameKeys(core, "".join(syllables).lower(), initials.lower())
 
 

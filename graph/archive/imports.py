@@ -2,9 +2,10 @@
 
 The file is read row by row (graph/archive/files.py), so a million-row file never sits in
 memory. Each batch is one transaction that writes the accepted records, the rejected rows
-(``ImportRejection``) and the running counts of the ``ArchiveImport``, so progress and report
+(``ImportRejection``) and adds its counts to the ``ArchiveImport``'s, so progress and report
 are queryable while the import runs and survive a crash; running the same import again (a
-worker restarted) resumes without writing anything twice.
+worker restarted) resumes without writing anything twice. Two batches are written at once, on
+disjoint subjects (:class:`ArchiveImporter`).
 """
 
 from __future__ import annotations
@@ -56,13 +57,16 @@ CREATE (i:ArchiveImport {id: $id, agency: $agency, submittedBy: $by, fileName: $
 _CLEAR_REJECTIONS = """
 MATCH (x:ImportRejection {importId: $id}) WITH x LIMIT 10000 DELETE x RETURN count(*) AS n
 """
-# count(*) leaves one row even when there are no rejections, so the counts are always set.
+# count(*) leaves one row even when there are no rejections, so the counts are always added.
+# Batches commit in any order (two write at once), so each adds its own counts.
 _PROGRESS = """
 UNWIND $rejections AS x
 CREATE (:ImportRejection {importId: $id, line: x.line, reason: x.reason, message: x.message})
 WITH count(*) AS ignored
 MATCH (i:ArchiveImport {id: $id})
-SET i += $counts, i.updatedAt = $now
+SET i.read = i.read + $counts.read, i.created = i.created + $counts.created,
+    i.updated = i.updated + $counts.updated, i.unchanged = i.unchanged + $counts.unchanged,
+    i.rejected = i.rejected + $counts.rejected, i.updatedAt = $now
 """
 _FINISH = """
 MATCH (i:ArchiveImport {id: $id})
@@ -78,15 +82,14 @@ async def _write_batch(
     tx: AsyncManagedTransaction,
     rows: list[dict[str, Any]],
     refused: list[Rejection],
-    base: Counts,
     *,
     import_id: str,
     agency: str,
     by: str,
     now: datetime,
 ) -> Counts:
-    """One batch: records, rejections and the new totals (``base`` plus this batch), together.
-    Pure in its inputs, so the driver may retry it."""
+    """One batch: records, rejections and this batch's counts, together. Pure in its inputs,
+    so the driver may retry it."""
     outcomes: list[Outcome] = []
     if rows:
         outcomes = await submit(
@@ -100,27 +103,32 @@ async def _write_batch(
             import_id=import_id,
             system="archive",
         )
-    totals = Counts(**asdict(base))
-    totals.read += len(rows) + len(refused)
+    counts = Counts(read=len(rows) + len(refused))
     rejections = list(refused)
     for o in outcomes:
         if o.refused:
             rejections.append(Rejection(o.line, o.outcome, o.message))
         else:
-            setattr(totals, o.outcome, getattr(totals, o.outcome) + 1)
-    totals.rejected += len(rejections)
+            setattr(counts, o.outcome, getattr(counts, o.outcome) + 1)
+    counts.rejected = len(rejections)
     await tx.run(
         _PROGRESS,
         id=import_id,
-        counts=asdict(totals),
+        counts=asdict(counts),
         now=now,
         rejections=[asdict(r) for r in rejections],
     )
-    return totals
+    return counts
+
+
+LANES = 2  # batches written at once: Neo4j works on both cores while Python parses
 
 
 class ArchiveImporter:
-    """Feeds rows to :func:`_write_batch`; one batch is written while the next is parsed."""
+    """Feeds rows to :func:`_write_batch` in ``LANES`` lanes by subject, each with one batch
+    in flight while the next is parsed. A subject's rows stay in one lane, in file order, so
+    concurrent batches never touch the same subject (no lock waits, no deadlocks) and a later
+    line with the same natural key always meets the earlier one's write."""
 
     def __init__(
         self,
@@ -138,55 +146,64 @@ class ArchiveImporter:
         self._by = by
         self._batch_size = batch_size
         self._progress = progress
-        self._rows: dict[str, dict[str, Any]] = {}  # natural key → params, this batch
-        self._refused: list[Rejection] = []
-        self._pending: asyncio.Task[None] | None = None
+        # Per lane: natural key → params of this batch, and the rows refused while reading.
+        self._rows: list[dict[str, dict[str, Any]]] = [{} for _ in range(LANES)]
+        self._refused: list[list[Rejection]] = [[] for _ in range(LANES)]
+        self._pending: list[asyncio.Task[None] | None] = [None] * LANES
+        self._parsed = 0
         self.counts = Counts()  # committed totals
 
     async def add(self, line: int, row: Submission | RowError) -> None:
+        lane = line % LANES if isinstance(row, RowError) else hash(row.subject) % LANES
+        rows = self._rows[lane]
         if isinstance(row, RowError):
-            self._refused.append(Rejection(line, row.reason, str(row)))
-        elif row.natural_key in self._rows:
-            first = self._rows[row.natural_key]["line"]
-            self._refused.append(
+            self._refused[lane].append(Rejection(line, row.reason, str(row)))
+        elif row.natural_key in rows:
+            first = rows[row.natural_key]["line"]
+            self._refused[lane].append(
                 Rejection(line, "duplicate", f"same item, subject and document as line {first}")
             )
         else:
-            self._rows[row.natural_key] = row.params(line)
-        buffered = len(self._rows) + len(self._refused)
-        if buffered >= self._batch_size:
-            await self._flush()
-        elif buffered % 200 == 0:
-            await asyncio.sleep(0)  # let the write in flight go on while we parse
+            rows[row.natural_key] = row.params(line)
+        self._parsed += 1
+        if len(rows) + len(self._refused[lane]) >= self._batch_size:
+            await self._flush(lane)
+        elif self._parsed % 200 == 0:
+            await asyncio.sleep(0)  # let the writes in flight go on while we parse
 
-    async def _flush(self) -> None:
-        rows, refused = list(self._rows.values()), self._refused
-        self._rows, self._refused = {}, []
-        if self._pending is not None:
-            await self._pending
-        if rows or refused:
-            self._pending = asyncio.create_task(self._write(rows, refused))
+    async def _flush(self, lane: int) -> None:
+        rows, refused = list(self._rows[lane].values()), self._refused[lane]
+        self._rows[lane], self._refused[lane] = {}, []
+        pending = self._pending[lane]
+        if pending is not None:
+            await pending
+        self._pending[lane] = (
+            asyncio.create_task(self._write(rows, refused)) if rows or refused else None
+        )
 
     async def _write(self, rows: list[dict[str, Any]], refused: list[Rejection]) -> None:
         async with self._store.session() as session:
-            self.counts = await session.execute_write(
+            batch = await session.execute_write(
                 _write_batch,
                 rows,
                 refused,
-                self.counts,
                 import_id=self._import_id,
                 agency=self._agency,
                 by=self._by,
                 now=datetime.now(UTC),
             )
+        for name, value in asdict(batch).items():
+            setattr(self.counts, name, getattr(self.counts, name) + value)
         if self._progress is not None:
             self._progress(self.counts)
 
     async def close(self) -> Counts:
-        await self._flush()
-        if self._pending is not None:
-            await self._pending
-            self._pending = None
+        for lane in range(LANES):
+            await self._flush(lane)
+        for lane, pending in enumerate(self._pending):
+            if pending is not None:
+                await pending
+                self._pending[lane] = None
         return self.counts
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from graph.archive.row_fields import (
@@ -59,6 +60,12 @@ RELATIONS: dict[str, tuple[frozenset[tuple[str, str]], str | None]] = {
     "CONTROLS": (frozenset({("person", "subject"), ("subject", "subject")}), None),
     "PARTICIPATES_IN": (frozenset({("subject", "project")}), "role"),
 }
+
+
+# A person is named by their resident ID on their own row and again on each of their relations
+# (about six times in the seed); stdnum's birthplace lookup made it a third of validation.
+# Bounded, and held only while a load runs: the API never parses exchange rows.
+_resident_id = lru_cache(maxsize=1 << 14)(resident_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +150,7 @@ def _person(row: Mapping[str, Any], secret: bytes) -> Row:
     if not isinstance(raw, str) or not raw:
         raise RowError("missing-field", "field 'idNumber' is required")
     try:
-        rid = resident_id(raw, secret)
+        rid = _resident_id(raw, secret)
     except InvalidIdentifier as exc:
         raise RowError("invalid-resident-id", f"idNumber: {exc}") from None
     return Row(
@@ -327,7 +334,7 @@ def _endpoint(value: Any, name: str, secret: bytes) -> tuple[str, str]:
         if not isinstance(key, str):
             raise RowError("invalid-resident-id", f"{name}: a resident ID is required")
         try:
-            return kind, resident_id(key, secret).key
+            return kind, _resident_id(key, secret).key
         except InvalidIdentifier as exc:
             raise RowError("invalid-resident-id", f"{name}: {exc}") from None
     if kind == "project":

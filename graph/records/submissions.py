@@ -1,7 +1,8 @@
 """Submitting credit records: validation against the catalogue and the batched write.
 
 A unit's record (one through GraphQL, or a row of an archive file) is checked here, then
-written ``PENDING`` by one ``UNWIND`` query that also decides, per row, what happened: created,
+written ``PENDING``: one ``UNWIND`` read finds the rows that are not simply new, each row's outcome
+is decided from it, and the new rows are created, the corrected ones updated. Outcomes: created,
 updated (a pending or returned record corrected by its unit), unchanged (the same content is
 stored already), or refused (unknown subject, outside the unit's jurisdiction, a duplicate line
 of the same file, a conflict with a published record). The natural key is item, subject and
@@ -151,50 +152,49 @@ def parse_submission(raw: Mapping[str, Any], today: date) -> Submission:
     return Submission(record_id(key), subject, key, digest, props)
 
 
-# One row per submission; `outcome` says what happened to it. Rows of one import carry its id and
-# line, so a later line with the same natural key is a duplicate of that line, while a re-run of
-# the same import (a worker restarted) finds its own line and writes nothing twice.
-SUBMIT = """
-UNWIND $rows AS row
-OPTIONAL MATCH (s:Subject {creditCode: row.subject})
-OPTIONAL MATCH (old:CreditRecord {naturalKey: row.naturalKey})
-WITH row, s, old, CASE
-  WHEN s IS NULL THEN 'unknown-subject'
-  WHEN NOT s.division STARTS WITH $unitPrefix THEN 'outside-jurisdiction'
-  WHEN old IS NULL THEN 'created'
-  WHEN $importId IS NOT NULL AND old.importId = $importId AND old.importLine <> row.line
-    THEN 'duplicate'
-  WHEN old.contentHash = row.contentHash THEN 'unchanged'
-  WHEN old.status IN ['PENDING', 'RETURNED'] AND old.sourceAgency = $agency THEN 'updated'
-  ELSE 'conflict'
-END AS outcome
-CALL (row, s, outcome) {
-  WITH row, s, outcome WHERE outcome = 'created'
-  MATCH (a:Agency {code: $agency})
-  CREATE (r:CreditRecord {id: row.id, naturalKey: row.naturalKey})
-  SET r += row.props, r.contentHash = row.contentHash, r.status = 'PENDING', r.approvals = [],
-      r.returns = 0, r.sourceAgency = $agency, r.sourceSystem = $system, r.submittedBy = $by,
-      r.submittedAt = $now, r.firstSeen = $now, r.lastSeen = $now,
-      r.importId = $importId, r.importLine = row.line
-  CREATE (s)-[:HAS_RECORD]->(r)
-  CREATE (a)-[:SUBMITTED {at: $now, by: $by}]->(r)
-}
-CALL (row, old, outcome) {
-  WITH row, old, outcome WHERE outcome = 'updated'
-  SET old += row.props, old.contentHash = row.contentHash, old.status = 'PENDING',
-      old.approvals = [], old.submittedBy = $by, old.submittedAt = $now, old.lastSeen = $now,
-      old.importId = $importId, old.importLine = row.line
-}
-CALL (row, old, outcome) {
-  WITH row, old, outcome WHERE outcome = 'unchanged' AND $importId IS NOT NULL
-  SET old.lastSeen = $now, old.importId = $importId, old.importLine = row.line
-}
-"""
+# The rows that are not simply new: a subject unknown or outside the unit's jurisdiction, or a
+# record stored under the same natural key. Every other row is simply created, and a batch
+# answers with one record instead of one a row (receiving those was most of an import's Python).
 # The stored record's status is told only to a caller who may read that record.
-SUBMIT += f"""RETURN row.line AS line, row.id AS id, outcome, old.importLine AS firstLine,
-  CASE WHEN old IS NOT NULL AND {cypher_readable("old", "s.division", "old.sourceAgency")}
+_FOUND = f"""
+UNWIND $rows AS row
+OPTIONAL MATCH (s:Subject {{creditCode: row.subject}})
+OPTIONAL MATCH (old:CreditRecord {{naturalKey: row.naturalKey}})
+WITH row, s, old WHERE s IS NULL OR NOT s.division STARTS WITH $unitPrefix OR old IS NOT NULL
+RETURN collect({{line: row.line, subject: s IS NOT NULL,
+  outside: NOT s.division STARTS WITH $unitPrefix, stored: old IS NOT NULL,
+  importId: old.importId, importLine: old.importLine, contentHash: old.contentHash,
+  status: old.status, agency: old.sourceAgency,
+  shown: CASE WHEN old IS NOT NULL AND {cypher_readable("old", "s.division", "old.sourceAgency")}
     AND (old.status = 'PUBLISHED' OR {cypher_pending("s.division", "old.sourceAgency")})
-    THEN old.status END AS status
+    THEN old.status END}}) AS found
+"""
+_CREATE = """
+MATCH (a:Agency {code: $agency})
+UNWIND $rows AS row
+MATCH (s:Subject {creditCode: row.subject})
+CREATE (r:CreditRecord {id: row.id, naturalKey: row.naturalKey})
+SET r += row.props, r.contentHash = row.contentHash, r.status = 'PENDING', r.approvals = [],
+    r.returns = 0, r.sourceAgency = $agency, r.sourceSystem = $system, r.submittedBy = $by,
+    r.submittedAt = $now, r.firstSeen = $now, r.lastSeen = $now,
+    r.importId = $importId, r.importLine = row.line
+CREATE (s)-[:HAS_RECORD]->(r)
+CREATE (a)-[:SUBMITTED {at: $now, by: $by}]->(r)
+"""
+_UPDATE = """
+UNWIND $rows AS row
+MATCH (old:CreditRecord {naturalKey: row.naturalKey})
+SET old += row.props, old.contentHash = row.contentHash, old.status = 'PENDING',
+    old.approvals = [], old.submittedBy = $by, old.submittedAt = $now, old.lastSeen = $now,
+    old.importId = $importId, old.importLine = row.line
+"""
+# Rows of one import carry its id and line, so a later line with the same natural key is a
+# duplicate of that line, while a re-run of the same import (a worker restarted) finds its own
+# line and writes nothing twice.
+_TOUCH = """
+UNWIND $rows AS row
+MATCH (old:CreditRecord {naturalKey: row.naturalKey})
+SET old.lastSeen = $now, old.importId = $importId, old.importLine = row.line
 """
 
 _REFUSALS = {
@@ -219,6 +219,44 @@ class Outcome:
         return self.outcome in _REFUSALS
 
 
+def _decide(row: Mapping[str, Any], found: Mapping[str, Any] | None, agency: str,
+            import_id: str | None) -> str:  # fmt: skip
+    """What happens to a row, from what ``_FOUND`` returned for it (``None``: nothing there).
+    Cypher's nulls compare as false, so a record stored outside imports is never a duplicate."""
+    if found is None:
+        return "created"
+    if not found["subject"]:
+        return "unknown-subject"
+    if found["outside"] is True:
+        return "outside-jurisdiction"
+    if not found["stored"]:
+        return "created"
+    first = found["importLine"]
+    if (
+        import_id is not None
+        and found["importId"] == import_id
+        and first not in (None, row["line"])
+    ):
+        return "duplicate"
+    if found["contentHash"] == row["contentHash"]:
+        return "unchanged"
+    if found["status"] in ("PENDING", "RETURNED") and found["agency"] == agency:
+        return "updated"
+    return "conflict"
+
+
+def _outcome(row: Mapping[str, Any], found: Mapping[str, Any] | None, agency: str,
+             import_id: str | None) -> Outcome:  # fmt: skip
+    outcome = _decide(row, found, agency, import_id)
+    shown = found["shown"] if found else None
+    # A stored record the caller may not read is named by neither status nor content.
+    known = f"is {shown}" if shown else "already exists"
+    first = found["importLine"] if found else None
+    message = _REFUSALS.get(outcome, "").format(status=known, firstLine=first)
+    status = "PENDING" if outcome in ("created", "updated") else shown
+    return Outcome(row["line"], row["id"], outcome, message, status)
+
+
 async def submit(
     tx: AsyncManagedTransaction,
     rows: list[dict[str, Any]],
@@ -231,26 +269,24 @@ async def submit(
     import_id: str | None = None,
     system: str = "hub",
 ) -> list[Outcome]:
-    """Write submissions (``Submission.params``) for ``agency``, whose jurisdiction is
-    ``prefix``, on behalf of a caller with read ``scope``; one outcome per row."""
-    result = await tx.run(
-        SUBMIT,
-        rows=rows,
-        **{**scope, "agency": agency},
-        unitPrefix=prefix,
-        by=by,
-        now=now,
-        importId=import_id,
-        system=system,
-    )
-    outcomes = []
-    async for r in result:
-        template = _REFUSALS.get(r["outcome"], "")
-        # A stored record the caller may not read is named by neither status nor content.
-        known = f"is {r['status']}" if r["status"] else "already exists"
-        message = template.format(status=known, firstLine=r["firstLine"])
-        status = "PENDING" if r["outcome"] in ("created", "updated") else r["status"]
-        outcomes.append(Outcome(r["line"], r["id"], r["outcome"], message, status))
+    """Write submissions (``Submission.params``, one per natural key) for ``agency``, whose
+    jurisdiction is ``prefix``, on behalf of a caller with read ``scope``; one outcome per row:
+    created, updated (a pending or returned record corrected by its unit), unchanged (the same
+    content is stored already), or refused."""
+    result = await tx.run(_FOUND, rows=rows, **{**scope, "agency": agency}, unitPrefix=prefix)
+    found = {f["line"]: f for f in (await result.single(strict=True))["found"]}
+    outcomes = [_outcome(r, found.get(r["line"]), agency, import_id) for r in rows]
+    params: dict[str, Any] = {
+        "agency": agency,
+        "by": by,
+        "now": now,
+        "importId": import_id,
+        "system": system,
+    }
+    for query, kind in ((_CREATE, "created"), (_UPDATE, "updated"), (_TOUCH, "unchanged")):
+        chosen = [r for r, o in zip(rows, outcomes, strict=True) if o.outcome == kind]
+        if chosen and (kind != "unchanged" or import_id is not None):
+            await (await tx.run(query, rows=chosen, **params)).consume()
     return outcomes
 
 
