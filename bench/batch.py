@@ -102,7 +102,9 @@ def record(loads: list[Load], args: argparse.Namespace, subjects: int) -> str:
 {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {subjects:,} subjects in the graph (`.data/{store}`),
 {args.seconds} s per load after 10 s of warm-up, {args.connections} keep-alive connections, one
 API with {args.workers} uvicorn workers for both, a partner token, everything on one
-{os.cpu_count()}-core machine. Both ask the same fields (`{FIELDS}`).
+{os.cpu_count()}-core machine. Both ask the same fields (`{FIELDS}`). The API keeps no answers
+here (limits.yaml `cache.fields` emptied): a screening asks each code once, so every answer is
+computed, as it would be at night.
 
 | path | subjects/s | requests/s | p50 ms | p99 ms | API CPU ms/subject | requests | failed |
 |---|---:|---:|---:|---:|---:|---:|---:|
@@ -128,7 +130,8 @@ def main() -> None:
         codes_path = codes_file(codes)
         command = [sys.executable, "-m", "hub", "serve", "--workers", str(args.workers)]
         loads = []
-        with serving(command) as (base, pid):
+        # A nightly screening asks each code once: nothing to serve again, so no answers kept.
+        with serving(command, cache=False) as (base, pid):
             for batch in (1, args.batch):
                 say(f"{batch} code(s) a request: warm-up 10 s, then {args.seconds} s")
                 load(base, pid, codes_path, batch, 10, args.connections)
