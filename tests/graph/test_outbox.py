@@ -119,6 +119,7 @@ async def test_a_code_is_registered_once(store: Store) -> None:
     assert refused.value.reason == "exists"
 
 
+@pytest.mark.usefixtures("workers_paused")  # the session's worker must not take this lane
 async def test_a_lane_gives_each_subject_its_next_event_only_after_the_earlier_one(
     driver: AsyncDriver, store: Store
 ) -> None:

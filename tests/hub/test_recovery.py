@@ -39,8 +39,13 @@ def test_api_recovers_after_neo4j_restart(
     neo4j_server.stop()
     try:
         _unavailable(partner.post(SEARCH))
-        # A kept answer needs no Neo4j, and nothing can have changed it meanwhile.
-        assert partner.post(QUERY).headers["x-cache"] == "hit"
+        # A kept answer needs no Neo4j; if a write elsewhere in the suite moved the generation
+        # on just before the stop, the lookup is computed, and then it is unavailable too.
+        kept = partner.post(QUERY)
+        if kept.headers.get("x-cache") == "hit":
+            assert kept.json() == {"data": {"subject": None}}
+        else:
+            _unavailable(kept)
         assert httpx.get(f"{partner.base}/readyz", timeout=10).status_code == 503
     finally:
         neo4j_server.start()
