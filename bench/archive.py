@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench.common import cpu_seconds, say, write_block
-from bench.run import DATA, ROOT, stack, subject_count
+from bench.run import DATA, ROOT, neo4j_pid, stack, subject_count
 from graph.archive.files import read_archive
 from graph.archive.imports import parsed
 from graph.db import Neo4jConfig, connect
@@ -142,19 +142,6 @@ def startup_mb() -> float:
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
     return int(out.stdout.strip()) / 1024
-
-
-def neo4j_pid() -> int:
-    """The stack's Neo4j: the Java process whose command line names this store."""
-    home = str(DATA / "neo4j")
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"Launcher" in args and home.encode() in args:
-            return int(cmdline.parent.name)
-    raise SystemExit(f"no Neo4j process for {home}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import cpu_seconds, say, write_block
-from bench.run import ROOT, codes_file, dev_token, sample_codes, seeded, serving, stack
+from bench.run import codes_file, dev_token, sample_codes, seeded, serving, stack, wrk
 
 # What a screening partner asks (docs/sanctions.md): 100 of these fit a partner's budget.
 FIELDS = "creditCode name status grade rating { grade score } sanctions { listing measures status }"
@@ -54,21 +51,14 @@ class Load:
 
 def load(base: str, pid: int, codes: Path, batch: int, seconds: int, connections: int) -> Load:
     """One wrk run of single lookups (``batch`` 1) or of batches of ``batch`` codes."""
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
     query = BATCH if batch > 1 else SINGLE
     token = dev_token("partner", "BANK-BENCH", "SHARED", "loan-review")
     before = cpu_seconds(pid)
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-         "-s", str(ROOT / "bench" / "lookup.lua"), base, "--", str(codes)],
-        capture_output=True, text=True, check=True,
-        env={**os.environ, "BENCH_TOKEN": token, "BENCH_BATCH": str(batch),
-             "BENCH_QUERY": query.replace('"', '\\"')},
+    data = wrk(
+        base, codes, seconds, connections, timeout="10s",
+        BENCH_TOKEN=token, BENCH_BATCH=str(batch), BENCH_QUERY=query.replace('"', '\\"'),
     )  # fmt: skip
     cpu = cpu_seconds(pid) - before
-    line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON "))
-    data = json.loads(line.removeprefix("BENCH_JSON "))
     name = f"subjectsByCode, {batch} codes a request" if batch > 1 else "subject(creditCode)"
     return Load(
         name,

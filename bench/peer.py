@@ -40,10 +40,12 @@ from bench.run import (
     ROOT,
     codes_file,
     dev_token,
+    neo4j_pid,
     sample_codes,
     seeded,
     serving,
     stack,
+    wrk,
 )
 from hub.cli import services
 
@@ -118,19 +120,6 @@ class Server:
     base: str
     pid: int
     query: str
-
-
-def neo4j_pid() -> int:
-    """The bench stack's Neo4j (its launcher names the store), for its CPU seconds."""
-    home = str(DATA / "neo4j")
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"Launcher" in args and home.encode() in args:
-            return int(cmdline.parent.name)
-    raise SystemExit(f"Neo4j of {DATA} is not running")
 
 
 def installed() -> None:
@@ -240,20 +229,13 @@ def agreed(hub: str, other: str, codes: list[str], lookup_token: str, net_token:
 
 def drive(server: Server, codes: Path, token: str, seconds: int, connections: int) -> Round:
     """One wrk run against one side, with the CPU its processes and Neo4j spent meanwhile."""
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install wrk (make bench-peer does it)")
     store = neo4j_pid()
     before, before_db = cpu_seconds(server.pid), cpu_seconds(store)
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-         "-s", str(ROOT / "bench" / "lookup.lua"), server.base, "--", str(codes)],
-        capture_output=True, text=True, check=True,
-        env={**os.environ, "BENCH_TOKEN": token,
-             "BENCH_QUERY": server.query.replace('"', '\\"')},
+    data = wrk(
+        server.base, codes, seconds, connections,
+        BENCH_TOKEN=token, BENCH_QUERY=server.query.replace('"', '\\"'),
     )  # fmt: skip
     cpu, db = cpu_seconds(server.pid) - before, cpu_seconds(store) - before_db
-    line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON "))
-    data = json.loads(line.removeprefix("BENCH_JSON "))
     return Round(
         server.side,
         data["requests"],

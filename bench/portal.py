@@ -22,9 +22,7 @@ os.environ.setdefault("HUB_BENCH_STORE", "bench-portal")
 
 import argparse
 import asyncio
-import json
 import random
-import shutil
 import subprocess
 import sys
 from contextlib import AbstractContextManager
@@ -33,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import cpu_seconds, say, write_block
-from bench.run import DATA, ROOT, serving, stack, subject_count
+from bench.run import DATA, ROOT, serving, stack, subject_count, wrk
 from graph.db import Neo4jConfig, connect
 from hub.settings import get_settings
 
@@ -65,19 +63,12 @@ def public_api(workers: int, cache_seconds: int) -> AbstractContextManager[tuple
 
 
 def load(base: str, pid: int, name: str, mode: str, codes: Path, seconds: int) -> Run:
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
     before = cpu_seconds(pid)
-    out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "5s",
-         "-s", str(ROOT / "bench" / "lookup.lua"), base, "--", str(codes)],
-        capture_output=True, text=True, check=True,
-        env={**os.environ, "BENCH_MODE": mode, "BENCH_TOKEN": "",
-             "BENCH_QUERY": QUERY.replace('"', '\\"')},
+    data = wrk(
+        base, codes, seconds, 16,
+        BENCH_MODE=mode, BENCH_TOKEN="", BENCH_QUERY=QUERY.replace('"', '\\"'),
     )  # fmt: skip
     cpu = cpu_seconds(pid) - before
-    line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON "))
-    data = json.loads(line.removeprefix("BENCH_JSON "))
     requests = max(data["requests"], 1)
     return Run(
         name,

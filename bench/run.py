@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -258,31 +259,48 @@ def codes_file(codes: list[str]) -> Path:
     return path
 
 
-def http_load(base: str, codes_path: Path, seconds: int, connections: int) -> Result:
+def neo4j_pid() -> int:
+    """The bench stack's Neo4j (its launcher names this store), for its CPU seconds."""
+    home = str(DATA / "neo4j")
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"Launcher" in args and home.encode() in args:
+            return int(cmdline.parent.name)
+    raise SystemExit(f"no Neo4j process for {home}")
+
+
+def wrk(
+    base: str,
+    codes_path: Path,
+    seconds: int,
+    connections: int,
+    *,
+    timeout: str = "5s",
+    **env: str,
+) -> dict[str, Any]:
+    """One wrk run of bench/lookup.lua against ``base`` (``env``: its BENCH_* settings), and
+    what the script reports: requests, duration, failures, kept answers, percentiles."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
-    token = dev_token("partner", "BANK-BENCH", "SHARED", "loan-review")
     out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(ROOT / "bench" / "lookup.lua"),
-            base,
-            "--",
-            str(codes_path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "BENCH_TOKEN": token, "BENCH_QUERY": QUERY.replace('"', '\\"')},
-    )
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", timeout,
+         "-s", str(ROOT / "bench" / "lookup.lua"), base, "--", str(codes_path)],
+        capture_output=True, text=True, check=True, env={**os.environ, **env},
+    )  # fmt: skip
     line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON "))
-    data = json.loads(line.removeprefix("BENCH_JSON "))
+    data: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
+    return data
+
+
+def http_load(base: str, codes_path: Path, seconds: int, connections: int) -> Result:
+    token = dev_token("partner", "BANK-BENCH", "SHARED", "loan-review")
+    data = wrk(
+        base, codes_path, seconds, connections,
+        BENCH_TOKEN=token, BENCH_QUERY=QUERY.replace('"', '\\"'),
+    )  # fmt: skip
     return Result(
         "API over HTTP (GraphQL)",
         data["requests"],

@@ -30,10 +30,12 @@ _ALIVE = "hub:import:{id}:alive"
 
 
 @contextmanager
-def kept_alive(client: redis.Redis, import_id: str, arguments: dict[str, Any]) -> Iterator[None]:
-    """While the block runs, the import's key stays alive and its arguments are kept; both
-    go when it ends, however it ends (a failed import is not run again)."""
+def kept_alive(url: str, import_id: str, arguments: dict[str, Any]) -> Iterator[None]:
+    """While the block runs, the import's key (in the Redis at ``url``) stays alive and its
+    arguments are kept; both go when it ends, however it ends (a failed import is not run
+    again)."""
     alive, args = _ALIVE.format(id=import_id), _ARGS.format(id=import_id)
+    client = redis.Redis.from_url(url)
     client.set(args, json.dumps(arguments))
     client.set(alive, "running", ex=ALIVE_TTL)
     stop = threading.Event()
@@ -51,18 +53,23 @@ def kept_alive(client: redis.Redis, import_id: str, arguments: dict[str, Any]) -
     finally:
         stop.set()
         renewer.join()
-        client.delete(args, alive)
+        try:
+            client.delete(args, alive)
+        finally:
+            client.close()
 
 
-def lapsed(client: redis.Redis) -> list[dict[str, Any]]:
-    """The arguments of every import whose worker stopped renewing it, each claimed for this
-    caller (SET NX on its key, so two reclaimers never both send it)."""
+def lapsed(url: str) -> list[dict[str, Any]]:
+    """The arguments of every import whose worker stopped renewing it (in the Redis at
+    ``url``), each claimed for this caller (SET NX on its key, so two reclaimers never both
+    send it)."""
     found = []
-    for key in client.scan_iter(_ARGS.format(id="*")):
-        name = key.decode() if isinstance(key, bytes) else str(key)
-        import_id = name.removeprefix("hub:import:").removesuffix(":task")
-        if client.set(_ALIVE.format(id=import_id), "reclaimed", ex=CLAIM_GRACE, nx=True):
-            raw = client.get(name)
-            if raw is not None:
-                found.append(json.loads(raw))
+    with redis.Redis.from_url(url) as client:
+        for key in client.scan_iter(_ARGS.format(id="*")):
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            import_id = name.removeprefix("hub:import:").removesuffix(":task")
+            if client.set(_ALIVE.format(id=import_id), "reclaimed", ex=CLAIM_GRACE, nx=True):
+                raw = client.get(name)
+                if raw is not None:
+                    found.append(json.loads(raw))
     return found

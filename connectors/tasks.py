@@ -95,7 +95,7 @@ def import_archive(
         "file_name": file_name, "fmt": fmt, "limits": limits,
     }  # fmt: skip
     try:
-        with kept_alive(redis.Redis.from_url(configured().redis_url), import_id, arguments):
+        with kept_alive(configured().redis_url, import_id, arguments):
             counts = clients.runner.run(
                 run_import(
                     clients.store,
@@ -122,7 +122,7 @@ def import_archive(
 def reclaim_imports() -> int:
     """Beat runs this every 10 s: imports whose whole worker died are sent again
     (connectors/reclaim.py); how many."""
-    again = lapsed(redis.Redis.from_url(configured().redis_url))
+    again = lapsed(configured().redis_url)
     for arguments in again:
         import_archive.apply_async(kwargs=arguments)
     return len(again)

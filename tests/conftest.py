@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 import redis as redis_lib
+import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from hub.settings import PROJECT_ROOT
@@ -131,6 +132,14 @@ def redis_stopped() -> Iterator[None]:
         yield
     finally:
         _start_redis()
+
+
+@pytest.fixture
+async def redis(redis_server: str) -> AsyncIterator[aioredis.Redis]:
+    """A client of the suite's Redis (where the workers hold their lane locks)."""
+    client = aioredis.from_url(redis_server)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture(scope="session")
@@ -317,6 +326,18 @@ class GraphQLClient:
         body = response.json()
         assert response.status_code == 200 and not body.get("errors"), body
         return body["data"]  # type: ignore[no-any-return]
+
+    def every(self, query: str, field: str, items: str, cursor: str = "after") -> list[Any]:
+        """Every item of a paged root field (``hasNextPage`` and ``endCursor`` beside its
+        ``items``), page after page: the suite leaves other tests' rows before this test's."""
+        found: list[Any] = []
+        after = None
+        while True:
+            page: Any = self.data(query, {cursor: after})[field]
+            found += page[items]
+            if not page["hasNextPage"]:
+                return found
+            after = page["endCursor"]
 
 
 def graphql(api: str, token: str, query: str, **variables: object) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
@@ -40,13 +40,6 @@ def _entries(count: int) -> list[AuditEntry]:
 
 
 @pytest.fixture
-async def redis_client(redis_server: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_server)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 def stream() -> str:
     return f"test:audit:{uuid4().hex[:12]}"
 
@@ -57,67 +50,65 @@ async def _chain_ids(store: Store, subject: str | None, chain: str) -> list[str]
 
 
 async def test_drain_chains_every_entry_in_stream_order(
-    redis_client: aioredis.Redis, driver: AsyncDriver, store: Store, stream: str
+    redis: aioredis.Redis, driver: AsyncDriver, store: Store, stream: str
 ) -> None:
-    log, chain, entries = AuditLog(redis_client, stream), f"test-{uuid4().hex[:12]}", _entries(5)
+    log, chain, entries = AuditLog(redis, stream), f"test-{uuid4().hex[:12]}", _entries(5)
     ids = [await log.emit(entries[0]), *await log.emit_all(entries[1:])]
-    assert await drain_stream(redis_client, store, stream=stream, chain=chain) == 5
-    assert await redis_client.xlen(stream) == 0
+    assert await drain_stream(redis, store, stream=stream, chain=chain) == 5
+    assert await redis.xlen(stream) == 0
     assert await _chain_ids(store, entries[0].subject, chain) == ids
     assert (await verify_chain(store, chain=chain)).ok
 
 
 async def test_a_batch_chained_but_not_deleted_is_not_chained_twice(
-    redis_client: aioredis.Redis, driver: AsyncDriver, store: Store, stream: str
+    redis: aioredis.Redis, driver: AsyncDriver, store: Store, stream: str
 ) -> None:
     """A drainer that dies between the Neo4j commit and XDEL leaves entries the next run
     must delete without chaining them again."""
-    log, chain, entries = AuditLog(redis_client, stream), f"test-{uuid4().hex[:12]}", _entries(3)
+    log, chain, entries = AuditLog(redis, stream), f"test-{uuid4().hex[:12]}", _entries(3)
     ids = await log.emit_all(entries)
-    waiting = await redis_client.xrange(stream) or []
+    waiting = await redis.xrange(stream) or []
     crashed = [AuditEvent.from_fields(i.decode(), fields) for i, fields in waiting]  # type: ignore[union-attr, arg-type]
     assert await append(store, crashed[:2], chain=chain) == 2  # then "killed"
-    assert await drain_stream(redis_client, store, stream=stream, chain=chain) == 3
-    assert await redis_client.xlen(stream) == 0
+    assert await drain_stream(redis, store, stream=stream, chain=chain) == 3
+    assert await redis.xlen(stream) == 0
     assert await _chain_ids(store, entries[0].subject, chain) == ids
     assert (await verify_chain(store, chain=chain)).ok
 
 
 async def test_malformed_entries_go_to_dead_letters_and_do_not_block(
-    redis_client: aioredis.Redis, driver: AsyncDriver, store: Store, stream: str
+    redis: aioredis.Redis, driver: AsyncDriver, store: Store, stream: str
 ) -> None:
-    log, chain, entries = AuditLog(redis_client, stream), f"test-{uuid4().hex[:12]}", _entries(2)
+    log, chain, entries = AuditLog(redis, stream), f"test-{uuid4().hex[:12]}", _entries(2)
     first = await log.emit(entries[0])
-    junk = await redis_client.xadd(stream, {"hello": "world"})
+    junk = await redis.xadd(stream, {"hello": "world"})
     last = await log.emit(entries[1])
-    assert await drain_stream(redis_client, store, stream=stream, chain=chain) == 3
+    assert await drain_stream(redis, store, stream=stream, chain=chain) == 3
     assert await _chain_ids(store, entries[0].subject, chain) == [first, last]
-    dead = await redis_client.xrange(dead_letters(stream)) or []
+    dead = await redis.xrange(dead_letters(stream)) or []
     assert [fields[b"streamId"] for _, fields in dead] == [junk]  # type: ignore[index]
 
 
-async def test_one_drainer_at_a_time(
-    redis_client: aioredis.Redis, store: Store, stream: str
-) -> None:
-    await AuditLog(redis_client, stream).emit(_entries(1)[0])
-    await redis_client.set(lock_key(stream), "someone-else", px=5000)
-    assert await drain_stream(redis_client, store, stream=stream) is None
-    assert await redis_client.xlen(stream) == 1
-    await redis_client.delete(lock_key(stream))
+async def test_one_drainer_at_a_time(redis: aioredis.Redis, store: Store, stream: str) -> None:
+    await AuditLog(redis, stream).emit(_entries(1)[0])
+    await redis.set(lock_key(stream), "someone-else", px=5000)
+    assert await drain_stream(redis, store, stream=stream) is None
+    assert await redis.xlen(stream) == 1
+    await redis.delete(lock_key(stream))
 
 
 async def test_neo4j_down_keeps_entries_and_frees_the_lock(
-    redis_client: aioredis.Redis, stream: str
+    redis: aioredis.Redis, stream: str
 ) -> None:
-    await AuditLog(redis_client, stream).emit(_entries(1)[0])
+    await AuditLog(redis, stream).emit(_entries(1)[0])
     nowhere = connect(Neo4jConfig(uri=f"bolt://127.0.0.1:{free_port()}", connect_timeout=0.5))
     try:
         for _ in range(2):  # the second run is not locked out by the first
             with pytest.raises(ServiceUnavailable):
-                await drain_stream(redis_client, Store(nowhere, DB), stream=stream)
+                await drain_stream(redis, Store(nowhere, DB), stream=stream)
     finally:
         await nowhere.close()
-    assert await redis_client.xlen(stream) == 1
+    assert await redis.xlen(stream) == 1
 
 
 @dataclass
@@ -166,11 +157,11 @@ async def _wait_for(check: Callable[[], Awaitable[bool]], seconds: float, what: 
 
 
 async def test_worker_killed_mid_drain_loses_and_duplicates_nothing(
-    redis_client: aioredis.Redis, driver: AsyncDriver, store: Store, worker: Worker
+    redis: aioredis.Redis, driver: AsyncDriver, store: Store, worker: Worker
 ) -> None:
     count, batch = 30_000, 5000
     entries = _entries(count)
-    log = AuditLog(redis_client)
+    log = AuditLog(redis)
     ids = [i for at in range(0, count, batch) for i in await log.emit_all(entries[at : at + batch])]
 
     async def chained() -> int:
@@ -185,7 +176,7 @@ async def test_worker_killed_mid_drain_loses_and_duplicates_nothing(
         return await chained() > 0
 
     async def finished() -> bool:
-        return await chained() == count and await redis_client.xlen(AUDIT_STREAM) == 0
+        return await chained() == count and await redis.xlen(AUDIT_STREAM) == 0
 
     worker.start("beat")
     worker.start("worker")

@@ -12,7 +12,6 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -199,14 +198,6 @@ async def test_a_worker_killed_mid_delivery_and_a_redis_restart_lose_nothing(
             workers.restart_worker()
         server.stop()
         await _retire(driver)
-
-
-@pytest.fixture
-async def redis(redis_server: str) -> AsyncIterator[aioredis.Redis]:
-    """The Redis the workers hold their lane locks in."""
-    client = aioredis.from_url(redis_server)
-    yield client
-    await client.aclose()
 
 
 async def test_a_runner_refilling_while_posts_are_out_keeps_each_subject_in_order(

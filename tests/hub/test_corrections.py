@@ -40,30 +40,6 @@ FEED = """query($after: String) { sanctionFeed(after: $after, first: 100) {
   entries { op sanctionId listing status } endCursor hasNextPage } }"""
 
 
-def _whole_queue(client: GraphQLClient) -> list[dict[str, Any]]:
-    """Every page of a reviewer's queue."""
-    edges: list[dict[str, Any]] = []
-    after = None
-    while True:
-        page: dict[str, Any] = client.data(QUEUE, {"after": after})["reviewQueue"]  # type: ignore[assignment]
-        edges += page["edges"]
-        if not page["hasNextPage"]:
-            return edges
-        after = page["endCursor"]
-
-
-def _whole_feed(client: GraphQLClient) -> list[dict[str, Any]]:
-    """Every entry of the sanction feed, from its start, as a partner polls it."""
-    entries: list[dict[str, Any]] = []
-    after = None
-    while True:
-        page: dict[str, Any] = client.data(FEED, {"after": after})["sanctionFeed"]  # type: ignore[assignment]
-        entries += page["entries"]
-        if not page["hasNextPage"]:
-            return entries
-        after = page["endCursor"]
-
-
 def _record(code: str, n: int, **changes: str) -> dict[str, str]:
     """The content of fresh_subjects' record, as a unit would type it again."""
     return {
@@ -126,7 +102,7 @@ async def test_a_correction_is_reviewed_then_replaces_the_record_and_partners_he
         assert seen["pendingChange"] is None and seen["version"] == 1
         mine = _record_of(submitter.data(RECORDS, {"c": code}), record)
         assert mine is not None and mine["pendingChange"]["id"] == change
-        queue = _whole_queue(first)  # the suite leaves other units' work in it too
+        queue = first.every(QUEUE, "reviewQueue", "edges")
         (queued,) = [e["node"] for e in queue if e["node"]["id"] == change]
         assert queued["change"] == "CORRECTION" and queued["record"] == record
 
@@ -165,7 +141,7 @@ async def test_a_correction_is_reviewed_then_replaces_the_record_and_partners_he
         )
         assert changed["data"]["change"] == "CORRECTED" and changed["data"]["version"] == 2
         assert changed["data"]["legalBasis"] == corrected["legalBasis"]
-        feed = _whole_feed(partner)
+        feed = partner.every(FEED, "sanctionFeed", "entries")
         assert {"op": "MOD", "sanctionId": sanction, "listing": "SERIOUS_DISHONESTY",
                 "status": "ACTIVE"} in feed  # fmt: skip
     finally:

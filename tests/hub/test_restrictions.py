@@ -33,18 +33,6 @@ FEED = """query($a: String) { sanctionFeed(first: 100, after: $a) {
 EVENTS = ["sanction.listed", "sanction.modified", "sanction.ended"]
 
 
-def _feed(partner: GraphQLClient) -> list[dict[str, Any]]:
-    """The partner's whole feed, page after page (a suite's other listings come first)."""
-    entries: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page: dict[str, Any] = partner.data(FEED, {"a": cursor})["sanctionFeed"]  # type: ignore[assignment]
-        entries += page["entries"]
-        cursor = page["endCursor"]
-        if not page["hasNextPage"]:
-            return entries
-
-
 def _idle_land(code: str, decided: date, n: int, item: str = "IDLE_LAND") -> dict[str, str]:
     return {
         "item": item,
@@ -88,7 +76,7 @@ async def test_idle_land_bars_land_auctions_until_the_record_goes(
         assert listed["data"]["listing"] == "RECORD_RESTRICTION"
         assert [m["code"] for m in listed["data"]["measures"]] == ["LAND_AUCTION_BARRED"]
         assert listed["data"]["endDate"] == until and listed["data"]["basedOn"] == [rid]
-        entries = _feed(partner)
+        entries = partner.every(FEED, "sanctionFeed", "entries", cursor="a")
         assert {"op": "ADD", "sanctionId": sanction, "listing": "RECORD_RESTRICTION",
                 "measures": [{"code": "LAND_AUCTION_BARRED"}]} in entries  # fmt: skip
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -206,13 +206,6 @@ async def test_a_name_with_public_answers_or_an_allowed_host_resolves() -> None:
     resolver = CheckedResolver(rule, dns)
     assert [a["host"] for a in await resolver.resolve(FAKE_NAME, 443)] == dns.answers[FAKE_NAME]
     assert [a["host"] for a in await resolver.resolve("intranet.dept", 443)] == ["10.9.9.9"]
-
-
-@pytest.fixture
-async def redis(redis_server: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_server)
-    yield client
-    await client.aclose()
 
 
 async def _partner(
