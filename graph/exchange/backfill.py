@@ -33,7 +33,8 @@ _STALE = """
 MATCH (n:Sanction) WHERE n.id > $after
 WITH n ORDER BY n.id LIMIT $window
 WITH n, head(COLLECT {
-  MATCH (e:OutboxEvent {sanction: n.id}) RETURN e.type ORDER BY e.version DESC LIMIT 1
+  MATCH (e:OutboxEvent {sanction: n.id}) WHERE e.version IS NOT NULL
+  RETURN e.type ORDER BY e.version DESC LIMIT 1
 }) AS last
 WITH n, last, n.status = 'ACTIVE' AS active,
   last IS NOT NULL AND last <> 'sanction.ended' AS announced
@@ -54,7 +55,7 @@ WITH base
 UNWIND range(0, size($events) - 1) AS i
 WITH base + i + 1 AS version, $events[i] AS ev
 CALL (ev) {
-  OPTIONAL MATCH (prev:OutboxEvent {subject: ev.subject})
+  OPTIONAL MATCH (prev:OutboxEvent {subject: ev.subject}) WHERE prev.seq IS NOT NULL
   RETURN coalesce(max(prev.seq), 0) + 1 AS seq
 }
 CREATE (e:OutboxEvent {id: ev.id, version: version, seq: seq, type: ev.type,

@@ -77,7 +77,7 @@ MATCH (n:Sanction|Restriction {status: 'ACTIVE'})
 WHERE any(m IN n.measures WHERE m IN $ours) AND $ranks[p.clearance] >= $ranks[n.disclosure]
   AND NOT EXISTS { (p)-[:APPLIED {active: true}]->(n) }
 CALL (n, p) {
-  MATCH (e:OutboxEvent {sanction: n.id})
+  MATCH (e:OutboxEvent {sanction: n.id}) WHERE e.version IS NOT NULL
   WITH e ORDER BY e.version DESC LIMIT 1
   OPTIONAL MATCH (d:Delivery {id: e.id + '|' + p.code})
   RETURN e, d
@@ -92,7 +92,7 @@ MATCH (p:Partner {code: $partner, status: 'ACTIVE'})
       -[:APPLIED {active: true}]->(n:Sanction|Restriction)
 WHERE n.status <> 'ACTIVE'
 CALL (n) {
-  MATCH (e:OutboxEvent {sanction: n.id})
+  MATCH (e:OutboxEvent {sanction: n.id}) WHERE e.version IS NOT NULL
   RETURN e ORDER BY e.version DESC LIMIT 1
 }
 RETURN DISTINCT e.id AS event

@@ -77,7 +77,7 @@ EMIT = (
 MERGE (c:Counter {name: 'feed'}) ON CREATE SET c.value = 0
 SET c.value = c.value + 1
 WITH c.value AS version
-OPTIONAL MATCH (prev:OutboxEvent {subject: $subject})
+OPTIONAL MATCH (prev:OutboxEvent {subject: $subject}) WHERE prev.seq IS NOT NULL
 WITH version, coalesce(max(prev.seq), 0) + 1 AS seq
 CREATE (e:OutboxEvent {id: $id, version: version, seq: seq, type: $type, subject: $subject,
   sanction: $sanction, disclosure: $disclosure, kinds: $kinds, data: $data, createdAt: $at,
@@ -302,7 +302,10 @@ WITH d ORDER BY d.version DESC LIMIT $first
 MATCH (e:OutboxEvent {id: d.event})
 RETURN d {.*, type: e.type, createdAt: e.createdAt} AS delivery
 """
-COUNTS = "MATCH (d:Delivery {partner: $partner}) RETURN d.status AS status, count(*) AS n"
+COUNTS = """
+MATCH (d:Delivery {partner: $partner}) WHERE d.version IS NOT NULL
+RETURN d.status AS status, count(*) AS n
+"""
 
 
 async def deliveries(

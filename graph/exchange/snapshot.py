@@ -79,7 +79,8 @@ QUEUE_ACTIVE = f"""
 MATCH (p:Partner {{code: $partner}}) WHERE p.endpoint IS NOT NULL AND p.status <> 'DISABLED'
 MATCH (n:Sanction|Restriction)
 CALL (n) {{
-  MATCH (e:OutboxEvent {{sanction: n.id}}) RETURN e ORDER BY e.version DESC LIMIT 1
+  MATCH (e:OutboxEvent {{sanction: n.id}}) WHERE e.version IS NOT NULL
+  RETURN e ORDER BY e.version DESC LIMIT 1
 }}
 WITH p, e WHERE e.type <> 'sanction.ended' AND p.kind IN e.kinds
   AND $ranks[p.clearance] >= $ranks[e.disclosure]
