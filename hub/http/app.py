@@ -17,11 +17,13 @@ from starlette.routing import Route
 
 from connectors.config import configure
 from connectors.freshness import generation_bump
+from connectors.storage.base import StorageUnavailable
 from graph.db import Store, connect
 from hub.api.contract import Contracts
 from hub.api.guards import check_cached_fields, check_prices
 from hub.api.schema import graphql_schema
 from hub.audit_log import AuditLog
+from hub.errors import storage_unavailable
 from hub.http import graphiql, pages
 from hub.http.auth.backend import TokenBackend, unauthenticated
 from hub.http.auth.jwks import jwks_client
@@ -147,7 +149,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *commitments.routes(),  # a signed-in subject's public commitments
         ],
         lifespan=lifespan,
-        exception_handlers={404: not_found},
+        exception_handlers={404: not_found, StorageUnavailable: storage_unavailable},
     )
     app.add_middleware(
         AuthenticationMiddleware,
