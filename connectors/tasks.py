@@ -73,14 +73,12 @@ def drain_audit() -> int | None:
     return clients.runner.run(audit_drain.drain_stream(clients.redis, clients.store))
 
 
-@app.task(
-    name="connectors.tasks.import_archive",
-    autoretry_for=(StorageUnavailable,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=20,
-)
+STORAGE_RETRIES = 20  # an import waits this many tries for its storage, 5 s to 5 min apart
+
+
+@app.task(name="connectors.tasks.import_archive", bind=True, max_retries=STORAGE_RETRIES)
 def import_archive(
+    task: Any,
     import_id: str,
     key: str,
     agency: str,
@@ -95,7 +93,7 @@ def import_archive(
     workbook limits, checked again where the file is read. The file leaves storage however the
     import ends, so a failed upload leaves nothing behind; a worker killed mid-import raises
     nothing here and its rerun still finds the file. While storage does not answer the import
-    waits QUEUED and the task is tried again, up to about an hour and a half."""
+    waits QUEUED and the task is tried again (:data:`STORAGE_RETRIES` times), then FAILED."""
     clients = worker.current()
     known = clients.runner.run(find_import(clients.store, import_id))
     if known is not None and known["status"] in ("DONE", "FAILED"):
@@ -127,8 +125,13 @@ def import_archive(
         clients.runner.run(fail_import(clients.store, import_id, error))
         log.error("archive file missing", import_id=import_id, key=key)
         return {"status": "FAILED", "error": error}
-    except StorageUnavailable:
-        raise  # tried again later (autoretry_for); the file stays
+    except StorageUnavailable as exc:
+        tries = task.request.retries
+        if tries < STORAGE_RETRIES:
+            raise task.retry(exc=exc, countdown=min(300, 5 * 2**tries)) from None
+        error = f"storage did not answer after {tries} tries: {exc}"
+        clients.runner.run(fail_import(clients.store, import_id, error))
+        return {"status": "FAILED", "error": error}
     except Exception as exc:  # recorded FAILED on the import, which is never retried
         _discard(storage, key)
         if isinstance(exc, ArchiveFormatError):

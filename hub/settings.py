@@ -24,7 +24,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+    # A refused setting is named, its value never shown: it may sit beside a secret.
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore", hide_input_in_errors=True)
 
     env: str = "development"  # "production" turns GraphiQL and dev tokens off
     data_dir: Path = PROJECT_ROOT / ".data"

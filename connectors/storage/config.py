@@ -34,7 +34,7 @@ class StorageConfig:
         if self.addressing_style not in get_args(Addressing):
             raise ValueError("HUB_S3_ADDRESSING_STYLE is one of auto, path, virtual")
         if self.kind == "s3" and not self.bucket:
-            raise ValueError("HUB_STORAGE=s3 needs HUB_S3_BUCKET (and the store's endpoint)")
+            raise ValueError("HUB_STORAGE=s3 needs HUB_S3_BUCKET, the bucket files go to")
         if self.prefix:
             try:
                 checked_key(self.prefix.removesuffix("/"))
@@ -44,6 +44,13 @@ class StorageConfig:
                 ) from None
             if not self.prefix.endswith("/"):
                 raise ValueError("HUB_S3_PREFIX ends with '/', e.g. 'hub/'")
+
+    @property
+    def where(self) -> str:
+        """Where files go, for an operator's eyes (no credentials)."""
+        if self.kind == "fs":
+            return f"files under {self.root}"
+        return f"s3://{self.bucket}/{self.prefix} at {self.endpoint_url or 'AWS S3'}"
 
 
 def open_storage(config: StorageConfig) -> Storage:

@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from connectors.storage.base import BadKey, MissingObject, Storage, chunks
 from connectors.storage.filesystem import FileStorage
 from connectors.storage.s3 import IN_FLIGHT, PART, s3_storage
+from hub.settings import Settings
 from tests.s3 import MotoServer
 
 MB = 1024 * 1024
@@ -124,6 +126,25 @@ def test_a_large_object_streams_in_and_out_in_bounded_memory(
     shown = {name: f"{peak / MB:.1f} MB" for name, peak in peaks.items()}
     assert max(peaks.values()) < (IN_FLIGHT + 3) * PART, shown
     storage.delete(key)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"storage": "s3"}, "HUB_S3_BUCKET"),
+        ({"storage": "nfs"}, "HUB_STORAGE is one of fs, s3"),
+        ({"storage": "s3", "s3_bucket": "b", "s3_prefix": "../up/"}, "HUB_S3_PREFIX"),
+        ({"storage": "s3", "s3_bucket": "b", "s3_prefix": "hub"}, "ends with '/'"),
+    ],
+)
+def test_storage_settings_that_cannot_work_stop_the_start_without_showing_the_secret(
+    settings: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**settings, s3_secret_key="s3cr3t-never-shown")  # type: ignore[arg-type]
+    assert named in str(refused.value) and "s3cr3t" not in str(refused.value)
+    fine = Settings(storage="s3", s3_bucket="b", s3_secret_key="s3cr3t-never-shown")  # type: ignore[arg-type]
+    assert "s3cr3t" not in repr(fine.storage_config) + repr(fine) + fine.storage_config.where
 
 
 class _Bytes:
