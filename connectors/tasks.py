@@ -21,7 +21,7 @@ from connectors.delivery import lane_lock, run_lane
 from connectors.locks import RedisLock
 from connectors.pull import FeedFetchError, feeds_due, pull
 from connectors.reclaim import kept_alive, lapsed
-from connectors.storage.base import MissingObject, Storage, StorageUnavailable
+from connectors.storage.base import BadKey, MissingObject, Storage, StorageUnavailable
 from connectors.storage.config import open_storage
 from graph.archive.files import ArchiveFormatError
 from graph.archive.imports import fail_import, find_import, run_import
@@ -120,10 +120,14 @@ def import_archive(
                     limits=XlsxLimits(**limits) if limits else DEFAULT_LIMITS,
                 )
             )
-    except MissingObject:
-        error = "the uploaded file is not in storage: do the API and this worker share it?"
+    except (MissingObject, BadKey) as exc:
+        error = (
+            "the uploaded file is not in storage: do the API and this worker share it?"
+            if isinstance(exc, MissingObject)
+            else "queued with a file path by an older hub, not a storage key: upload it again"
+        )
         clients.runner.run(fail_import(clients.store, import_id, error))
-        log.error("archive file missing", import_id=import_id, key=key)
+        log.error("archive file not found", import_id=import_id, key=key, error=error)
         return {"status": "FAILED", "error": error}
     except StorageUnavailable as exc:
         tries = task.request.retries

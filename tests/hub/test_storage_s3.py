@@ -6,6 +6,7 @@ outage, then the hub takes files again without a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import secrets
@@ -23,6 +24,9 @@ import pytest
 from neo4j import GraphDatabase
 
 from connectors.storage.s3 import s3_storage
+from connectors.tasks import import_archive
+from graph.archive.imports import new_import_id, queue_import
+from graph.db import Store
 from hub.cli import services
 from hub.settings import PROJECT_ROOT, get_settings
 from policies.credit.measures import Catalogue
@@ -86,10 +90,11 @@ def _on_disk(name: str) -> list[Path]:
     return [p for folder in ("archives", "evidence") for p in (TEST_DATA / folder).rglob(name)]
 
 
-def test_an_archive_uploaded_to_one_api_is_imported_from_the_bucket(
+async def test_an_archive_uploaded_to_one_api_is_imported_from_the_bucket(
     s3_apis: tuple[str, str],
     s3_server: MotoServer,
     s3_worker: subprocess.Popen[bytes],
+    store: Store,
     tmp_path: Path,
 ) -> None:
     first, second = s3_apis
@@ -103,10 +108,25 @@ def test_an_archive_uploaded_to_one_api_is_imported_from_the_bucket(
     while (seen := reader.data(STATUS, {"id": import_id})["archiveImport"])["status"] != "DONE":  # type: ignore[index]
         assert seen["status"] in ("QUEUED", "RUNNING"), seen
         assert time.monotonic() < deadline, seen
-        time.sleep(0.3)
+        await asyncio.sleep(0.3)
     assert (seen["read"], seen["created"]) == (3, 3), seen
     assert _in_bucket(s3_server, f"archives/{import_id}") == []  # imported, then removed
     assert _on_disk(f"{import_id}*") == []  # never on the API's or the worker's disk
+
+    # A task whose file is not in the bucket (a worker that does not share the API's storage),
+    # or that carries a path (queued by a hub before storage keys), fails with its reason.
+    for sent, reason in (
+        (f"archives/{new_import_id()}.csv", "not in storage"),
+        (str(path), "older hub"),
+    ):
+        lost = new_import_id()
+        await queue_import(store, import_id=lost, agency=UNIT, by="s3-clerk",
+                           file_name=path.name, fmt="csv")  # fmt: skip
+        import_archive.delay(lost, sent, UNIT, "s3-clerk", path.name, "csv")
+        while (seen := reader.data(STATUS, {"id": lost})["archiveImport"])["status"] != "FAILED":  # type: ignore[index]
+            assert seen["status"] == "QUEUED" and time.monotonic() < deadline, seen
+            await asyncio.sleep(0.3)
+        assert reason in seen["error"], seen
 
 
 def test_a_case_document_stored_through_one_api_is_handed_back_by_another(
