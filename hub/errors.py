@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.extensions import MaskErrors
 
-from connectors.storage.base import StorageUnavailable
 from hub.http.metrics import GRAPHQL_ERRORS
 
 log = structlog.get_logger("hub.errors")
@@ -95,8 +94,8 @@ def backing_services() -> Iterator[None]:
 
 
 async def storage_unavailable(request: Request, exc: Exception) -> Response:
-    """File storage away (S3 not answering, a disk refusing): an outage like the others."""
-    assert isinstance(exc, StorageUnavailable)
+    """File storage away (:class:`StorageUnavailable`: S3 not answering, a disk refusing): an
+    outage like the others."""
     log.warning("storage unavailable", path=request.url.path, error=str(exc))
     return error_response(503, Code.UNAVAILABLE, "the file store is unavailable; retry shortly")
 
