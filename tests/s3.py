@@ -6,6 +6,8 @@ made again; every test that stores an object reads it back within the same test.
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +20,13 @@ from connectors.storage.config import StorageConfig
 
 BUCKET = "hub-test"
 KEY_ID, SECRET = "hub-test-key", "hub-test-secret"  # moto accepts any credentials
+PR_SET_PDEATHSIG = 1
+
+
+def _dies_with_the_suite() -> None:
+    """In the child before it runs moto: SIGKILL it when the suite's process ends, however that
+    ends (its command line names nothing of the suite, so it could not be found afterwards)."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -54,6 +63,7 @@ class MotoServer:
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_dies_with_the_suite,
         )
         deadline = time.monotonic() + 60
         while True:
