@@ -339,3 +339,8 @@ async def all_rejections(
         if len(batch) < page:
             return
         after = batch[-1].line
+
+
+async def fail_import(store: Store, import_id: str, error: str) -> None:
+    """An import that cannot start (its file is not where the upload left it) ends FAILED."""
+    await _finish(store, import_id, "FAILED", error[:500])
