@@ -55,7 +55,8 @@ CREATE (i:ArchiveImport {id: $id, agency: $agency, submittedBy: $by, fileName: $
   unchanged: 0, rejected: 0})
 """
 _CLEAR_REJECTIONS = """
-MATCH (x:ImportRejection {importId: $id}) WHERE x.line IS NOT NULL WITH x LIMIT 10000 DELETE x RETURN count(*) AS n
+MATCH (x:ImportRejection {importId: $id}) WHERE x.line IS NOT NULL
+WITH x LIMIT 10000 DELETE x RETURN count(*) AS n
 """
 # count(*) leaves one row even when there are no rejections, so the counts are always added.
 # Batches commit in any order (two write at once), so each adds its own counts.
