@@ -23,6 +23,8 @@ class WorkerConfig:
     targets: TargetRule  # where webhooks may go
     measures_file: Path  # the sanction-measure catalogue and its delivery rules
     feeds_file: Path | None  # the pulled lists; None: policies/feeds.yaml
+    retention_file: Path  # how long outbox events, deliveries and import reports stay
+    data_dir: Path  # HUB_DATA_DIR: where retention exports go (policies/retention.yaml)
 
 
 _configured: list[WorkerConfig] = []
