@@ -22,7 +22,8 @@ import pytest
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
-from connectors import retention
+from connectors import retention, tasks
+from connectors.celery_app import app
 from connectors.signing import new_credentials
 from graph.archive.imports import new_import_id, run_import
 from graph.db import Store
@@ -57,7 +58,21 @@ async def horizons_reset(driver: AsyncDriver) -> AsyncIterator[None]:
     )
 
 
-async def _partner(store: Store, code: str) -> None:
+@pytest.fixture
+async def partner(store: Store, driver: AsyncDriver) -> AsyncIterator[str]:
+    """A bank with a webhook endpoint nobody answers; gone afterwards, with whatever it was
+    still to be sent, so that no later test's worker tries."""
+    code = f"RET-BANK-{int(time.time() * 1000) % 10**8}"
+    await _register(store, code)
+    yield code
+    await driver.execute_query(
+        "MATCH (p:Partner {code: $p}) SET p.status = 'DISABLED' "
+        "WITH p MATCH (d:Delivery {partner: p.code, status: 'PENDING'}) SET d.status = 'DEAD'",
+        p=code,
+    )
+
+
+async def _register(store: Store, code: str) -> None:
     keys = new_credentials("HMAC_SHA256")
     fields = {
         "code": code,
@@ -123,9 +138,8 @@ async def test_old_rows_are_exported_then_removed_and_the_feed_says_where_to_sta
     api: str,
     tmp_path: Path,
     horizons_reset: None,
+    partner: str,
 ) -> None:
-    partner = f"RET-BANK-{int(time.time() * 1000) % 10**8}"
-    await _partner(store, partner)
     bank = GraphQLClient(api, mint("partner", agency=partner))
     before: Any = bank.data(SNAPSHOT_CURSOR)["sanctionSnapshot"]["feedCursor"]
 
@@ -228,12 +242,9 @@ async def test_old_rows_are_exported_then_removed_and_the_feed_says_where_to_sta
     assert all(f"{kind}: exported 0, removed 0" in again.stdout for kind in KINDS), again.stdout
     assert "->" not in again.stdout  # no file kept
 
-    # What stays behind delivers to nobody: the partner leaves, the pending delivery is dropped.
+    # Other partners still active would be sent the undelivered event: it is dropped.
     await driver.execute_query(
-        "MATCH (p:Partner {code: $p}) SET p.status = 'DISABLED' "
-        "WITH p MATCH (d:Delivery {event: $e}) SET d.status = 'DEAD'",
-        p=partner,
-        e=ev["D.listed"],
+        "MATCH (d:Delivery {event: $e}) SET d.status = 'DEAD'", e=ev["D.listed"]
     )
 
 
@@ -252,10 +263,13 @@ def failing_keep(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 async def test_an_export_that_fails_removes_nothing(
-    store: Store, driver: AsyncDriver, tmp_path: Path, failing_keep: None, horizons_reset: None
+    store: Store,
+    driver: AsyncDriver,
+    tmp_path: Path,
+    failing_keep: None,
+    horizons_reset: None,
+    partner: str,
 ) -> None:
-    partner = f"RET-FAIL-{int(time.time() * 1000) % 10**8}"
-    await _partner(store, partner)
     (code, record), = fresh_subjects(1)  # fmt: skip
     decision = serious_listing(f"S-RETF-{partner[-8:]}", code, record)
     listed = (await publish_listing(store, CATALOGUE, decision)).id
@@ -280,3 +294,9 @@ async def test_one_run_at_a_time(redis: aioredis.Redis, store: Store, tmp_path: 
         assert await retention.run_alone(redis, store, RULES, tmp_path, datetime.now(UTC)) is None
     finally:
         await redis.delete(retention.LOCK_KEY)
+
+
+def test_the_beat_runs_retention_hourly() -> None:
+    entry = app.conf.beat_schedule["retention"]
+    assert entry["task"] == "connectors.tasks.retain" == tasks.retain.name
+    assert entry["schedule"] <= 3600
