@@ -31,6 +31,7 @@ from graph.exchange.partners import Keys, register
 from graph.exchange.snapshot import current_version, snapshot
 from graph.records.listings import end_listing, publish_listing
 from graph.retention import feed_horizon
+from hub.api.context import encode_cursor
 from policies.access import read_scope
 from policies.credit.measures import default_measures
 from policies.principal import Clearance, Principal
@@ -45,13 +46,15 @@ RULES = default_retention()
 OLD = datetime(2024, 6, 1, tzinfo=UTC)  # past every shipped period
 FEED = """query($a: String) { sanctionFeed(after: $a, first: 100) {
   entries { eventId } endCursor } }"""
-SNAPSHOT_CURSOR = "query { sanctionSnapshot(first: 1) { feedCursor } }"
 pytestmark = pytest.mark.usefixtures("workers_paused")  # no sweeper posts the test's deliveries
 
 
 @pytest.fixture
-async def horizons_reset(driver: AsyncDriver) -> AsyncIterator[None]:
+async def horizons_reset(store: Store, driver: AsyncDriver, tmp_path: Path) -> AsyncIterator[None]:
+    """Afterwards nothing old is left to remove (the beat's run would move the horizons in a
+    later session) and the horizons are back at zero."""
     yield
+    await retention.run(store, RULES, tmp_path / "after", datetime.now(UTC))
     await driver.execute_query(
         "MATCH (c:Counter) WHERE c.name STARTS WITH 'feed-horizon' "
         "OR c.name = 'snapshot-horizon' DELETE c"
@@ -114,6 +117,11 @@ async def _delivery_ids(driver: AsyncDriver, events: list[str]) -> list[str]:
     return [r["id"] for r in records]
 
 
+def _feed_cursor(version: int) -> str:
+    """The feed cursor the API hands out at this version (a snapshot's ``feedCursor``)."""
+    return encode_cursor(str(version), "f1:")
+
+
 def _read(path: Path | None) -> list[dict[str, Any]]:
     assert path is not None and path.name.endswith(".jsonl.gz")
     with gzip.open(path, "rt", encoding="utf-8") as lines:
@@ -141,7 +149,7 @@ async def test_old_rows_are_exported_then_removed_and_the_feed_says_where_to_sta
     partner: str,
 ) -> None:
     bank = GraphQLClient(api, mint("partner", agency=partner))
-    before: Any = bank.data(SNAPSHOT_CURSOR)["sanctionSnapshot"]["feedCursor"]
+    before = _feed_cursor(await current_version(store))
 
     subjects = fresh_subjects(6)
     tag = partner[-8:]
@@ -234,7 +242,7 @@ async def test_old_rows_are_exported_then_removed_and_the_feed_says_where_to_sta
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["reason"] == "CURSOR_EXPIRED"
         assert "sanctionSnapshot" in error["message"]
-    fresh = bank.data(SNAPSHOT_CURSOR)["sanctionSnapshot"]["feedCursor"]  # type: ignore[index]
+    fresh = _feed_cursor(await current_version(store))  # a snapshot's feedCursor, taken now
     assert bank.data(FEED, {"a": fresh})["sanctionFeed"]["entries"] == []  # type: ignore[index]
 
     # A second run, from the command line, finds nothing new.
@@ -266,8 +274,8 @@ async def test_an_export_that_fails_removes_nothing(
     store: Store,
     driver: AsyncDriver,
     tmp_path: Path,
-    failing_keep: None,
     horizons_reset: None,
+    failing_keep: None,
     partner: str,
 ) -> None:
     (code, record), = fresh_subjects(1)  # fmt: skip
