@@ -2,10 +2,11 @@
 page, removed in bounded batches once exported, and the feed's horizon that removal moves.
 
 Removal never takes what something still needs. A delivery goes only when settled (delivered
-or dead); an event only when none of its deliveries is left and it is not its listing's last
-event, which the snapshot reads as the listing's entry (graph/exchange/snapshot.py), so a listing
-in force never leaves the snapshot because its event aged out. An import goes only when DONE or
-FAILED. Each removal checks its condition again, so a delivery requeued since it was read stays.
+or dead); an event only when none of its deliveries is left and it is neither its listing's last
+event, which the snapshot reads as the listing's entry (graph/exchange/snapshot.py), nor its
+last change of state, so a listing in force never leaves the snapshot because its event aged
+out. An import goes only when DONE or FAILED. Each removal checks its condition again, so a
+delivery requeued since it was read stays.
 
 Removing events moves horizons, each a ``Counter``: ``feed-horizon:<KIND>``, the highest feed
 version removed of an event the feed shows partners of that kind (a cursor before it may have
@@ -30,9 +31,20 @@ from policies.retention import Periods
 
 FEED_HORIZON = "feed-horizon"
 
+# An event of listing ``e.sanction`` that is neither the listing's last event (what the snapshot,
+# a new partner's bootstrap, the backfill and the reconciliation read) nor its last change of
+# state (listed, modified, ended: the listing's facts).
+_SUPERSEDED = """EXISTS {
+    MATCH (l:OutboxEvent {sanction: e.sanction}) WHERE l.version > e.version
+  } AND (NOT e.type IN $states OR EXISTS {
+    MATCH (l:OutboxEvent {sanction: e.sanction}) WHERE l.version > e.version AND l.type IN $states
+  })"""
+STATES = ("sanction.listed", "sanction.modified", "sanction.ended")
+
 # Outbox events in feed-version order after ``$after``, each with its deliveries old enough to
 # go and whether the event may go with them.
-OUTBOX_PAGE = """
+OUTBOX_PAGE = (
+    """
 MATCH (e:OutboxEvent) WHERE e.version > $after
 WITH e ORDER BY e.version LIMIT $batch
 WITH e, COLLECT { MATCH (d:Delivery {event: e.id}) RETURN d } AS every
@@ -43,11 +55,12 @@ WITH e, every, [d IN every WHERE
 RETURN e.version AS version, e.createdAt AS at, properties(e) AS event,
   [d IN old | properties(d)] AS deliveries,
   e.createdAt < $events AND size(old) = size(every)
-    AND (e.sanction IS NULL OR EXISTS {
-      MATCH (l:OutboxEvent {sanction: e.sanction}) WHERE l.version > e.version
-    }) AS removable
+    AND (e.sanction IS NULL OR """
+    + _SUPERSEDED
+    + """) AS removable
 ORDER BY version
 """
+)
 REMOVE_DELIVERIES = """
 UNWIND $ids AS id
 MATCH (d:Delivery {id: id}) WHERE d.status IN ['DELIVERED', 'DEAD']
@@ -55,18 +68,20 @@ DETACH DELETE d
 RETURN count(*) AS n
 """
 # The events of ``$ids`` nothing needs any more, each with the next event of its listing.
-REMOVABLE = """
+REMOVABLE = (
+    """
 UNWIND $ids AS id
 MATCH (e:OutboxEvent {id: id})
 WHERE NOT EXISTS { MATCH (:Delivery {event: e.id}) }
-  AND (e.sanction IS NULL OR EXISTS {
-    MATCH (l:OutboxEvent {sanction: e.sanction}) WHERE l.version > e.version
-  })
+  AND (e.sanction IS NULL OR """
+    + _SUPERSEDED
+    + """)
 RETURN e.id AS id, e.version AS version, e.type AS type, e.kinds AS kinds, head(COLLECT {
   MATCH (l:OutboxEvent {sanction: e.sanction}) WHERE l.version > e.version
   RETURN l.version ORDER BY l.version LIMIT 1
 }) AS successor
 """
+)
 REMOVE_EVENTS = """
 UNWIND $ids AS id
 MATCH (e:OutboxEvent {id: id})
@@ -163,6 +178,7 @@ async def outbox_page(store: Store, after: int, cutoffs: Cutoffs, batch: int) ->
         events=cutoffs.events,
         delivered=cutoffs.delivered,
         dead=cutoffs.dead,
+        states=list(STATES),
         read=True,
     )
     return [
@@ -205,7 +221,8 @@ async def remove_events(store: Store, ids: Sequence[str]) -> int:
     the same transaction; how many went."""
 
     async def work(tx: AsyncManagedTransaction) -> int:
-        rows = [r.data() async for r in await tx.run(REMOVABLE, ids=list(ids))]
+        found = await tx.run(REMOVABLE, ids=list(ids), states=list(STATES))
+        rows = [r.data() async for r in found]
         if not rows:
             return 0
         await (await tx.run(REMOVE_EVENTS, ids=[r["id"] for r in rows])).consume()

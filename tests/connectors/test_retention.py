@@ -31,6 +31,7 @@ from graph.exchange.partners import Keys, register
 from graph.exchange.snapshot import current_version, snapshot
 from graph.records.listings import end_listing, publish_listing
 from graph.retention import feed_horizon
+from graph.rights.objected import Target, tell_in
 from hub.api.context import encode_cursor
 from policies.access import read_scope
 from policies.credit.measures import default_measures
@@ -151,15 +152,19 @@ async def test_old_rows_are_exported_then_removed_and_the_feed_says_where_to_sta
     bank = GraphQLClient(api, mint("partner", agency=partner))
     before = _feed_cursor(await current_version(store))
 
-    subjects = fresh_subjects(6)
+    subjects = fresh_subjects(7)
     tag = partner[-8:]
-    ids = {k: f"S-RET-{tag}-{k}" for k in "ABCDEF"}
+    ids = {k: f"S-RET-{tag}-{k}" for k in "ABCDEFG"}
     ev: dict[str, str] = {}
-    for (code, record), key in zip(subjects, "ABCDEF", strict=True):
+    for (code, record), key in zip(subjects, "ABCDEFG", strict=True):
         decision = serious_listing(ids[key], code, record)
         ev[f"{key}.listed"] = (await publish_listing(store, CATALOGUE, decision)).id
         if key in "BDF":
             ev[f"{key}.modified"] = (await publish_listing(store, CATALOGUE, decision)).id
+    # G's last event is an objection's mark, which carries none of the listing's facts.
+    target = Target("LISTING", ids["G"], subjects[6][0], "PUBLIC")
+    objected = await store.write(tell_in, CATALOGUE, target, f"OB-{tag}", True)
+    ev["G.objected"] = objected.id
     ended = await end_listing(store, CATALOGUE, ids["C"], "REPAIRED", date.today())
     assert ended is not None
     ev["C.ended"] = ended.id
@@ -224,14 +229,14 @@ async def test_old_rows_are_exported_then_removed_and_the_feed_says_where_to_sta
     )
     assert records[0]["n"] == 0
 
-    # The snapshot still holds every listing in force: A (its only event was old), B, D, F.
+    # The snapshot still holds every listing in force, however old its events.
     principal = Principal("t", "t", partner, "PARTNER", "150000", frozenset({"partner"}),
                           Clearance.SHARED)  # fmt: skip
     scope = read_scope(principal).params()
     as_of = await current_version(store)
     entries = await snapshot(store, as_of, f"S-RET-{tag}-", 10, scope, "BANK")
     mine = {key for key, _ in entries if key.startswith(f"S-RET-{tag}-")}
-    assert mine == {ids[k] for k in "ABDEF"}
+    assert mine == {ids[k] for k in "ABDEFG"}
 
     # A cursor from before the removed events is refused with what to do; a fresh one works.
     horizon = await feed_horizon(store, "BANK")
