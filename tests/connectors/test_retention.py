@@ -10,6 +10,7 @@ zero afterwards, so that later tests reading the feed from its start are not ref
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import time
@@ -38,7 +39,7 @@ from policies.credit.measures import default_measures
 from policies.principal import Clearance, Principal
 from policies.retention import KINDS, default_retention
 from policies.targets import TargetRule
-from tests.conftest import GraphQLClient, hub_command, mint
+from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, mint
 from tests.listings import serious_listing
 from tests.subjects import fresh_subjects
 
@@ -47,7 +48,8 @@ RULES = default_retention()
 OLD = datetime(2024, 6, 1, tzinfo=UTC)  # past every shipped period
 FEED = """query($a: String) { sanctionFeed(after: $a, first: 100) {
   entries { eventId } endCursor } }"""
-pytestmark = pytest.mark.usefixtures("workers_paused")  # no sweeper posts the test's deliveries
+# No sweeper posts the test's deliveries while it sets their state by hand.
+QUIET = pytest.mark.usefixtures("workers_paused")
 
 
 @pytest.fixture
@@ -141,6 +143,7 @@ async def _finished_import(store: Store, driver: AsyncDriver, tmp: Path) -> str:
     return import_id
 
 
+@QUIET
 async def test_old_rows_are_exported_then_removed_and_the_feed_says_where_to_start(
     store: Store,
     driver: AsyncDriver,
@@ -275,6 +278,7 @@ def failing_keep(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+@QUIET
 async def test_an_export_that_fails_removes_nothing(
     store: Store,
     driver: AsyncDriver,
@@ -313,3 +317,28 @@ def test_the_beat_runs_retention_hourly() -> None:
     entry = app.conf.beat_schedule["retention"]
     assert entry["task"] == "connectors.tasks.retain" == tasks.retain.name
     assert entry["schedule"] <= 3600
+
+
+async def test_the_workers_run_it_into_the_data_folder(
+    workers: Workers, store: Store, driver: AsyncDriver, horizons_reset: None, partner: str
+) -> None:
+    (code, record), = fresh_subjects(1)  # fmt: skip
+    decision = serious_listing(f"S-RETW-{partner[-8:]}", code, record)
+    listed = (await publish_listing(store, CATALOGUE, decision)).id
+    modified = (await publish_listing(store, CATALOGUE, decision)).id
+    for event in (listed, modified):
+        await _backdate(driver, event, OLD, "DELIVERED")
+    folder = TEST_DATA / RULES.directory
+    before = set(folder.glob("*.jsonl.gz"))
+
+    app.send_task("connectors.tasks.retain", expires=60)
+    deadline = time.monotonic() + 60
+    while await _props(driver, "OutboxEvent", [listed]):
+        assert time.monotonic() < deadline, f"not removed: see {TEST_DATA / 'logs'}"
+        await asyncio.sleep(0.5)
+    made = set(folder.glob("outbox-events-*.jsonl.gz")) - before
+    try:
+        assert listed in {row["id"] for path in made for row in _read(path)}
+    finally:
+        for path in made | (set(folder.glob("*.jsonl.gz")) - before):
+            path.unlink()
