@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from connectors.delivery import lane_lock, run_lane
 from connectors.locks import RedisLock
 from connectors.pull import FeedFetchError, feeds_due, pull
 from connectors.reclaim import kept_alive, lapsed
+from connectors.retention import run_alone
 from connectors.storage.base import BadKey, MissingObject, Storage, StorageUnavailable
 from connectors.storage.config import open_storage
 from graph.archive.files import ArchiveFormatError
@@ -35,6 +36,7 @@ from graph.records.review import expire
 from graph.rights.complaint_handling import escalate_overdue
 from policies.cases import default_cases
 from policies.credit.measures import Catalogue, load_measures
+from policies.retention import Retention, load_retention
 from policies.rights import default_rights
 
 log = structlog.get_logger("connectors.tasks")
@@ -174,6 +176,29 @@ def expire_records() -> dict[str, int]:
     for event in ended:
         wake(event.partners, event.subject)
     return {"records": records, "listings": len(ended)}
+
+
+@cache
+def read_retention(path: Path) -> Retention:
+    """The retention file at ``path``, validated once."""
+    return load_retention(path)
+
+
+@app.task(name="connectors.tasks.retain")
+def retain() -> dict[str, dict[str, int]] | None:
+    """Beat runs this hourly: outbox events, deliveries and import reports past their period
+    (policies/retention.yaml) are exported under HUB_DATA_DIR, then removed; None when another
+    run holds the lock."""
+    clients, config = worker.current(), configured()
+    rules = read_retention(config.retention_file)
+    now = datetime.now(UTC)
+    report = clients.runner.run(
+        run_alone(clients.redis, clients.store, rules, config.data_dir, now)
+    )
+    if report is None:
+        return None
+    log.info("retention run", seconds=round(report.seconds, 1), **report.counts())
+    return report.counts()
 
 
 @app.task(name="connectors.tasks.escalate_complaints")

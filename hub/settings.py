@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     issuers_file: Path = PROJECT_ROOT / "policies" / "issuers.yaml"  # trusted partner IdPs
     measures_file: Path = PROJECT_ROOT / "policies" / "measures.yaml"  # joint punishment, delivery
     feeds_file: Path | None = None  # the lists pulled from outside; None: policies/feeds.yaml
+    retention_file: Path = PROJECT_ROOT / "policies" / "retention.yaml"  # what goes, and when
     jwks_min_refetch: float = 30.0  # seconds between fetches of one issuer's keys, at least
     jwks_ca_file: Path | None = None  # extra CA (PEM) trusted for https JWKS, e.g. a private IdP
     # Webhook targets (policies/targets.py): production posts only to public https endpoints.
@@ -139,6 +140,8 @@ class Settings(BaseSettings):
             measures_file=self.measures_file,
             feeds_file=self.feeds_file,
             storage=self.storage_config,
+            retention_file=self.retention_file,
+            data_dir=self.data_dir,
         )
 
     @property
