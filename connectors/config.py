@@ -26,7 +26,6 @@ class WorkerConfig:
     feeds_file: Path | None  # the pulled lists; None: policies/feeds.yaml
     storage: StorageConfig  # where uploaded archive files wait for their import
     retention_file: Path  # how long outbox events, deliveries and import reports stay
-    data_dir: Path  # HUB_DATA_DIR: where retention exports go (policies/retention.yaml)
 
 
 _configured: list[WorkerConfig] = []

@@ -1,20 +1,23 @@
 """The retention run: what outlived its period (policies/retention.yaml) is exported to gzipped
-JSON Lines, one file per kind, and removed only once every file of the run is on disk.
+JSON Lines, one file per kind, and removed only once every file of the run is kept in the hub's
+storage (``HUB_STORAGE``: the data folder, or the bucket every machine shares).
 
 A run reads outbox events in feed order with their old deliveries, then finished imports with
-their rejected rows, each row into its kind's file. Each file is written beside its place,
-fsynced and renamed into it (:func:`keep`); if any file fails, the run's files are taken back
-and nothing is removed. Removal then goes in bounded batches, each checking again that nothing
-needs the row (graph/retention.py). A run killed between keeping and removing leaves rows that
-the next run exports again: files may overlap, never miss a row. One run at a time (a Redis
-lock); a dry run only counts.
+their rejected rows, each row into its kind's file. Each file is written to a temporary file,
+then put into storage whole, never over another (:func:`keep`); if any file fails, the run's
+files are taken back and nothing is removed. Removal then goes in bounded batches, each
+checking again that nothing needs the row (graph/retention.py). A run killed between keeping
+and removing leaves rows that the next run exports again: files may overlap, never miss a row.
+One run at a time (a Redis lock); a dry run only counts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from typing import IO, Any
 import redis.asyncio as aioredis
 
 from connectors.locks import RedisLock
+from connectors.storage.base import Storage
 from graph.archive.imports import rejections
 from graph.db import Store
 from graph.retention import (
@@ -49,7 +53,7 @@ class LostLock(RuntimeError):
 class Kind:
     rows: int = 0  # exported (or, in a dry run, that would be)
     removed: int = 0
-    file: Path | None = None
+    file: str | None = None  # its key in storage
 
 
 @dataclass(slots=True)
@@ -66,13 +70,15 @@ Progress = Callable[[str, Report], None]  # the step ("exporting outbox-events",
 
 
 class Export:
-    """One kind's rows of one run, gzipped into a hidden file in the folder it will be kept in."""
+    """One kind's rows of one run, gzipped into a temporary file until it is kept."""
 
-    def __init__(self, directory: Path, kind: str, run: datetime) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.kind, self.directory = kind, directory
-        self.temp = directory / f".{kind}-{run.strftime('%Y%m%dT%H%M%S%f')}.part"
-        self._raw: IO[bytes] = self.temp.open("wb")
+    def __init__(self, kind: str, run: datetime) -> None:
+        self.kind = kind
+        handle, name = tempfile.mkstemp(
+            prefix=f"hub-{kind}-{run.strftime('%Y%m%dT%H%M%S%f')}-", suffix=".part"
+        )
+        self.temp = Path(name)
+        self._raw: IO[bytes] = os.fdopen(handle, "wb")
         self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0)
         self.first: datetime | None = None
         self.last: datetime | None = None
@@ -96,20 +102,16 @@ class Export:
         self.temp.unlink(missing_ok=True)
 
 
-def keep(temp: Path, directory: Path, name: str) -> Path:
-    """Put a finished export where it is kept: renamed into place (never over another file) and
-    the folder synced, so the name appears only with the whole file behind it. The one place
-    that knows exports are kept on a local disk."""
-    target = directory / name
-    if target.exists():
-        raise FileExistsError(f"{target} exists already: not overwritten")
-    os.replace(temp, target)
-    folder = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-    return target
+def keep(storage: Storage, temp: Path, key: str) -> str:
+    """Put a finished export into storage under ``key``, never over another: a put is whole or
+    nothing (a file synced and renamed into place, or one object), so the key appears only with
+    the whole file behind it."""
+    if storage.exists(key):
+        raise FileExistsError(f"{key} exists already: not overwritten")
+    with temp.open("rb") as source:
+        storage.put(key, source)
+    temp.unlink(missing_ok=True)
+    return key
 
 
 def _moment(value: Any) -> datetime:
@@ -128,6 +130,7 @@ def _delivery_time(d: dict[str, Any]) -> datetime:
 class _Run:
     store: Store
     rules: Retention
+    storage: Storage
     cutoffs: Cutoffs
     report: Report
     exports: dict[str, Export] | None  # None: a dry run
@@ -187,7 +190,7 @@ class _Run:
     def keep_all(self, run: datetime) -> None:
         """Every export kept, or none: a file that fails takes back those kept before it."""
         assert self.exports is not None
-        kept: list[Path] = []
+        kept: list[str] = []
         try:
             for kind, export in self.exports.items():
                 export.close()
@@ -195,13 +198,13 @@ class _Run:
                     export.discard()
                     continue
                 name = self.rules.file_name(kind, export.first, export.last, run)
-                kept.append(keep(export.temp, export.directory, name))
+                kept.append(keep(self.storage, export.temp, f"{self.rules.directory}/{name}"))
                 self.report.kinds[kind].file = kept[-1]
         except BaseException:
             for export in self.exports.values():
                 export.discard()
-            for path in kept:
-                path.unlink(missing_ok=True)
+            for key in kept:
+                self.storage.delete(key)
             for counts in self.report.kinds.values():
                 counts.file = None
             raise
@@ -225,19 +228,20 @@ class _Run:
 async def run(
     store: Store,
     rules: Retention,
-    root: Path,
+    storage: Storage,
     now: datetime,
     *,
     dry_run: bool = False,
     lock: RedisLock | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Export and remove what is older than its period at ``now``, under ``root`` (the hub's
-    data folder); with ``dry_run``, only count it."""
+    """Export and remove what is older than its period at ``now``, the exports kept in
+    ``storage``; with ``dry_run``, only count it."""
     started, report = time.monotonic(), Report(dry_run)
-    directory = root / rules.directory
-    exports = None if dry_run else {k: Export(directory, k, now) for k in KINDS}
-    work = _Run(store, rules, Cutoffs.at(now, rules.periods), report, exports, lock, progress)
+    exports = None if dry_run else {k: Export(k, now) for k in KINDS}
+    work = _Run(
+        store, rules, storage, Cutoffs.at(now, rules.periods), report, exports, lock, progress
+    )
     try:
         await work.read_outbox()
         await work.read_imports()
@@ -246,7 +250,7 @@ async def run(
             export.discard()
         raise
     if exports is not None:
-        work.keep_all(now)
+        await asyncio.to_thread(work.keep_all, now)  # storage's calls block
         await work.remove()
     report.seconds = time.monotonic() - started
     return report
@@ -256,7 +260,7 @@ async def run_alone(
     redis: aioredis.Redis,
     store: Store,
     rules: Retention,
-    root: Path,
+    storage: Storage,
     now: datetime,
     progress: Progress | None = None,
 ) -> Report | None:
@@ -265,6 +269,6 @@ async def run_alone(
     if not await lock.acquire():
         return None
     try:
-        return await run(store, rules, root, now, lock=lock, progress=progress)
+        return await run(store, rules, storage, now, lock=lock, progress=progress)
     finally:
         await lock.release()

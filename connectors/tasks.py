@@ -187,13 +187,13 @@ def read_retention(path: Path) -> Retention:
 @app.task(name="connectors.tasks.retain")
 def retain() -> dict[str, dict[str, int]] | None:
     """Beat runs this hourly: outbox events, deliveries and import reports past their period
-    (policies/retention.yaml) are exported under HUB_DATA_DIR, then removed; None when another
+    (policies/retention.yaml) are exported to storage, then removed; None when another
     run holds the lock."""
     clients, config = worker.current(), configured()
     rules = read_retention(config.retention_file)
     now = datetime.now(UTC)
     report = clients.runner.run(
-        run_alone(clients.redis, clients.store, rules, config.data_dir, now)
+        run_alone(clients.redis, clients.store, rules, open_storage(config.storage), now)
     )
     if report is None:
         return None

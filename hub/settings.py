@@ -141,7 +141,6 @@ class Settings(BaseSettings):
             feeds_file=self.feeds_file,
             storage=self.storage_config,
             retention_file=self.retention_file,
-            data_dir=self.data_dir,
         )
 
     @property

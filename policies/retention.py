@@ -1,8 +1,8 @@
 """Retention rules (retention.yaml): how long outbox events, deliveries and import reports stay,
 and where their export goes before they are removed.
 
-Pure and validated at load: a period out of range, a directory that would leave
-``HUB_DATA_DIR``, or a file name that could make two kinds' exports collide stops the start.
+Pure and validated at load: a period out of range, a directory that is no folder of the hub's
+file storage, or a file name that could make two kinds' exports collide stops the start.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from policies.loader import POLICY_DIR, Document, PolicyError, Shape, load, mapping, parse
 from policies.values import nonempty_text, whole
@@ -25,6 +25,7 @@ _PERIODS = ("outbox_events", "deliveries", "dead_deliveries", "import_reports")
 _FIELDS = {"kind", "first", "last", "run"}
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SAFE = re.compile(r"^[A-Za-z0-9_.{}-]+$")
+_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class Periods:
 @dataclass(frozen=True, slots=True)
 class Retention:
     periods: Periods
-    directory: str  # relative to HUB_DATA_DIR
+    directory: str  # a folder of the hub's file storage (HUB_DATA_DIR or the bucket)
     name: str  # the file name pattern, with {kind}, {first}, {last} and {run}
     batch: int  # rows per transaction
     max_rows: int  # rows of one kind per run
@@ -54,10 +55,14 @@ def stamp(moment: datetime) -> str:
 
 
 def _directory(value: object) -> str:
+    """A folder of the hub's file storage: '/'-separated parts of letters, digits, '.', '_'
+    and '-', each starting with a letter or digit (what a storage key may be made of)."""
     text = nonempty_text(value, "export.directory")
-    path = PurePosixPath(text)
-    if path.is_absolute() or ".." in path.parts or "\\" in text:
-        raise PolicyError("export.directory: a folder inside HUB_DATA_DIR, such as retention")
+    if not _FOLDER.fullmatch(text):
+        raise PolicyError(
+            "export.directory: a folder of the hub's storage, such as retention"
+            " ('/'-separated parts of letters, digits, '.', '_', '-')"
+        )
     return text
 
 

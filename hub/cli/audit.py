@@ -16,6 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from connectors import retention
 from connectors.audit_drain import drain_stream
+from connectors.storage.config import open_storage
 from graph import audit_chain
 from graph.audit_chain import VerifyResult
 from graph.audit_checkpoints import (
@@ -194,12 +195,17 @@ def retention_run(
 
             if dry_run:
                 return await retention.run(
-                    store, rules, settings.data_dir, now, dry_run=True, progress=show
+                    store,
+                    rules,
+                    open_storage(settings.storage_config),
+                    now,
+                    dry_run=True,
+                    progress=show,
                 )
             client = aioredis.from_url(settings.redis_url, socket_timeout=10)
             try:
                 return await retention.run_alone(
-                    client, store, rules, settings.data_dir, now, progress=show
+                    client, store, rules, open_storage(settings.storage_config), now, progress=show
                 )
             finally:
                 await client.aclose()

@@ -26,6 +26,8 @@ from neo4j import AsyncDriver
 from connectors import retention, tasks
 from connectors.celery_app import app
 from connectors.signing import new_credentials
+from connectors.storage.base import Storage, StorageUnavailable
+from connectors.storage.filesystem import FileStorage
 from graph.archive.imports import new_import_id, run_import
 from graph.db import Store
 from graph.exchange.partners import Keys, register
@@ -57,7 +59,7 @@ async def horizons_reset(store: Store, driver: AsyncDriver, tmp_path: Path) -> A
     """Afterwards nothing old is left to remove (the beat's run would move the horizons in a
     later session) and the horizons are back at zero."""
     yield
-    await retention.run(store, RULES, tmp_path / "after", datetime.now(UTC))
+    await retention.run(store, RULES, FileStorage(tmp_path / "after"), datetime.now(UTC))
     await driver.execute_query(
         "MATCH (c:Counter) WHERE c.name STARTS WITH 'feed-horizon' "
         "OR c.name = 'snapshot-horizon' DELETE c"
@@ -125,9 +127,10 @@ def _feed_cursor(version: int) -> str:
     return encode_cursor(str(version), "f1:")
 
 
-def _read(path: Path | None) -> list[dict[str, Any]]:
-    assert path is not None and path.name.endswith(".jsonl.gz")
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
+def _read(root: Path, key: str | None) -> list[dict[str, Any]]:
+    """An export kept in the file storage under ``root``."""
+    assert key is not None and key.endswith(".jsonl.gz")
+    with gzip.open(root / key, "rt", encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
 
 
@@ -196,27 +199,29 @@ async def test_old_rows_are_exported_then_removed_and_the_feed_says_where_to_sta
     deliveries_before = await _props(driver, "Delivery", gone_deliveries)
 
     # A dry run counts and touches nothing.
-    dry = await retention.run(store, RULES, tmp_path, now, dry_run=True)
+    dry = await retention.run(store, RULES, FileStorage(tmp_path), now, dry_run=True)
     assert not (tmp_path / RULES.directory).exists()
     assert len(await _props(driver, "OutboxEvent", gone_events)) == 2
 
-    report = await retention.run(store, RULES, tmp_path, now)
+    report = await retention.run(store, RULES, FileStorage(tmp_path), now)
     assert {k: v.rows for k, v in report.kinds.items()} == {k: v.rows for k, v in dry.kinds.items()}
 
     # Exported: the gz files hold exactly what was in the graph.
-    exported_events = {r["id"]: r for r in _read(report.kinds["outbox-events"].file)}
+    exported_events = {r["id"]: r for r in _read(tmp_path, report.kinds["outbox-events"].file)}
     for event in gone_events:
         assert exported_events[event] == events_before[event]
     assert not set(exported_events) & set(kept_events)
-    exported_deliveries = {r["id"]: r for r in _read(report.kinds["deliveries"].file)}
+    exported_deliveries = {r["id"]: r for r in _read(tmp_path, report.kinds["deliveries"].file)}
     for delivery in gone_deliveries:
         assert exported_deliveries[delivery] == deliveries_before[delivery]
     assert not set(exported_deliveries) & set(kept_deliveries)
-    reports = {r["id"]: r for r in _read(report.kinds["import-reports"].file)}
+    reports = {r["id"]: r for r in _read(tmp_path, report.kinds["import-reports"].file)}
     assert reports[import_id]["status"] == "DONE" and reports[import_id]["rejected"] == 2
     assert running not in reports
     rejected = [
-        r for r in _read(report.kinds["import-rejections"].file) if r["importId"] == import_id
+        r
+        for r in _read(tmp_path, report.kinds["import-rejections"].file)
+        if r["importId"] == import_id
     ]
     assert [r["line"] for r in rejected] == [1, 2]
 
@@ -269,10 +274,10 @@ def failing_keep(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The disk fills up while the run keeps its outbox-events file."""
     keep = retention.keep
 
-    def full(temp: Path, directory: Path, name: str) -> Path:
-        if name.startswith("outbox-events"):
-            raise OSError(28, "No space left on device")
-        return keep(temp, directory, name)
+    def full(storage: Storage, temp: Path, key: str) -> str:
+        if key.startswith(f"{RULES.directory}/outbox-events"):
+            raise StorageUnavailable("cannot write: No space left on device")
+        return keep(storage, temp, key)
 
     monkeypatch.setattr(retention, "keep", full)
     yield
@@ -296,8 +301,8 @@ async def test_an_export_that_fails_removes_nothing(
     deliveries = await _delivery_ids(driver, [listed, modified])
     assert deliveries
 
-    with pytest.raises(OSError, match="No space left"):
-        await retention.run(store, RULES, tmp_path, datetime.now(UTC))
+    with pytest.raises(StorageUnavailable, match="No space left"):
+        await retention.run(store, RULES, FileStorage(tmp_path), datetime.now(UTC))
 
     assert list((tmp_path / RULES.directory).iterdir()) == []  # the deliveries file taken back
     assert set(await _props(driver, "OutboxEvent", [listed, modified])) == {listed, modified}
@@ -308,7 +313,10 @@ async def test_an_export_that_fails_removes_nothing(
 async def test_one_run_at_a_time(redis: aioredis.Redis, store: Store, tmp_path: Path) -> None:
     await redis.set(retention.LOCK_KEY, "another run", px=5000)
     try:
-        assert await retention.run_alone(redis, store, RULES, tmp_path, datetime.now(UTC)) is None
+        assert (
+            await retention.run_alone(redis, store, RULES, FileStorage(tmp_path), datetime.now(UTC))
+            is None
+        )
     finally:
         await redis.delete(retention.LOCK_KEY)
 
@@ -338,7 +346,9 @@ async def test_the_workers_run_it_into_the_data_folder(
         await asyncio.sleep(0.5)
     made = set(folder.glob("outbox-events-*.jsonl.gz")) - before
     try:
-        assert listed in {row["id"] for path in made for row in _read(path)}
+        assert listed in {
+            row["id"] for path in made for row in _read(folder, path.relative_to(folder).as_posix())
+        }
     finally:
         for path in made | (set(folder.glob("*.jsonl.gz")) - before):
             path.unlink()
