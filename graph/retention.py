@@ -26,7 +26,7 @@ from neo4j import AsyncManagedTransaction
 from neo4j.time import Date, DateTime
 
 from graph.db import Store
-from graph.exchange.outbox import FEED_TYPES
+from graph.exchange.outbox import FEED_TYPES, LISTING_STATES
 from policies.retention import Periods
 
 FEED_HORIZON = "feed-horizon"
@@ -39,7 +39,6 @@ _SUPERSEDED = """EXISTS {
   } AND (NOT e.type IN $states OR EXISTS {
     MATCH (l:OutboxEvent {sanction: e.sanction}) WHERE l.version > e.version AND l.type IN $states
   })"""
-STATES = ("sanction.listed", "sanction.modified", "sanction.ended")
 
 # Outbox events in feed-version order after ``$after``, each with its deliveries old enough to
 # go and whether the event may go with them.
@@ -178,7 +177,7 @@ async def outbox_page(store: Store, after: int, cutoffs: Cutoffs, batch: int) ->
         events=cutoffs.events,
         delivered=cutoffs.delivered,
         dead=cutoffs.dead,
-        states=list(STATES),
+        states=list(LISTING_STATES),
         read=True,
     )
     return [
@@ -221,7 +220,7 @@ async def remove_events(store: Store, ids: Sequence[str]) -> int:
     the same transaction; how many went."""
 
     async def work(tx: AsyncManagedTransaction) -> int:
-        found = await tx.run(REMOVABLE, ids=list(ids), states=list(STATES))
+        found = await tx.run(REMOVABLE, ids=list(ids), states=list(LISTING_STATES))
         rows = [r.data() async for r in found]
         if not rows:
             return 0

@@ -27,6 +27,11 @@ from graph.db import Store
 from policies.access import cypher_readable
 from policies.principal import Clearance
 
+# The events that change a listing's state: the latest of them says whether and how a listing
+# is in force. Other events name a listing too (an objection's ``record.objected`` mark), so
+# whatever reads "the listing's last event" reads it among these (``STATE_EVENT``, on ``e``).
+LISTING_STATES = ("sanction.listed", "sanction.modified", "sanction.ended")
+STATE_EVENT = "e.type IN ['sanction.listed', 'sanction.modified', 'sanction.ended']"
 SHARDS = 4  # deliveries to one partner run in this many lanes; a subject stays in one lane
 RANKS = {c.name: c.value for c in Clearance}
 
