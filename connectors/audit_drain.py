@@ -28,6 +28,7 @@ from graph.db import Store
 AUDIT_STREAM = "hub:audit"
 BATCH = 2000  # stream entries per append transaction
 BUDGET = 5.0  # seconds a scheduled run keeps draining before it hands over to the next
+STUCK = 30.0  # seconds past the budget after which a drainer is stuck and gives the lock up
 
 log = logging.getLogger(__name__)
 Entry = tuple[bytes | str | None, Mapping[bytes | str, bytes | str] | None]
@@ -97,9 +98,9 @@ async def drain_stream(
     if not await lock.acquire():
         return None
     try:
-        return await lock.hold(_drain(redis, store, stream, chain, budget))
-    except LockLost:
-        log.warning("audit drain of %s lost its lock: stopped", stream)
+        return await lock.hold(_drain(redis, store, stream, chain, budget), limit=budget + STUCK)
+    except LockLost as exc:
+        log.warning("audit drain of %s stopped: %s", stream, exc)
         return None
     finally:
         await lock.release()

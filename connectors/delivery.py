@@ -127,9 +127,11 @@ async def run_lane(
         return run
     store = store.bookkeeping()  # delivery attempts are no kept answer's business
     try:
-        await lock.hold(_deliver(store, http, catalogue, partner_code, shard, targets, budget, run))
-    except LockLost:
-        log.warning("delivery lane %s/%d lost its lock: stopped", partner_code, shard)
+        work = _deliver(store, http, catalogue, partner_code, shard, targets, budget, run)
+        # The budget, then the posts still out, then their record: a runner past that is stuck.
+        await lock.hold(work, limit=budget + 2 * catalogue.delivery.timeout_seconds + 30)
+    except LockLost as exc:
+        log.warning("delivery lane %s/%d stopped: %s", partner_code, shard, exc)
         run.skipped = True
     finally:
         await lock.release()

@@ -5,7 +5,8 @@ work runs (:meth:`RedisLock.hold`), a keeper task beside it renews the lock ever
 lifetime, however long one step of the work takes, so a holder that dies frees the lock within
 ``LIFETIME_MS`` and a live one never loses it to a slow batch. If a renewal finds the lock gone
 or another's, or no renewal got through while there was still time, the work is cancelled and
-:class:`LockLost` raised: it never goes on unguarded.
+:class:`LockLost` raised: it never goes on unguarded. A holder alive but stuck (an await that
+never returns) gives the lock up after the limit its caller sets, the same way.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ return 0
 
 
 class LockLost(Exception):
-    """The lock lapsed or was taken while its holder worked; the work was stopped."""
+    """The lock lapsed or was taken while its holder worked, or the work outran its limit;
+    the work was stopped."""
 
 
 @dataclass(slots=True)
@@ -55,22 +57,24 @@ class RedisLock:
     async def release(self) -> None:
         await self.redis.eval(_RELEASE, 1, self.key, self.token)
 
-    async def hold(self, work: Coroutine[Any, Any, T]) -> T:
-        """Run ``work`` (the lock acquired) while a keeper renews the lock beside it; its
-        result, or :class:`LockLost` once the keeper found the lock lost and cancelled it."""
+    async def hold(self, work: Coroutine[Any, Any, T], limit: float) -> T:
+        """Run ``work`` (the lock acquired) while a keeper renews the lock beside it, for
+        ``limit`` seconds at most; its result, or :class:`LockLost` once the keeper found the
+        lock lost or the limit passed, and the work was cancelled."""
         job = asyncio.ensure_future(work)
         keeper = asyncio.ensure_future(self._keep())
         try:
-            await asyncio.wait((job, keeper), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((job, keeper), timeout=limit, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            job.cancel()  # nothing when it finished; else the lock is lost or we are cancelled
+            job.cancel()  # nothing when it finished; else the lock is lost, or time is up
             keeper.cancel()
             await asyncio.wait((job, keeper))
         if not job.cancelled():
             return job.result()
         if not keeper.cancelled():
             keeper.result()  # an error of the keeper's own is raised as it is
-        raise LockLost(self.key)
+            raise LockLost(f"{self.key} was lost")
+        raise LockLost(f"{self.key} was held {limit:g} s, the work's limit: given up")
 
     async def _keep(self) -> None:
         """Renew every fifth of the lifetime; return once the lock is lost: a renewal found it

@@ -32,7 +32,7 @@ async def test_a_live_holder_keeps_its_lock_through_a_step_longer_than_its_lifet
         return "done"
 
     try:
-        assert await lock.hold(slow_step()) == "done"
+        assert await lock.hold(slow_step(), limit=60) == "done"
         assert await redis.get(lock.key) == lock.token.encode()
         assert not await rival.acquire()
     finally:
@@ -61,7 +61,7 @@ async def test_work_whose_lock_is_taken_is_stopped_not_left_unguarded(
     try:
         thief = asyncio.ensure_future(steal())
         with pytest.raises(LockLost):
-            await lock.hold(work())
+            await lock.hold(work(), limit=60)
         stolen = await thief
         assert steps and max(steps) - stolen < TTL_MS / 1000  # stopped at the next renewal
         await asyncio.sleep(0.1)
@@ -71,3 +71,26 @@ async def test_work_whose_lock_is_taken_is_stopped_not_left_unguarded(
         await lock.release()  # not ours: left alone
     assert await redis.get(lock.key) == b"another-holder"
     await redis.delete(lock.key)
+
+
+async def test_a_holder_stuck_past_its_limit_gives_the_lock_up(redis: aioredis.Redis) -> None:
+    lock = _lock(redis)
+    assert await lock.acquire()
+    cancelled = asyncio.Event()
+
+    async def stuck() -> None:
+        try:
+            await asyncio.Event().wait()  # an await that never returns
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(LockLost, match="limit"):
+            await lock.hold(stuck(), limit=1.0)
+        assert 1.0 <= time.monotonic() - started < 1.0 + TTL_MS / 1000
+        assert cancelled.is_set()
+    finally:
+        await lock.release()
+    assert await redis.get(lock.key) is None
