@@ -253,12 +253,11 @@ def sweep_deliveries() -> int:
     """Beat runs this every second: every lane with a due delivery and no runner gets one, so
     retries happen on time and nothing waits on a lost broker message."""
     clients = worker.current()
-    timeout = catalogue().delivery.timeout_seconds
 
     async def work() -> int:
         started = 0
         for partner, shard in await lanes_due(clients.store, time.time()):
-            lock = lane_lock(clients.redis, partner, shard, timeout)
+            lock = lane_lock(clients.redis, partner, shard)
             if not await clients.redis.exists(lock.key):
                 deliver.apply_async((partner, shard), expires=30)
                 started += 1

@@ -3,9 +3,10 @@
 The file is read row by row (graph/archive/files.py), so a million-row file never sits in
 memory. Each batch is one transaction that writes the accepted records, the rejected rows
 (``ImportRejection``) and adds its counts to the ``ArchiveImport``'s, so progress and report
-are queryable while the import runs and survive a crash; running the same import again (a
-worker restarted) resumes without writing anything twice. Two batches are written at once, on
-disjoint subjects (:class:`ArchiveImporter`).
+are queryable while the import runs and survive a crash. Running the same import again (its
+worker killed) starts over from the first line, writes nothing twice and counts each line as
+the first run did (graph/records/submissions.py), so its report is an uninterrupted run's. Two
+batches are written at once, on disjoint subjects (:class:`ArchiveImporter`).
 """
 
 from __future__ import annotations
