@@ -126,7 +126,9 @@ async def reindex_names(
     for label, page in _KEYED.items():
         after, done = "", 0
         while True:
-            records = await store.execute(page, after=after, everything=everything, size=batch_size)
+            records = await store.execute(
+                page, after=after, everything=everything, size=batch_size, read=True
+            )
             if not records:
                 break
             rows = []

@@ -108,7 +108,7 @@ class Reconciled:
 
 async def reconcile(store: Store, catalogue: Catalogue, partner: str, grace: float) -> Reconciled:
     kind_records = await store.execute(
-        "MATCH (p:Partner {code: $p}) RETURN p.kind AS kind", p=partner
+        "MATCH (p:Partner {code: $p}) RETURN p.kind AS kind", p=partner, read=True
     )
     if not kind_records:
         return Reconciled(partner, 0, 0)
@@ -122,8 +122,9 @@ async def reconcile(store: Store, catalogue: Catalogue, partner: str, grace: flo
         ours=ours,
         ranks=RANKS,
         before=now - grace,
+        read=True,
     )
-    stale = await store.execute(_STALE, partner=partner)
+    stale = await store.execute(_STALE, partner=partner, read=True)
     events = sorted({r["event"] for r in unapplied} | {r["event"] for r in stale})
     await requeue(store, partner, events, now)
     return Reconciled(partner, len(unapplied), len(stale))

@@ -209,7 +209,9 @@ def _due(records: list[Record]) -> list[Due]:
 async def due(
     store: Store, partner: str, shard: int, now: float, batch: int, busy: Sequence[str] = ()
 ) -> list[Due]:
-    """Up to ``batch`` deliveries of the lane due now, leaving out those in ``busy``."""
+    """Up to ``batch`` deliveries of the lane due now, leaving out those in ``busy``. Read on
+    the leader: the lane's previous holder may be another worker, whose settled deliveries a
+    lagging follower would offer again."""
     records = await store.execute(
         DUE, partner=partner, shard=shard, now=now, batch=batch, busy=list(busy)
     )
@@ -252,7 +254,7 @@ async def settle(
 
 
 async def lanes_due(store: Store, now: float) -> list[tuple[str, int]]:
-    records = await store.execute(LANES_DUE, now=now, shards=SHARDS)
+    records = await store.execute(LANES_DUE, now=now, shards=SHARDS, read=True)
     return [(r["partner"], r["shard"]) for r in records]
 
 
@@ -295,6 +297,7 @@ async def replay(store: Store, partner: str, since: datetime, now: float) -> int
         partner=partner,
         since=since.astimezone(UTC).isoformat(),
         ranks=RANKS,
+        read=True,
     )
     return await requeue(store, partner, [r["id"] for r in records], now)
 

@@ -101,7 +101,7 @@ def seed(
 
 
 async def subject_count(store: Store, settings: Settings) -> int:
-    records = await store.execute("MATCH (n:Subject) RETURN count(n) AS n")
+    records = await store.execute("MATCH (n:Subject) RETURN count(n) AS n", read=True)
     return int(records[0]["n"])
 
 
