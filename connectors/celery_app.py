@@ -15,6 +15,7 @@ import structlog
 from celery import Celery, Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
+from connectors import causal
 from connectors.reclaim import RECLAIM_EVERY
 from graph.exchange.outbox import Emitted, shard_of
 
@@ -92,16 +93,22 @@ app.conf.update(
 
 
 @before_task_publish.connect
-def _carry_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
-    """A task sent while handling a request carries the request's id to its worker."""
+def _carry_request(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """A task sent while handling a request carries the request's id and bookmarks to its
+    worker (the bookmarks from a task too: what it wrote before queueing the next)."""
+    if headers is None:
+        return
     request_id = structlog.contextvars.get_contextvars().get("request_id")
-    if request_id and headers is not None:
+    if request_id:
         headers["hub_request_id"] = request_id
+    causal.carry(headers)
 
 
 @task_prerun.connect
-def _bind_request_id(task_id: str, task: Task, **_: Any) -> None:
-    """A task's log lines name it and, when a request sent it, the request's id."""
+def _bind_request(task_id: str, task: Task, **_: Any) -> None:
+    """A task's log lines name it and, when a request sent it, the request's id; its reads
+    wait for what the request that sent it wrote (connectors/causal.py)."""
+    causal.take(getattr(task.request, causal.HEADER, None))
     structlog.contextvars.clear_contextvars()
     request_id = getattr(task.request, "hub_request_id", None)
     extra = {"request_id": request_id} if request_id else {}
@@ -109,7 +116,8 @@ def _bind_request_id(task_id: str, task: Task, **_: Any) -> None:
 
 
 @task_postrun.connect
-def _unbind(**_: Any) -> None:
+def _unbind(task: Task, **_: Any) -> None:
+    causal.release(getattr(task.request, causal.HEADER, None))
     structlog.contextvars.clear_contextvars()
 
 

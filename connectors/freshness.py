@@ -15,6 +15,7 @@ import logging
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from connectors.causal import keep
 from graph.db import Changed
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,14 @@ GENERATION_KEY = "hub:cache:generation"
 
 
 def generation_bump(redis: aioredis.Redis) -> Changed:
-    """Move the generation on through a client the caller keeps open (API, worker)."""
+    """Move the generation on through a client the caller keeps open (API, worker); in the
+    same round trip, keep the bookmarks of the caller whose request wrote (connectors/causal.py)."""
 
     async def changed() -> None:
-        await redis.incr(GENERATION_KEY)
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.incr(GENERATION_KEY)
+            keep(pipe)
+            await pipe.execute()
 
     return changed
 

@@ -16,6 +16,8 @@ from neo4j import (
     Record,
 )
 
+from graph import bookmarks
+
 P = ParamSpec("P")
 T = TypeVar("T")
 Changed = Callable[[], Awaitable[None]]
@@ -39,7 +41,10 @@ class Store:
 
     ``changed`` is awaited after every write through this store, committed or not (a failed
     batch may have committed the ones before it): answers kept from before it are stale
-    (connectors/freshness.py moves the cache generation on)."""
+    (connectors/freshness.py moves the cache generation on, and keeps the caller's bookmarks).
+
+    Every transaction joins the current causal chain (graph/bookmarks.py): in a cluster it
+    waits until the member serving it holds the chain's earlier writes."""
 
     driver: AsyncDriver
     database: str = "neo4j"
@@ -53,10 +58,14 @@ class Store:
 
     @asynccontextmanager
     async def session(self, *, read: bool = False) -> AsyncIterator[AsyncSession]:
-        """A session on this database; ``read`` routes it to readers in a cluster."""
+        """A session on this database; ``read`` routes it to readers in a cluster (unless the
+        current chain asks for the leader)."""
+        chain = bookmarks.current()
         try:
             async with self.driver.session(
-                database=self.database, default_access_mode="READ" if read else "WRITE"
+                database=self.database,
+                default_access_mode="READ" if read and not chain.leader else "WRITE",
+                bookmark_manager=chain,
             ) as session:
                 yield session
         finally:
@@ -88,12 +97,14 @@ class Store:
         routes it to readers in a cluster. Parameters come as a dict, as keywords, or both.
         A statement that changed nothing does not count as a write."""
         wrote = not read
+        chain = bookmarks.current()
         try:
             result = await self.driver.execute_query(
                 cypher,
                 parameters,
                 database_=self.database,
-                routing_="r" if read else "w",
+                routing_="r" if read and not chain.leader else "w",
+                bookmark_manager_=chain,
                 **params,
             )
             counters = result.summary.counters

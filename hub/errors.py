@@ -44,6 +44,8 @@ class HubError(GraphQLError):
         super().__init__(message, extensions={"code": code.value, **extensions})
 
 
+BOOKMARK_TIMEOUT = "Neo.TransientError.Transaction.BookmarkTimeout"
+
 # Seconds a client is asked to wait when Neo4j, Redis or file storage is away: a restart takes
 # about this long.
 RETRY_AFTER = "5"
@@ -88,6 +90,13 @@ def backing_services() -> Iterator[None]:
             ) from exc
         raise
     except Neo4jError as exc:
+        if exc.code == BOOKMARK_TIMEOUT:
+            # Never a stale answer: the member serving the read has not caught up with the
+            # caller's own last write (graph/bookmarks.py).
+            log.warning("neo4j behind the caller's bookmarks", error=repr(exc))
+            raise HubError(
+                Code.UNAVAILABLE, "the graph store has not caught up with your last write; retry"
+            ) from exc
         if exc.is_retryable():
             raise HubError(Code.UNAVAILABLE, "the graph store is busy; retry shortly") from exc
         raise

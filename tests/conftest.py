@@ -95,11 +95,18 @@ class Neo4jServer:
             self.proc = None
 
 
+# A read naming a transaction the server lacks waits this long, then fails (as docs/deploy.md
+# asks of a cluster): tests/hub/test_routing.py plants such bookmarks.
+NEO4J_CONF = "db.transaction.bookmark_ready_timeout=3s\n"
+
+
 @pytest.fixture(scope="session")
 def neo4j_server() -> Iterator[Neo4jServer]:
     server = Neo4jServer(
         services.Neo4jSpec(TEST_DATA / "neo4j", "127.0.0.1", NEO4J_PORT, "512m", "1g")
     )
+    server.spec.home.mkdir(parents=True, exist_ok=True)
+    (server.spec.home / "neo4j.conf").write_text(NEO4J_CONF)
     server.start()
     yield server
     server.stop()

@@ -13,7 +13,6 @@ from datetime import date, datetime
 from typing import Any, Literal, ParamSpec, TypeVar
 
 import strawberry
-from neo4j import AsyncDriver
 from strawberry.permission import BasePermission
 from strawberry.types.nodes import SelectedField
 
@@ -43,9 +42,6 @@ class Audited:
 @dataclass(slots=True)
 class Context:
     principal: Principal
-    driver: AsyncDriver
-    database: str
-    query_timeout: float
     request_id: str
     access: ReadScope  # what the principal may read (policies/access.py)
     policy: AccessPolicy

@@ -383,10 +383,12 @@ async def spend(
     now: float,
     *,
     also_get: str | None = None,
-) -> Any:
+    also_members: str | None = None,
+) -> list[Any]:
     """Charge a request's cost to its client's window in Redis (shared by every API process);
     refuse once the window's units are spent, saying when the next window opens. ``also_get``
-    is a key read in the same round trip (the cache generation); its value is returned."""
+    (the cache generation) and ``also_members`` (a set: the caller's bookmarks) are read in
+    the same round trip; their values are returned, in that order."""
     window = int(now // limits.rate_window)
     key = RATE_KEY.format(issuer=principal.issuer, subject=principal.subject, window=window)
     async with redis.pipeline(transaction=True) as pipe:
@@ -394,6 +396,8 @@ async def spend(
         pipe.expire(key, limits.rate_window * 2)
         if also_get is not None:
             pipe.get(also_get)
+        if also_members is not None:
+            pipe.smembers(also_members)
         spent, _, *read = await pipe.execute()
     allowed = limits.rate_limit(principal)
     if int(spent) > allowed:
@@ -403,4 +407,4 @@ async def spend(
             f"rate limit: {allowed} cost units per {limits.rate_window} s; retry in {retry} s",
             retryAfter=retry,
         )
-    return read[0] if read else None
+    return list(read)

@@ -21,7 +21,9 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from connectors.causal import caller_chain, caller_key
 from connectors.freshness import GENERATION_KEY
+from graph.bookmarks import Chain, following
 from graph.trusted_documents import document_hash, registered_document
 from hub.api.audit_stream import trail
 from hub.api.context import Context
@@ -34,7 +36,6 @@ from hub.http.auth.claims import AuthError
 from hub.http.bodies import BodyTooLarge, read_body
 from hub.http.metrics import FIELD_ERRORS, FIELD_LATENCY, GRAPHQL_ERRORS
 from hub.http.response_cache import Answer, Key, ResponseCache, cacheable, root_fields
-from hub.settings import Settings
 from policies.access import read_scope
 from policies.principal import PUBLIC_ISSUER, Principal, public_principal
 
@@ -44,13 +45,9 @@ MAX_BODY = 16 * 1024
 class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
-        settings: Settings = state.settings
         principal: Principal = request.scope["hub.principal"]
         context = Context(
             principal=principal,
-            driver=state.driver,
-            database=settings.neo4j_database,
-            query_timeout=settings.neo4j_query_timeout,
             request_id=request.scope["hub.request_id"],
             access=read_scope(principal, state.policy),
             policy=state.policy,
@@ -118,6 +115,7 @@ class Guarded:
     keep: Keep | None = None
     kept: Answer | None = None  # a kept answer of the current generation: served as it is
     roots: tuple[str, ...] = ()  # the document's root fields, for the metrics
+    chain: Chain | None = None  # the caller's causal chain (connectors/causal.py)
 
 
 class GraphQLEndpoint:
@@ -170,7 +168,8 @@ class GraphQLEndpoint:
                 return
             if guarded.keep is not None:
                 scope["hub.cache"] = guarded.keep
-            await self.graphql(scope, _replay(guarded.body), send)
+            with following(guarded.chain):  # its reads see its earlier writes, wherever made
+                await self.graphql(scope, _replay(guarded.body), send)
         finally:
             took = time.perf_counter() - started
             for field in guarded.roots:
@@ -234,13 +233,16 @@ class GraphQLEndpoint:
                 roots = root_fields(shape.document, _known()) if shape else ()
                 if shape is None or not cacheable(shape.document, answers.rules.fields):
                     key = None
-            generation = await spend(
+            # One round trip: the charge, the cache generation, the caller's bookmarks.
+            bookmarks = caller_key(principal)
+            *generation, members = await spend(
                 state.redis,
                 principal,
                 units,
                 state.limits,
                 time.time(),
                 also_get=GENERATION_KEY if key is not None else None,
+                also_members=bookmarks,
             )
         except Refusal as refusal:
             return await self._refused(state, principal, refusal)
@@ -253,11 +255,13 @@ class GraphQLEndpoint:
                 503, Code.UNAVAILABLE, "the graph store is unavailable; retry shortly"
             )
         if key is None:
-            return Guarded(body, roots=roots)
-        current = int(generation or 0)
+            return Guarded(body, roots=roots, chain=caller_chain(bookmarks, members))
+        current = int(generation[0] or 0)
         if kept is not None and kept.generation == current:
             return Guarded(body, kept=kept, roots=roots)
-        return Guarded(body, keep=Keep(key, current, units), roots=roots)
+        # Kept for every caller of this scope, so computed where every write is: the leader.
+        chain = caller_chain(bookmarks, members, leader=True)
+        return Guarded(body, keep=Keep(key, current, units), roots=roots, chain=chain)
 
     async def _refused(self, state: Any, principal: Principal, refusal: Refusal) -> Response:
         """The answer to a refused document, which still costs the client ``cost.refusal`` units

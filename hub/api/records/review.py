@@ -223,7 +223,7 @@ class ReviewQueries:
         if "reviewer" not in context.principal.roles:
             unit = own  # a submitter sees its own unit's submissions only
         after_at, after_id = _queue_after(after)
-        records, _, _ = await context.driver.execute_query(
+        records = await context.store.execute(
             QUEUE,
             status=status,
             unit=unit,
@@ -231,8 +231,7 @@ class ReviewQueries:
             afterAt=after_at,
             afterId=after_id,
             limit=first + 1,
-            database_=context.database,
-            routing_="r",
+            read=True,
             **context.scope,
         )
         nodes = [_queued(dict(r["record"]), r["subject"], r["subjectName"]) for r in records]

@@ -2,7 +2,8 @@
 
 Each REST endpoint declares one :class:`Rest`: the field its audit entries name, their action,
 and the rule that refuses a caller. Wrapped by :meth:`Rest.endpoint`, the handler runs only for
-an authenticated caller (401 otherwise) the rule allows (403 otherwise, audited first); a
+an authenticated caller (401 otherwise) the rule allows (403 otherwise, audited first), on the
+caller's causal chain (its reads see its earlier writes through any API process); a
 :class:`HubError` it raises is answered with the status its code means.
 """
 
@@ -16,7 +17,9 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from connectors.causal import caller_chain, caller_key
 from graph.audit_chain import Action, Decision
+from graph.bookmarks import Chain, following
 from hub.audit_log import audit_request
 from hub.errors import Code, HubError, refusal_response
 from hub.http.auth.backend import principal_of, unauthenticated
@@ -82,8 +85,19 @@ class Rest:
                     asked = tuple(str(value) for value in request.path_params.values())
                     await self.audit(request, principal, "DENY", released=asked)
                     raise HubError(Code.FORBIDDEN, reason)
-                return await handler(request, principal)
+                with following(await _chain(request, principal)):
+                    return await handler(request, principal)
             except HubError as error:
                 return refusal_response(error)
 
         return endpoint
+
+
+async def _chain(request: Request, principal: Principal) -> Chain:
+    """The caller's causal chain: its reads see its writes through any API process, and the
+    tasks it queues carry them (connectors/causal.py)."""
+    key = caller_key(principal)
+    try:
+        return caller_chain(key, await request.app.state.redis.smembers(key))
+    except RedisError:
+        raise HubError(Code.UNAVAILABLE, "Redis is unavailable; retry shortly") from None
