@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import os
 import struct
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
+from connectors.storage.config import open_storage
 from graph.archive.imports import find_import, new_import_id
 from graph.bookmarks import Chain, following
 from graph.db import Store
 from hub.cli import services
+from hub.http.rest.uploads import archive_key
 from hub.settings import get_settings
 from tests.conftest import (
     NEO4J_PORT,
@@ -209,12 +211,12 @@ async def test_a_task_waits_for_the_writes_of_whoever_queued_it(
     while not await redis.get(HEARTBEAT_KEY):
         assert time.monotonic() < deadline, "the worker never started"
         await asyncio.sleep(0.2)
-    path = get_settings().archives_dir / f"{new_import_id()}.jsonl"
-    import_id = path.stem
-    await asyncio.to_thread(_empty_file, path)
+    import_id = new_import_id()
+    key = archive_key(import_id, "jsonl")
+    await asyncio.to_thread(open_storage(get_settings().storage_config).put, key, io.BytesIO())
     with following(Chain([ahead(await latest(store), 5)])):  # as a request that wrote
         await asyncio.to_thread(
-            import_archive.delay, import_id, str(path), UNIT, "bm-task", "empty.jsonl", "jsonl"
+            import_archive.delay, import_id, key, UNIT, "bm-task", "empty.jsonl", "jsonl"
         )
     await asyncio.sleep(2.5)  # the idle worker took it at once: it waits for the server
     assert await find_import(store, import_id) is None, "the task ran without waiting"
@@ -226,8 +228,3 @@ async def test_a_task_waits_for_the_writes_of_whoever_queued_it(
         assert time.monotonic() < deadline, found
         await asyncio.sleep(0.2)
     assert found["status"] == "DONE", found
-
-
-def _empty_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("")
