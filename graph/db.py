@@ -19,6 +19,11 @@ from neo4j import (
 P = ParamSpec("P")
 T = TypeVar("T")
 Changed = Callable[[], Awaitable[None]]
+Gate = Callable[[], Awaitable[None]]
+
+
+class WritesPaused(RuntimeError):
+    """Writes are refused for a while (``hub backup`` is reading the store): retry shortly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +44,16 @@ class Store:
 
     ``changed`` is awaited after every write through this store, committed or not (a failed
     batch may have committed the ones before it): answers kept from before it are stale
-    (connectors/freshness.py moves the cache generation on)."""
+    (connectors/freshness.py moves the cache generation on).
+
+    ``gate`` is awaited before every write and raises :class:`WritesPaused` while writes are
+    paused (connectors/maintenance.py), so a backup reads a store that holds still."""
 
     driver: AsyncDriver
     database: str = "neo4j"
     time_limit: float = 5.0
     changed: Changed | None = None
+    gate: Gate | None = None
 
     def bookkeeping(self) -> Store:
         """This store for writes no kept answer shows (the audit chain, delivery attempts):
@@ -54,6 +63,8 @@ class Store:
     @asynccontextmanager
     async def session(self, *, read: bool = False) -> AsyncIterator[AsyncSession]:
         """A session on this database; ``read`` routes it to readers in a cluster."""
+        if not read:
+            await self._gate()
         try:
             async with self.driver.session(
                 database=self.database, default_access_mode="READ" if read else "WRITE"
@@ -88,6 +99,8 @@ class Store:
         routes it to readers in a cluster. Parameters come as a dict, as keywords, or both.
         A statement that changed nothing does not count as a write."""
         wrote = not read
+        if wrote:
+            await self._gate()
         try:
             result = await self.driver.execute_query(
                 cypher,
@@ -113,6 +126,10 @@ class Store:
         ``work`` must be safe to run again)."""
         async with self.session() as session:
             return await session.execute_write(work, *args, **kwargs)
+
+    async def _gate(self) -> None:
+        if self.gate is not None:
+            await self.gate()
 
     async def _changed(self) -> None:
         if self.changed is not None:

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from connectors.config import configure
 from connectors.freshness import generation_bump
+from connectors.maintenance import write_gate
 from graph.db import Store, connect
 from hub.api.contract import Contracts
 from hub.api.guards import check_cached_fields, check_prices
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.neo4j_database,
             settings.neo4j_query_timeout,
             generation_bump(app.state.redis),
+            write_gate(app.state.redis),  # a write during `hub backup` is refused at once
         )
         app.state.audit_log = AuditLog(app.state.redis)
         # Startup objects (schema, modules) never die: keep them out of the collector's way,
