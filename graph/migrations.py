@@ -287,11 +287,16 @@ async def applied_versions(store: Store) -> list[int]:
 async def migrate(
     store: Store,
     report: Callable[[Migration, bool], None] = lambda m, new: None,
+    *,
+    upto: int | None = None,
 ) -> list[int]:
-    """Apply every migration (statements are idempotent); return the versions that were new."""
+    """Apply every migration (statements are idempotent), or those up to version ``upto``
+    (a restore brings a backup's schema back as it was); return the versions that were new."""
     done = set(await applied_versions(store))
     new: list[int] = []
     for migration in MIGRATIONS:
+        if upto is not None and migration.version > upto:
+            break
         params = migration.params()
         for statement in migration.statements:
             await store.execute(statement, params)
