@@ -26,8 +26,8 @@ RELATIONSHIPS = (
     "properties(r) AS props"
 )
 TOTALS = (
-    "CALL { MATCH (n) RETURN count(n) AS nodes } "
-    "CALL { MATCH ()-[r]->() RETURN count(r) AS rels } RETURN nodes, rels"
+    "CALL () { MATCH (n) RETURN count(n) AS nodes } "
+    "CALL () { MATCH ()-[r]->() RETURN count(r) AS rels } RETURN nodes, rels"
 )
 LABELS = "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS n"
 TYPES = "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n"
