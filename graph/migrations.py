@@ -289,9 +289,11 @@ async def migrate(
     report: Callable[[Migration, bool], None] = lambda m, new: None,
     *,
     upto: int | None = None,
+    wait: int = 300,
 ) -> list[int]:
     """Apply every migration (statements are idempotent), or those up to version ``upto``
-    (a restore brings a backup's schema back as it was); return the versions that were new."""
+    (a restore brings a backup's schema back as it was), and wait up to ``wait`` seconds for
+    the indexes to come online; return the versions that were new."""
     done = set(await applied_versions(store))
     new: list[int] = []
     for migration in MIGRATIONS:
@@ -310,5 +312,5 @@ async def migrate(
         if is_new:
             new.append(migration.version)
         report(migration, is_new)
-    await store.execute("CALL db.awaitIndexes(300)")
+    await store.execute("CALL db.awaitIndexes($wait)", wait=wait)
     return new

@@ -29,6 +29,7 @@ from hub.settings import Settings
 ATTEMPTS = 3  # reads of the graph before a backup gives up on a graph that will not hold still
 SETTLE = 1.0  # seconds without a commit after which writes in flight are taken to be done
 SETTLE_MAX = 30.0  # seconds to wait for that before reading anyway (and checking after)
+INDEX_WAIT = 3600  # seconds a restore waits for the indexes of a large graph to populate
 
 Say = Callable[[str], None]
 Progress = Callable[[str, int, int], None]  # phase, done, total
@@ -234,7 +235,7 @@ async def _restore(
             await load.finish(store, say)
             version = max(schema.migrations, default=0)
             say(f"schema: migrations up to version {version}")
-            await migrate(store, upto=version)
+            await migrate(store, upto=version, wait=INDEX_WAIT)
         except Exception as exc:
             raise BackupError(
                 f"the restore stopped ({exc}); the store holds part of the backup: run "
