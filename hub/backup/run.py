@@ -261,7 +261,7 @@ async def _checks(stores: Stores, schema: dump.Schema, tally: Tally) -> list[str
         if have != want:
             diff = {k: (want[k], have[k]) for k in set(have) | set(want) if have[k] != want[k]}
             wrong.append(f"{what} differ (backup, restored): {diff}")
-        done.append(f"{sum(want.values())} {what.split()[0]} in {len(want)} kinds, as backed up")
+        done.append(f"{what}: {len(want)} kinds, {sum(want.values())} in all, as backed up")
     now = await dump.schema(store)
     if now != schema:
         wrong.append(f"schema differs: backed up {schema.as_dict()}, restored {now.as_dict()}")
