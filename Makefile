@@ -18,6 +18,7 @@ help:
 	@echo "make bench-sync  decision-to-partner latency and delivery events/s (1 and 2 workers)"
 	@echo "make bench-portal  subject pages with and without the cache, anonymous GraphQL lookups"
 	@echo "make bench-batch  subjects/s of subjectsByCode at 100 codes against single lookups (100k graph)"
+	@echo "make bench-plans  EXPLAIN every named query on the 100k graph; fails on a label scan"
 	@echo "make bench-peer  the hub against @neo4j/graphql: lookups and depth-2 networks, same load (needs Node.js)"
 	@echo "make lint   ruff and mypy"
 
@@ -101,8 +102,12 @@ bench-portal: system venv wrk
 bench-batch: system venv wrk
 	$(VENV)/bin/python -m bench.batch $(BENCH_ARGS)
 
+# Every named query EXPLAINed on the 100k graph of `make bench`: fails on a label scan.
+bench-plans: system venv
+	$(VENV)/bin/python -m bench.plans $(BENCH_ARGS)
+
 # The peer (bench/peer/, @neo4j/graphql on Node.js) is installed by the benchmark itself (npm ci).
 bench-peer: system venv wrk
 	$(VENV)/bin/python -m bench.peer $(BENCH_ARGS)
 
-.PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal bench-batch bench-peer
+.PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal bench-batch bench-plans bench-peer

@@ -5,10 +5,11 @@ moves entries, oldest first, into the chain of ``graph.audit_chain`` and deletes
 stream only after the chain transaction committed. A crash in between leaves entries that are
 already chained; ``append`` skips them by event id, so the next run just deletes them.
 
-A Redis lock keeps one drainer at a time (renewed before each batch), which saves duplicate
-work. Order does not even depend on it: every batch is read from the start of the stream, and
-an entry is deleted only once it and all before it are chained, so the chain is in stream order
-even if a lock expired while a batch was being written.
+A Redis lock keeps one drainer at a time (renewed beside the work, connectors/locks.py: a
+drainer killed with it blocks others five seconds at most), which saves duplicate work. Order
+does not even depend on it: every batch is read from the start of the stream, and an entry is
+deleted only once it and all before it are chained, so the chain is in stream order even if
+two drainers overlapped.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from collections.abc import Mapping, Sequence
 import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
-from connectors.locks import RedisLock
+from connectors.locks import LockLost, RedisLock
 from graph.audit_chain import DEFAULT_CHAIN, AuditEvent, append
 from graph.db import Store
 
 AUDIT_STREAM = "hub:audit"
 BATCH = 2000  # stream entries per append transaction
-LOCK_TTL_MS = 10_000  # a drainer killed with the lock blocks others this long at most
-BUDGET = 5.0  # seconds a scheduled run keeps draining, well inside the lock's lifetime
+BUDGET = 5.0  # seconds a scheduled run keeps draining before it hands over to the next
+STUCK = 30.0  # seconds past the budget after which a drainer is stuck and gives the lock up
 
 log = logging.getLogger(__name__)
 Entry = tuple[bytes | str | None, Mapping[bytes | str, bytes | str] | None]
@@ -63,14 +64,14 @@ async def _events(redis: aioredis.Redis, stream: str, entries: Sequence[Entry]) 
 
 
 async def _drain(
-    lock: RedisLock,
+    redis: aioredis.Redis,
     store: Store,
     stream: str,
     chain: str,
     budget: float,
 ) -> int:
-    redis, deadline, moved = lock.redis, time.monotonic() + budget, 0
-    while await lock.renew():
+    deadline, moved = time.monotonic() + budget, 0
+    while True:
         entries = await redis.xrange(stream, count=BATCH) or []
         if not entries:
             return moved
@@ -80,8 +81,6 @@ async def _drain(
         moved += len(entries)
         if len(entries) < BATCH or time.monotonic() >= deadline:
             return moved
-    log.warning("audit drain of %s lost its lock after %d entries", stream, moved)
-    return moved
 
 
 async def drain_stream(
@@ -93,11 +92,15 @@ async def drain_stream(
     budget: float = BUDGET,
 ) -> int | None:
     """Move entries from the stream into the chain until it is empty or ``budget`` seconds
-    have passed; how many moved, or None when another drainer holds the lock."""
-    lock = RedisLock(redis, lock_key(stream), LOCK_TTL_MS)
+    have passed; how many moved, or None when another drainer holds the lock (or took it
+    while this one drained: then what it moved stays chained and it stops)."""
+    lock = RedisLock(redis, lock_key(stream))
     if not await lock.acquire():
         return None
     try:
-        return await _drain(lock, store, stream, chain, budget)
+        return await lock.hold(_drain(redis, store, stream, chain, budget), limit=budget + STUCK)
+    except LockLost as exc:
+        log.warning("audit drain of %s stopped: %s", stream, exc)
+        return None
     finally:
         await lock.release()

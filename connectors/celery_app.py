@@ -74,6 +74,13 @@ app.conf.update(
             "schedule": 3600.0,
             "options": {"expires": 600},
         },
+        # Outbox events, deliveries and import reports past their period: exported, then
+        # removed (connectors/retention.py); a run takes at most max_rows of each kind.
+        "retention": {
+            "task": "connectors.tasks.retain",
+            "schedule": 3600.0,
+            "options": {"expires": 600},
+        },
         # Daily in effect too: a case is reminded at most once a day (graph/cases/reminders.py).
         "remind-cases": {
             "task": "connectors.tasks.remind_cases",

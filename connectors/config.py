@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.celery_app import app
+from connectors.storage.config import StorageConfig
 from graph.db import Neo4jConfig
 from policies.targets import TargetRule
 
@@ -23,6 +24,8 @@ class WorkerConfig:
     targets: TargetRule  # where webhooks may go
     measures_file: Path  # the sanction-measure catalogue and its delivery rules
     feeds_file: Path | None  # the pulled lists; None: policies/feeds.yaml
+    storage: StorageConfig  # where uploaded archive files wait for their import
+    retention_file: Path  # how long outbox events, deliveries and import reports stay
 
 
 _configured: list[WorkerConfig] = []

@@ -1,6 +1,8 @@
 """Pushing outbox events to partners as signed webhooks.
 
-One runner works one lane (a partner and a shard of its subjects) at a time, under a Redis lock.
+One runner works one lane (a partner and a shard of its subjects) at a time, under a Redis lock
+kept alive beside the work (connectors/locks.py): a runner that dies frees its lane within five
+seconds, and one that loses its lock stops at once, its posts in flight cancelled.
 It keeps up to ``IN_FLIGHT`` of the lane's due deliveries (graph/exchange/outbox.py: pending, due,
 first in line for their subject) posting over one keep-alive HTTP client, signed per Standard
 Webhooks (connectors/signing.py); each time half are back it records their outcomes and reads
@@ -13,22 +15,23 @@ Redirects are never followed. A subject's later event is due only once its earli
 recorded, so it never overtakes it.
 
 Nothing here is the source of truth: a delivery stays PENDING in the graph until a partner
-accepted it. A worker killed mid-post leaves it pending; the task is redelivered (late
-acknowledgement) or the sweeper finds the lane again, and the partner drops the duplicate by
-its ``webhook-id``.
+accepted it. A worker killed (or a runner stopped) mid-post leaves it pending; the task is
+redelivered (late acknowledgement) or the sweeper finds the lane again once its lock lapsed,
+and the partner drops the duplicate by its ``webhook-id``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass
 
 import aiohttp
 import redis.asyncio as aioredis
 
-from connectors.locks import RedisLock
+from connectors.locks import LockLost, RedisLock
 from connectors.signing import headers
 from connectors.targets import refusal, refused
 from graph.db import Store
@@ -40,12 +43,13 @@ from policies.targets import TargetRule
 IN_FLIGHT = 200  # posts a runner keeps in flight; it records and refills when half are back
 BUDGET = 20.0  # seconds a runner keeps going before it hands the lane back
 
+log = logging.getLogger(__name__)
 
-def lane_lock(redis: aioredis.Redis, partner: str, shard: int, timeout: float) -> RedisLock:
-    # Renewed each time half the posts in flight are back, which is within the post timeout, and
-    # then once more after the last ones, so a live runner never loses it; a dead one blocks
-    # its lane this long at most.
-    return RedisLock(redis, f"hub:deliver:{partner}:{shard}", int((timeout * 3 + 10) * 1000))
+
+def lane_lock(redis: aioredis.Redis, partner: str, shard: int) -> RedisLock:
+    """The lock of one lane; its lifetime is the lock's own (``LIFETIME_MS``), whatever the
+    partner's timeout, since it is renewed beside the posts."""
+    return RedisLock(redis, f"hub:deliver:{partner}:{shard}")
 
 
 def body(partner: Partner, catalogue: Catalogue, item: Due) -> bytes:
@@ -97,11 +101,11 @@ async def _post(
     return Outcome(item.id, False, status, f"HTTP {status}", retry)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LaneRun:
-    posted: int
-    delivered: int
-    skipped: bool  # another runner holds the lane
+    posted: int = 0  # posts come back
+    delivered: int = 0
+    skipped: bool = False  # another runner holds the lane, or took it when this one lost its lock
 
 
 async def run_lane(
@@ -116,52 +120,70 @@ async def run_lane(
 ) -> LaneRun:
     """Deliver what is due in one lane until nothing is, or ``budget`` seconds have passed.
     ``http`` resolves through connectors/targets.py's ``CheckedResolver`` with ``targets``."""
-    lock = lane_lock(redis, partner_code, shard, catalogue.delivery.timeout_seconds)
+    lock = lane_lock(redis, partner_code, shard)
+    run = LaneRun()
     if not await lock.acquire():
-        return LaneRun(0, 0, True)
+        run.skipped = True
+        return run
     store = store.bookkeeping()  # delivery attempts are no kept answer's business
-    posted = delivered = 0
-    started = time.monotonic()
     try:
-        partner = await find(store, partner_code)
-        key = await signing_key(store, partner_code)
-        if partner is None or key is None or partner.status != "ACTIVE" or not partner.endpoint:
-            return LaneRun(0, 0, False)  # paused or gone: its deliveries wait
-        flying: dict[asyncio.Task[Outcome], str] = {}  # posts under way, by delivery id
-        try:
-            asked = IN_FLIGHT
-            fresh = await due(store, partner_code, shard, time.time(), asked)
-            while fresh or flying:
-                for item in fresh:
-                    post = _post(http, partner, key, catalogue, item, targets)
-                    flying[asyncio.ensure_future(post)] = item.id
-                # Refill when half are back; when the lane had no more due, wait for all.
-                low = IN_FLIGHT // 2 if asked and len(fresh) == asked else 0
-                outcomes: list[Outcome] = []
-                while len(flying) > low:
-                    done, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
-                    for task in done:
-                        del flying[task]
-                        outcomes.append(task.result())
-                posted += len(outcomes)
-                delivered += sum(o.delivered for o in outcomes)
-                # Past the budget, or the lock lapsed (someone else may run the lane now): record
-                # what came back and take no more.
-                more = time.monotonic() - started < budget and await lock.renew()
-                asked = IN_FLIGHT - len(flying) if more else 0
-                fresh = await settle(
-                    store,
-                    partner_code,
-                    shard,
-                    outcomes,
-                    time.time(),
-                    catalogue.delivery.max_attempts,
-                    asked,
-                    busy=list(flying.values()),
-                )
-        finally:
-            for task in flying:  # only on an error: the loop above waits for every post
-                task.cancel()
+        work = _deliver(store, http, catalogue, partner_code, shard, targets, budget, run)
+        # The budget, then the posts still out, then their record: a runner past that is stuck.
+        await lock.hold(work, limit=budget + 2 * catalogue.delivery.timeout_seconds + 30)
+    except LockLost as exc:
+        log.warning("delivery lane %s/%d stopped: %s", partner_code, shard, exc)
+        run.skipped = True
     finally:
         await lock.release()
-    return LaneRun(posted, delivered, False)
+    return run
+
+
+async def _deliver(
+    store: Store,
+    http: aiohttp.ClientSession,
+    catalogue: Catalogue,
+    partner_code: str,
+    shard: int,
+    targets: TargetRule,
+    budget: float,
+    run: LaneRun,
+) -> None:
+    """The work of :func:`run_lane` under its lock, counting into ``run`` as posts come back."""
+    started = time.monotonic()
+    partner = await find(store, partner_code)
+    key = await signing_key(store, partner_code)
+    if partner is None or key is None or partner.status != "ACTIVE" or not partner.endpoint:
+        return  # paused or gone: its deliveries wait
+    flying: dict[asyncio.Task[Outcome], str] = {}  # posts under way, by delivery id
+    try:
+        asked = IN_FLIGHT
+        fresh = await due(store, partner_code, shard, time.time(), asked)
+        while fresh or flying:
+            for item in fresh:
+                post = _post(http, partner, key, catalogue, item, targets)
+                flying[asyncio.ensure_future(post)] = item.id
+            # Refill when half are back; when the lane had no more due, wait for all.
+            low = IN_FLIGHT // 2 if asked and len(fresh) == asked else 0
+            outcomes: list[Outcome] = []
+            while len(flying) > low:
+                done, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    del flying[task]
+                    outcomes.append(task.result())
+            run.posted += len(outcomes)
+            run.delivered += sum(o.delivered for o in outcomes)
+            # Past the budget: record what came back and take no more.
+            asked = IN_FLIGHT - len(flying) if time.monotonic() - started < budget else 0
+            fresh = await settle(
+                store,
+                partner_code,
+                shard,
+                outcomes,
+                time.time(),
+                catalogue.delivery.max_attempts,
+                asked,
+                busy=list(flying.values()),
+            )
+    finally:
+        for task in flying:  # on an error or a lost lock: the loop waits for every post
+            task.cancel()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,11 @@ from connectors.delivery import lane_lock, run_lane
 from connectors.locks import RedisLock
 from connectors.pull import FeedFetchError, feeds_due, pull
 from connectors.reclaim import kept_alive, lapsed
+from connectors.retention import run_alone
+from connectors.storage.base import BadKey, MissingObject, Storage, StorageUnavailable
+from connectors.storage.config import open_storage
 from graph.archive.files import ArchiveFormatError
-from graph.archive.imports import find_import, run_import
+from graph.archive.imports import fail_import, find_import, run_import
 from graph.archive.xlsx_guard import DEFAULT_LIMITS, XlsxLimits
 from graph.cases.reminders import remind
 from graph.exchange.feedback import reconcile
@@ -33,6 +36,7 @@ from graph.records.review import expire
 from graph.rights.complaint_handling import escalate_overdue
 from policies.cases import default_cases
 from policies.credit.measures import Catalogue, load_measures
+from policies.retention import Retention, load_retention
 from policies.rights import default_rights
 
 log = structlog.get_logger("connectors.tasks")
@@ -71,35 +75,45 @@ def drain_audit() -> int | None:
     return clients.runner.run(audit_drain.drain_stream(clients.redis, clients.store))
 
 
-@app.task(name="connectors.tasks.import_archive")
+STORAGE_RETRIES = 20  # an import waits this many tries for its storage, 5 s to 5 min apart
+
+
+@app.task(name="connectors.tasks.import_archive", bind=True, max_retries=STORAGE_RETRIES)
 def import_archive(
+    task: Any,
     import_id: str,
-    path: str,
+    key: str,
     agency: str,
     by: str,
     file_name: str,
     fmt: str | None,
     limits: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """An uploaded archive (POST /archives). Acknowledged late: if the worker dies, another
-    runs it again from the start, and natural keys make the rerun write nothing twice.
-    ``limits`` are the API's workbook limits, checked again where the file is read. The file
-    leaves storage however the import ends, so a failed upload leaves nothing behind; a worker
-    killed mid-import raises nothing here and its rerun still finds the file."""
+    """An uploaded archive (POST /archives), read from storage by its key, so any worker on
+    any machine takes it. Acknowledged late: if the worker dies, another runs it again from
+    the start, and natural keys make the rerun write nothing twice. ``limits`` are the API's
+    workbook limits, checked again where the file is read. The file leaves storage however the
+    import ends, so a failed upload leaves nothing behind; a worker killed mid-import raises
+    nothing here and its rerun still finds the file. While storage does not answer the import
+    waits QUEUED and the task is tried again (:data:`STORAGE_RETRIES` times), then FAILED."""
     clients = worker.current()
     known = clients.runner.run(find_import(clients.store, import_id))
     if known is not None and known["status"] in ("DONE", "FAILED"):
         return {"status": known["status"], "again": True}  # the broker's late copy of a rerun
     arguments = {
-        "import_id": import_id, "path": path, "agency": agency, "by": by,
+        "import_id": import_id, "key": key, "agency": agency, "by": by,
         "file_name": file_name, "fmt": fmt, "limits": limits,
     }  # fmt: skip
+    storage = open_storage(configured().storage)
     try:
-        with kept_alive(configured().redis_url, import_id, arguments):
+        with (
+            kept_alive(configured().redis_url, import_id, arguments),
+            storage.local_file(key) as path,
+        ):
             counts = clients.runner.run(
                 run_import(
                     clients.store,
-                    Path(path),
+                    path,
                     import_id=import_id,
                     agency=agency,
                     by=by,
@@ -108,14 +122,38 @@ def import_archive(
                     limits=XlsxLimits(**limits) if limits else DEFAULT_LIMITS,
                 )
             )
+    except (MissingObject, BadKey) as exc:
+        error = (
+            "the uploaded file is not in storage: do the API and this worker share it?"
+            if isinstance(exc, MissingObject)
+            else "queued with a file path by an older hub, not a storage key: upload it again"
+        )
+        clients.runner.run(fail_import(clients.store, import_id, error))
+        log.error("archive file not found", import_id=import_id, key=key, error=error)
+        return {"status": "FAILED", "error": error}
+    except StorageUnavailable as exc:
+        tries = task.request.retries
+        if tries < STORAGE_RETRIES:
+            raise task.retry(exc=exc, countdown=min(300, 5 * 2**tries)) from None
+        error = f"storage did not answer after {tries} tries: {exc}"
+        clients.runner.run(fail_import(clients.store, import_id, error))
+        return {"status": "FAILED", "error": error}
     except Exception as exc:  # recorded FAILED on the import, which is never retried
-        Path(path).unlink(missing_ok=True)
+        _discard(storage, key)
         if isinstance(exc, ArchiveFormatError):
             return {"status": "FAILED", "error": str(exc)}
         raise
-    Path(path).unlink(missing_ok=True)
+    _discard(storage, key)
     log.info("archive imported", import_id=import_id, **asdict(counts))
     return {"status": "DONE", **asdict(counts)}
+
+
+def _discard(storage: Storage, key: str) -> None:
+    """An imported (or refused) file leaves storage; if storage is away it stays, unread."""
+    try:
+        storage.delete(key)
+    except StorageUnavailable as exc:
+        log.warning("archive file left in storage", key=key, error=str(exc))
 
 
 @app.task(name="connectors.tasks.reclaim_imports")
@@ -138,6 +176,29 @@ def expire_records() -> dict[str, int]:
     for event in ended:
         wake(event.partners, event.subject)
     return {"records": records, "listings": len(ended)}
+
+
+@cache
+def read_retention(path: Path) -> Retention:
+    """The retention file at ``path``, validated once."""
+    return load_retention(path)
+
+
+@app.task(name="connectors.tasks.retain")
+def retain() -> dict[str, dict[str, int]] | None:
+    """Beat runs this hourly: outbox events, deliveries and import reports past their period
+    (policies/retention.yaml) are exported to storage, then removed; None when another
+    run holds the lock."""
+    clients, config = worker.current(), configured()
+    rules = read_retention(config.retention_file)
+    now = datetime.now(UTC)
+    report = clients.runner.run(
+        run_alone(clients.redis, clients.store, rules, open_storage(config.storage), now)
+    )
+    if report is None:
+        return None
+    log.info("retention run", seconds=round(report.seconds, 1), **report.counts())
+    return report.counts()
 
 
 @app.task(name="connectors.tasks.escalate_complaints")
@@ -192,12 +253,11 @@ def sweep_deliveries() -> int:
     """Beat runs this every second: every lane with a due delivery and no runner gets one, so
     retries happen on time and nothing waits on a lost broker message."""
     clients = worker.current()
-    timeout = catalogue().delivery.timeout_seconds
 
     async def work() -> int:
         started = 0
         for partner, shard in await lanes_due(clients.store, time.time()):
-            lock = lane_lock(clients.redis, partner, shard, timeout)
+            lock = lane_lock(clients.redis, partner, shard)
             if not await clients.redis.exists(lock.key):
                 deliver.apply_async((partner, shard), expires=30)
                 started += 1

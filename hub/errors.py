@@ -16,7 +16,8 @@ from neo4j.exceptions import (
     ServiceUnavailable,
     SessionExpired,
 )
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from strawberry.extensions import MaskErrors
 
 from graph.db import WritesPaused
@@ -44,7 +45,8 @@ class HubError(GraphQLError):
         super().__init__(message, extensions={"code": code.value, **extensions})
 
 
-# Seconds a client is asked to wait when Neo4j or Redis is away: a restart takes about this long.
+# Seconds a client is asked to wait when Neo4j, Redis or file storage is away: a restart takes
+# about this long.
 RETRY_AFTER = "5"
 
 
@@ -92,6 +94,13 @@ def backing_services() -> Iterator[None]:
         if exc.is_retryable():
             raise HubError(Code.UNAVAILABLE, "the graph store is busy; retry shortly") from exc
         raise
+
+
+async def storage_unavailable(request: Request, exc: Exception) -> Response:
+    """File storage away (:class:`StorageUnavailable`: S3 not answering, a disk refusing): an
+    outage like the others."""
+    log.warning("storage unavailable", path=request.url.path, error=str(exc))
+    return error_response(503, Code.UNAVAILABLE, "the file store is unavailable; retry shortly")
 
 
 class CodedErrors(MaskErrors):

@@ -1,20 +1,27 @@
-"""Stores the files filed as evidence (objections, complaints, repair applications) on disk,
-by their sha256, after the rights rules (policies/rights.yaml) have checked count, size and type.
+"""Stores the files filed as evidence (objections, complaints, repair applications) and case
+documents in storage, by their sha256, after the rules (policies/rights.yaml, policies/cases.yaml)
+have checked count, size and type.
 
 Files are read from the form at most one byte past the size limit, so an oversized upload costs
 the hub no more than the limit; the type is read from the bytes, never from the name or the
-browser's word; a refusal stores nothing. Files live under ``HUB_DATA_DIR/evidence``.
+browser's word; a refusal stores nothing. Files live under the key ``evidence/<2 hex>/<sha256>``
+(``HUB_DATA_DIR/evidence/…`` on a filesystem, the bucket of ``HUB_S3_BUCKET`` on S3), so any API
+process hands back what another stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import os
-from pathlib import Path, PurePath
+import io
+from pathlib import PurePath
 
 from starlette.datastructures import FormData, UploadFile
 
+from connectors.storage.base import Storage
+from connectors.storage.config import open_storage
 from graph.rights.evidence import Evidence
+from hub.settings import get_settings
 from policies.rights import Attachments, sniff
 
 _ID = frozenset("0123456789abcdef")
@@ -36,26 +43,32 @@ async def files_of(form: FormData, field: str, rules: Attachments) -> list[tuple
     return [(name, data) for name, data in files if data]
 
 
-def store(directory: Path, files: list[tuple[str, bytes]], rules: Attachments) -> list[Evidence]:
+async def store(files: list[tuple[str, bytes]], rules: Attachments) -> list[Evidence]:
     """Check every file, then write them all (content-addressed, so a retry is harmless)."""
     refusal = rules.refusal(files)
     if refusal is not None:
         raise EvidenceRefused(refusal)
+    return await asyncio.to_thread(_write, evidence_storage(), files)
+
+
+def _write(storage: Storage, files: list[tuple[str, bytes]]) -> list[Evidence]:
     stored = []
     for name, data in files:
         digest = hashlib.sha256(data).hexdigest()
-        path = path_of(directory, digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+        key = evidence_key(digest)
+        if not storage.exists(key):
+            storage.put(key, io.BytesIO(data))
         stored.append(Evidence(digest, name, sniff(data) or "", len(data)))
     return stored
 
 
-def path_of(directory: Path, evidence_id: str) -> Path:
-    """Where a file lives; ValueError for anything but a sha256 (no path from user text)."""
+def evidence_storage() -> Storage:
+    """The storage of this process's settings (``HUB_STORAGE``)."""
+    return open_storage(get_settings().storage_config)
+
+
+def evidence_key(evidence_id: str) -> str:
+    """Where a file lives; ValueError for anything but a sha256 (no key from user text)."""
     if len(evidence_id) != 64 or not set(evidence_id) <= _ID:
         raise ValueError("not an evidence id")
-    return directory / evidence_id[:2] / evidence_id
+    return f"evidence/{evidence_id[:2]}/{evidence_id}"

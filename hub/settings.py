@@ -8,10 +8,11 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.config import WorkerConfig
+from connectors.storage.config import Addressing, StorageConfig
 from graph.archive.xlsx_guard import MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED, XlsxLimits
 from graph.db import Neo4jConfig
 from policies.credit.letters import Letters, default_letters
@@ -23,7 +24,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+    # A refused setting is named, its value never shown: it may sit beside a secret.
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore", hide_input_in_errors=True)
 
     env: str = "development"  # "production" turns GraphiQL and dev tokens off
     data_dir: Path = PROJECT_ROOT / ".data"
@@ -51,6 +53,17 @@ class Settings(BaseSettings):
     xlsx_max_entries: int = MAX_ENTRIES  # zip entries in one workbook
     xlsx_max_ratio: int = MAX_RATIO  # inflated / compressed size of one entry
 
+    # Where uploaded archive files and evidence live (connectors/storage): "fs", files under
+    # data_dir, or "s3", an S3-compatible bucket every API host and worker reaches.
+    storage: str = "fs"
+    s3_endpoint_url: str = ""  # e.g. https://minio.internal:9000; empty: AWS S3 of s3_region
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key: str = ""  # empty: boto3's credential chain (AWS_* variables, instance role)
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_prefix: str = ""  # every key under it, e.g. "hub/"
+    s3_addressing_style: Addressing = "auto"  # "path" for most MinIO, "virtual" for OSS
+
     # Slow clients: the request line and headers within header_timeout seconds of the
     # connection (or of the request's first byte on a kept-alive one); the body within
     # body_timeout seconds plus one second per body_min_rate bytes received.
@@ -67,6 +80,7 @@ class Settings(BaseSettings):
     issuers_file: Path = PROJECT_ROOT / "policies" / "issuers.yaml"  # trusted partner IdPs
     measures_file: Path = PROJECT_ROOT / "policies" / "measures.yaml"  # joint punishment, delivery
     feeds_file: Path | None = None  # the lists pulled from outside; None: policies/feeds.yaml
+    retention_file: Path = PROJECT_ROOT / "policies" / "retention.yaml"  # what goes, and when
     jwks_min_refetch: float = 30.0  # seconds between fetches of one issuer's keys, at least
     jwks_ca_file: Path | None = None  # extra CA (PEM) trusted for https JWKS, e.g. a private IdP
     # Webhook targets (policies/targets.py): production posts only to public https endpoints.
@@ -81,6 +95,27 @@ class Settings(BaseSettings):
     # The Neo4j that `hub up` starts; named as Neo4j's own settings are, without the prefix.
     neo4j_pagecache: str = Field(default="2g", validation_alias=AliasChoices("NEO4J_PAGECACHE"))
     neo4j_heap: str = Field(default="2g", validation_alias=AliasChoices("NEO4J_HEAP"))
+
+    @model_validator(mode="after")
+    def _storage_usable(self) -> Settings:
+        """A storage setting that cannot work stops every process at its start."""
+        self.storage_config  # noqa: B018  (built to be checked)
+        return self
+
+    @property
+    def storage_config(self) -> StorageConfig:
+        """Where uploads live: the API writes them, the workers read archives from it."""
+        return StorageConfig(
+            kind=self.storage,
+            root=self.data_dir,
+            endpoint_url=self.s3_endpoint_url,
+            bucket=self.s3_bucket,
+            region=self.s3_region,
+            access_key=self.s3_access_key,
+            secret_key=self.s3_secret_key.get_secret_value(),
+            prefix=self.s3_prefix,
+            addressing_style=self.s3_addressing_style,
+        )
 
     @property
     def neo4j(self) -> Neo4jConfig:
@@ -104,6 +139,8 @@ class Settings(BaseSettings):
             targets=self.webhook_targets,
             measures_file=self.measures_file,
             feeds_file=self.feeds_file,
+            storage=self.storage_config,
+            retention_file=self.retention_file,
         )
 
     @property
@@ -118,16 +155,6 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
-
-    @property
-    def archives_dir(self) -> Path:
-        """Uploaded archives wait here for a worker; shared storage when workers are elsewhere."""
-        return self.data_dir / "archives"
-
-    @property
-    def evidence_dir(self) -> Path:
-        """Files filed as evidence with objections, complaints and repair applications."""
-        return self.data_dir / "evidence"
 
     @property
     def base_url(self) -> str:

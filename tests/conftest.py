@@ -33,6 +33,7 @@ from neo4j import AsyncDriver
 
 from hub.settings import PROJECT_ROOT
 from tests.oidc import CLIENT_SECRET, oidc, signin_yaml  # noqa: F401  (oidc: the provider fixture)
+from tests.s3 import MotoServer
 
 if TYPE_CHECKING:
     from graph.archive.ingest import ImportReport
@@ -147,6 +148,16 @@ def redis_server() -> Iterator[str]:
     _start_redis()
     yield f"redis://127.0.0.1:{REDIS_PORT}/0"
     services.stop_process(_redis_procs[-1].pid)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[MotoServer]:
+    """An S3-compatible server (moto) with an empty bucket, for the storage tests; the rest of
+    the suite stores files on the filesystem (HUB_STORAGE's default)."""
+    server = MotoServer(free_port(), TEST_DATA / "logs" / "moto.log")
+    server.start()
+    yield server
+    server.kill()
 
 
 def hub_command(

@@ -40,6 +40,7 @@ class Inbox:
     copies: Counter[str] = field(default_factory=Counter)  # every verified request per id
     bad_signatures: int = 0
     connections: int = 0  # every TCP connection accepted, even one that sent no request
+    holding: int = 0  # requests a slow partner is holding (sleeping on) right now
 
     @property
     def ids(self) -> list[str]:
@@ -99,7 +100,11 @@ class _Handler(BaseHTTPRequestHandler):
             inbox.copies[msg_id] += 1
             copy = inbox.copies[msg_id]
         if behaviour.always_sleep or behaviour.jitter:
+            with inbox.lock:
+                inbox.holding += 1
             time.sleep(behaviour.always_sleep + random.uniform(0, behaviour.jitter))
+            with inbox.lock:
+                inbox.holding -= 1
         if copy <= behaviour.sleep_first:
             time.sleep(behaviour.sleep)
         if copy <= behaviour.fail_first:

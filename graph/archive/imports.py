@@ -3,9 +3,10 @@
 The file is read row by row (graph/archive/files.py), so a million-row file never sits in
 memory. Each batch is one transaction that writes the accepted records, the rejected rows
 (``ImportRejection``) and adds its counts to the ``ArchiveImport``'s, so progress and report
-are queryable while the import runs and survive a crash; running the same import again (a
-worker restarted) resumes without writing anything twice. Two batches are written at once, on
-disjoint subjects (:class:`ArchiveImporter`).
+are queryable while the import runs and survive a crash. Running the same import again (its
+worker killed) starts over from the first line, writes nothing twice and counts each line as
+the first run did (graph/records/submissions.py), so its report is an uninterrupted run's. Two
+batches are written at once, on disjoint subjects (:class:`ArchiveImporter`).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ CREATE (i:ArchiveImport {id: $id, agency: $agency, submittedBy: $by, fileName: $
   unchanged: 0, rejected: 0})
 """
 _CLEAR_REJECTIONS = """
-MATCH (x:ImportRejection {importId: $id}) WITH x LIMIT 10000 DELETE x RETURN count(*) AS n
+MATCH (x:ImportRejection {importId: $id}) WHERE x.line IS NOT NULL
+WITH x LIMIT 10000 DELETE x RETURN count(*) AS n
 """
 # count(*) leaves one row even when there are no rejections, so the counts are always added.
 # Batches commit in any order (two write at once), so each adds its own counts.
@@ -339,3 +341,8 @@ async def all_rejections(
         if len(batch) < page:
             return
         after = batch[-1].line
+
+
+async def fail_import(store: Store, import_id: str, error: str) -> None:
+    """An import that cannot start (its file is not where the upload left it) ends FAILED."""
+    await _finish(store, import_id, "FAILED", error[:500])

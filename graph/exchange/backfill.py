@@ -22,26 +22,27 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.db import Store
-from graph.exchange.outbox import FAN_OUT, RANKS, new_event_id, shard_of
+from graph.exchange.outbox import FAN_OUT, RANKS, STATE_EVENT, new_event_id, shard_of
 from policies.credit.measures import Catalogue
 
 WINDOW = 2000  # listings compared per transaction
 
 # Lock the feed counter first: every emitter writes it, so what we read next is settled.
 _LOCK = "MERGE (c:Counter {name: 'feed'}) ON CREATE SET c.value = 0 SET c.value = c.value"
-_STALE = """
+_STALE = f"""
 MATCH (n:Sanction) WHERE n.id > $after
 WITH n ORDER BY n.id LIMIT $window
-WITH n, head(COLLECT {
-  MATCH (e:OutboxEvent {sanction: n.id}) RETURN e.type ORDER BY e.version DESC LIMIT 1
-}) AS last
+WITH n, head(COLLECT {{
+  MATCH (e:OutboxEvent {{sanction: n.id}}) WHERE e.version IS NOT NULL AND {STATE_EVENT}
+  RETURN e.type ORDER BY e.version DESC LIMIT 1
+}}) AS last
 WITH n, last, n.status = 'ACTIVE' AS active,
   last IS NOT NULL AND last <> 'sanction.ended' AS announced
 OPTIONAL MATCH (n)-[:SANCTIONED]->(s:Subject)
 RETURN n.id AS id, active <> announced AS stale, active, s.creditCode AS subject,
-  s.name AS name, n {.listing, .measures, .status, .authority, .disclosure, .endReason,
+  s.name AS name, n {{.listing, .measures, .status, .authority, .disclosure, .endReason,
   startDate: toString(n.startDate), endDate: toString(n.endDate), endedAt: toString(n.endedAt),
-  basedOn: [(n)-[:BASED_ON]->(r:CreditRecord) | r.id]} AS sanction
+  basedOn: [(n)-[:BASED_ON]->(r:CreditRecord) | r.id]}} AS sanction
 ORDER BY n.id
 """
 # Events of one round: at most one per subject, so each reads its subject's last seq alone.
@@ -54,7 +55,7 @@ WITH base
 UNWIND range(0, size($events) - 1) AS i
 WITH base + i + 1 AS version, $events[i] AS ev
 CALL (ev) {
-  OPTIONAL MATCH (prev:OutboxEvent {subject: ev.subject})
+  OPTIONAL MATCH (prev:OutboxEvent {subject: ev.subject}) WHERE prev.seq IS NOT NULL
   RETURN coalesce(max(prev.seq), 0) + 1 AS seq
 }
 CREATE (e:OutboxEvent {id: ev.id, version: version, seq: seq, type: ev.type,

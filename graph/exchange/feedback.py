@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from graph.db import Store
-from graph.exchange.outbox import RANKS, requeue
+from graph.exchange.outbox import RANKS, STATE_EVENT, requeue
 from policies.credit.measures import Catalogue
 
 _SANCTION = """
@@ -71,30 +71,30 @@ async def report(
 
 # Listings the partner should apply (in force, of its kind, within its class) but has not
 # reported applying, their last event delivered more than `grace` seconds ago.
-_UNAPPLIED = """
-MATCH (p:Partner {code: $partner, status: 'ACTIVE'})
-MATCH (n:Sanction|Restriction {status: 'ACTIVE'})
+_UNAPPLIED = f"""
+MATCH (p:Partner {{code: $partner, status: 'ACTIVE'}})
+MATCH (n:Sanction|Restriction {{status: 'ACTIVE'}})
 WHERE any(m IN n.measures WHERE m IN $ours) AND $ranks[p.clearance] >= $ranks[n.disclosure]
-  AND NOT EXISTS { (p)-[:APPLIED {active: true}]->(n) }
-CALL (n, p) {
-  MATCH (e:OutboxEvent {sanction: n.id})
+  AND NOT EXISTS {{ (p)-[:APPLIED {{active: true}}]->(n) }}
+CALL (n, p) {{
+  MATCH (e:OutboxEvent {{sanction: n.id}}) WHERE e.version IS NOT NULL AND {STATE_EVENT}
   WITH e ORDER BY e.version DESC LIMIT 1
-  OPTIONAL MATCH (d:Delivery {id: e.id + '|' + p.code})
+  OPTIONAL MATCH (d:Delivery {{id: e.id + '|' + p.code}})
   RETURN e, d
-}
+}}
 WITH p, e, d WHERE d IS NOT NULL AND d.status <> 'PENDING'
   AND coalesce(d.deliveredAt, d.lastAttemptAt, 0) < $before
 RETURN e.id AS event
 """
 # Listings the partner still reports applying although they ended.
-_STALE = """
-MATCH (p:Partner {code: $partner, status: 'ACTIVE'})
-      -[:APPLIED {active: true}]->(n:Sanction|Restriction)
+_STALE = f"""
+MATCH (p:Partner {{code: $partner, status: 'ACTIVE'}})
+      -[:APPLIED {{active: true}}]->(n:Sanction|Restriction)
 WHERE n.status <> 'ACTIVE'
-CALL (n) {
-  MATCH (e:OutboxEvent {sanction: n.id})
+CALL (n) {{
+  MATCH (e:OutboxEvent {{sanction: n.id}}) WHERE e.version IS NOT NULL AND {STATE_EVENT}
   RETURN e ORDER BY e.version DESC LIMIT 1
-}
+}}
 RETURN DISTINCT e.id AS event
 """
 

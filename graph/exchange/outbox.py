@@ -27,6 +27,11 @@ from graph.db import Store
 from policies.access import cypher_readable
 from policies.principal import Clearance
 
+# The events that change a listing's state: the latest of them says whether and how a listing
+# is in force. Other events name a listing too (an objection's ``record.objected`` mark), so
+# whatever reads "the listing's last event" reads it among these (``STATE_EVENT``, on ``e``).
+LISTING_STATES = ("sanction.listed", "sanction.modified", "sanction.ended")
+STATE_EVENT = "e.type IN ['sanction.listed', 'sanction.modified', 'sanction.ended']"
 SHARDS = 4  # deliveries to one partner run in this many lanes; a subject stays in one lane
 RANKS = {c.name: c.value for c in Clearance}
 
@@ -77,7 +82,7 @@ EMIT = (
 MERGE (c:Counter {name: 'feed'}) ON CREATE SET c.value = 0
 SET c.value = c.value + 1
 WITH c.value AS version
-OPTIONAL MATCH (prev:OutboxEvent {subject: $subject})
+OPTIONAL MATCH (prev:OutboxEvent {subject: $subject}) WHERE prev.seq IS NOT NULL
 WITH version, coalesce(max(prev.seq), 0) + 1 AS seq
 CREATE (e:OutboxEvent {id: $id, version: version, seq: seq, type: $type, subject: $subject,
   sanction: $sanction, disclosure: $disclosure, kinds: $kinds, data: $data, createdAt: $at,
@@ -302,7 +307,10 @@ WITH d ORDER BY d.version DESC LIMIT $first
 MATCH (e:OutboxEvent {id: d.event})
 RETURN d {.*, type: e.type, createdAt: e.createdAt} AS delivery
 """
-COUNTS = "MATCH (d:Delivery {partner: $partner}) RETURN d.status AS status, count(*) AS n"
+COUNTS = """
+MATCH (d:Delivery {partner: $partner}) WHERE d.version IS NOT NULL
+RETURN d.status AS status, count(*) AS n
+"""
 
 
 async def deliveries(

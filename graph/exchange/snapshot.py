@@ -17,7 +17,7 @@ from typing import Any
 
 from graph.associations.membership import members_only
 from graph.db import Store
-from graph.exchange.outbox import RANKS, FeedEvent
+from graph.exchange.outbox import RANKS, STATE_EVENT, FeedEvent
 from policies.access import cypher_readable
 
 CURRENT = "OPTIONAL MATCH (c:Counter {name: 'feed'}) RETURN coalesce(c.value, 0) AS version"
@@ -27,7 +27,7 @@ CURRENT = "OPTIONAL MATCH (c:Counter {name: 'feed'}) RETURN coalesce(c.value, 0)
 SNAPSHOT = f"""
 MATCH (n:Sanction|Restriction) WHERE n.id > $key
 CALL (n) {{
-  MATCH (e:OutboxEvent {{sanction: n.id}}) WHERE e.version <= $asOf
+  MATCH (e:OutboxEvent {{sanction: n.id}}) WHERE e.version <= $asOf AND {STATE_EVENT}
   RETURN e ORDER BY e.version DESC LIMIT 1
 }}
 WITH n, e WHERE e.type <> 'sanction.ended' AND ($kind IS NULL OR $kind IN e.kinds)
@@ -79,7 +79,8 @@ QUEUE_ACTIVE = f"""
 MATCH (p:Partner {{code: $partner}}) WHERE p.endpoint IS NOT NULL AND p.status <> 'DISABLED'
 MATCH (n:Sanction|Restriction)
 CALL (n) {{
-  MATCH (e:OutboxEvent {{sanction: n.id}}) RETURN e ORDER BY e.version DESC LIMIT 1
+  MATCH (e:OutboxEvent {{sanction: n.id}}) WHERE e.version IS NOT NULL AND {STATE_EVENT}
+  RETURN e ORDER BY e.version DESC LIMIT 1
 }}
 WITH p, e WHERE e.type <> 'sanction.ended' AND p.kind IN e.kinds
   AND $ranks[p.clearance] >= $ranks[e.disclosure]

@@ -163,7 +163,8 @@ OPTIONAL MATCH (old:CreditRecord {{naturalKey: row.naturalKey}})
 WITH row, s, old WHERE s IS NULL OR NOT s.division STARTS WITH $unitPrefix OR old IS NOT NULL
 RETURN collect({{line: row.line, subject: s IS NOT NULL,
   outside: NOT s.division STARTS WITH $unitPrefix, stored: old IS NOT NULL,
-  importId: old.importId, importLine: old.importLine, contentHash: old.contentHash,
+  importId: old.importId, importLine: old.importLine, importOutcome: old.importOutcome,
+  contentHash: old.contentHash,
   status: old.status, agency: old.sourceAgency,
   shown: CASE WHEN old IS NOT NULL AND {cypher_readable("old", "s.division", "old.sourceAgency")}
     AND (old.status = 'PUBLISHED' OR {cypher_pending("s.division", "old.sourceAgency")})
@@ -177,7 +178,7 @@ CREATE (r:CreditRecord {id: row.id, naturalKey: row.naturalKey})
 SET r += row.props, r.contentHash = row.contentHash, r.status = 'PENDING', r.approvals = [],
     r.returns = 0, r.sourceAgency = $agency, r.sourceSystem = $system, r.submittedBy = $by,
     r.submittedAt = $now, r.firstSeen = $now, r.lastSeen = $now,
-    r.importId = $importId, r.importLine = row.line
+    r.importId = $importId, r.importLine = row.line, r.importOutcome = $outcome
 CREATE (s)-[:HAS_RECORD]->(r)
 CREATE (a)-[:SUBMITTED {at: $now, by: $by}]->(r)
 """
@@ -186,15 +187,16 @@ UNWIND $rows AS row
 MATCH (old:CreditRecord {naturalKey: row.naturalKey})
 SET old += row.props, old.contentHash = row.contentHash, old.status = 'PENDING',
     old.approvals = [], old.submittedBy = $by, old.submittedAt = $now, old.lastSeen = $now,
-    old.importId = $importId, old.importLine = row.line
+    old.importId = $importId, old.importLine = row.line, old.importOutcome = $outcome
 """
-# Rows of one import carry its id and line, so a later line with the same natural key is a
-# duplicate of that line, while a re-run of the same import (a worker restarted) finds its own
-# line and writes nothing twice.
+# Rows of one import carry its id, line and outcome, so a later line with the same natural key
+# is a duplicate of that line, while a re-run of the same import (a worker killed after some
+# batches committed) finds its own line, writes nothing twice and reports what the first run did.
 _TOUCH = """
 UNWIND $rows AS row
 MATCH (old:CreditRecord {naturalKey: row.naturalKey})
-SET old.lastSeen = $now, old.importId = $importId, old.importLine = row.line
+SET old.lastSeen = $now, old.importId = $importId, old.importLine = row.line,
+    old.importOutcome = $outcome
 """
 
 _REFUSALS = {
@@ -213,6 +215,7 @@ class Outcome:
     outcome: str  # created, updated, unchanged, or a refusal reason
     message: str = ""
     status: str | None = None  # the stored record's status after the write
+    again: bool = False  # written by an earlier run of the same import: nothing to write now
 
     @property
     def refused(self) -> bool:
@@ -245,10 +248,28 @@ def _decide(row: Mapping[str, Any], found: Mapping[str, Any] | None, agency: str
     return "conflict"
 
 
+def _earlier(row: Mapping[str, Any], found: Mapping[str, Any] | None,
+             import_id: str | None) -> str | None:  # fmt: skip
+    """The outcome an earlier run of this same import recorded for this very line (its worker
+    was killed after the batch committed), so the re-run reports what the first run did."""
+    if (
+        found is None
+        or import_id is None
+        or found["importId"] != import_id
+        or found["importLine"] != row["line"]
+        or found["contentHash"] != row["contentHash"]
+    ):
+        return None
+    earlier: str | None = found["importOutcome"]
+    return earlier
+
+
 def _outcome(row: Mapping[str, Any], found: Mapping[str, Any] | None, agency: str,
              import_id: str | None) -> Outcome:  # fmt: skip
-    outcome = _decide(row, found, agency, import_id)
     shown = found["shown"] if found else None
+    if earlier := _earlier(row, found, import_id):
+        return Outcome(row["line"], row["id"], earlier, status=shown, again=True)
+    outcome = _decide(row, found, agency, import_id)
     # A stored record the caller may not read is named by neither status nor content.
     known = f"is {shown}" if shown else "already exists"
     first = found["importLine"] if found else None
@@ -284,9 +305,12 @@ async def submit(
         "system": system,
     }
     for query, kind in ((_CREATE, "created"), (_UPDATE, "updated"), (_TOUCH, "unchanged")):
-        chosen = [r for r, o in zip(rows, outcomes, strict=True) if o.outcome == kind]
+        chosen = [
+            r for r, o in zip(rows, outcomes, strict=True) if o.outcome == kind and not o.again
+        ]
         if chosen and (kind != "unchanged" or import_id is not None):
-            await (await tx.run(query, rows=chosen, **params)).consume()
+            outcome = kind if import_id is not None else None
+            await (await tx.run(query, rows=chosen, outcome=outcome, **params)).consume()
     return outcomes
 
 

@@ -12,6 +12,10 @@ lower of its token's clearance and its registered one.
 and the feed cursor to follow from that version (graph/exchange/snapshot.py),
 so that snapshot and deltas
 together hold every listing once.
+
+Events past their retention period are removed (graph/retention.py): a cursor from before what
+was removed is refused with ``reason: CURSOR_EXPIRED``, and the partner starts again from the
+snapshot, which keeps every listing in force.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import strawberry
 from graph.exchange.outbox import FeedEvent, feed
 from graph.exchange.partners import find
 from graph.exchange.snapshot import current_version, snapshot
+from graph.retention import feed_horizon
 from hub.api.context import (
     RootPolicy,
     audit,
@@ -178,6 +183,18 @@ def _grade_entry(e: FeedEvent, kind: str | None) -> FeedEntry:
     )
 
 
+def _expired(horizon: int) -> HubError:
+    """The answer to a cursor from before events were removed (graph/retention.py): what it
+    would have read is partly gone, so the partner starts again from the snapshot."""
+    return HubError(
+        Code.BAD_USER_INPUT,
+        "events after this cursor have passed their retention period and were removed: page "
+        "sanctionSnapshot from its start, then follow sanctionFeed from its feedCursor",
+        reason="CURSOR_EXPIRED",
+        horizon=horizon,
+    )
+
+
 async def _agreement(info: strawberry.Info) -> tuple[dict[str, object], str | None, str | None]:
     """The read scope, partner kind and association of the caller: a partner reads as its
     registration allows (refused when it has none; an association's partner only its
@@ -215,6 +232,9 @@ class FeedQueries:
         size = page_size(first)
         since = decode_number_cursor(after, _FEED_CURSOR) if after else 0
         scope, kind, association = await _agreement(info)
+        horizon = await feed_horizon(context.store, kind)
+        if since < horizon.feed:
+            raise _expired(horizon.feed)
         rows = await feed(context.store, since, size + 1, scope, kind, association)
         page = rows[:size]
         audit(info, None, sorted({e.data["creditCode"] for e in page}))
@@ -241,6 +261,9 @@ class FeedQueries:
             if not version.isdigit() or not key:
                 raise foreign_cursor()
             as_of = int(version)
+            horizon = await feed_horizon(context.store, kind)
+            if as_of < horizon.snapshots:
+                raise _expired(horizon.snapshots)
         else:
             as_of, key = (
                 await current_version(context.store),

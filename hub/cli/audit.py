@@ -1,4 +1,5 @@
-"""``hub audit``: verify the chain, drain the stream now, print a trail."""
+"""``hub audit`` and ``hub retention``: the audit chain verified, drained and read, and what
+the hub lets go after its period (exported first), run by hand."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import typer
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from connectors import retention
 from connectors.audit_drain import drain_stream
+from connectors.storage.config import open_storage
 from graph import audit_chain
 from graph.audit_chain import VerifyResult
 from graph.audit_checkpoints import (
@@ -23,11 +26,18 @@ from graph.audit_checkpoints import (
     record_checkpoint,
 )
 from graph.db import Store, WritesPaused
-from hub.cli.kit import run_with_store
+from hub.cli.kit import err, progress_bar, run_with_store
 from hub.keys import audit_checkpoint_secret
 from hub.settings import Settings, get_settings
+from policies.loader import PolicyError
+from policies.retention import load_retention
 
 app = typer.Typer(help="The audit chain: verify, drain, trail.", no_args_is_help=True)
+retention_app = typer.Typer(
+    help="Outbox events, deliveries and import reports past their period (policies/"
+    "retention.yaml): exported, then removed.",
+    no_args_is_help=True,
+)
 T = TypeVar("T")
 UNREACHABLE = 2  # exit status when the chain could not be checked (1 means broken)
 PAGE = 1000
@@ -159,3 +169,60 @@ def trail(
             last, left = page[-1].seq, left - len(page)
 
     _run(work)
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be exported and removed.")
+    ] = False,
+) -> None:
+    """Export what outlived its period to gzipped JSON Lines under HUB_DATA_DIR, then remove
+    it: exit 0 when done, 1 when another run holds the lock, 2 when a store is unreachable."""
+    settings = get_settings()
+    try:
+        rules = load_retention(settings.retention_file)
+    except PolicyError as exc:
+        typer.echo(f"error: {exc}: fix the file and run again", err=True)
+        raise typer.Exit(1) from None
+    now = datetime.now(UTC)
+
+    async def work(store: Store, settings: Settings) -> retention.Report | None:
+        with progress_bar("retention") as bar:
+            task = bar.add_task("retention", total=None, note="")
+
+            def show(step: str, report: retention.Report) -> None:
+                kinds = report.kinds.values()
+                done = sum(k.removed if "removing" in step else k.rows for k in kinds)
+                bar.update(task, completed=done, note=step)
+
+            if dry_run:
+                return await retention.run(
+                    store,
+                    rules,
+                    open_storage(settings.storage_config),
+                    now,
+                    dry_run=True,
+                    progress=show,
+                )
+            client = aioredis.from_url(settings.redis_url, socket_timeout=10)
+            try:
+                return await retention.run_alone(
+                    client, store, rules, open_storage(settings.storage_config), now, progress=show
+                )
+            finally:
+                await client.aclose()
+
+    report = _run(work)
+    if report is None:
+        typer.echo("another retention run holds the lock; try again when it has finished", err=True)
+        raise typer.Exit(1)
+    verb = "would export" if report.dry_run else "exported"
+    for kind, counts in report.kinds.items():
+        line = f"{kind}: {verb} {counts.rows}"
+        if not report.dry_run:
+            line += f", removed {counts.removed}"
+        if counts.file is not None:
+            line += f" -> {counts.file}"
+        typer.echo(line)
+    err.print(f"in {report.seconds:.1f} s")

@@ -9,6 +9,7 @@ from hub.cli.archive import app as archive_app
 from hub.cli.archive import assess_cmd, rate_cmd
 from hub.cli.associations import app as associations_app
 from hub.cli.audit import app as audit_app
+from hub.cli.audit import retention_app
 from hub.cli.cases import app as cases_app
 from hub.cli.certificates import app as certificates_app
 from hub.cli.data import (
@@ -39,6 +40,7 @@ def connectors() -> None:
 
 
 app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
 app.add_typer(operations_app, name="operations")
 app.add_typer(archive_app, name="archive")
 app.add_typer(partners_app, name="partners")

@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 import httpx
 import typer
 
+from connectors.storage.base import StorageUnavailable
+from connectors.storage.config import open_storage
 from graph.db import Store
 from graph.migrations import applied_versions
 from hub.cli import services
@@ -122,6 +124,12 @@ def status() -> None:
         )
     except Exception as exc:
         typer.echo(f"redis    {settings.redis_url}: unreachable ({type(exc).__name__})")
+    storage = settings.storage_config
+    try:  # a key nobody stores: the store answers, or says why not
+        open_storage(storage).exists("status-probe")
+        typer.echo(f"storage  {storage.where}: ok")
+    except StorageUnavailable as exc:
+        typer.echo(f"storage  {storage.where}: unreachable ({exc})")
     try:
         ready = httpx.get(f"{settings.base_url}/readyz", timeout=3)
         typer.echo(f"api      {settings.base_url}: {ready.status_code} {ready.text}")
@@ -225,7 +233,8 @@ def _welcome(settings: Settings) -> None:
         f"\nCredit hub is up.\n  portal   {url}/ (public, in Chinese)"
         f"\n  GraphQL  POST {url}/graphql{graphiql}"
         f"\n  contract {url}/schema.graphql (your token's SDL)\n  health   {url}/healthz"
-        f"\n  ready    {url}/readyz\n  metrics  {url}/metrics ({scrape})\n\nDemo tokens (1 day):"
+        f"\n  ready    {url}/readyz\n  metrics  {url}/metrics ({scrape})"
+        f"\n  uploads  {settings.storage_config.where} (HUB_STORAGE)\n\nDemo tokens (1 day):"
     )
     tokens = {}
     for role, agency, div, clearance, purpose in _DEMO_ROLES:

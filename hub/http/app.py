@@ -18,11 +18,14 @@ from starlette.routing import Route
 from connectors.config import configure
 from connectors.freshness import generation_bump
 from connectors.maintenance import write_gate
+from connectors.storage.base import StorageUnavailable
+from connectors.storage.config import open_storage
 from graph.db import Store, connect
 from hub.api.contract import Contracts
 from hub.api.guards import check_cached_fields, check_prices
 from hub.api.schema import graphql_schema
 from hub.audit_log import AuditLog
+from hub.errors import storage_unavailable
 from hub.http import graphiql, pages
 from hub.http.auth.backend import TokenBackend, unauthenticated
 from hub.http.auth.jwks import jwks_client
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.signin = sign_in_clients(settings)  # a bad signin.yaml stops the start too
         check_prices(graphql_schema(), app.state.limits)  # a price for no field stops the start
         check_cached_fields(graphql_schema(), app.state.limits)  # so does a cached mutation
+        open_storage(settings.storage_config)  # its client made now, not in the first upload
         app.state.driver = connect(settings.neo4j)
         app.state.answers = ResponseCache(app.state.limits.cache)
         app.state.redis = aioredis.Redis(
@@ -149,7 +153,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *commitments.routes(),  # a signed-in subject's public commitments
         ],
         lifespan=lifespan,
-        exception_handlers={404: not_found},
+        exception_handlers={404: not_found, StorageUnavailable: storage_unavailable},
     )
     app.add_middleware(
         AuthenticationMiddleware,

@@ -26,9 +26,11 @@ CELERY_QUEUE = "celery"  # the default queue every task goes to (connectors/cele
 BY_PARTNER = """
 MATCH (p:Partner)
 RETURN p.code AS partner, p.status AS status,
-  COUNT { MATCH (d:Delivery {partner: p.code, status: 'PENDING'}) } AS pending,
-  COUNT { MATCH (d:Delivery {partner: p.code, status: 'DEAD'}) } AS dead,
-  COLLECT { MATCH (d:Delivery {partner: p.code, status: 'PENDING'})
+  COUNT { MATCH (d:Delivery {partner: p.code, status: 'PENDING'}) WHERE d.nextAt IS NOT NULL }
+    AS pending,
+  COUNT { MATCH (d:Delivery {partner: p.code, status: 'DEAD'}) WHERE d.nextAt IS NOT NULL }
+    AS dead,
+  COLLECT { MATCH (d:Delivery {partner: p.code, status: 'PENDING'}) WHERE d.nextAt IS NOT NULL
             RETURN d.createdAt ORDER BY d.createdAt LIMIT 1 } AS oldest
 """
 

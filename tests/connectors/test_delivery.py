@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from connectors import delivery
-from connectors.locks import RedisLock
+from connectors.locks import LIFETIME_MS, RedisLock
 from graph.db import Store
 from graph.exchange.outbox import SHARDS
 from graph.records.listings import end_listing, publish_listing
@@ -200,6 +200,73 @@ async def test_a_worker_killed_mid_delivery_and_a_redis_restart_lose_nothing(
         await _retire(driver)
 
 
+async def test_a_worker_killed_mid_batch_frees_its_lanes_within_seconds(
+    driver: AsyncDriver,
+    store: Store,
+    redis: aioredis.Redis,
+    redis_server: str,
+    workers: Workers,
+    rules: tuple[Path, Catalogue],
+) -> None:
+    """SIGKILL the whole worker while a slow partner holds its posts: the lanes it held are
+    free within the lock's lifetime (not the longest batch's), the partner's queue moves again
+    within seconds of a worker being back, and every event arrives once as the partner keeps
+    it, under its own ``webhook-id``, in order per subject."""
+    catalogue = rules[1]
+    server = PartnerServer(free_port(), Inbox("", Behaviour(always_sleep=0.5)))
+    server.inbox.secret = await register_partner(
+        store, catalogue, "DL-HELD", "BANK", server.url, EVENTS, "SHARED"
+    )
+    server.start()
+    keys = [delivery.lane_lock(redis, "DL-HELD", shard).key for shard in range(SHARDS)]
+    waiting = [RedisLock(redis, key, ttl_ms=120_000) for key in keys]  # until all are listed
+    try:
+        for lock in waiting:
+            assert await lock.acquire()
+        subjects = fresh_subjects(8)
+        events = await _listings(store, catalogue, subjects, "H")
+        for lock in waiting:
+            await lock.release()  # the worker's sweep takes the lanes within a second
+        deadline = time.monotonic() + 20
+        while not server.inbox.holding:  # the worker's runners wait on posts the partner holds
+            assert time.monotonic() < deadline, "no delivery started"
+            await asyncio.sleep(0.02)
+        os.killpg(workers.worker.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        workers.worker.wait(timeout=10)
+        held = {
+            key: token for key, token in zip(keys, await redis.mget(keys), strict=True) if token
+        }
+        assert held, "the killed worker held no lane"
+        workers.restart_worker()
+        while set(held.values()) & set(await redis.mget(list(held))):  # a killed runner's token
+            assert time.monotonic() - killed < LIFETIME_MS / 1000 + 1, "its lanes are still held"
+            await asyncio.sleep(0.05)
+        freed, sent = time.monotonic(), sum(server.inbox.copies.values())
+        assert workers.answers(redis_server, 60), "the worker did not come back"
+        back = time.monotonic()
+        while sum(server.inbox.copies.values()) == sent:
+            assert time.monotonic() - max(freed, back) < 5, "the partner's queue did not move"
+            await asyncio.sleep(0.05)
+
+        await _settled(driver, ["DL-HELD"], expected=len(events), wait=60)
+        inbox = server.inbox
+        assert sorted(inbox.ids) == sorted(events)  # each kept once, none missing
+        assert set(inbox.copies) == set(events)  # every copy came under its event's id
+        assert any(n > 1 for n in inbox.copies.values())  # a post the kill cut, sent again
+        assert inbox.bad_signatures == 0
+        for subject, _ in subjects:
+            kinds = [m["type"] for m in inbox.applied if m["data"]["creditCode"] == subject]
+            assert kinds == ["sanction.listed", "sanction.ended"], subject
+    finally:
+        for lock in waiting:
+            await lock.release()
+        if workers.worker.poll() is not None:  # the suite's worker is shared: leave one running
+            workers.restart_worker()
+        server.stop()
+        await _retire(driver)
+
+
 async def test_a_runner_refilling_while_posts_are_out_keeps_each_subject_in_order(
     driver: AsyncDriver,
     store: Store,
@@ -217,8 +284,9 @@ async def test_a_runner_refilling_while_posts_are_out_keeps_each_subject_in_orde
         store, catalogue, "DL-REFILL", "BANK", server.url, EVENTS, "SHARED"
     )
     server.start()
-    timeout = catalogue.delivery.timeout_seconds
-    held = [delivery.lane_lock(redis, "DL-REFILL", shard, timeout) for shard in range(SHARDS)]
+    # Held, unrenewed, until the lanes run here: long enough for the listings to be written.
+    keys = [delivery.lane_lock(redis, "DL-REFILL", shard).key for shard in range(SHARDS)]
+    held = [RedisLock(redis, key, ttl_ms=120_000) for key in keys]
     try:
         for lock in held:
             assert await lock.acquire()

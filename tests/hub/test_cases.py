@@ -17,8 +17,7 @@ from neo4j import AsyncDriver
 
 from graph.db import Store
 from graph.rating import rate
-from hub.evidence import path_of
-from hub.settings import get_settings
+from hub.evidence import evidence_key, evidence_storage
 from policies.cases import default_cases
 from policies.credit.measures import Catalogue
 from policies.credit.rating import RatingInputs, RecordFact, Source
@@ -177,9 +176,8 @@ async def test_a_unit_opens_a_case_adds_its_documents_and_only_those_who_may_rea
         "code": "BAD_USER_INPUT", "reason": "kind",
     }  # fmt: skip
     assert await _count(driver, documents_of, id=case_id) == 1
-    evidence = get_settings().evidence_dir
     for data in (fake, big, mine):
-        assert not path_of(evidence, hashlib.sha256(data).hexdigest()).exists()
+        assert not evidence_storage().exists(evidence_key(hashlib.sha256(data).hexdigest()))
 
     uploaded = _upload(api, case_id, clerk, ("立案通知书.pdf", mine))
     assert uploaded.status_code == 201, uploaded.text

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
+from connectors.storage.base import chunks
 from graph.db import Store
 from graph.identifiers import uscc_check_char
 from graph.rights.complaints import Filing, file_complaint
-from hub.evidence import path_of
-from hub.settings import get_settings
+from hub.evidence import evidence_key, evidence_storage
 from policies.access import read_scope
 from policies.principal import public_principal
 from policies.rights import default_rights
@@ -398,8 +398,8 @@ async def test_the_portal_files_a_report_with_evidence_and_its_filer_follows_it(
         tracking, secret = _receipt(page)
         assert TRACKING.match(tracking) and QUERY_CODE.match(secret)
         for content in (PDF, PNG):  # the bytes are kept, by their sha256
-            stored = path_of(get_settings().evidence_dir, hashlib.sha256(content).hexdigest())
-            assert stored.read_bytes() == content
+            stored = evidence_storage().open(evidence_key(hashlib.sha256(content).hexdigest()))
+            assert b"".join(chunks(stored)) == content
         assert "乌兰浩特市自然资源局" in page.text
 
         rows = await store.read(
@@ -440,7 +440,7 @@ async def test_a_refused_report_leaves_no_file_behind(api: str, store: Store) ->
     unknown = first17 + uscc_check_char(first17)
     [(code, _record)] = fresh_subjects(1)
     evidence = PDF + secrets.token_bytes(32)  # a file no other test files
-    where = path_of(get_settings().evidence_dir, hashlib.sha256(evidence).hexdigest())
+    where = evidence_key(hashlib.sha256(evidence).hexdigest())
     before = await _count(store)
     async with httpx.AsyncClient(base_url=api, timeout=15) as portal:
         token = _form_token(await portal.get("/complaints/new"))
@@ -448,7 +448,7 @@ async def test_a_refused_report_leaves_no_file_behind(api: str, store: Store) ->
         assert nobody.status_code == 400 and "未公示该主体" in nobody.text
         short = await _post(portal, token, [("a.pdf", evidence)], credit_code=code, text="太短")
         assert short.status_code == 400 and "不少于10个字" in short.text
-    assert not where.exists() and await _count(store) == before
+    assert not evidence_storage().exists(where) and await _count(store) == before
 
 
 async def test_a_form_without_its_session_token_is_refused_and_stores_nothing(

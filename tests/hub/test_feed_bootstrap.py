@@ -17,6 +17,7 @@ from neo4j import AsyncDriver
 from graph.db import Store
 from graph.exchange.feeds import FeedRow, apply_snapshot
 from graph.records.listings import publish_listing
+from graph.rights.objected import Target, tell_in
 from policies.credit.measures import default_measures
 from tests.conftest import TEST_DATA, GraphQLClient, Workers, hub_command, import_file, mint
 from tests.listings import court_feed, serious_listing
@@ -150,3 +151,45 @@ async def test_a_partner_with_an_endpoint_receives_the_active_set_when_registere
     finally:
         server.stop()
         await driver.execute_query("MATCH (p:Partner {code: $c}) SET p.status = 'DISABLED'", c=code)
+
+
+async def test_a_listing_under_objection_stays_in_the_active_set_as_the_listing_it_is(
+    api: str, migrated: None, driver: AsyncDriver, store: Store, workers: Workers
+) -> None:
+    """An objection to a listing writes a ``record.objected`` event naming the listing; the
+    snapshot, a new partner's webhooks and the backfill still read the listing's own last
+    change of state, not that mark."""
+    (a, ra), = fresh_subjects(1)  # fmt: skip
+    listing = f"S-BOOT-OBJ-{a[-6:]}"
+    await publish_listing(store, CATALOGUE, serious_listing(listing, a, ra))
+    target = Target("LISTING", listing, a, "PUBLIC")
+    await store.write(tell_in, CATALOGUE, target, f"OB-BOOT-{a[-6:]}", True)  # its last event
+
+    code = f"BOOT-OBJ-{int(time.time() * 1000) % 10**8}"
+    inbox = Inbox("", Behaviour())
+    server = PartnerServer(0, inbox).start()
+    try:
+        inbox.secret = _register(api, code, server.url)
+        bank = GraphQLClient(api, mint("partner", agency=code))
+        page: Any = bank.data(SNAPSHOT, {"n": 100})["sanctionSnapshot"]
+        entries = list(page["entries"])
+        while page["hasNextPage"]:
+            page = bank.data(SNAPSHOT, {"a": page["endCursor"], "n": 100})["sanctionSnapshot"]
+            entries += page["entries"]
+        assert entries
+        mine = [e for e in entries if e["sanctionId"] == listing]
+        assert [(e["op"], e["listing"], e["status"]) for e in mine] == [
+            ("ADD", "SERIOUS_DISHONESTY", "ACTIVE")
+        ]
+        deadline = time.monotonic() + 30
+        while listing not in {m["data"].get("sanctionId") for m in list(inbox.applied)}:
+            assert time.monotonic() < deadline, inbox.applied
+            await asyncio.sleep(0.25)
+        sent = [m for m in inbox.applied if m["data"].get("sanctionId") == listing]
+        assert [m["type"] for m in sent] == ["sanction.listed"]
+    finally:
+        server.stop()
+        await driver.execute_query("MATCH (p:Partner {code: $c}) SET p.status = 'DISABLED'", c=code)
+
+    again = hub_command("outbox", "backfill").stderr
+    assert "0 announced as listed, 0 as ended" in again, again

@@ -26,9 +26,11 @@ import pytest
 from neo4j import AsyncDriver
 from openpyxl import Workbook
 
+from connectors.storage.config import open_storage
 from graph.archive.imports import find_import, new_import_id
 from graph.db import Store
 from hub.cli.services import stop_process
+from hub.http.rest.uploads import archive_key
 from hub.settings import PROJECT_ROOT, get_settings
 from tests.conftest import (
     TEST_DATA,
@@ -141,7 +143,7 @@ def _crowded(path: Path, entries: int) -> Path:
 
 
 def _stored() -> set[str]:
-    folder = get_settings().archives_dir
+    folder = get_settings().data_dir / "archives"  # where the filesystem storage keeps them
     return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
 
 
@@ -226,12 +228,14 @@ async def test_the_worker_refuses_a_bomb_that_did_not_come_through_the_upload(
     and the worker's memory stays flat."""
     from connectors.tasks import import_archive
 
-    settings = get_settings()
-    settings.archives_dir.mkdir(parents=True, exist_ok=True)
     import_id = new_import_id()
-    path = _bomb(settings.archives_dir / f"{import_id}.xlsx", 300 * MB)
+    key = archive_key(import_id, "xlsx")
+    path = _bomb(tmp_path / "queued-bomb.xlsx", 300 * MB)
+    with path.open("rb") as bomb_file:
+        open_storage(get_settings().storage_config).put(key, bomb_file)
+    path = get_settings().data_dir / key  # the filesystem storage's copy
     records, peak = await _records(driver), _peak_kb(worker)
-    import_archive.delay(import_id, str(path), UNIT, "tester", "queued-bomb.xlsx", "xlsx")
+    import_archive.delay(import_id, key, UNIT, "tester", "queued-bomb.xlsx", "xlsx")
     found = await _finished(store, import_id)
     assert found["status"] == "FAILED", found
     assert "unpacks to 300 MB, more than 200 MB" in found["error"], found

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -111,7 +110,6 @@ async def file(
     *,
     rules: RightsRules,
     policy: AccessPolicy,
-    evidence_dir: Path,
     today: date,
 ) -> Receipt:
     """Check the attachments, count the filing, store the files, then write the filing and its
@@ -126,7 +124,7 @@ async def file(
         raise _refused(ComplaintError("unknown-subject", UNKNOWN_SUBJECT))
     await admit(redis, principal, rules.complaint_per_address, time.time())
     try:
-        stored = evidence.store(evidence_dir, files, rules.attachments)
+        stored = await evidence.store(files, rules.attachments)
         return await file_complaint(graph, rules, filing, stored, scope=scope, today=today)
     except evidence.EvidenceRefused as exc:
         raise HubError(Code.BAD_USER_INPUT, str(exc), reason="attachments") from None

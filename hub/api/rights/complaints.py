@@ -28,7 +28,6 @@ from hub.api.records.units import unit_of
 from hub.api.rights.complaint_intake import checked, file, follow
 from hub.api.subjects.types import PageInfo
 from hub.errors import Code, HubError
-from hub.settings import get_settings
 from policies.rights import default_rights
 from policies.units import unit_prefix, units_by_code
 
@@ -313,7 +312,6 @@ class ComplaintMutations:
             [],
             rules=rules,
             policy=context.policy,
-            evidence_dir=get_settings().evidence_dir,
             today=date.today(),
         )
         audit(info, filing.credit_code, (receipt.id,), action="write")

@@ -9,19 +9,22 @@ declared over the file's limit is refused before it is read; a refused file stor
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date
+from urllib.parse import quote
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from connectors.storage.base import MissingObject, chunks
 from graph.cases.model import CaseRefused
 from graph.cases.reads import case_subject, document_file
 from hub.api.cases.mutations import add_document, new_document, refused
 from hub.api.records.units import unit_of
 from hub.errors import Code, HubError
-from hub.evidence import EvidenceRefused, files_of, path_of, store
+from hub.evidence import EvidenceRefused, evidence_key, evidence_storage, files_of, store
 from hub.http.bodies import BodyTooLarge, check_length
 from hub.http.rest.endpoint import Rest, Rule
 from policies.access import read_scope
@@ -88,7 +91,7 @@ async def post_case_document(request: Request, principal: Principal) -> Response
         files = await files_of(form, "file", rules)
         if not files:
             raise EvidenceRefused("one PDF is needed in the field file")
-        (kept,) = store(app.settings.evidence_dir, files, rules)
+        (kept,) = await store(files, rules)
     except EvidenceRefused as exc:
         raise HubError(Code.BAD_USER_INPUT, str(exc), reason="file") from None
     try:
@@ -115,15 +118,33 @@ async def get_case_document_file(request: Request, principal: Principal) -> Resp
     if found is None:
         await FILES.audit(request, principal, "DENY", released=(case_id, document))
         raise HubError(Code.NOT_FOUND, "no such document file")
-    path = path_of(app.settings.evidence_dir, found["sha256"])
-    if not path.exists():
-        raise HubError(Code.NOT_FOUND, "no such document file")
-    await FILES.audit(
-        request, principal, "ALLOW", subject=found["subject"], released=(case_id, document)
-    )
-    return FileResponse(
-        path,
+    try:
+        reader = await asyncio.to_thread(evidence_storage().open, evidence_key(found["sha256"]))
+    except MissingObject:
+        raise HubError(Code.NOT_FOUND, "no such document file") from None
+    try:
+        await FILES.audit(
+            request, principal, "ALLOW", subject=found["subject"], released=(case_id, document)
+        )
+    except HubError:
+        reader.close()
+        raise
+    return StreamingResponse(  # read from storage a piece at a time, in a thread
+        chunks(reader),
         media_type=found["type"] or "application/octet-stream",
-        filename=found["name"],
-        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": _attachment(found["name"] or "file"),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _attachment(name: str) -> str:
+    """A download named ``name``, in RFC 6266's form for a name outside ASCII."""
+    quoted = quote(name)
+    return (
+        f'attachment; filename="{name}"'
+        if quoted == name
+        else f"attachment; filename*=utf-8''{quoted}"
     )

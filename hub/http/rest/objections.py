@@ -53,7 +53,7 @@ async def post_objection(request: Request, principal: Principal) -> Response:
     reasons = form.get("reasons")
     try:
         files = await files_of(form, "evidence", rules.attachments)
-        kept = store(request.app.state.settings.evidence_dir, files, rules.attachments)
+        kept = await store(files, rules.attachments)
         filing = Filing(
             code, kind, target, reasons if isinstance(reasons, str) else "", principal.subject,
             tuple(kept),

@@ -1,15 +1,15 @@
 """``POST /archives``: a unit uploads an archive file; a worker imports it.
 
 Multipart with one ``file`` part (and optionally ``format``), within its own size limit
-(``HUB_ARCHIVE_MAX_BYTES``), apart from the 16 KB GraphQL body limit. The answer (202) carries
-the import id; progress and report are read through GraphQL ``archiveImport(id)``. The upload
-is audited like every other step.
+(``HUB_ARCHIVE_MAX_BYTES``), apart from the 16 KB GraphQL body limit. The file goes to storage
+(``HUB_STORAGE``) under ``archives/<import id>.<format>``, and the worker that takes the import
+reads it from there by that key. The answer (202) carries the import id; progress and report
+are read through GraphQL ``archiveImport(id)``. The upload is audited like every other step.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from connectors.storage.config import open_storage
 from connectors.tasks import import_archive
 from graph.archive.files import FORMATS, ArchiveFormatError, detect_format
 from graph.archive.imports import new_import_id, queue_import
@@ -44,8 +45,8 @@ def _refusal(request: Request, principal: Principal) -> str | None:
 UPLOAD = Rest("POST /archives", "write", _refusal)
 
 
-async def _store(form: FormData, settings: Settings) -> tuple[Path, str, str] | Response:
-    """The uploaded file in archive storage (path, file name, format), or the refusal. A
+async def _store(form: FormData, settings: Settings) -> tuple[str, str, str] | Response:
+    """The uploaded file in storage (import id, file name, format), or the refusal. A
     workbook whose zip directory promises more work than the limits allow is refused here,
     before it is stored or queued, with the reason a unit can act on."""
     upload = form.get("file")
@@ -71,11 +72,15 @@ async def _store(form: FormData, settings: Settings) -> tuple[Path, str, str] | 
         )
         return error_response(status, code, str(exc), {"reason": exc.reason})
     await upload.seek(0)
-    settings.archives_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.archives_dir / f"{new_import_id()}.{chosen}"
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, 1024 * 1024)
-    return path, name, chosen
+    import_id = new_import_id()
+    storage = open_storage(settings.storage_config)
+    await asyncio.to_thread(storage.put, archive_key(import_id, chosen), upload.file)
+    return import_id, name, chosen
+
+
+def archive_key(import_id: str, fmt: str) -> str:
+    """Where an upload waits for its import: built from the hub's own id and a known format."""
+    return f"archives/{import_id}.{fmt}"
 
 
 @UPLOAD.endpoint
@@ -96,12 +101,12 @@ async def upload_archive(request: Request, principal: Principal) -> Response:
         return exc.response()
     if isinstance(stored, Response):
         return stored
-    path, name, chosen = stored
-    import_id = path.stem
+    import_id, name, chosen = stored
+    key = archive_key(import_id, chosen)
     try:
         await UPLOAD.audit(request, principal, "ALLOW", released=(import_id,))
     except HubError:
-        path.unlink(missing_ok=True)
+        await asyncio.to_thread(open_storage(settings.storage_config).delete, key)
         raise
     await queue_import(
         request.app.state.store,
@@ -114,7 +119,7 @@ async def upload_archive(request: Request, principal: Principal) -> Response:
     await asyncio.to_thread(
         import_archive.delay,
         import_id,
-        str(path),
+        key,
         principal.agency,
         principal.subject,
         name,

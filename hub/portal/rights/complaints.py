@@ -143,7 +143,6 @@ async def _file(
         files,
         rules=rules,
         policy=state.policy,
-        evidence_dir=state.settings.evidence_dir,
         today=date.today(),
     )
 

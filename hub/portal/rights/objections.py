@@ -130,7 +130,7 @@ async def _file(request: Request, who: Principal) -> Response:
         return _form(request, kind, target, reasons, REFUSALS["target"], 400)
     try:
         files = await files_of(form, "evidence", rules.attachments)
-        kept = store(request.app.state.settings.evidence_dir, files, rules.attachments)
+        kept = await store(files, rules.attachments)
         filing = Filing(who.own_code() or "", kind, target, reasons, who.subject, tuple(kept))
         await file_objection(store_of(request), catalogue(), rules, filing, date.today())
     except EvidenceRefused as exc:

@@ -126,11 +126,7 @@ async def new_repair(request: Request) -> Response:
 async def _proofs(request: Request, form: FormData) -> tuple[Proof, ...]:
     rights = default_rights()
     uploads = {kind: await files_of(form, f"file_{kind}", rights.attachments) for kind in PROOFS}
-    stored = store(
-        request.app.state.settings.evidence_dir,
-        [f for files in uploads.values() for f in files],
-        rights.attachments,
-    )
+    stored = await store([f for files in uploads.values() for f in files], rights.attachments)
     by_name = iter(stored)
     proofs = []
     for kind in PROOFS:
