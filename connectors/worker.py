@@ -19,6 +19,7 @@ from neo4j import AsyncDriver
 
 from connectors.config import WorkerConfig, configured
 from connectors.freshness import generation_bump
+from connectors.maintenance import write_gate
 from connectors.targets import CheckedResolver
 from graph.db import Store, connect
 from policies.targets import TargetRule
@@ -31,6 +32,11 @@ class WorkerClients:
     redis: aioredis.Redis
     http: aiohttp.ClientSession  # keep-alive connections to partners, reused by deliveries
     targets: TargetRule  # where webhooks may go; ``http`` resolves names under this rule
+
+
+# While `hub backup` pauses writes, a task's write waits this long for them to resume (an
+# import or a delivery carries on after it) before it fails and is retried as usual.
+WRITES_WAIT = 600.0
 
 
 @cache
@@ -48,7 +54,11 @@ def worker_clients(pid: int, thread: int, config: WorkerConfig) -> WorkerClients
 
     driver, client, http = runner.run(open_clients())
     store = Store(
-        driver, config.neo4j.database, config.neo4j.query_timeout, generation_bump(client)
+        driver,
+        config.neo4j.database,
+        config.neo4j.query_timeout,
+        generation_bump(client),
+        write_gate(client, wait=WRITES_WAIT),
     )
     opened = WorkerClients(runner, store, client, http, targets)
     _opened.append(opened)

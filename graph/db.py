@@ -21,6 +21,11 @@ from graph import bookmarks
 P = ParamSpec("P")
 T = TypeVar("T")
 Changed = Callable[[], Awaitable[None]]
+Gate = Callable[[], Awaitable[None]]
+
+
+class WritesPaused(RuntimeError):
+    """Writes are refused for a while (``hub backup`` is reading the store): retry shortly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +49,16 @@ class Store:
     (connectors/freshness.py moves the cache generation on, and keeps the caller's bookmarks).
 
     Every transaction joins the current causal chain (graph/bookmarks.py): in a cluster it
-    waits until the member serving it holds the chain's earlier writes."""
+    waits until the member serving it holds the chain's earlier writes.
+
+    ``gate`` is awaited before every write and raises :class:`WritesPaused` while writes are
+    paused (connectors/maintenance.py), so a backup reads a store that holds still."""
 
     driver: AsyncDriver
     database: str = "neo4j"
     time_limit: float = 5.0
     changed: Changed | None = None
+    gate: Gate | None = None
 
     def bookkeeping(self) -> Store:
         """This store for writes no kept answer shows (the audit chain, delivery attempts):
@@ -60,6 +69,8 @@ class Store:
     async def session(self, *, read: bool = False) -> AsyncIterator[AsyncSession]:
         """A session on this database; ``read`` routes it to readers in a cluster (unless the
         current chain asks for the leader)."""
+        if not read:
+            await self._gate()
         chain = bookmarks.current()
         try:
             async with self.driver.session(
@@ -97,6 +108,8 @@ class Store:
         routes it to readers in a cluster. Parameters come as a dict, as keywords, or both.
         A statement that changed nothing does not count as a write."""
         wrote = not read
+        if wrote:
+            await self._gate()
         chain = bookmarks.current()
         try:
             result = await self.driver.execute_query(
@@ -124,6 +137,10 @@ class Store:
         ``work`` must be safe to run again)."""
         async with self.session() as session:
             return await session.execute_write(work, *args, **kwargs)
+
+    async def _gate(self) -> None:
+        if self.gate is not None:
+            await self.gate()
 
     async def _changed(self) -> None:
         if self.changed is not None:

@@ -287,11 +287,18 @@ async def applied_versions(store: Store) -> list[int]:
 async def migrate(
     store: Store,
     report: Callable[[Migration, bool], None] = lambda m, new: None,
+    *,
+    upto: int | None = None,
+    wait: int = 300,
 ) -> list[int]:
-    """Apply every migration (statements are idempotent); return the versions that were new."""
+    """Apply every migration (statements are idempotent), or those up to version ``upto``
+    (a restore brings a backup's schema back as it was), and wait up to ``wait`` seconds for
+    the indexes to come online; return the versions that were new."""
     done = set(await applied_versions(store))
     new: list[int] = []
     for migration in MIGRATIONS:
+        if upto is not None and migration.version > upto:
+            break
         params = migration.params()
         for statement in migration.statements:
             await store.execute(statement, params)
@@ -305,5 +312,5 @@ async def migrate(
         if is_new:
             new.append(migration.version)
         report(migration, is_new)
-    await store.execute("CALL db.awaitIndexes(300)")
+    await store.execute("CALL db.awaitIndexes($wait)", wait=wait)
     return new

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.extensions import MaskErrors
 
+from graph.db import WritesPaused
 from hub.http.metrics import GRAPHQL_ERRORS
 
 log = structlog.get_logger("hub.errors")
@@ -80,6 +81,8 @@ def backing_services() -> Iterator[None]:
     """Turn an outage or an overlong query into a coded error instead of a crash."""
     try:
         yield
+    except WritesPaused as exc:
+        raise HubError(Code.UNAVAILABLE, str(exc)) from exc
     except (ServiceUnavailable, SessionExpired, DriverError, ConnectionError) as exc:
         log.warning("neo4j unavailable", error=repr(exc))
         raise HubError(Code.UNAVAILABLE, "the graph store is unavailable; retry shortly") from exc

@@ -25,7 +25,7 @@ from graph.audit_checkpoints import (
     latest_checkpoint,
     record_checkpoint,
 )
-from graph.db import Store
+from graph.db import Store, WritesPaused
 from hub.cli.kit import err, progress_bar, run_with_store
 from hub.keys import audit_checkpoint_secret
 from hub.settings import Settings, get_settings
@@ -51,6 +51,9 @@ def _run(work: Callable[[Store, Settings], Awaitable[T]]) -> T:
         return run_with_store(work, get_settings())
     except (ServiceUnavailable, SessionExpired, RedisConnectionError) as exc:
         typer.echo(f"error: a backing service is unreachable ({exc.__class__.__name__})", err=True)
+        raise typer.Exit(UNREACHABLE) from None
+    except WritesPaused as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(UNREACHABLE) from None
 
 

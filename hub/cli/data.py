@@ -1,22 +1,27 @@
-"""``hub migrate``, ``hub seed``, ``hub import``, ``hub reindex`` and ``hub outbox``: the graph's
-schema, its bulk data, and what a bulk load leaves to do (search keys, the feed's events)."""
+"""``hub migrate``, ``hub seed``, ``hub import``, ``hub reindex``, ``hub outbox``, ``hub backup``
+and ``hub restore``: the graph's schema, its bulk data, what a bulk load leaves to do (search
+keys, the feed's events), and backups of it all."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from graph.archive.ingest import ImportReport, decode_lines, ingest_rows
 from graph.db import Store
 from graph.exchange.backfill import BackfillReport, backfill
 from graph.migrations import MIGRATIONS, Migration, migrate
 from graph.search import reindex_names
+from hub.backup.file import BadBackup
+from hub.backup.run import BackupError, Progress, backup, restore
 from hub.cli.kit import err, fail, progress_bar, with_store
 from hub.keys import pii_secret
 from hub.settings import Settings, catalogue, get_settings
@@ -185,3 +190,85 @@ def reindex_cmd(
         f"search keys written for {written['Subject']:,} subjects and {written['Person']:,} "
         f"people in {seconds:.1f} s ({total / seconds if seconds else 0:,.0f}/s)"
     )
+
+
+STORES_DOWN = (ServiceUnavailable, SessionExpired, RedisConnectionError)
+
+
+def _stores_down(exc: Exception) -> typer.Exit:
+    settings = get_settings()
+    return fail(
+        f"Neo4j at {settings.neo4j_uri} or Redis at {settings.redis_url} is not reachable "
+        f"({exc.__class__.__name__}): start them with `make up`, or point HUB_NEO4J_URI and "
+        "HUB_REDIS_URL at running servers"
+    )
+
+
+def _phases(bar: Any) -> Progress:
+    """A progress callback drawing one bar per phase (nodes, relationships)."""
+    tasks: dict[str, Any] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(phase, total=total, note=phase)
+        bar.update(tasks[phase], completed=done)
+        if not bar.console.is_terminal and get_settings().progress_log:
+            err.print(f"{phase}: {done} of {total}")
+
+    return progress
+
+
+def backup_cmd(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="The file to write; default HUB_DATA_DIR/backups/hub-TIME.jsonl.gz."),
+    ] = None,
+) -> None:
+    """Write a consistent backup of the graph and the Redis state the hub needs, while the hub
+    runs: writes are paused meanwhile (reads go on). The keys directory is not in it."""
+    settings = get_settings()
+    if out is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = settings.data_dir / "backups" / f"hub-{stamp}.jsonl.gz"
+    if out.exists():
+        raise fail(f"{out} exists: name another file with --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        with progress_bar("backup") as bar:
+            tally = backup(settings, out, err.print, _phases(bar))
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"could not write {out}: {exc}") from None
+    except STORES_DOWN as exc:
+        raise _stores_down(exc) from None
+    err.print(
+        f"backed up {tally.nodes} nodes, {tally.relationships} relationships and "
+        f"{sum(tally.redis.values())} kept Redis entries in {time.monotonic() - started:.1f} s"
+    )
+    typer.echo(str(out))
+
+
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="A file `hub backup` wrote.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace what a non-empty store holds.")
+    ] = False,
+) -> None:
+    """Restore a backup into an empty Neo4j and Redis (stop the API and workers first), then
+    check it: counts per label and type, the schema, the audit chains, the kept Redis state."""
+    settings = get_settings()
+    started = time.monotonic()
+    try:
+        with progress_bar("restore") as bar:
+            checks = restore(settings, file, force, err.print, _phases(bar))
+    except BadBackup as exc:
+        raise fail(f"{exc}; nothing was changed") from None
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    except STORES_DOWN as exc:
+        raise _stores_down(exc) from None
+    for check in checks:
+        typer.echo(f"ok: {check}")
+    typer.echo(f"restored {file} in {time.monotonic() - started:.1f} s")

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from connectors.freshness import generation_bump_at
-from graph.db import Store, connect
+from connectors.maintenance import write_gate_at
+from graph.db import Store, WritesPaused, connect
 from hub.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -32,7 +33,8 @@ def store_for(settings: Settings) -> Store:
     """A store on a new driver (the caller closes ``store.driver``)."""
     config = settings.neo4j
     changed = generation_bump_at(settings.redis_url)
-    return Store(connect(config), config.database, config.query_timeout, changed)
+    gate = write_gate_at(settings.redis_url)
+    return Store(connect(config), config.database, config.query_timeout, changed, gate)
 
 
 def run_with_store(work: Callable[[Store, Settings], Awaitable[T]], settings: Settings) -> T:
@@ -59,6 +61,8 @@ def with_store(work: Callable[[Store, Settings], Awaitable[T]]) -> T:
             f"Neo4j at {settings.neo4j_uri} is not reachable ({exc.__class__.__name__}): "
             "start it with `make up`, or point HUB_NEO4J_URI at a running server"
         ) from None
+    except WritesPaused as exc:
+        raise fail(f"{exc}: run this command again when the backup has finished") from None
     except RedisConnectionError:
         raise fail(
             f"Redis at {settings.redis_url} is not reachable: start it with `make up`, or point "

@@ -12,7 +12,15 @@ from hub.cli.audit import app as audit_app
 from hub.cli.audit import retention_app
 from hub.cli.cases import app as cases_app
 from hub.cli.certificates import app as certificates_app
-from hub.cli.data import import_cmd, migrate_cmd, outbox_app, reindex_cmd, seed
+from hub.cli.data import (
+    backup_cmd,
+    import_cmd,
+    migrate_cmd,
+    outbox_app,
+    reindex_cmd,
+    restore_cmd,
+    seed,
+)
 from hub.cli.feeds import app as feeds_app
 from hub.cli.operations import app as operations_app
 from hub.cli.partners import app as partners_app
@@ -51,6 +59,8 @@ app.command()(beat)
 app.command("migrate")(migrate_cmd)
 app.command()(seed)
 app.command("import")(import_cmd)
+app.command("backup")(backup_cmd)
+app.command("restore")(restore_cmd)
 app.command()(token)
 app.command()(status)
 app.command()(up)

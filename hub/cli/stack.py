@@ -150,6 +150,9 @@ def up(
     demo_subjects: Annotated[
         int, typer.Option(help="Subjects to seed into an empty graph.")
     ] = 2000,
+    stores_only: Annotated[
+        bool, typer.Option("--stores-only", help="Only Neo4j and Redis (to `hub restore`).")
+    ] = False,
 ) -> None:
     """Start Neo4j, Redis, the API, a worker and beat; migrate; seed an empty graph."""
     settings = get_settings()
@@ -180,6 +183,8 @@ def up(
             services.write_pid(run_dir, "redis", proc.pid)
     except services.ServiceError as exc:
         raise fail(str(exc)) from None
+    if stores_only:
+        return
     migrate_cmd()
 
     if with_store(subject_count) == 0:

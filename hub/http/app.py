@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from connectors.config import configure
 from connectors.freshness import generation_bump
+from connectors.maintenance import write_gate
 from connectors.storage.base import StorageUnavailable
 from connectors.storage.config import open_storage
 from graph.db import Store, connect
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.neo4j_database,
             settings.neo4j_query_timeout,
             generation_bump(app.state.redis),
+            write_gate(app.state.redis),  # a write during `hub backup` is refused at once
         )
         app.state.audit_log = AuditLog(app.state.redis)
         # Startup objects (schema, modules) never die: keep them out of the collector's way,
