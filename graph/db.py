@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -22,6 +22,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 Changed = Callable[[], Awaitable[None]]
 Gate = Callable[[], Awaitable[None]]
+Watch = Callable[[str], AbstractContextManager[None]]  # around each use of a connection
 
 
 class WritesPaused(RuntimeError):
@@ -52,13 +53,17 @@ class Store:
     waits until the member serving it holds the chain's earlier writes.
 
     ``gate`` is awaited before every write and raises :class:`WritesPaused` while writes are
-    paused (connectors/maintenance.py), so a backup reads a store that holds still."""
+    paused (connectors/maintenance.py), so a backup reads a store that holds still.
+
+    ``watch`` wraps each use of a pooled connection (a session, a statement) with its access
+    mode, for the API's metrics of Neo4j (hub/http/metrics.py: time held, connections in use)."""
 
     driver: AsyncDriver
     database: str = "neo4j"
     time_limit: float = 5.0
     changed: Changed | None = None
     gate: Gate | None = None
+    watch: Watch | None = None
 
     def bookkeeping(self) -> Store:
         """This store for writes no kept answer shows (the audit chain, delivery attempts):
@@ -73,12 +78,13 @@ class Store:
             await self._gate()
         chain = bookmarks.current()
         try:
-            async with self.driver.session(
-                database=self.database,
-                default_access_mode="READ" if read and not chain.leader else "WRITE",
-                bookmark_manager=chain,
-            ) as session:
-                yield session
+            with self._watched("read" if read else "write"):
+                async with self.driver.session(
+                    database=self.database,
+                    default_access_mode="READ" if read and not chain.leader else "WRITE",
+                    bookmark_manager=chain,
+                ) as session:
+                    yield session
         finally:
             if not read:
                 await self._changed()
@@ -112,14 +118,15 @@ class Store:
             await self._gate()
         chain = bookmarks.current()
         try:
-            result = await self.driver.execute_query(
-                cypher,
-                parameters,
-                database_=self.database,
-                routing_="r" if read and not chain.leader else "w",
-                bookmark_manager_=chain,
-                **params,
-            )
+            with self._watched("read" if read else "write"):
+                result = await self.driver.execute_query(
+                    cypher,
+                    parameters,
+                    database_=self.database,
+                    routing_="r" if read and not chain.leader else "w",
+                    bookmark_manager_=chain,
+                    **params,
+                )
             counters = result.summary.counters
             wrote = wrote and (counters.contains_updates or counters.contains_system_updates)
             return list(result.records)
@@ -137,6 +144,9 @@ class Store:
         ``work`` must be safe to run again)."""
         async with self.session() as session:
             return await session.execute_write(work, *args, **kwargs)
+
+    def _watched(self, mode: str) -> AbstractContextManager[None]:
+        return self.watch(mode) if self.watch is not None else nullcontext()
 
     async def _gate(self) -> None:
         if self.gate is not None:

@@ -34,7 +34,7 @@ from hub.http.body_deadline import BodyDeadline
 from hub.http.graphql import GraphQLEndpoint
 from hub.http.health import healthz, readyz
 from hub.http.instrument import Instrument
-from hub.http.metrics import metrics_endpoint, scrape_token
+from hub.http.metrics import NEO4J_POOL, metrics_endpoint, neo4j_watch, scrape_token
 from hub.http.response_cache import ResponseCache, watched_pool
 from hub.http.rest.case_documents import get_case_document_file, post_case_document
 from hub.http.rest.court_documents import post_court_documents
@@ -109,7 +109,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.neo4j_query_timeout,
             generation_bump(app.state.redis),
             write_gate(app.state.redis),  # a write during `hub backup` is refused at once
+            neo4j_watch,
         )
+        NEO4J_POOL.set(settings.neo4j.pool_size)
         app.state.audit_log = AuditLog(app.state.redis)
         # Startup objects (schema, modules) never die: keep them out of the collector's way,
         # which shortens the pauses that show as tail latency.

@@ -16,12 +16,14 @@ import hmac
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 from neo4j.exceptions import DriverError, Neo4jError
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -53,6 +55,36 @@ FIELD_LATENCY = Histogram(
 FIELD_ERRORS = Counter(
     "hub_graphql_field_errors_total", "GraphQL errors by root field and code", ["field", "code"]
 )
+NEO4J_SECONDS = Histogram(
+    "hub_neo4j_transaction_seconds",
+    "Time a session or statement held a pooled Neo4j connection, by access mode",
+    ["mode"],
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+NEO4J_IN_USE = Gauge(
+    "hub_neo4j_connections_in_use",
+    "Sessions and statements open on Neo4j now, across the API's processes",
+    multiprocess_mode="livesum",
+)
+NEO4J_POOL = Gauge(
+    "hub_neo4j_pool_size",
+    "Connections the API's processes may open to Neo4j (HUB_NEO4J_POOL_SIZE each)",
+    multiprocess_mode="livesum",
+)
+
+
+@contextmanager
+def neo4j_watch(mode: str) -> Iterator[None]:
+    """Around one use of a pooled connection (graph.db.Store ``watch``): counted in use while
+    it lasts, then its time observed. In use near the pool's size means requests queue for a
+    connection (the pool waits ``connect_timeout`` + 1 s, then the request fails)."""
+    NEO4J_IN_USE.inc()
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        NEO4J_IN_USE.dec()
+        NEO4J_SECONDS.labels(mode).observe(time.perf_counter() - started)
 
 
 class Unreadable(Collector):

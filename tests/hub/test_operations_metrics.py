@@ -76,6 +76,25 @@ def test_each_root_field_has_its_latency_and_errors(api: str) -> None:
     assert 'field="madeUpField"' not in text
 
 
+def test_neo4j_time_and_connections_are_scraped(api: str) -> None:
+    """Each use of a pooled Neo4j connection is timed by access mode and counted while it
+    lasts; the pool's size is there to compare with."""
+    before = _scrape(api)
+    reads = '{mode="read"}'
+    counted = (
+        _sample(before, "hub_neo4j_transaction_seconds_count", reads)
+        if f"hub_neo4j_transaction_seconds_count{reads}" in before
+        else 0.0
+    )
+    GraphQLClient(api, mint("partner")).data(
+        '{ subject(creditCode: "91110000600037341L") { name } }'
+    )
+    text = _scrape(api)
+    assert _sample(text, "hub_neo4j_transaction_seconds_count", reads) > counted
+    assert _sample(text, "hub_neo4j_pool_size") == get_settings().neo4j_pool_size
+    assert _sample(text, "hub_neo4j_connections_in_use") == 0  # none held between requests
+
+
 def test_every_alert_names_metrics_a_scrape_shows(api: str) -> None:
     rules = [r for g in yaml.safe_load(ALERTS.read_text())["groups"] for r in g["rules"]]
     assert rules, "no alert rules"
