@@ -201,16 +201,23 @@ def up(
     _welcome(settings)
 
 
-def _wait_ready(settings: Settings, seconds: float = 60) -> None:
+def api_ready(base: str, seconds: float) -> bool:
+    """Whether the API at ``base`` answers ``/readyz`` (Neo4j and Redis reachable from it)
+    within ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{settings.base_url}/readyz", timeout=2).status_code == 200:
-                return
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return True
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise fail(f"the API did not become ready; see {settings.data_dir / 'logs' / 'api.log'}")
+    return False
+
+
+def _wait_ready(settings: Settings, seconds: float = 60) -> None:
+    if not api_ready(settings.base_url, seconds):
+        raise fail(f"the API did not become ready; see {settings.data_dir / 'logs' / 'api.log'}")
 
 
 _DEMO_ROLES = (  # role, agency, division, clearance, purpose
