@@ -16,6 +16,7 @@ from neo4j.exceptions import (
     ServiceUnavailable,
     SessionExpired,
 )
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.extensions import MaskErrors
@@ -86,6 +87,11 @@ def backing_services() -> Iterator[None]:
     except (ServiceUnavailable, SessionExpired, DriverError, ConnectionError) as exc:
         log.warning("neo4j unavailable", error=repr(exc))
         raise HubError(Code.UNAVAILABLE, "the graph store is unavailable; retry shortly") from exc
+    except RedisError as exc:
+        # Redis went away in the middle of the request, after its rate check had passed (the
+        # cache generation a write moves on, for one): the same outage answer as Neo4j's.
+        log.warning("redis unavailable", error=repr(exc))
+        raise HubError(Code.UNAVAILABLE, "the shared store is unavailable; retry shortly") from exc
     except ClientError as exc:
         if exc.code and "TransactionTimedOut" in exc.code:
             raise HubError(
@@ -121,7 +127,9 @@ class CodedErrors(MaskErrors):
         processed: list[GraphQLError] = []
         for error in errors:
             original = error.original_error
-            if isinstance(original, HubError):
+            if isinstance(error, HubError):
+                processed.append(error)  # set on the result itself (hub/api/audit_stream.py)
+            elif isinstance(original, HubError):
                 processed.append(
                     GraphQLError(
                         original.message,
