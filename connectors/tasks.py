@@ -7,12 +7,13 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import redis
 import structlog
 from celery.signals import worker_process_shutdown
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
 from connectors import audit_drain, worker
 from connectors.celery_app import HEARTBEAT_KEY, app, wake
@@ -76,6 +77,10 @@ def drain_audit() -> int | None:
 
 
 STORAGE_RETRIES = 20  # an import waits this many tries for its storage, 5 s to 5 min apart
+# Neo4j away (a restart, a failover): an import meeting it runs again from the start, 5, 10 and
+# 20 s later, then every 30 s for as long as it takes; the rerun writes nothing twice.
+NEO4J_AWAY = (ServiceUnavailable, SessionExpired)
+NEO4J_RETRY_SECONDS = (5, 10, 20, 30)
 
 
 @app.task(name="connectors.tasks.import_archive", bind=True, max_retries=STORAGE_RETRIES)
@@ -95,9 +100,14 @@ def import_archive(
     workbook limits, checked again where the file is read. The file leaves storage however the
     import ends, so a failed upload leaves nothing behind; a worker killed mid-import raises
     nothing here and its rerun still finds the file. While storage does not answer the import
-    waits QUEUED and the task is tried again (:data:`STORAGE_RETRIES` times), then FAILED."""
+    waits QUEUED and the task is tried again (:data:`STORAGE_RETRIES` times), then FAILED;
+    while Neo4j does not, it waits with its file kept and is tried again until it does (found
+    by `make soak`: it stayed QUEUED for good)."""
     clients = worker.current()
-    known = clients.runner.run(find_import(clients.store, import_id))
+    try:
+        known = clients.runner.run(find_import(clients.store, import_id))
+    except NEO4J_AWAY as exc:
+        _wait_for_neo4j(task, import_id, exc)
     if known is not None and known["status"] in ("DONE", "FAILED"):
         return {"status": known["status"], "again": True}  # the broker's late copy of a rerun
     arguments = {
@@ -131,6 +141,8 @@ def import_archive(
         clients.runner.run(fail_import(clients.store, import_id, error))
         log.error("archive file not found", import_id=import_id, key=key, error=error)
         return {"status": "FAILED", "error": error}
+    except NEO4J_AWAY as exc:
+        _wait_for_neo4j(task, import_id, exc)  # before the catch-all: the file stays
     except StorageUnavailable as exc:
         tries = task.request.retries
         if tries < STORAGE_RETRIES:
@@ -146,6 +158,13 @@ def import_archive(
     _discard(storage, key)
     log.info("archive imported", import_id=import_id, **asdict(counts))
     return {"status": "DONE", **asdict(counts)}
+
+
+def _wait_for_neo4j(task: Any, import_id: str, exc: Exception) -> NoReturn:
+    """Send the import again later: Neo4j is away, which is no fault of the file."""
+    wait = NEO4J_RETRY_SECONDS[min(task.request.retries, len(NEO4J_RETRY_SECONDS) - 1)]
+    log.warning("import waits for Neo4j", import_id=import_id, retry_in=wait, error=repr(exc))
+    raise task.retry(exc=exc, countdown=wait, max_retries=None) from None
 
 
 def _discard(storage: Storage, key: str) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
 from graph.archive.files import read_archive
 from graph.archive.row_fields import Rejection, RowError
@@ -296,6 +297,8 @@ async def run_import(
         for line, row in parsed(read_archive(path, fmt, limits), date.today()):
             await importer.add(line, row)
         counts = await importer.close()
+    except (ServiceUnavailable, SessionExpired):
+        raise  # Neo4j went away, not the file's fault: the import runs again (connectors/tasks.py)
     except Exception as exc:
         await _finish(store, import_id, "FAILED", str(exc)[:500])
         raise
