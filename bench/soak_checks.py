@@ -316,9 +316,12 @@ def record(results: Results, args: argparse.Namespace, windows: list[Any], spent
         inside = [e for e in results.errors if e["window"] == w.name]
         codes = Counter(e["code"] for e in inside)
         refused = sum(1 for r in results.refused if r["window"] == w.name)
+        times = [e["at"] for e in inside]
+        span = f"{min(times):.0f}–{max(times):.0f}" if times else "—"
         rows.append(
             f"| {w.name} | {w.start:.0f} | {w.back:.0f} | {w.end:.0f} | "
-            f"{', '.join(f'{c} × {n}' for c, n in codes.most_common()) or '—'} | {refused} |"
+            f"{', '.join(f'{c} × {n}' for c, n in codes.most_common()) or '—'} | {span} | "
+            f"{refused} |"
         )
     outside = [e for e in results.errors if not e["allowed"]]
     outside += [r | {"code": "refused"} for r in results.refused if not r["allowed"]]
@@ -350,9 +353,13 @@ apart; a connection lost mid-request is an error `transport:…`.
 | requests | served | p50 ms | p99 ms | errors |
 |---|---:|---:|---:|---:|
 {served}
+| all | {sum(results.served.values()):,} | | | {len(results.errors)} |
 
-| fault | at s | back s | window ends s | errors inside | refused |
-|---|---:|---:|---:|---|---:|
+Refused connections (the killed API process; each request then went to the other process):
+{len(results.refused)}. Times are seconds from the end of the warm-up.
+
+| fault | at s | back s | window ends s | errors inside | errors from–to s | refused |
+|---|---:|---:|---:|---|---|---:|
 {chr(10).join(rows)}
 
 Errors not as promised (outside every window, or not `UNAVAILABLE` with 503 and
