@@ -5,11 +5,11 @@ moves entries, oldest first, into the chain of ``graph.audit_chain`` and deletes
 stream only after the chain transaction committed. A crash in between leaves entries that are
 already chained; ``append`` skips them by event id, so the next run just deletes them.
 
-A Redis lock keeps one drainer at a time (renewed beside the work, connectors/locks.py: a
-drainer killed with it blocks others five seconds at most), which saves duplicate work. Order
-does not even depend on it: every batch is read from the start of the stream, and an entry is
-deleted only once it and all before it are chained, so the chain is in stream order even if
-two drainers overlapped.
+A Redis lock keeps one drainer at a time (renewed beside the work,
+connectors/coordination/locks.py: a drainer killed with it blocks others five seconds at most),
+which saves duplicate work. Order does not even depend on it: every batch is read from the start of
+the stream, and an entry is deleted only once it and all before it are chained, so the chain is in
+stream order even if two drainers overlapped.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
-from connectors.locks import LockLost, RedisLock
+from connectors.coordination.locks import LockLost, RedisLock
 from graph.audit_chain import DEFAULT_CHAIN, AuditEvent, append
 from graph.db import Store
 

@@ -15,7 +15,7 @@ import structlog
 from celery import Celery, Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
-from connectors import causal
+from connectors.coordination import causal
 from connectors.reclaim import RECLAIM_EVERY
 from graph.exchange.outbox import Emitted, shard_of
 
@@ -107,7 +107,7 @@ def _carry_request(headers: dict[str, Any] | None = None, **_: Any) -> None:
 @task_prerun.connect
 def _bind_request(task_id: str, task: Task, **_: Any) -> None:
     """A task's log lines name it and, when a request sent it, the request's id; its reads
-    wait for what the request that sent it wrote (connectors/causal.py)."""
+    wait for what the request that sent it wrote (connectors/coordination/causal.py)."""
     causal.take(getattr(task.request, causal.HEADER, None))
     structlog.contextvars.clear_contextvars()
     request_id = getattr(task.request, "hub_request_id", None)

@@ -1,8 +1,8 @@
 """Pushing outbox events to partners as signed webhooks.
 
 One runner works one lane (a partner and a shard of its subjects) at a time, under a Redis lock
-kept alive beside the work (connectors/locks.py): a runner that dies frees its lane within five
-seconds, and one that loses its lock stops at once, its posts in flight cancelled.
+kept alive beside the work (connectors/coordination/locks.py): a runner that dies frees its lane
+within five seconds, and one that loses its lock stops at once, its posts in flight cancelled.
 It keeps up to ``IN_FLIGHT`` of the lane's due deliveries (graph/exchange/outbox.py: pending, due,
 first in line for their subject) posting over one keep-alive HTTP client, signed per Standard
 Webhooks (connectors/signing.py); each time half are back it records their outcomes and reads
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import aiohttp
 import redis.asyncio as aioredis
 
-from connectors.locks import LockLost, RedisLock
+from connectors.coordination.locks import LockLost, RedisLock
 from connectors.signing import headers
 from connectors.targets import refusal, refused
 from graph.db import Store

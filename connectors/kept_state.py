@@ -22,7 +22,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from connectors.audit_drain import AUDIT_STREAM, dead_letters
-from connectors.freshness import GENERATION_KEY
+from connectors.coordination.freshness import GENERATION_KEY
 
 STREAMS = (AUDIT_STREAM, dead_letters(AUDIT_STREAM))
 PATTERNS = ("hub:feed:*", "hub:import:*:task")

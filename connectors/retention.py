@@ -27,7 +27,7 @@ from typing import IO, Any
 
 import redis.asyncio as aioredis
 
-from connectors.locks import RedisLock
+from connectors.coordination.locks import RedisLock
 from connectors.storage.base import Storage
 from graph.archive.imports import rejections
 from graph.db import Store

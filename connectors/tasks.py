@@ -18,8 +18,8 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from connectors import audit_drain, worker
 from connectors.celery_app import HEARTBEAT_KEY, app, wake
 from connectors.config import configured
+from connectors.coordination.locks import RedisLock
 from connectors.delivery import lane_lock, run_lane
-from connectors.locks import RedisLock
 from connectors.pull import FeedFetchError, feeds_due, pull
 from connectors.reclaim import kept_alive, lapsed
 from connectors.retention import run_alone

@@ -18,8 +18,8 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from connectors.config import WorkerConfig, configured
-from connectors.freshness import generation_bump
-from connectors.maintenance import write_gate
+from connectors.coordination.freshness import generation_bump
+from connectors.coordination.maintenance import write_gate
 from connectors.targets import CheckedResolver
 from graph.db import Store, connect
 from policies.targets import TargetRule

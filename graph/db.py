@@ -47,13 +47,14 @@ class Store:
 
     ``changed`` is awaited after every write through this store, committed or not (a failed
     batch may have committed the ones before it): answers kept from before it are stale
-    (connectors/freshness.py moves the cache generation on, and keeps the caller's bookmarks).
+    (connectors/coordination/freshness.py moves the cache generation on, and keeps the caller's
+    bookmarks).
 
     Every transaction joins the current causal chain (graph/bookmarks.py): in a cluster it
     waits until the member serving it holds the chain's earlier writes.
 
     ``gate`` is awaited before every write and raises :class:`WritesPaused` while writes are
-    paused (connectors/maintenance.py), so a backup reads a store that holds still.
+    paused (connectors/coordination/maintenance.py), so a backup reads a store that holds still.
 
     ``watch`` wraps each use of a pooled connection (a session, a statement) with its access
     mode, for the API's metrics of Neo4j (hub/http/metrics.py: time held, connections in use)."""

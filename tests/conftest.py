@@ -242,8 +242,8 @@ async def driver(neo4j_server: Neo4jServer, migrated: None) -> AsyncIterator[Asy
 
 def _moving_generation(execute_query: Any) -> Any:
     """Tests also change the graph with plain Cypher: such a change makes the API's kept
-    answers stale as a write through a Store does (connectors/freshness.py)."""
-    from connectors.freshness import generation_bump_at
+    answers stale as a write through a Store does (connectors/coordination/freshness.py)."""
+    from connectors.coordination.freshness import generation_bump_at
 
     changed = generation_bump_at(get_settings().redis_url)
 
@@ -261,7 +261,7 @@ def _moving_generation(execute_query: Any) -> Any:
 def store(driver: AsyncDriver) -> Store:
     """The test database on the test driver: what graph functions take first; its writes move
     the cache generation on like the API's own."""
-    from connectors.freshness import generation_bump_at
+    from connectors.coordination.freshness import generation_bump_at
     from graph.db import Store
 
     return Store(driver, changed=generation_bump_at(get_settings().redis_url))

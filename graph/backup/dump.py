@@ -3,8 +3,8 @@ marker that proves nothing was committed while they were read.
 
 Neo4j Community reads at read-committed isolation and has no online backup: a read that takes
 minutes sees the writes committed meanwhile. So the caller pauses writes first
-(connectors/maintenance.py) and takes :func:`commit_marker` before and after reading; the
-marker is the bookmark of the last committed transaction, so equal markers mean that no
+(connectors/coordination/maintenance.py) and takes :func:`commit_marker` before and after reading;
+the marker is the bookmark of the last committed transaction, so equal markers mean that no
 transaction committed in between and the copy is one state of the graph.
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from connectors import kept_state
-from connectors.maintenance import PAUSE_TTL_MS, pause_lock
+from connectors.coordination.maintenance import PAUSE_TTL_MS, pause_lock
 from graph import audit_chain
 from graph.backup import dump, load
 from graph.backup.values import decode_props
@@ -62,7 +62,8 @@ async def _stores(settings: Settings) -> AsyncIterator[Stores]:
 
 @asynccontextmanager
 async def _writes_paused(redis: aioredis.Redis, say: Say) -> AsyncIterator[None]:
-    """Hold the write pause (connectors/maintenance.py) for the block, renewed meanwhile."""
+    """Hold the write pause (connectors/coordination/maintenance.py) for the block, renewed
+    meanwhile."""
     lock = pause_lock(redis)
     if not await lock.acquire():
         raise BackupError(

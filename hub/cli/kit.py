@@ -13,8 +13,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from connectors.freshness import generation_bump_at
-from connectors.maintenance import write_gate_at
+from connectors.coordination.freshness import generation_bump_at
+from connectors.coordination.maintenance import write_gate_at
 from graph.db import Store, WritesPaused, connect
 from hub.settings import Settings, get_settings
 

@@ -16,8 +16,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from connectors.config import configure
-from connectors.freshness import generation_bump
-from connectors.maintenance import write_gate
+from connectors.coordination.freshness import generation_bump
+from connectors.coordination.maintenance import write_gate
 from connectors.storage.base import StorageUnavailable
 from connectors.storage.config import open_storage
 from graph.db import Store, connect

@@ -21,8 +21,8 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from connectors.causal import caller_chain, caller_key
-from connectors.freshness import GENERATION_KEY
+from connectors.coordination.causal import caller_chain, caller_key
+from connectors.coordination.freshness import GENERATION_KEY
 from graph.bookmarks import Chain, following
 from graph.trusted_documents import document_hash, registered_document
 from hub.api.audit_stream import trail
@@ -115,7 +115,7 @@ class Guarded:
     keep: Keep | None = None
     kept: Answer | None = None  # a kept answer of the current generation: served as it is
     roots: tuple[str, ...] = ()  # the document's root fields, for the metrics
-    chain: Chain | None = None  # the caller's causal chain (connectors/causal.py)
+    chain: Chain | None = None  # the caller's causal chain (connectors/coordination/causal.py)
 
 
 class GraphQLEndpoint:

@@ -4,8 +4,8 @@ Only documents whose every root field is listed in limits.yaml ``cache.fields`` 
 whose answer is a function of the document, its variables, the caller's read scope (roles,
 level, agency, division, clearance, purpose, own code: never the caller's name) and the day.
 An answer is tagged with the cache generation read *before* it was computed
-(connectors/freshness.py) and served only while Redis still holds that generation; every
-writer moves the generation on before it acknowledges a change. A hit is charged to the rate
+(connectors/coordination/freshness.py) and served only while Redis still holds that generation;
+every writer moves the generation on before it acknowledges a change. A hit is charged to the rate
 window like the first answer and audited with the same entries, under the new caller's name.
 
 Redis losing the last second of writes on a crash could hand a generation back; a kept answer

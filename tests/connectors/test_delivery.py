@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from connectors import delivery
-from connectors.locks import LIFETIME_MS, RedisLock
+from connectors.coordination.locks import LIFETIME_MS, RedisLock
 from graph.db import Store
 from graph.exchange.outbox import SHARDS
 from graph.records.listings import end_listing, publish_listing

@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 import redis.asyncio as aioredis
 
-from connectors.locks import LockLost, RedisLock
+from connectors.coordination.locks import LockLost, RedisLock
 
 TTL_MS = 600  # short, so that a step of the work outlasts several lifetimes
 

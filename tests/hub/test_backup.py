@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from neo4j import GraphDatabase
 
 from connectors.audit_drain import AUDIT_STREAM, drain_stream
-from connectors.maintenance import pause_lock
+from connectors.coordination.maintenance import pause_lock
 from graph.audit_chain import verify_chain
 from graph.db import Store
 from graph.records.listings import publish_listing

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from neo4j import AsyncDriver
 
-from connectors.freshness import generation_bump_at
+from connectors.coordination.freshness import generation_bump_at
 from graph.db import Store
 from graph.records.listings import ListingDecision, end_listing, publish_listing
 from hub.settings import catalogue, get_settings

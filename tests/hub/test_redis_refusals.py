@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import httpx
 import redis as redis_lib
 
-from connectors.freshness import GENERATION_KEY
+from connectors.coordination.freshness import GENERATION_KEY
 from tests.conftest import GraphQLClient, mint, unit_token
 from tests.subjects import fresh_subjects
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from connectors.freshness import generation_bump_at
+from connectors.coordination.freshness import generation_bump_at
 from graph.db import Neo4jConfig, Store, connect
 from hub.settings import get_settings
 from policies.credit.measures import Catalogue

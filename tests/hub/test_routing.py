@@ -4,8 +4,8 @@ reads, a reviewer's approval through one process is what the other process answe
 and the command line works through the routing URI too.
 
 A single server always holds every committed write, so the bookmarks that give read-your-writes
-in a cluster (graph/bookmarks.py, connectors/causal.py) are proved by planting one the server
-has not reached yet: a caller's next read, through either process, and a task queued after it
+in a cluster (graph/bookmarks.py, connectors/coordination/causal.py) are proved by planting one the
+server has not reached yet: a caller's next read, through either process, and a task queued after it
 wait for it, and answer UNAVAILABLE rather than from before it when it never comes."""
 
 from __future__ import annotations

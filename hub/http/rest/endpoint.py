@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from connectors.causal import caller_chain, caller_key
+from connectors.coordination.causal import caller_chain, caller_key
 from graph.audit_chain import Action, Decision
 from graph.bookmarks import Chain, following
 from hub.audit_log import audit_request
@@ -95,7 +95,7 @@ class Rest:
 
 async def _chain(request: Request, principal: Principal) -> Chain:
     """The caller's causal chain: its reads see its writes through any API process, and the
-    tasks it queues carry them (connectors/causal.py)."""
+    tasks it queues carry them (connectors/coordination/causal.py)."""
     key = caller_key(principal)
     try:
         return caller_chain(key, await request.app.state.redis.smembers(key))

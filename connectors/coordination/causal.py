@@ -3,10 +3,10 @@ and a request's bookmarks carried to the tasks it queues.
 
 A caller's bookmarks are a Redis set under its identity, read in the round trip that charges its
 request to its rate window, and written in the round trip that moves the cache generation on
-after its write (connectors/freshness.py): read-your-writes costs the lookup path no extra round
-trip. The set holds the bookmarks of the caller's latest writes (two when two of its requests
-wrote at once); each write replaces the ones it superseded. It lives ``TTL`` seconds: a cluster
-member that has not caught up with a write by then is broken, not lagging.
+after its write (connectors/coordination/freshness.py): read-your-writes costs the lookup path no
+extra round trip. The set holds the bookmarks of the caller's latest writes (two when two of its
+requests wrote at once); each write replaces the ones it superseded. It lives ``TTL`` seconds: a
+cluster member that has not caught up with a write by then is broken, not lagging.
 """
 
 from __future__ import annotations

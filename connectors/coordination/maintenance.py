@@ -19,7 +19,7 @@ import time
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from connectors.locks import RedisLock
+from connectors.coordination.locks import RedisLock
 from graph.db import Gate, WritesPaused
 
 PAUSE_KEY = "hub:writes:paused"

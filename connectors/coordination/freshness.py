@@ -15,7 +15,7 @@ import logging
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from connectors.causal import keep
+from connectors.coordination.causal import keep
 from graph.db import Changed
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,8 @@ GENERATION_KEY = "hub:cache:generation"
 
 def generation_bump(redis: aioredis.Redis) -> Changed:
     """Move the generation on through a client the caller keeps open (API, worker); in the
-    same round trip, keep the bookmarks of the caller whose request wrote (connectors/causal.py)."""
+    same round trip, keep the bookmarks of the caller whose request wrote
+    (connectors/coordination/causal.py)."""
 
     async def changed() -> None:
         async with redis.pipeline(transaction=False) as pipe:
