@@ -20,6 +20,7 @@ from neo4j import AsyncDriver
 from connectors.config import WorkerConfig, configured
 from connectors.coordination.freshness import generation_bump
 from connectors.coordination.maintenance import write_gate
+from connectors.coordination.reconnect import once
 from connectors.targets import CheckedResolver
 from graph.db import Store, connect
 from policies.targets import TargetRule
@@ -47,7 +48,10 @@ def worker_clients(pid: int, thread: int, config: WorkerConfig) -> WorkerClients
     targets = config.targets
 
     async def open_clients() -> tuple[AsyncDriver, aioredis.Redis, aiohttp.ClientSession]:
-        client = aioredis.from_url(config.redis_url, socket_timeout=10, socket_connect_timeout=2)
+        # One retry on a fresh connection: pooled ones a Redis restart closed fail once each.
+        client = aioredis.from_url(
+            config.redis_url, socket_timeout=10, socket_connect_timeout=2, retry=once()
+        )
         resolver = CheckedResolver(targets)  # connects only to addresses it checked
         http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, resolver=resolver))
         return connect(config.neo4j), client, http

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from connectors.config import configure
 from connectors.coordination.freshness import generation_bump
 from connectors.coordination.maintenance import write_gate
+from connectors.coordination.reconnect import once
 from connectors.storage.base import StorageUnavailable
 from connectors.storage.config import open_storage
 from graph.db import Store, connect
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.redis = aioredis.Redis(
             connection_pool=watched_pool(
                 settings.redis_url, app.state.answers.clear, socket_timeout=2,
-                socket_connect_timeout=2,
+                socket_connect_timeout=2, retry=once(),  # a restart's closed connections
             )
         )  # fmt: skip
         app.state.store = Store(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
@@ -58,3 +59,16 @@ def test_api_answers_a_redis_outage_like_a_neo4j_one(partner: GraphQLClient) -> 
         _unavailable(partner.post(QUERY))  # without Redis not even a kept answer is served
         assert httpx.get(f"{partner.base}/readyz", timeout=10).status_code == 503
     _recovers(partner)
+
+
+def test_the_first_request_after_a_redis_restart_is_answered(partner: GraphQLClient) -> None:
+    """A restart closes every connection the API keeps to Redis; the next request on one of
+    them reconnects instead of answering UNAVAILABLE once Redis is back."""
+    with ThreadPoolExecutor(8) as pool:  # several connections in the API's pool
+        answers = list(pool.map(lambda _: partner.post(SEARCH), range(16)))
+    assert answers and all(a.status_code == 200 for a in answers)
+    with redis_stopped():
+        pass
+    for _ in range(4):  # each request takes a connection from before the restart
+        response = partner.post(SEARCH)
+        assert response.status_code == 200 and not response.json().get("errors"), response.text
