@@ -118,6 +118,13 @@ async def storage_unavailable(request: Request, exc: Exception) -> Response:
     return error_response(503, Code.UNAVAILABLE, "the file store is unavailable; retry shortly")
 
 
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """Neo4j or Redis away under a REST endpoint (an upload, a download): the same answer as
+    GraphQL gives an outage, never a 500."""
+    log.warning("store unavailable", path=request.url.path, error=type(exc).__name__)
+    return error_response(503, Code.UNAVAILABLE, "a store is unavailable; retry shortly")
+
+
 class CodedErrors(MaskErrors):
     """Every error leaves with a code: ours as raised, query errors as BAD_USER_INPUT, and
     anything unexpected masked as INTERNAL (its details go to the log with the request id)."""

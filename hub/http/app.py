@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -26,7 +29,7 @@ from hub.api.contract import Contracts
 from hub.api.guards import check_cached_fields, check_prices
 from hub.api.schema import graphql_schema
 from hub.audit_log import AuditLog
-from hub.errors import storage_unavailable
+from hub.errors import storage_unavailable, store_unavailable
 from hub.http import graphiql, pages
 from hub.http.auth.backend import TokenBackend, unauthenticated
 from hub.http.auth.jwks import jwks_client
@@ -156,7 +159,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *commitments.routes(),  # a signed-in subject's public commitments
         ],
         lifespan=lifespan,
-        exception_handlers={404: not_found, StorageUnavailable: storage_unavailable},
+        exception_handlers={
+            404: not_found,
+            StorageUnavailable: storage_unavailable,
+            ServiceUnavailable: store_unavailable,  # Neo4j away
+            SessionExpired: store_unavailable,
+            RedisConnectionError: store_unavailable,
+            RedisTimeoutError: store_unavailable,
+        },
     )
     app.add_middleware(
         AuthenticationMiddleware,

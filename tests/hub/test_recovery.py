@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 
-from tests.conftest import GraphQLClient, Neo4jServer, redis_stopped
+from hub.settings import get_settings
+from tests.conftest import GraphQLClient, Neo4jServer, redis_stopped, unit_token, upload_archive
 
 QUERY = '{ subject(creditCode: "91110000600037341L") { name } }'
 # Not a kept answer (docs/performance.md): it needs Neo4j each time.
 SEARCH = "{ subjects(first: 1) { edges { node { creditCode } } } }"
+UNIT = "NMG152201"
+HEADER = "事项代码,统一社会信用代码,严重程度,标题,决定日期,决定文书号,法律依据\n"
 
 
 def _unavailable(response: httpx.Response) -> None:
@@ -72,3 +76,18 @@ def test_the_first_request_after_a_redis_restart_is_answered(partner: GraphQLCli
     for _ in range(4):  # each request takes a connection from before the restart
         response = partner.post(SEARCH)
         assert response.status_code == 200 and not response.json().get("errors"), response.text
+
+
+def test_an_upload_while_neo4j_is_away_is_an_outage_and_leaves_no_file(
+    api: str, neo4j_server: Neo4jServer, tmp_path: Path
+) -> None:
+    archive = tmp_path / "outage.csv"
+    archive.write_text(HEADER, "utf-8")
+    archives = get_settings().data_dir / "archives"
+    before = set(archives.glob("*")) if archives.exists() else set()
+    neo4j_server.stop()
+    try:
+        _unavailable(upload_archive(api, unit_token("submitter", UNIT, "outage-clerk"), archive))
+    finally:
+        neo4j_server.start()
+    assert (set(archives.glob("*")) if archives.exists() else set()) == before

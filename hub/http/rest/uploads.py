@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import structlog
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -105,17 +106,18 @@ async def upload_archive(request: Request, principal: Principal) -> Response:
     key = archive_key(import_id, chosen)
     try:
         await UPLOAD.audit(request, principal, "ALLOW", released=(import_id,))
-    except HubError:
+        await queue_import(
+            request.app.state.store,
+            import_id=import_id,
+            agency=principal.agency,
+            by=principal.subject,
+            file_name=name,
+            fmt=chosen,
+        )
+    except (HubError, ServiceUnavailable, SessionExpired):
+        # Not audited or not queued (Neo4j away: 503 from hub.errors): no file is left behind.
         await asyncio.to_thread(open_storage(settings.storage_config).delete, key)
         raise
-    await queue_import(
-        request.app.state.store,
-        import_id=import_id,
-        agency=principal.agency,
-        by=principal.subject,
-        file_name=name,
-        fmt=chosen,
-    )
     await asyncio.to_thread(
         import_archive.delay,
         import_id,
