@@ -796,6 +796,26 @@ def workers_paused() -> Iterator[None]:
 
 
 @pytest.fixture
+def shared_worker_stopped() -> Iterator[None]:
+    """For a test whose tasks must reach a worker of its own (other settings, one at a time):
+    the session's shared worker, if started, is stopped and started again after, and its beat
+    paused (SIGSTOP). A stopped worker cannot be SIGSTOPped instead: Redis hands a queued task
+    to its blocked pop all the same, and the task waits in a frozen process."""
+    running = [w for w in _SHARED if w.worker.poll() is None]
+    beats = [w.beat.pid for w in _SHARED if w.beat.poll() is None]
+    services.stop_processes([w.worker.pid for w in running], timeout=20)
+    for pid in beats:
+        os.killpg(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in beats:
+            os.killpg(pid, signal.SIGCONT)
+        for w in running:
+            w.restart_worker()
+
+
+@pytest.fixture
 def workers(shared_workers: Workers, redis_server: str, request: pytest.FixtureRequest) -> Workers:
     """The shared worker and beat, checked to answer before the test relies on them, with
     no earlier test's partner left to deliver to."""

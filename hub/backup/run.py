@@ -115,6 +115,17 @@ async def _read_graph(store: Store, out: Writer, progress: Progress) -> None:
     progress("relationships", out.tally.relationships, rels)
 
 
+async def _chain_states(store: Store) -> dict[str, int]:
+    """Each audit chain's state as backed up: 0 intact, else the seq where it is broken. A
+    restore must give back the same states: a chain broken before the backup (tampering it
+    recorded) stays broken, and must not read as a restore gone wrong."""
+    states = {}
+    for chain in await dump.audit_chains(store):
+        result = await audit_chain.verify_chain(store, chain=chain)
+        states[chain] = 0 if result.ok else int(result.first_bad_seq or 0)
+    return states
+
+
 async def _backup(stores: Stores, path: Path, say: Say, progress: Progress) -> Tally:
     store, redis = stores.store, stores.redis
     for attempt in range(1, ATTEMPTS + 1):
@@ -128,6 +139,7 @@ async def _backup(stores: Stores, path: Path, say: Say, progress: Progress) -> T
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
                     "schema": schema.as_dict(),
                     "generation": await kept_state.generation(redis),
+                    "chains": await _chain_states(store),
                 }
             )
             await _read_graph(store, out, progress)
@@ -244,10 +256,12 @@ async def _restore(
             ) from exc
         generation = await kept_state.move_generation_on(redis, header.get("generation", 0))
         say(f"cache generation moved on to {generation}")
-    return await _checks(stores, schema, tally)
+    return await _checks(stores, schema, tally, header.get("chains", {}))
 
 
-async def _checks(stores: Stores, schema: dump.Schema, tally: Tally) -> list[str]:
+async def _checks(
+    stores: Stores, schema: dump.Schema, tally: Tally, chains: dict[str, int]
+) -> list[str]:
     """Compare the restored store with the backup's manifest; a list of what was checked.
     :class:`BackupError` names every difference."""
     store, done, wrong = stores.store, [], []
@@ -272,9 +286,15 @@ async def _checks(stores: Stores, schema: dump.Schema, tally: Tally) -> list[str
     )
     for chain in await dump.audit_chains(store):
         result = await audit_chain.verify_chain(store, chain=chain)
-        if not result.ok:
-            wrong.append(f"audit chain {chain!r} broken at seq {result.first_bad_seq}")
-        done.append(f"audit chain {chain!r}: {result.checked} events verified from the first")
+        broken, was = (0 if result.ok else int(result.first_bad_seq or 0)), chains.get(chain, 0)
+        if broken != was:
+            wrong.append(
+                f"audit chain {chain!r} broken at seq {broken} (backed up: {was or 'intact'})"
+            )
+        elif broken:
+            done.append(f"audit chain {chain!r}: broken at seq {broken}, as it was backed up")
+        else:
+            done.append(f"audit chain {chain!r}: {result.checked} events verified from the first")
     keys = {key: n for key, n in tally.redis.items()}
     redis_now = Tally()
     async for line in kept_state.read_state(stores.redis):

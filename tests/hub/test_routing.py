@@ -200,7 +200,7 @@ async def test_a_read_behind_its_bookmark_answers_unavailable_not_stale(
 
 
 async def test_a_task_waits_for_the_writes_of_whoever_queued_it(
-    lone_worker: Any, store: Store, redis: aioredis.Redis, workers_paused: None
+    shared_worker_stopped: None, lone_worker: Any, store: Store, redis: aioredis.Redis
 ) -> None:
     from connectors.celery_app import HEARTBEAT_KEY
     from connectors.tasks import heartbeat, import_archive

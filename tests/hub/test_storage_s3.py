@@ -63,10 +63,10 @@ def s3_apis(
 
 @pytest.fixture
 def s3_worker(
-    s3_server: MotoServer, rules: tuple[Path, Catalogue], workers_paused: None
+    s3_server: MotoServer, rules: tuple[Path, Catalogue], shared_worker_stopped: None
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A worker reading archives from the bucket; the suite's own (filesystem) worker, if it
-    runs, is paused so that it cannot take this test's import."""
+    runs, is stopped meanwhile so that it cannot take this test's import."""
     log = (TEST_DATA / "logs" / "worker-s3.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "hub", "worker", "--concurrency", "1"],
