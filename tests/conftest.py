@@ -780,12 +780,14 @@ _SHARED: list[Workers] = []  # the session's shared worker and beat, once starte
 def workers_paused() -> Iterator[None]:
     """For a test that runs delivery lanes in-process: the session's shared worker and beat,
     if started, are stopped (SIGSTOP) so that neither takes the test's lanes, and go on after."""
-    groups = [
-        proc.pid
-        for running in _SHARED
-        for proc in (running.worker, running.beat)
-        if proc.poll() is None
-    ]
+    with _frozen([p for w in _SHARED for p in (w.worker, w.beat)]):
+        yield
+
+
+@contextmanager
+def _frozen(procs: list[subprocess.Popen[bytes]]) -> Iterator[None]:
+    """The process groups of ``procs`` still running, stopped (SIGSTOP) for the block."""
+    groups = [proc.pid for proc in procs if proc.poll() is None]
     for pid in groups:
         os.killpg(pid, signal.SIGSTOP)
     try:
@@ -802,15 +804,11 @@ def shared_worker_stopped() -> Iterator[None]:
     paused (SIGSTOP). A stopped worker cannot be SIGSTOPped instead: Redis hands a queued task
     to its blocked pop all the same, and the task waits in a frozen process."""
     running = [w for w in _SHARED if w.worker.poll() is None]
-    beats = [w.beat.pid for w in _SHARED if w.beat.poll() is None]
     services.stop_processes([w.worker.pid for w in running], timeout=20)
-    for pid in beats:
-        os.killpg(pid, signal.SIGSTOP)
     try:
-        yield
+        with _frozen([w.beat for w in _SHARED]):
+            yield
     finally:
-        for pid in beats:
-            os.killpg(pid, signal.SIGCONT)
         for w in running:
             w.restart_worker()
 

@@ -134,6 +134,17 @@ def _read(root: Path, key: str | None) -> list[dict[str, Any]]:
         return [json.loads(line) for line in lines]
 
 
+async def _old_listing(store: Store, driver: AsyncDriver, sanction: str) -> tuple[str, str]:
+    """A listing published and modified long ago, both events delivered: their ids."""
+    (code, record), = fresh_subjects(1)  # fmt: skip
+    decision = serious_listing(sanction, code, record)
+    listed = (await publish_listing(store, CATALOGUE, decision)).id
+    modified = (await publish_listing(store, CATALOGUE, decision)).id
+    for event in (listed, modified):
+        await _backdate(driver, event, OLD, "DELIVERED")
+    return listed, modified
+
+
 async def _finished_import(store: Store, driver: AsyncDriver, tmp: Path) -> str:
     """A real import of two unreadable lines, finished long ago: its report and 2 rejections."""
     path = tmp / "bad.jsonl"
@@ -292,12 +303,7 @@ async def test_an_export_that_fails_removes_nothing(
     failing_keep: None,
     partner: str,
 ) -> None:
-    (code, record), = fresh_subjects(1)  # fmt: skip
-    decision = serious_listing(f"S-RETF-{partner[-8:]}", code, record)
-    listed = (await publish_listing(store, CATALOGUE, decision)).id
-    modified = (await publish_listing(store, CATALOGUE, decision)).id
-    for event in (listed, modified):
-        await _backdate(driver, event, OLD, "DELIVERED")
+    listed, modified = await _old_listing(store, driver, f"S-RETF-{partner[-8:]}")
     deliveries = await _delivery_ids(driver, [listed, modified])
     assert deliveries
 
@@ -330,12 +336,7 @@ def test_the_beat_runs_retention_hourly() -> None:
 async def test_the_workers_run_it_into_the_data_folder(
     workers: Workers, store: Store, driver: AsyncDriver, horizons_reset: None, partner: str
 ) -> None:
-    (code, record), = fresh_subjects(1)  # fmt: skip
-    decision = serious_listing(f"S-RETW-{partner[-8:]}", code, record)
-    listed = (await publish_listing(store, CATALOGUE, decision)).id
-    modified = (await publish_listing(store, CATALOGUE, decision)).id
-    for event in (listed, modified):
-        await _backdate(driver, event, OLD, "DELIVERED")
+    listed, _ = await _old_listing(store, driver, f"S-RETW-{partner[-8:]}")
     folder = TEST_DATA / RULES.directory
     before = set(folder.glob("*.jsonl.gz"))
 
