@@ -15,6 +15,7 @@ import structlog
 from celery import Celery, Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
+from connectors.config import WorkerConfig, on_configure
 from connectors.coordination import causal
 from connectors.reclaim import RECLAIM_EVERY
 from graph.exchange.outbox import Emitted, shard_of
@@ -90,6 +91,13 @@ app.conf.update(
         },
     },
 )
+
+
+def _use_broker(config: WorkerConfig) -> None:
+    app.conf.broker_url = config.redis_url
+
+
+on_configure(_use_broker)
 
 
 @before_task_publish.connect

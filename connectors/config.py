@@ -8,10 +8,10 @@ them and :func:`configure` it here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.celery_app import app
 from connectors.storage.config import StorageConfig
 from graph.db import Neo4jConfig
 from policies.targets import TargetRule
@@ -29,12 +29,24 @@ class WorkerConfig:
 
 
 _configured: list[WorkerConfig] = []
+_listeners: list[Callable[[WorkerConfig], None]] = []
 
 
 def configure(config: WorkerConfig) -> None:
-    """Use ``config`` in this process (and in the processes it forks): Celery's broker too."""
+    """Use ``config`` in this process (and in the processes it forks): Celery's broker too,
+    once its module is loaded (see :func:`on_configure`)."""
     _configured[:] = [config]
-    app.conf.broker_url = config.redis_url
+    for listener in _listeners:
+        listener(config)
+
+
+def on_configure(listener: Callable[[WorkerConfig], None]) -> None:
+    """Call ``listener`` with the configuration now, if there is one, and on each change.
+    Celery's module registers here rather than being imported by this one: most ``hub``
+    commands never send a task, and loading Celery cost each of them most of a second."""
+    _listeners.append(listener)
+    if _configured:
+        listener(_configured[0])
 
 
 def configured() -> WorkerConfig:
