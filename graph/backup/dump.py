@@ -10,7 +10,8 @@ transaction committed in between and the copy is one state of the graph.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +90,7 @@ async def audit_chains(store: Store) -> list[str]:
     return [r["chain"] for r in await store.execute(CHAINS, read=True)]
 
 
-async def _stream(store: Store, cypher: str) -> AsyncIterator[dict[str, Any]]:
+async def _stream(store: Store, cypher: str) -> AsyncGenerator[dict[str, Any]]:
     """Every row of one long read, streamed: it has no time limit (the graph may be large)."""
     async with store.driver.session(database=store.database) as session:
         result = await session.run(Query(cypher))
@@ -97,18 +98,20 @@ async def _stream(store: Store, cypher: str) -> AsyncIterator[dict[str, Any]]:
             yield dict(record)
 
 
-async def nodes(store: Store) -> AsyncIterator[dict[str, Any]]:
+async def nodes(store: Store) -> AsyncGenerator[dict[str, Any]]:
     """Every node: its element id (only to tie relationships to it), labels and properties."""
-    async for row in _stream(store, NODES):
-        yield {"node": row["id"], "labels": row["labels"], "props": encode_props(row["props"])}
+    async with aclosing(_stream(store, NODES)) as rows:  # stopped early: the session closes
+        async for row in rows:
+            yield {"node": row["id"], "labels": row["labels"], "props": encode_props(row["props"])}
 
 
-async def relationships(store: Store) -> AsyncIterator[dict[str, Any]]:
+async def relationships(store: Store) -> AsyncGenerator[dict[str, Any]]:
     """Every relationship: its type, its ends by element id, its properties."""
-    async for row in _stream(store, RELATIONSHIPS):
-        yield {
-            "rel": row["type"],
-            "from": row["start"],
-            "to": row["end"],
-            "props": encode_props(row["props"]),
-        }
+    async with aclosing(_stream(store, RELATIONSHIPS)) as rows:
+        async for row in rows:
+            yield {
+                "rel": row["type"],
+                "from": row["start"],
+                "to": row["end"],
+                "props": encode_props(row["props"]),
+            }

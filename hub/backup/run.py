@@ -29,6 +29,7 @@ from hub.settings import Settings
 ATTEMPTS = 3  # reads of the graph before a backup gives up on a graph that will not hold still
 SETTLE = 1.0  # seconds without a commit after which writes in flight are taken to be done
 SETTLE_MAX = 30.0  # seconds to wait for that before reading anyway (and checking after)
+CHECK_EVERY = 10_000  # lines of the graph between two looks for a commit (and progress)
 INDEX_WAIT = 3600  # seconds a restore waits for the indexes of a large graph to populate
 
 Say = Callable[[str], None]
@@ -101,18 +102,34 @@ async def _settle(store: Store) -> None:
         marker = now
 
 
-async def _read_graph(store: Store, out: Writer, progress: Progress) -> None:
+class _Changed(Exception):
+    """The graph committed a transaction while the backup read it."""
+
+
+async def _unchanged(store: Store, before: list[str]) -> None:
+    if await dump.commit_marker(store) != before:
+        raise _Changed
+
+
+async def _read_graph(store: Store, out: Writer, progress: Progress, before: list[str]) -> None:
+    """Every node, then every relationship, to ``out``. Every ``CHECK_EVERY`` lines the last
+    commit is compared with ``before``: an attempt that cannot be consistent stops there, not
+    after reading the whole graph."""
     nodes, rels = await dump.totals(store)
-    async for line in dump.nodes(store):
-        out.line(line)
-        if out.tally.nodes % 10_000 == 0:
-            progress("nodes", out.tally.nodes, nodes)
-    progress("nodes", out.tally.nodes, nodes)
-    async for line in dump.relationships(store):
-        out.line(line)
-        if out.tally.relationships % 10_000 == 0:
-            progress("relationships", out.tally.relationships, rels)
-    progress("relationships", out.tally.relationships, rels)
+    parts = (
+        ("nodes", nodes, dump.nodes(store)),
+        ("relationships", rels, dump.relationships(store)),
+    )
+    for kind, total, rows in parts:
+        async with contextlib.aclosing(rows):  # a stopped read closes its session now
+            async for line in rows:
+                out.line(line)
+                done = getattr(out.tally, kind)
+                if done % CHECK_EVERY == 0:
+                    progress(kind, done, total)
+                    await _unchanged(store, before)
+        progress(kind, getattr(out.tally, kind), total)
+    await _unchanged(store, before)
 
 
 async def _chain_states(store: Store) -> dict[str, int]:
@@ -142,11 +159,15 @@ async def _backup(stores: Stores, path: Path, say: Say, progress: Progress) -> T
                     "chains": await _chain_states(store),
                 }
             )
-            await _read_graph(store, out, progress)
-            if await dump.commit_marker(store) != before:
-                say(f"the graph changed while it was read (attempt {attempt} of {ATTEMPTS})")
-                out.discard()
-                continue
+            await _read_graph(store, out, progress, before)
+        except _Changed:
+            say(f"the graph changed while it was read (attempt {attempt} of {ATTEMPTS})")
+            out.discard()
+            continue
+        except BaseException:
+            out.discard()
+            raise
+        try:
             # Read after the graph: entries drained meanwhile are in both, and the drain
             # skips an entry already chained (connectors/audit_drain.py).
             async for line in kept_state.read_state(redis):
