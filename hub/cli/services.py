@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 from hub.settings import PROJECT_ROOT
 
 LAUNCHER_DIR = PROJECT_ROOT / "ops" / "neo4j"
@@ -195,8 +197,26 @@ def start_neo4j(spec: Neo4jSpec, cache: Path, log: Path) -> subprocess.Popen[byt
 
 
 def start_redis(spec: RedisSpec, log: Path) -> subprocess.Popen[bytes]:
+    """Start Redis and wait until it answers: it listens before it has loaded its data, and
+    answers LOADING to every command meanwhile (seconds, with a large append-only file)."""
     where = (spec.host, spec.port, "HUB_REDIS_URL")
-    return _start_server("Redis", where, spec.home, lambda: redis_command(spec), log, seconds=30)
+    proc = _start_server("Redis", where, spec.home, lambda: redis_command(spec), log, seconds=30)
+    deadline = time.monotonic() + 60
+    client = redis.Redis(spec.host, spec.port, socket_timeout=5)
+    try:
+        while True:
+            try:
+                client.ping()
+                return proc
+            except redis.BusyLoadingError:
+                if time.monotonic() > deadline:
+                    stop_process(proc.pid)
+                    raise ServiceError(
+                        f"Redis still loading its data after 60 s; see {log}"
+                    ) from None
+                time.sleep(0.1)
+    finally:
+        client.close()
 
 
 def _start_server(
