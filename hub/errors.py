@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -52,6 +53,12 @@ BOOKMARK_TIMEOUT = "Neo.TransientError.Transaction.BookmarkTimeout"
 # about this long.
 RETRY_AFTER = "5"
 
+# Seconds after this process last found Neo4j away during which a query past its time limit
+# is taken for the store's cold start (empty plan cache and page cache, a JVM not yet
+# compiled), not for the query's size: UNAVAILABLE, not LIMIT_EXCEEDED's "narrow it".
+WARMING_SECONDS = 60.0
+_neo4j_away_at = [-WARMING_SECONDS]  # time.monotonic() of the last outage seen
+
 
 def error_response(
     status: int,
@@ -86,6 +93,7 @@ def backing_services() -> Iterator[None]:
         raise HubError(Code.UNAVAILABLE, str(exc)) from exc
     except (ServiceUnavailable, SessionExpired, DriverError, ConnectionError) as exc:
         log.warning("neo4j unavailable", error=repr(exc))
+        _neo4j_away_at[0] = time.monotonic()
         raise HubError(Code.UNAVAILABLE, "the graph store is unavailable; retry shortly") from exc
     except RedisError as exc:
         # Redis went away in the middle of the request, after its rate check had passed (the
@@ -94,6 +102,11 @@ def backing_services() -> Iterator[None]:
         raise HubError(Code.UNAVAILABLE, "the shared store is unavailable; retry shortly") from exc
     except ClientError as exc:
         if exc.code and "TransactionTimedOut" in exc.code:
+            if time.monotonic() - _neo4j_away_at[0] < WARMING_SECONDS:
+                log.warning("query past its time limit while neo4j warms up", error=repr(exc))
+                raise HubError(
+                    Code.UNAVAILABLE, "the graph store is warming up after an outage; retry shortly"
+                ) from exc
             raise HubError(
                 Code.LIMIT_EXCEEDED, "the query ran past its time limit; narrow it"
             ) from exc
@@ -122,6 +135,8 @@ async def store_unavailable(request: Request, exc: Exception) -> Response:
     """Neo4j or Redis away under a REST endpoint (an upload, a download): the same answer as
     GraphQL gives an outage, never a 500."""
     log.warning("store unavailable", path=request.url.path, error=type(exc).__name__)
+    if not isinstance(exc, RedisError):
+        _neo4j_away_at[0] = time.monotonic()
     return error_response(503, Code.UNAVAILABLE, "a store is unavailable; retry shortly")
 
 
