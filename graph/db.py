@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
@@ -12,9 +15,11 @@ from neo4j import (
     AsyncGraphDatabase,
     AsyncManagedTransaction,
     AsyncSession,
+    EagerResult,
     Query,
     Record,
 )
+from neo4j.exceptions import TransientError
 
 from graph import bookmarks
 
@@ -25,8 +30,29 @@ Gate = Callable[[], Awaitable[None]]
 Watch = Callable[[str], AbstractContextManager[None]]  # around each use of a connection
 
 
+DEADLOCK = "Neo.TransientError.Transaction.DeadlockDetected"
+# How long a write goes on being tried again while it keeps losing deadlocks. Every transaction
+# that writes an event ends on the one feed counter (graph/exchange/outbox.py) after locking
+# its subject's nodes, so under load two can wait on each other; Neo4j stops one at once, and
+# the driver tries it again for only a second (``max_transaction_retry_time``, short so that
+# an outage is answered fast), which a busy store outlasted (bench/RESULTS.md, "Soak").
+CONTENTION_SECONDS = 15.0
+
+
 class WritesPaused(RuntimeError):
     """Writes are refused for a while (``hub backup`` is reading the store): retry shortly."""
+
+
+async def _through_deadlocks(attempt: Callable[[], Awaitable[T]]) -> T:
+    """``attempt()``, again after a short random pause while it loses deadlocks."""
+    deadline = time.monotonic() + CONTENTION_SECONDS
+    while True:
+        try:
+            return await attempt()
+        except TransientError as exc:
+            if exc.code != DEADLOCK or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(random.uniform(0.01, 0.1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +144,10 @@ class Store:
         if wrote:
             await self._gate()
         chain = bookmarks.current()
-        try:
+
+        async def attempt() -> EagerResult:
             with self._watched("read" if read else "write"):
-                result = await self.driver.execute_query(
+                return await self.driver.execute_query(
                     cypher,
                     parameters,
                     database_=self.database,
@@ -128,6 +155,9 @@ class Store:
                     bookmark_manager_=chain,
                     **params,
                 )
+
+        try:
+            result = await _through_deadlocks(attempt)
             counters = result.summary.counters
             wrote = wrote and (counters.contains_updates or counters.contains_system_updates)
             return list(result.records)
@@ -142,9 +172,13 @@ class Store:
         **kwargs: P.kwargs,
     ) -> T:
         """Run ``work`` in one managed write transaction (retried whole on transient errors, so
-        ``work`` must be safe to run again)."""
-        async with self.session() as session:
-            return await session.execute_write(work, *args, **kwargs)
+        ``work`` must be safe to run again), also while it keeps losing deadlocks."""
+
+        async def attempt() -> T:
+            async with self.session() as session:
+                return await session.execute_write(work, *args, **kwargs)
+
+        return await _through_deadlocks(attempt)
 
     def _watched(self, mode: str) -> AbstractContextManager[None]:
         return self.watch(mode) if self.watch is not None else nullcontext()
