@@ -18,7 +18,7 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from connectors import audit_drain, worker
 from connectors.celery_app import HEARTBEAT_KEY, app, wake
 from connectors.config import configured
-from connectors.coordination.locks import RedisLock
+from connectors.coordination.locks import LockLost, RedisLock
 from connectors.delivery import lane_lock, run_lane
 from connectors.pull import FeedFetchError, feeds_due, pull
 from connectors.reclaim import kept_alive, lapsed
@@ -77,6 +77,7 @@ def drain_audit() -> int | None:
 
 
 STORAGE_RETRIES = 20  # an import waits this many tries for its storage, 5 s to 5 min apart
+PULL_LIMIT = 600.0  # seconds a feed pull may run before it is given up (and its lock freed)
 # Neo4j away (a restart, a failover): an import meeting it runs again from the start, 5, 10 and
 # 20 s later, then every 30 s for as long as it takes; the rerun writes nothing twice.
 NEO4J_AWAY = (ServiceUnavailable, SessionExpired)
@@ -319,19 +320,15 @@ def pull_feeds() -> dict[str, Any]:
         done: dict[str, Any] = {}
         async with httpx.AsyncClient() as http:
             for feed in await feeds_due(clients.redis, time.time()):
-                lock = RedisLock(clients.redis, f"hub:feed:{feed.code}:lock", 600_000)
+                # Renewed beside the pull: a worker killed mid-pull leaves the feed to the
+                # next one within the lock's few seconds, not after the longest pull.
+                lock = RedisLock(clients.redis, f"hub:feed:{feed.code}:lock")
                 if not await lock.acquire():
                     continue
+                pulling = pull(clients.store, clients.redis, http, catalogue(), feed, date.today())
                 try:
-                    report = await pull(
-                        clients.store,
-                        clients.redis,
-                        http,
-                        catalogue(),
-                        feed,
-                        date.today(),
-                    )
-                except FeedFetchError as exc:
+                    report = await lock.hold(pulling, limit=PULL_LIMIT)
+                except (FeedFetchError, LockLost) as exc:
                     done[feed.code] = f"failed: {exc}"
                     continue
                 finally:

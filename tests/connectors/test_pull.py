@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,7 +21,7 @@ import pytest
 from neo4j import AsyncDriver
 
 from policies.credit.feeds import FEEDS_FILE
-from tests.conftest import TEST_DATA, free_port, hub_command
+from tests.conftest import PROJECT_ROOT, TEST_DATA, free_port, hub_command
 from tests.subjects import fresh_subjects
 
 
@@ -27,6 +31,7 @@ class ListServer(ThreadingHTTPServer):
     daemon_threads = True
     body: bytes = b"[]"
     requests: int = 0
+    stall: float = 0.0  # seconds before answering: a pull in flight
 
     @property
     def etag(self) -> str:
@@ -38,6 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.requests += 1
+        time.sleep(self.server.stall)
         if self.headers.get("If-None-Match") == self.server.etag:
             self.send_response(304)
             self.end_headers()
@@ -213,6 +219,72 @@ def test_the_scheduled_pull_runs_enabled_feeds_when_due(
         assert (first["listed"], first["rejected"]) == (1, 0)
         assert court.requests == 0  # disabled
         assert tasks.pull_feeds() == {}  # not due again for an hour
+    finally:
+        configure(get_settings().worker_config)
+        pull.read_feeds.cache_clear()
+        worker.close_worker_clients()
+
+
+# The beat's task, alone in a process of its own (a worker's, as far as the lock goes).
+_PULL_ONCE = """
+from connectors.config import configure
+from hub.settings import get_settings
+configure(get_settings().worker_config)
+from connectors import tasks
+tasks.pull_feeds()
+"""
+
+
+def test_a_puller_killed_mid_pull_frees_the_feed_within_seconds(
+    lists: tuple[ListServer, ListServer, Path],
+    redis_server: str,
+    migrated: None,
+) -> None:
+    """The lock on a feed lives seconds and is renewed beside the pull: a worker SIGKILLed in
+    the middle of one leaves the feed to the next pull within those seconds, not after the
+    longest pull could take (it was ten minutes)."""
+    from connectors import pull, tasks, worker
+    from connectors.config import configure
+    from hub.settings import get_settings
+
+    regional, _, feeds_file = lists
+    enabled = feeds_file.read_text(encoding="utf-8").replace(
+        "    enabled: false", "    enabled: true", 1
+    )
+    feeds_file.write_text(enabled, encoding="utf-8")
+    redis_client = __import__("redis").Redis.from_url(redis_server)
+    lock = "hub:feed:REGIONAL-CREDIT:lock"
+    redis_client.delete("hub:feed:REGIONAL-CREDIT", lock)
+    regional.stall = 60.0
+    puller = subprocess.Popen(
+        [sys.executable, "-c", _PULL_ONCE],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "HUB_FEEDS_FILE": str(feeds_file)},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (redis_client.exists(lock) and regional.requests):
+            assert time.monotonic() < deadline, "the pull never started"
+            assert puller.poll() is None, "the puller exited before pulling"
+            time.sleep(0.1)
+        time.sleep(2)  # renewed meanwhile: the pull outlives the lock's first lifetime
+        assert redis_client.exists(lock)
+        os.killpg(puller.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        while redis_client.exists(lock):
+            assert time.monotonic() - killed < 6.5, "the dead puller's lock is still held"
+            time.sleep(0.1)
+    finally:
+        if puller.poll() is None:
+            os.killpg(puller.pid, signal.SIGKILL)
+        puller.wait(timeout=10)
+
+    regional.stall = 0.0
+    configure(get_settings().model_copy(update={"feeds_file": feeds_file}).worker_config)
+    pull.read_feeds.cache_clear()
+    try:
+        assert "REGIONAL-CREDIT" in tasks.pull_feeds()  # pulled, not skipped as locked
     finally:
         configure(get_settings().worker_config)
         pull.read_feeds.cache_clear()
