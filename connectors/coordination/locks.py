@@ -1,4 +1,4 @@
-"""A Redis lock for work that one process at a time should do (draining, delivering).
+"""A Redis lock for work that one process at a time should do (draining, delivering, pulling).
 
 SET NX PX with a random token and a short lifetime, released only while still ours. While the
 work runs (:meth:`RedisLock.hold`), a keeper task beside it renews the lock every fifth of its
