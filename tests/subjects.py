@@ -104,3 +104,18 @@ async def listed_by_case(
         )  # fmt: skip
     assert advanced.status == "LISTED"
     return case, "S-" + case.removeprefix("LC-")
+
+
+def land_penalty(code: str, mark: str, decided: date | None = None) -> dict[str, str]:
+    """A GENERAL land penalty on ``code`` as a unit types it into ``submitRecord`` (decided on
+    2026-05-06 unless ``decided``); ``mark`` keeps its document number apart from other tests'."""
+    on = decided or date(2026, 5, 6)
+    return {
+        "item": "ADMIN_PENALTY",
+        "subject": code,
+        "tier": "GENERAL",
+        "title": "违法占地",
+        "decidedOn": on.isoformat(),
+        "document": f"乌自然资罚〔{on.year}〕{mark}{code[-5:]}号",
+        "legalBasis": "《中华人民共和国土地管理法》第七十七条",
+    }

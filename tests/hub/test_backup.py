@@ -43,7 +43,7 @@ from tests.conftest import (
 )
 from tests.listings import serious_listing
 from tests.partner_registry import register_partner
-from tests.subjects import fresh_subjects
+from tests.subjects import fresh_subjects, land_penalty
 
 FEED = """query($a: String, $n: Int) { sanctionFeed(after: $a, first: $n) {
   entries { cursor version op eventId sanctionId creditCode } endCursor hasNextPage } }"""
@@ -222,11 +222,7 @@ def test_a_damaged_backup_is_refused_before_anything_changes(
 
 async def test_writes_wait_while_a_backup_holds_the_pause(api: str, redis: Any) -> None:
     ((code, _),) = fresh_subjects(1)
-    record = {
-        "item": "ADMIN_PENALTY", "subject": code, "tier": "GENERAL", "title": "违法占地",
-        "decidedOn": "2026-05-06", "document": f"乌自然资罚〔2026〕BK{code[-5:]}号",
-        "legalBasis": "《中华人民共和国土地管理法》第七十七条",
-    }  # fmt: skip
+    record = land_penalty(code, "BK")
     submit = "mutation($r: RecordInput!) { submitRecord(record: $r) { id status } }"
     submitter = GraphQLClient(api, unit_token("submitter", "NMG152201", "backup-clerk"))
     lock = pause_lock(redis)

@@ -29,7 +29,7 @@ from policies.rights import default_rights
 from tests.conftest import GraphQLClient, Workers, mint, unit_token
 from tests.partner_registry import registered_partner, wait_for
 from tests.partners import PartnerServer
-from tests.subjects import fresh_subjects, listed_by_case
+from tests.subjects import fresh_subjects, land_penalty, listed_by_case
 
 UNIT = "NMG152201"
 APP = """fragment A on RepairApplication { id status unit creditCode target targetKind statement
@@ -338,11 +338,7 @@ async def _repair_a_record(api: str, bank: PartnerServer) -> None:
     decided = date.today() - timedelta(days=200)
     submitter = GraphQLClient(api, unit_token("submitter", UNIT, "rec-clerk"))
     reviewer = GraphQLClient(api, unit_token("reviewer", UNIT, "rec-reviewer"))
-    record = {
-        "item": "ADMIN_PENALTY", "subject": code, "tier": "GENERAL", "title": "违法占地",
-        "decidedOn": decided.isoformat(), "document": f"乌自然资罚〔{decided.year}〕R{code[-4:]}号",
-        "legalBasis": "《中华人民共和国土地管理法》第七十七条",
-    }  # fmt: skip
+    record = land_penalty(code, "R", decided)
     record_id = str(submitter.data(SUBMIT, {"r": record})["submitRecord"]["id"])  # type: ignore[index]
     assert reviewer.data(APPROVE, {"id": record_id})["approveRecord"]["status"] == "PUBLISHED"  # type: ignore[index]
     public = GraphQLClient(api, None)

@@ -6,6 +6,7 @@ disclosure narrowed by an import) the very next lookup shows it, never the kept 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from hub.keys import dev_jwt_secret
 from hub.settings import get_settings
 from tests.audit import audit_trail
 from tests.conftest import TEST_DATA, GraphQLClient, import_file, mint, partner_claims, unit_token
-from tests.subjects import fresh_subjects
+from tests.subjects import fresh_subjects, land_penalty
 
 UNIT = "NMG152201"
 LOOKUP = """query($c: String!) { subject(creditCode: $c) {
@@ -99,11 +100,7 @@ def test_a_published_then_repaired_record_is_never_served_from_before(api: str) 
     before = _kept(bank, code)
     submitter = GraphQLClient(api, unit_token("submitter", UNIT, "cache-clerk"))
     reviewer = GraphQLClient(api, unit_token("reviewer", UNIT, "cache-reviewer"))
-    record = {
-        "item": "ADMIN_PENALTY", "subject": code, "tier": "GENERAL", "title": "违法占地",
-        "decidedOn": "2026-04-01", "document": f"乌自然资罚〔2026〕C{code[-5:]}号",
-        "legalBasis": "《中华人民共和国土地管理法》第七十七条",
-    }  # fmt: skip
+    record = land_penalty(code, "C", date(2026, 4, 1))
     record_id = submitter.data(SUBMIT, {"r": record})["submitRecord"]["id"]  # type: ignore[index]
     pending, hit = _lookup(bank, code)
     assert pending["records"] == before["records"]  # a submission is nobody's news yet

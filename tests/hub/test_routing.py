@@ -38,7 +38,7 @@ from tests.conftest import (
     start_api,
     unit_token,
 )
-from tests.subjects import fresh_subjects
+from tests.subjects import fresh_subjects, land_penalty
 
 UNIT = "NMG152201"
 ROUTED = f"neo4j://127.0.0.1:{NEO4J_PORT}"
@@ -62,11 +62,7 @@ def routed_api(api: str) -> Iterator[str]:
 
 def submit(base: str, clerk: str, code: str, mark: str) -> str:
     """A record of ``code`` submitted by ``clerk`` through the API at ``base``: its id."""
-    record = {
-        "item": "ADMIN_PENALTY", "subject": code, "tier": "GENERAL", "title": "违法占地",
-        "decidedOn": "2026-05-06", "document": f"乌自然资罚〔2026〕{mark}{code[-5:]}号",
-        "legalBasis": "《中华人民共和国土地管理法》第七十七条",
-    }  # fmt: skip
+    record = land_penalty(code, mark)
     submitter = GraphQLClient(base, unit_token("submitter", UNIT, clerk))
     return str(submitter.data(SUBMIT, {"r": record})["submitRecord"]["id"])  # type: ignore[index]
 
