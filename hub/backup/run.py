@@ -136,11 +136,15 @@ async def _chain_states(store: Store) -> dict[str, int]:
     """Each audit chain's state as backed up: 0 intact, else the seq where it is broken. A
     restore must give back the same states: a chain broken before the backup (tampering it
     recorded) stays broken, and must not read as a restore gone wrong."""
-    states = {}
-    for chain in await dump.audit_chains(store):
-        result = await audit_chain.verify_chain(store, chain=chain)
-        states[chain] = 0 if result.ok else int(result.first_bad_seq or 0)
-    return states
+    return {
+        chain: _broken_at(await audit_chain.verify_chain(store, chain=chain))
+        for chain in await dump.audit_chains(store)
+    }
+
+
+def _broken_at(result: audit_chain.VerifyResult) -> int:
+    """A chain's state: 0 intact, else the seq where it is broken."""
+    return 0 if result.ok else int(result.first_bad_seq or 0)
 
 
 async def _backup(stores: Stores, path: Path, say: Say, progress: Progress) -> Tally:
@@ -160,20 +164,15 @@ async def _backup(stores: Stores, path: Path, say: Say, progress: Progress) -> T
                 }
             )
             await _read_graph(store, out, progress, before)
-        except _Changed:
-            say(f"the graph changed while it was read (attempt {attempt} of {ATTEMPTS})")
-            out.discard()
-            continue
-        except BaseException:
-            out.discard()
-            raise
-        try:
             # Read after the graph: entries drained meanwhile are in both, and the drain
             # skips an entry already chained (connectors/audit_drain.py).
             async for line in kept_state.read_state(redis):
                 out.line(line)
             out.commit()
             return out.tally
+        except _Changed:
+            say(f"the graph changed while it was read (attempt {attempt} of {ATTEMPTS})")
+            out.discard()
         except BaseException:
             out.discard()
             raise
@@ -307,7 +306,7 @@ async def _checks(
     )
     for chain in await dump.audit_chains(store):
         result = await audit_chain.verify_chain(store, chain=chain)
-        broken, was = (0 if result.ok else int(result.first_bad_seq or 0)), chains.get(chain, 0)
+        broken, was = _broken_at(result), chains.get(chain, 0)
         if broken != was:
             wrong.append(
                 f"audit chain {chain!r} broken at seq {broken} (backed up: {was or 'intact'})"
