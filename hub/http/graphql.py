@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import orjson
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from redis.exceptions import RedisError
 from starlette.requests import Request
@@ -43,6 +44,11 @@ MAX_BODY = 16 * 1024
 
 
 class HubGraphQL(GraphQL[Context, None]):
+    def encode_json(self, data: object) -> bytes:
+        """orjson, not the standard library: a hundred subjects' answer took a twentieth of
+        the API's CPU to encode. Text is UTF-8, not ``\\u`` escapes: the same JSON."""
+        return orjson.dumps(data)
+
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         principal: Principal = request.scope["hub.principal"]
