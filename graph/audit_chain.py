@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
+import orjson
 from neo4j import AsyncManagedTransaction
 
 from graph.db import Store
@@ -30,7 +31,7 @@ WRITE_BATCH = 1000  # events per CREATE statement inside one append transaction
 Action = Literal["read", "write", "authenticate"]  # authenticate: a refused signed token
 Decision = Literal["ALLOW", "PARTIAL", "DENY"]
 
-# Attribute → property name on the event node and field name in the Redis stream.
+# Attribute → property name on the event node and key in a Redis stream entry's JSON.
 _NAMES = {
     "at": "at",
     "request_id": "requestId",
@@ -47,8 +48,12 @@ _NAMES = {
     "decision": "decision",
     "reason": "reason",
 }
+ENTRY = "entry"  # the one field of a Redis stream entry: the named values as JSON
 _LISTS = frozenset({"roles", "released", "withheld"})
 _OPTIONAL = frozenset({"purpose", "subject", "reason"})
+_SCALARS = tuple(name for name in _NAMES if name not in _LISTS)
+_ACTIONS = frozenset(get_args(Action))
+_DECISIONS = frozenset(get_args(Decision))
 _LINK = frozenset({"prevHash", "hash"})  # stored beside the document, not part of it
 # A stream entry as redis-py returns it (bytes unless the client decodes) or as built here.
 StreamFields = Mapping[bytes, bytes] | Mapping[str, str] | Mapping[bytes | str, bytes | str]
@@ -61,7 +66,8 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, in the chain's timestamp format."""
     return utc_iso(datetime.now(UTC))
 
 
@@ -92,19 +98,19 @@ class AuditEntry:
     withheld: tuple[str, ...]
     decision: Decision
     reason: str | None = None  # why it was refused, where the decision alone does not say
-    at: str = dataclasses.field(default_factory=_now)
+    at: str = dataclasses.field(default_factory=utc_now)
 
     def __post_init__(self) -> None:
         """Refuse malformed entries early: a bad one would otherwise reach the chain."""
-        for attr in _NAMES.keys() - _LISTS:
+        for attr in _SCALARS:
             value = getattr(self, attr)
             if not (isinstance(value, str) or (value is None and attr in _OPTIONAL)):
                 raise ValueError(f"{attr} must be a string")
         for attr in _LISTS:
             _strings(getattr(self, attr), attr)
-        if self.action not in get_args(Action):
+        if self.action not in _ACTIONS:
             raise ValueError(f"action must be one of {get_args(Action)}")
-        if self.decision not in get_args(Decision):
+        if self.decision not in _DECISIONS:
             raise ValueError(f"decision must be one of {get_args(Decision)}")
         if utc_iso(datetime.fromisoformat(self.at)) != self.at:
             raise ValueError("at must be utc_iso() of a moment")
@@ -119,11 +125,10 @@ class AuditEntry:
         }
 
     def to_fields(self) -> dict[str, str]:
-        """Flat strings for a Redis stream entry (lists as JSON)."""
-        return {
-            name: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            for name, value in self.named().items()
-        }
+        """A Redis stream entry: the named values as one JSON document under ``entry``. One
+        field, not one per value: redis-py packs each field of an XADD in Python, and a batch
+        lookup writes an entry a subject (28 µs an entry in fourteen fields, 9 µs in one)."""
+        return {ENTRY: orjson.dumps(self.named()).decode()}
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,8 +147,15 @@ class AuditEvent(AuditEntry):
 
     @classmethod
     def from_fields(cls, event_id: str, fields: StreamFields) -> AuditEvent:
-        """From a Redis stream entry; raises ValueError when malformed."""
+        """From a Redis stream entry; raises ValueError when malformed. Also reads the flat
+        form of earlier versions (a field per value, lists as JSON), which a stream written
+        before an upgrade may still hold."""
         values: dict[str, Any] = {_text(k): _text(v) for k, v in fields.items()}
+        if ENTRY in values:
+            document = json.loads(values[ENTRY])
+            if len(values) != 1 or not isinstance(document, dict):
+                raise ValueError(f"{ENTRY} must be the one field, a JSON object")
+            return cls.from_named(event_id, document)
         for attr in _LISTS:
             name = _NAMES[attr]
             if name in values:
@@ -237,7 +249,7 @@ def _fresh(events: Sequence[AuditEvent], chained: set[str]) -> list[AuditEvent]:
 
 
 async def _append(tx: AsyncManagedTransaction, events: Sequence[AuditEvent], chain: str) -> int:
-    head = await (await tx.run(_LOCK_HEAD, chain=chain, genesis=GENESIS, now=_now())).single(
+    head = await (await tx.run(_LOCK_HEAD, chain=chain, genesis=GENESIS, now=utc_now())).single(
         strict=True
     )
     found = await (await tx.run(_CHAINED_IDS, ids=[e.event_id for e in events])).single(strict=True)
@@ -350,8 +362,10 @@ async def verify_chain(
 
 
 def _trail(key: str, extra: str) -> str:
+    # The hint: on a store with few events the planner would sometimes scan the label instead.
     return f"""
 MATCH (e:AuditEvent)
+USING INDEX e:AuditEvent({key}, seq)
 WHERE e.{key} = ${key} AND e.seq > $after AND e.chain = $chain {extra}
   AND ($since IS NULL OR e.at >= $since) AND ($until IS NULL OR e.at < $until)
 RETURN properties(e) AS props

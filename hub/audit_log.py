@@ -16,7 +16,7 @@ from redis.typing import EncodableT, FieldT
 from starlette.requests import HTTPConnection, Request
 
 from connectors.audit_drain import AUDIT_STREAM
-from graph.audit_chain import Action, AuditEntry, Decision
+from graph.audit_chain import Action, AuditEntry, Decision, utc_now
 from policies.principal import Principal
 
 
@@ -30,8 +30,10 @@ def entry(
     released: tuple[str, ...],
     decision: Decision,
     withheld: tuple[str, ...] = (),
+    at: str | None = None,
 ) -> AuditEntry:
-    """What the caller was given or refused, with who the token says the caller is."""
+    """What the caller was given or refused, with who the token says the caller is; ``at``
+    defaults to now."""
     return AuditEntry(
         request_id=request_id,
         principal=principal.subject,
@@ -45,6 +47,7 @@ def entry(
         released=released,
         withheld=withheld,
         decision=decision,
+        at=at or utc_now(),
     )
 
 

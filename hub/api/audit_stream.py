@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 
-from graph.audit_chain import AuditEntry
+from graph.audit_chain import AuditEntry, utc_now
 from hub.api.context import Audited, Context
 from hub.audit_log import entry
 from hub.errors import Code, HubError
@@ -17,8 +17,11 @@ from policies.principal import PUBLIC_ISSUER, Principal
 def trail(
     principal: Principal, request_id: str, audited: Sequence[Audited], redacted: Sequence[str]
 ) -> list[AuditEntry]:
-    """The audit entries of one answer: what each root field released or refused, and the
-    fields withheld from it (a kept answer served again is audited with the same)."""
+    """The audit entries of one answer, all of one moment: what each root field released or
+    refused, and the fields withheld from it (a kept answer served again is audited with the
+    same)."""
+    at = utc_now()
+    withheld = tuple(redacted)
     return [
         entry(
             principal,
@@ -27,8 +30,9 @@ def trail(
             field=item.field,
             subject=item.subject,
             released=item.released,
-            withheld=tuple(redacted),
+            withheld=withheld,
             decision="PARTIAL" if redacted and item.decision == "ALLOW" else item.decision,
+            at=at,
         )
         for item in audited
     ]

@@ -61,20 +61,38 @@ def test_the_hash_is_the_documented_one() -> None:
 def test_stream_fields_round_trip_and_malformed_entries_are_refused() -> None:
     event = audit_events(1, purpose=None)[0]
     fields = event.to_fields()
-    assert "purpose" not in fields and json.loads(fields["released"]) == ["rec-1", "name"]
+    document = json.loads(fields["entry"])
+    assert list(fields) == ["entry"]
+    assert "purpose" not in document and document["released"] == ["rec-1", "name"]
     encoded = {k.encode(): v.encode() for k, v in fields.items()}
     assert AuditEvent.from_fields(event.event_id, encoded) == event
     for broken in (
-        {**fields, "decision": "MAYBE"},
-        {**fields, "roles": '"partner"'},
-        {**fields, "released": "[1]"},
-        {**fields, "at": "yesterday"},
-        {k: v for k, v in fields.items() if k != "agency"},
+        {**document, "decision": "MAYBE"},
+        {**document, "roles": "partner"},
+        {**document, "released": [1]},
+        {**document, "at": "yesterday"},
+        {k: v for k, v in document.items() if k != "agency"},
     ):
         with pytest.raises(ValueError):
-            AuditEvent.from_fields("1-0", broken)
+            AuditEvent.from_fields("1-0", {"entry": json.dumps(broken)})
+    for malformed in ({"entry": "[]"}, {"entry": "{"}, {**fields, "agency": "X"}):
+        with pytest.raises(ValueError):
+            AuditEvent.from_fields("1-0", malformed)
     with pytest.raises(ValueError):
         dataclasses.replace(event, at="2026-01-01T08:00:00+08:00")  # a moment, not in UTC form
+
+
+def test_entries_in_the_flat_form_of_earlier_versions_still_read() -> None:
+    """A stream written before the one-field form may still hold entries after an upgrade."""
+    event = audit_events(1)[0]
+    flat = {
+        name: value if isinstance(value, str) else json.dumps(value)
+        for name, value in event.named().items()
+    }
+    assert json.loads(flat["released"]) == ["rec-1", "name"]
+    assert AuditEvent.from_fields(event.event_id, flat) == event
+    with pytest.raises(ValueError):
+        AuditEvent.from_fields("1-0", {**flat, "released": "[1]"})
 
 
 async def test_appended_events_verify_and_read_back(driver: AsyncDriver, store: Store) -> None:
