@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -75,8 +76,34 @@ class GradeHistoryEntry:
     model_version: str
 
 
+@dataclass(frozen=True, slots=True)
+class RatingTerms:
+    """What the stored consequences and grade history say on a day."""
+
+    codes: list[str]
+    consequences: list[ConsequenceView]
+    history: list[GradeHistoryEntry]
+    exempt_until: date | None
+
+
 def _explanation(root: Rating) -> list[RatingContribution]:
     return root.explained()
+
+
+def _codes(root: Rating) -> list[str]:
+    return root.terms().codes
+
+
+def _consequences(root: Rating) -> list[ConsequenceView]:
+    return root.terms().consequences
+
+
+def _history(root: Rating) -> list[GradeHistoryEntry]:
+    return root.terms().history
+
+
+def _exempt_until(root: Rating) -> date | None:
+    return root.terms().exempt_until
 
 
 @strawberry.type(description="The subject's current credit grade on the nine-grade scale.")
@@ -86,12 +113,14 @@ class Rating:
     model_version: str
     computed_at: datetime | None
     consequence_codes: list[str] = strawberry.field(
-        description="Codes of the grade's consequences (`consequences` names them)."
+        description="Codes of the grade's consequences (`consequences` names them).",
+        resolver=_codes,
     )
     measures: list[str] = strawberry.field(
         description="Codes of the grade's consequences.",
         deprecation_reason="These are grade consequences, not sanction measures: use "
         "consequenceCodes, or consequences for their names.",
+        resolver=_codes,
     )
     uncapped_grade: Grade | None = strawberry.field(
         description="The grade the score alone gives, before the caps of active listings."
@@ -104,19 +133,24 @@ class Rating:
     )
 
     consequences: list[ConsequenceView] = strawberry.field(
-        description="What the grade brings now; a term-limited one is gone after its last day."
+        description="What the grade brings now; a term-limited one is gone after its last day.",
+        resolver=_consequences,
     )
     history: list[GradeHistoryEntry] = strawberry.field(
         description="Every grade with the day it took effect, oldest first; an entry only when "
-        "the grade changed."
+        "the grade changed.",
+        resolver=_history,
     )
     exempt_until: date | None = strawberry.field(
         description="Last day of the two-year inspection exemption: two years from the first "
-        "day of the current unbroken run in class A; null outside class A (losing A ends it)."
+        "day of the current unbroken run in class A; null outside class A (losing A ends it).",
+        resolver=_exempt_until,
     )
     # Parsing and filtering the stored contributions was a fifth of the API's CPU a subject in a
-    # batch lookup (profiled): they are built only when a query selects the explanation.
+    # batch lookup (profiled), the consequences and history a seventh more: each is worked out
+    # only when a query selects it (once for all its fields).
     explained: strawberry.Private[Callable[[], list[RatingContribution]]]
+    terms: strawberry.Private[Callable[[], RatingTerms]]
 
 
 def _contribution(raw: dict[str, Any]) -> Contribution:
@@ -166,19 +200,33 @@ def rating_view(row: dict[str, Any], access: ReadScope, division: str, today: da
             for c in contributions
         ]
 
-    history = history_of(row)
-    stored = _stored(row, model)
-    terms = {c.code: last_day(d, history) for c in stored if (d := model.consequence(c.code))}
-    exempt = [day for day in terms.values() if day is not None]
+    worked_out: list[RatingTerms] = []
+
+    def terms() -> RatingTerms:
+        # Once for all the fields that ask (functools.cache cost more to make than it saved).
+        if not worked_out:
+            worked_out.append(_terms(row, model, today))
+        return worked_out[0]
+
     return Rating(
         grade=Grade(row["grade"]),
         score=row["score"],
         model_version=row["modelVersion"],
         computed_at=to_datetime(row.get("computedAt")),
-        consequence_codes=[c.code for c in stored],
-        measures=[c.code for c in stored],
         uncapped_grade=Grade(row["uncappedGrade"]) if row.get("uncappedGrade") else None,
         caps=row.get("caps") or [],
+        explained=explained,
+        terms=terms,
+    )
+
+
+def _terms(row: dict[str, Any], model: RatingModel, today: date) -> RatingTerms:
+    history = history_of(row)
+    stored = _stored(row, model)
+    terms = {c.code: last_day(d, history) for c in stored if (d := model.consequence(c.code))}
+    exempt = [day for day in terms.values() if day is not None]
+    return RatingTerms(
+        codes=[c.code for c in stored],
         consequences=[
             ConsequenceView(
                 code=c.code,
@@ -196,5 +244,4 @@ def rating_view(row: dict[str, Any], access: ReadScope, division: str, today: da
             for h in history
         ],
         exempt_until=min(exempt, default=None),
-        explained=explained,
     )
