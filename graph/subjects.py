@@ -57,6 +57,17 @@ RECORD_FIELDS = f"""r {{.id, .item, .category, .tier, .title, .document, .legalB
                   approvals: size(c.approvals), submittedAt: toString(c.submittedAt)}}
       }}[0]}}"""
 
+
+def _rating(stored: str) -> str:
+    """The subject's newest rating: its grade fields (GRADE_FIELDS), and ``stored`` ones."""
+    return f"""rating: COLLECT {{
+    MATCH (rt:Rating)-[:RATED]->(s)
+    RETURN rt {{.id, .grade, .score, .modelVersion, .uncappedGrade, .caps,
+               computedAt: toString(rt.computedAt){", " if stored else ""}{stored}}}
+    ORDER BY rt.computedAt DESC LIMIT 1
+  }}[0]"""
+
+
 # Nested parts of a subject, each a fixed fragment; a lookup asks only for the parts the caller
 # selected, so a bare name lookup does not walk records, licences and projects.
 PARTS: dict[str, str] = {
@@ -67,12 +78,7 @@ PARTS: dict[str, str] = {
               idNumber: CASE WHEN 'CONFIDENTIAL' IN readable THEN p.idNumber END}
     ORDER BY r.since DESC LIMIT 1
   }[0]""",
-    "rating": """rating: COLLECT {
-    MATCH (rt:Rating)-[:RATED]->(s)
-    RETURN rt {.id, .grade, .score, .modelVersion, .measures, .uncappedGrade, .caps,
-               .contributions, .consequences, .history, computedAt: toString(rt.computedAt)}
-    ORDER BY rt.computedAt DESC LIMIT 1
-  }[0]""",
+    "rating": _rating(".measures, .contributions, .consequences, .history"),
     "records": f"""records: COLLECT {{
     MATCH (s)-[:HAS_RECORD]->(r:CreditRecord)
     WHERE {_PUBLISHED_OR_PENDING_IN_SCOPE} AND {visible("r", "r.sourceAgency")}
@@ -113,6 +119,13 @@ PARTS: dict[str, str] = {
 }
 ALL_PARTS = frozenset(PARTS)
 
+# With "rating" in the parts, the rating without its stored JSON (the breakdown, consequences
+# and history: about 1,450 of a subject's characters on the bench graph, most of what a
+# screening's answer would carry from Neo4j): for a query that selects only GRADE_FIELDS.
+GRADE_ONLY = "rating:grade"
+GRADE_FIELDS = frozenset({"grade", "score", "modelVersion", "computedAt", "uncappedGrade", "caps"})
+_GRADE_ONLY = _rating("")
+
 # Temporal values leave Neo4j as ISO strings: hydrating the driver's Date/DateTime objects cost
 # about half a millisecond of Python per lookup (profiled), parsing the strings almost nothing.
 _SUBJECT_FIELDS = """.creditCode, .name, .kind, .division, .status, .disclosure, .grade, .score,
@@ -121,7 +134,11 @@ _SUBJECT_FIELDS = """.creditCode, .name, .kind, .division, .status, .disclosure,
 
 def _projection(parts: frozenset[str]) -> str:
     """The read rule on an anchored subject ``s`` and its projection with the chosen parts."""
-    nested = "".join(f",\n  {PARTS[name]}" for name in PARTS if name in parts)
+    nested = "".join(
+        f",\n  {_GRADE_ONLY if name == 'rating' and GRADE_ONLY in parts else PARTS[name]}"
+        for name in PARTS
+        if name in parts
+    )
     return (
         f"WHERE {visible('s', 's.sourceAgency')}\n"
         f"WITH s, {_READABLE}\n"

@@ -103,6 +103,17 @@ def selected(selections: list[Any]) -> set[str]:
     return names
 
 
+def selections_of(selections: list[Any], name: str) -> list[Any]:
+    """The selections under every field ``name`` selected (aliased or in fragments), merged."""
+    found: list[Any] = []
+    for selection in selections:
+        if not isinstance(selection, SelectedField):
+            found += selections_of(selection.selections, name)
+        elif selection.name == name:
+            found += selection.selections
+    return found
+
+
 def guard(
     info: strawberry.Info, readable: frozenset[str], type_name: str, field: str, value: T
 ) -> T | None:

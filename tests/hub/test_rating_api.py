@@ -175,6 +175,38 @@ def test_nothing_on_file_is_bbb_and_a_commendation_earns_class_a(api: str) -> No
     assert rating["exemptUntil"] == last_day
 
 
+def test_a_grade_alone_skips_the_stored_terms_and_any_selection_of_them_gets_them(
+    api: str,
+) -> None:
+    """The graph leaves a rating's stored JSON out when only its grade is asked: a query that
+    asks for the rest (through an alias, a fragment, a batch) must still get all of it."""
+    (code,) = _new_codes(1)
+    _import([_subject(code, "2015-01-01")])
+    hub_command("rate", code)
+    partner = GraphQLClient(api, mint("partner"))
+    full = partner.data(RATING, {"c": code})["subject"]["rating"]  # type: ignore[index]
+    assert full["history"] and full["explanation"] and full["consequences"]
+
+    bare = "query($c: String!) { subject(creditCode: $c) { rating { grade score } } }"
+    rating = partner.data(bare, {"c": code})["subject"]["rating"]  # type: ignore[index]
+    assert rating == {"grade": full["grade"], "score": full["score"]}
+
+    terms = """history { grade effectiveFrom modelVersion }
+      consequences { code name partnerKinds until } consequenceCodes measures exemptUntil"""
+    hidden = f"""query($c: String!) {{ subject(creditCode: $c) {{ rating {{ grade }} ...R }} }}
+      fragment R on Subject {{ again: rating {{ {terms} explanation {{ code points }} }} }}"""
+    again = partner.data(hidden, {"c": code})["subject"]["again"]  # type: ignore[index]
+    assert again == {k: full[k] for k in again}
+    assert set(again) == {"history", "consequences", "consequenceCodes", "measures",
+                          "exemptUntil", "explanation"}  # fmt: skip
+
+    batch = (
+        f"query($c: [String!]!) {{ subjectsByCode(creditCodes: $c) {{ rating {{ {terms} }} }} }}"
+    )
+    listed = partner.data(batch, {"c": [code]})["subjectsByCode"][0]["rating"]  # type: ignore[index]
+    assert listed == {k: full[k] for k in listed}
+
+
 def test_the_grade_enum_and_the_deprecated_measures_field(api: str) -> None:
     investigator = GraphQLClient(api, mint("investigator"))
     query = """{ rating: __type(name: "Rating") { fields(includeDeprecated: true) {

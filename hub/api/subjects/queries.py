@@ -10,6 +10,8 @@ import strawberry
 
 from graph.subjects import (
     ALL_PARTS,
+    GRADE_FIELDS,
+    GRADE_ONLY,
     SubjectFilter,
     list_subjects,
     subject_by_code,
@@ -25,6 +27,7 @@ from hub.api.context import (
     parse_code,
     resolver,
     selected,
+    selections_of,
 )
 from hub.api.subjects.rows import released_by, subject_view, summary_view
 from hub.api.subjects.types import (
@@ -37,10 +40,18 @@ from hub.api.subjects.types import (
 from hub.errors import Code, HubError
 from policies.limits import default_limits
 
+# The rating fields the graph answers without the rating's stored JSON (GRADE_ONLY).
+_GRADE_FIELDS = GRADE_FIELDS | {"__typename"}
+
 
 def _parts(info: strawberry.Info) -> frozenset[str]:
-    """The parts of a subject the query selects: the graph reads only those."""
-    return ALL_PARTS & selected(info.selected_fields[0].selections)
+    """The parts of a subject the query selects: the graph reads only those, and of the
+    rating only its grade when nothing else of it is selected."""
+    selections = info.selected_fields[0].selections
+    parts = ALL_PARTS & selected(selections)
+    if "rating" in parts and selected(selections_of(selections, "rating")) <= _GRADE_FIELDS:
+        return parts | {GRADE_ONLY}
+    return parts
 
 
 def _graph_filter(flt: SubjectFilterInput | None) -> SubjectFilter:
