@@ -102,15 +102,18 @@ WHERE i.status IN ['DONE', 'FAILED'] AND i.finishedAt < $before AND i.id > $afte
 WITH i ORDER BY i.id LIMIT $batch
 RETURN i.id AS id, properties(i) AS report
 """
+# ``x.line IS NOT NULL`` (every rejection has its line) lets the (importId, line) index seek:
+# a composite index is used only when each of its properties has a predicate.
 REMOVE_REJECTIONS = """
 MATCH (i:ArchiveImport {id: $id}) WHERE i.status IN ['DONE', 'FAILED']
-MATCH (x:ImportRejection {importId: $id})
+MATCH (x:ImportRejection {importId: $id}) WHERE x.line IS NOT NULL
 WITH x LIMIT $batch DELETE x
 RETURN count(*) AS n
 """
 REMOVE_IMPORT = """
 MATCH (i:ArchiveImport {id: $id})
-WHERE i.status IN ['DONE', 'FAILED'] AND NOT EXISTS { MATCH (:ImportRejection {importId: $id}) }
+WHERE i.status IN ['DONE', 'FAILED']
+  AND NOT EXISTS { MATCH (x:ImportRejection {importId: $id}) WHERE x.line IS NOT NULL }
 DETACH DELETE i
 RETURN count(*) AS n
 """
