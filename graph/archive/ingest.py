@@ -76,6 +76,29 @@ RETURN collect(row.line) AS written
 """
 
 
+# The subject carries its newest rating's grade and score, so filters need no traversal: worked
+# out from all its ratings after the batch's are linked, newest as reads order them. (Comparing
+# each row with the subject's ratedAt let the last row of a batch win, not the newest: the
+# planner reads every row's comparison before the first write.)
+RATING = """
+UNWIND $rows AS row
+MATCH (s:Subject {creditCode: row.subject})
+MERGE (n:Rating {id: row.key})
+ON CREATE SET n.firstSeen = $now
+SET n += row.props, n.lastSeen = $now
+MERGE (n)-[:RATED]->(s)
+WITH collect(row.line) AS written, collect(DISTINCT s) AS rated
+CALL (rated) {
+  UNWIND rated AS s
+  CALL (s) {
+    MATCH (rt:Rating)-[:RATED]->(s)
+    RETURN rt ORDER BY rt.computedAt DESC LIMIT 1
+  }
+  SET s.grade = rt.grade, s.score = rt.score, s.ratedAt = rt.computedAt
+}
+RETURN written
+"""
+
 # Named write queries, built once from fixed tables (never from input), in dependency order.
 WRITES: dict[str, str] = {
     "Agency": _merge_node("Agency", "code"),
@@ -100,16 +123,7 @@ WRITES: dict[str, str] = {
         "WITH n, row CALL (n, row) { MATCH (r:CreditRecord) WHERE r.id IN row.basedOn "
         "MERGE (n)-[:BASED_ON]->(r) }",
     ),
-    "Rating": _merge_owned(
-        "Rating",
-        "MATCH (s:Subject {creditCode: row.subject})",
-        # The subject carries its latest grade and score, so filters need no traversal.
-        "MERGE (n)-[:RATED]->(s) "
-        "WITH n, s, row, coalesce(s.ratedAt <= row.props.computedAt, true) AS newer "
-        "SET s.grade = CASE WHEN newer THEN row.props.grade ELSE s.grade END, "
-        "s.score = CASE WHEN newer THEN row.props.score ELSE s.score END, "
-        "s.ratedAt = CASE WHEN newer THEN row.props.computedAt ELSE s.ratedAt END",
-    ),
+    "Rating": RATING,
     **{
         f"{t}:{a}:{b}": _merge_relation(t, a, b, extra)
         for t, (pairs, extra) in RELATIONS.items()

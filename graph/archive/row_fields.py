@@ -25,6 +25,10 @@ class RowError(ValueError):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[RowError], tuple[str, str]]:
+        """Picklable with its reason (a bulk load's worker processes receive bad lines)."""
+        return RowError, (self.reason, str(self))
+
 
 @dataclass(frozen=True, slots=True)
 class Rejection:

@@ -5,8 +5,11 @@ keys, the feed's events), and backups of it all."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +18,7 @@ import typer
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from graph.archive.bulk import BulkFiles, finish, write_bulk_files
 from graph.archive.ingest import ImportReport, decode_lines, ingest_rows
 from graph.db import Store
 from graph.exchange.backfill import BackfillReport, backfill
@@ -22,6 +26,7 @@ from graph.migrations import MIGRATIONS, Migration, migrate
 from graph.search import reindex_names
 from hub.backup.file import BadBackup
 from hub.backup.run import BackupError, Progress, backup, restore
+from hub.cli import services
 from hub.cli.kit import err, fail, progress_bar, with_store
 from hub.keys import pii_secret
 from hub.settings import Settings, catalogue, get_settings
@@ -54,11 +59,10 @@ def _print_report(report: ImportReport, seconds: float, show: int = 50) -> None:
         err.print(f"  ... and {len(report.rejected) - show} more (use --report FILE)")
 
 
-def _store(rows: Iterable[Any], label: str, batch: int) -> tuple[ImportReport, float]:
-    """Validate and write rows with a progress display; the report and the seconds taken."""
+@contextmanager
+def _row_progress(label: str) -> Iterator[Callable[[ImportReport], None]]:
+    """A progress display of the rows read and refused; yields what updates it."""
     settings = get_settings()
-    secret = pii_secret(settings.keys_dir)
-    started = time.monotonic()
     with progress_bar(label) as bar:
         task = bar.add_task(label, total=None, note="")
 
@@ -67,11 +71,80 @@ def _store(rows: Iterable[Any], label: str, batch: int) -> tuple[ImportReport, f
             if not bar.console.is_terminal and settings.progress_log:
                 err.print(f"{label}: {report.read} rows")
 
+        yield tick
+
+
+def _store(rows: Iterable[Any], label: str, batch: int) -> tuple[ImportReport, float]:
+    """Validate and write rows with a progress display; the report and the seconds taken."""
+    settings = get_settings()
+    secret = pii_secret(settings.keys_dir)
+    started = time.monotonic()
+    with _row_progress(label) as tick:
+
         async def work(store: Store, s: Settings) -> ImportReport:
             return await ingest_rows(rows, store, secret, batch_size=batch, progress=tick)
 
         report = with_store(work)
     return report, time.monotonic() - started
+
+
+BULK_HELP = (
+    "Build a new store with Neo4j's bulk importer (Neo4j stopped, no store yet), then start "
+    "Neo4j and Redis, migrate and fill the feed."
+)
+
+
+def _bulk_load(rows: Iterable[Any], label: str) -> ImportReport:
+    """Validate rows into the bulk importer's files, import them into a new store, start the
+    stores and do what a load leaves to do (migrations, the feed's backfill)."""
+    settings = get_settings()
+    spec = services.neo4j_spec(settings)
+    if services.read_pid(settings.data_dir / "run", "neo4j") or services.port_open(
+        spec.host, spec.port
+    ):
+        raise fail(
+            f"Neo4j is running on {spec.host}:{spec.port}: the bulk importer builds the store "
+            "itself; stop it with `hub down` first (or load into it without --bulk)"
+        )
+    if services.store_files(spec).exists():
+        raise fail(
+            f"{services.store_files(spec)} holds a graph already: --bulk only builds a new "
+            "store; load into it without --bulk (after `hub up`), or move it away first"
+        )
+    directory = settings.data_dir / "bulk"
+    shutil.rmtree(directory, ignore_errors=True)
+    started = time.monotonic()
+    with _row_progress(label) as tick:
+        secret = pii_secret(settings.keys_dir)
+        report, files = write_bulk_files(
+            rows, secret, directory, datetime.now(UTC), tick, workers=os.cpu_count() or 1
+        )
+    _print_report(report, time.monotonic() - started)
+    err.print(f"bulk import of {report.accepted:,} rows into {spec.home} (neo4j-admin)")
+    try:
+        services.bulk_import(
+            spec, settings.data_dir / "cache", files.arguments(), directory / "import.report"
+        )
+        shutil.rmtree(directory)
+        services.start_stores(settings, err.print)
+    except services.ServiceError as exc:
+        raise fail(str(exc)) from None
+    migrate_cmd()
+    _finish(files)
+    run_backfill()
+    err.print(
+        f"loaded in {time.monotonic() - started:.1f} s; Neo4j and Redis are running: "
+        "`hub up` starts the API, a worker and beat"
+    )
+    return report
+
+
+def _finish(files: BulkFiles) -> None:
+    async def work(store: Store, settings: Settings) -> int:
+        return await finish(store, files)
+
+    if set_after := with_store(work):
+        err.print(f"{set_after} empty lists set after the import")
 
 
 def seed(
@@ -80,10 +153,18 @@ def seed(
     out: Annotated[Path | None, typer.Option(help="Write JSON Lines here instead.")] = None,
     batch: Annotated[int, typer.Option(help="Rows per write transaction.")] = 10000,
     if_empty: Annotated[bool, typer.Option(help="Only when the graph has no subject.")] = False,
+    bulk: Annotated[bool, typer.Option("--bulk", help=BULK_HELP)] = False,
 ) -> None:
     """Build a realistic, deterministic demo graph (or write it as JSON Lines)."""
     from demo.seed import generate
 
+    if bulk:
+        if out is not None or if_empty:
+            raise fail("--bulk builds a new store: it takes neither --out nor --if-empty")
+        report = _bulk_load(generate(subjects, seed), f"seeding {subjects} subjects")
+        if report.rejected:
+            raise fail("the generator produced rows the importer refused (a bug: report it)")
+        return
     if if_empty and out is None and with_store(subject_count) > 0:
         err.print("the graph already has subjects; not seeding")
         return
@@ -121,14 +202,18 @@ def import_cmd(
         Path | None, typer.Option("--report", help="Write the full report as JSON here.")
     ] = None,
     batch: Annotated[int, typer.Option(help="Rows per write transaction.")] = 5000,
+    bulk: Annotated[bool, typer.Option("--bulk", help=BULK_HELP)] = False,
 ) -> None:
     """Load a JSON Lines file: each line validated, bad lines reported, good lines kept."""
     if not file.is_file():
         raise fail(f"{file} is not a file")
-    report, seconds = _store(decode_lines(_lines(file)), f"importing {file.name}", batch)
-    _print_report(report, seconds)
-    if report.by_kind.get("Sanction"):
-        run_backfill()  # imported listings reach the feed like decided ones
+    if bulk:
+        report = _bulk_load(decode_lines(_lines(file)), f"importing {file.name}")
+    else:
+        report, seconds = _store(decode_lines(_lines(file)), f"importing {file.name}", batch)
+        _print_report(report, seconds)
+        if report.by_kind.get("Sanction"):
+            run_backfill()  # imported listings reach the feed like decided ones
     if report_file is not None:
         report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     if report.rejected:

@@ -20,10 +20,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import redis
 
-from hub.settings import PROJECT_ROOT
+from hub.settings import PROJECT_ROOT, Settings
 
 LAUNCHER_DIR = PROJECT_ROOT / "ops" / "neo4j"
 
@@ -194,6 +195,77 @@ def start_neo4j(spec: Neo4jSpec, cache: Path, log: Path) -> subprocess.Popen[byt
 
     where = (spec.host, spec.port, "HUB_NEO4J_URI")
     return _start_server("Neo4j", where, spec.home, command, log, seconds=180)
+
+
+def hostport(url: str, default: int) -> tuple[str, int]:
+    parsed = urlparse(url)
+    return parsed.hostname or "127.0.0.1", parsed.port or default
+
+
+def neo4j_spec(settings: Settings) -> Neo4jSpec:
+    """The local Neo4j the settings point at, with its home under the data directory."""
+    host, port = hostport(settings.neo4j_uri, 7687)
+    return Neo4jSpec(
+        settings.data_dir / "neo4j", host, port, settings.neo4j_pagecache, settings.neo4j_heap
+    )
+
+
+def start_stores(settings: Settings, say: Callable[[str], None]) -> None:
+    """Start the local Neo4j and Redis the settings point at, unless they run already (their
+    pid files under the data directory say so)."""
+    run_dir, logs = settings.data_dir / "run", settings.data_dir / "logs"
+    if not read_pid(run_dir, "neo4j"):
+        spec = neo4j_spec(settings)
+        say(
+            f"neo4j: starting on {spec.host}:{spec.port} (first start resolves Maven "
+            "artifacts, a few minutes)"
+        )
+        proc = start_neo4j(spec, settings.data_dir / "cache", logs / "neo4j.log")
+        write_pid(run_dir, "neo4j", proc.pid)
+    if not read_pid(run_dir, "redis"):
+        host, port = hostport(settings.redis_url, 6379)
+        say(f"redis: starting on {host}:{port}")
+        proc = start_redis(RedisSpec(settings.data_dir / "redis", host, port), logs / "redis.log")
+        write_pid(run_dir, "redis", proc.pid)
+
+
+def store_files(spec: Neo4jSpec) -> Path:
+    """Where the graph's store lives under the Neo4j home (the default database's)."""
+    return spec.home / "data" / "databases" / "neo4j"
+
+
+def bulk_import(spec: Neo4jSpec, cache: Path, sources: Sequence[str], report: Path) -> None:
+    """Run Neo4j's bulk importer (``neo4j-admin database import full``) into the store under
+    ``spec.home``, which must be stopped and hold no graph; its progress goes to standard error.
+    ``sources`` are its ``--nodes``/``--relationships`` options."""
+    argfile = launcher_runtime(cache)
+    conf = spec.home / "neo4j.conf"
+    command = [
+        "java",
+        f"-Xmx{spec.heap}",
+        "-XX:+UseG1GC",
+        f"@{argfile}",
+        "org.neo4j.cli.AdminTool",
+        "database",
+        "import",
+        "full",
+        "neo4j",  # the database, first: the file options take every word after them
+        "--array-delimiter=U+001F",
+        f"--max-off-heap-memory={spec.pagecache}",
+        f"--report-file={report}",
+        *([f"--additional-config={conf}"] if conf.is_file() else []),
+        *sources,
+    ]
+    spec.home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "NEO4J_HOME": str(spec.home), "NEO4J_CONF": str(spec.home / "conf")}
+    done = subprocess.run(command, env=env, stdout=sys.stderr, check=False)
+    if done.returncode != 0:
+        # What it wrote is no graph; gone, the store can be built again.
+        shutil.rmtree(store_files(spec), ignore_errors=True)
+        shutil.rmtree(spec.home / "data" / "transactions" / "neo4j", ignore_errors=True)
+        raise ServiceError(
+            f"the bulk importer failed (exit {done.returncode}): see its output above and {report}"
+        )
 
 
 def start_redis(spec: RedisSpec, log: Path) -> subprocess.Popen[bytes]:

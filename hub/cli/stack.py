@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
 import httpx
 import typer
@@ -84,11 +83,6 @@ def _json_logs(**_: Any) -> None:
     configure_logging()
 
 
-def _hostport(url: str, default: int) -> tuple[str, int]:
-    parsed = urlparse(url)
-    return parsed.hostname or "127.0.0.1", parsed.port or default
-
-
 def status() -> None:
     """What runs, what the graph holds, whether workers answer."""
     import redis
@@ -157,30 +151,8 @@ def up(
     """Start Neo4j, Redis, the API, a worker and beat; migrate; seed an empty graph."""
     settings = get_settings()
     run_dir, logs = settings.data_dir / "run", settings.data_dir / "logs"
-    neo_host, neo_port = _hostport(settings.neo4j_uri, 7687)
-    redis_host, redis_port = _hostport(settings.redis_url, 6379)
     try:
-        if not services.read_pid(run_dir, "neo4j"):
-            err.print(
-                f"neo4j: starting on {neo_host}:{neo_port} (first start resolves Maven "
-                "artifacts, a few minutes)"
-            )
-            spec = services.Neo4jSpec(
-                settings.data_dir / "neo4j",
-                neo_host,
-                neo_port,
-                settings.neo4j_pagecache,
-                settings.neo4j_heap,
-            )
-            proc = services.start_neo4j(spec, settings.data_dir / "cache", logs / "neo4j.log")
-            services.write_pid(run_dir, "neo4j", proc.pid)
-        if not services.read_pid(run_dir, "redis"):
-            err.print(f"redis: starting on {redis_host}:{redis_port}")
-            proc = services.start_redis(
-                services.RedisSpec(settings.data_dir / "redis", redis_host, redis_port),
-                logs / "redis.log",
-            )
-            services.write_pid(run_dir, "redis", proc.pid)
+        services.start_stores(settings, err.print)
     except services.ServiceError as exc:
         raise fail(str(exc)) from None
     if stores_only:
