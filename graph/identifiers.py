@@ -89,13 +89,26 @@ def validate_resident_id(text: str) -> str:
     if number[17] != resident_id_check_char(number[:17]):
         raise InvalidIdentifier("checksum", "the check character of the resident ID does not match")
     try:
-        ric.validate(number)
+        ric.get_birth_date(number)
     except ValidationError as exc:
-        raise InvalidIdentifier(
-            "birth-date-or-place",
-            "the birth date or the birthplace code of the resident ID does not exist",
-        ) from exc
+        raise InvalidIdentifier("birth-date-or-place", _NO_BIRTH) from exc
+    if not _birthplace_known(number[:10]):
+        raise InvalidIdentifier("birth-date-or-place", _NO_BIRTH)
     return number
+
+
+_NO_BIRTH = "the birth date or the birthplace code of the resident ID does not exist"
+
+
+@lru_cache(maxsize=1 << 14)
+def _birthplace_known(place_and_year: str) -> bool:
+    """Whether stdnum's table has the birthplace code (the first 6 digits) in the birth year
+    (the next 4): its lookup walks a table (80 µs), the same for every number sharing both."""
+    try:
+        ric.get_birth_place(place_and_year + "01010000")
+    except ValidationError:
+        return False
+    return True
 
 
 def resident_id_check_char(first17: str) -> str:

@@ -8,6 +8,7 @@ seen, contacts, newest ratings) and writes the files (graph/archive/bulk.py).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -32,9 +33,9 @@ class Prepared(NamedTuple):
     refs: dict[str, Any]  # the row's parameters but its properties
     role: str | None  # a relation's role: part of which relation it is
     columns: tuple[str, ...]
-    cells: tuple[str, ...]
+    cells: str  # each field led by its comma: what follows the key on the CSV line
     empty: tuple[str, ...]  # properties that are empty lists (the importer cannot write them)
-    rating: tuple[tuple[bool, datetime], tuple[str, ...], tuple[str, ...]] | None
+    rating: tuple[tuple[bool, datetime], tuple[str, ...], str] | None
 
 
 def quoted(text: str) -> str:
@@ -57,8 +58,13 @@ _SCALARS: dict[type, Callable[[Any], tuple[str, str]]] = {
 }
 
 
-def encode(props: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Importer columns and CSV fields of the non-null properties, and the empty lists."""
+_columns: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def encode(props: dict[str, Any]) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """Importer columns and CSV fields (each led by its comma) of the non-null properties, and
+    the empty lists. A worker's columns are one object per set of them: a chunk of results
+    pickles each set once."""
     columns, cells, empty = [], [], []
     for name, value in props.items():
         if value is None:
@@ -71,8 +77,9 @@ def encode(props: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], tup
             raise TypeError(f"{name}: no importer type for {type(value).__name__}")
         kind, cell = encoder(value)
         columns.append(f"{name}:{kind}")
-        cells.append(cell)
-    return tuple(columns), tuple(cells), tuple(empty)
+        cells.append("," + cell)
+    named = tuple(columns)
+    return _columns.setdefault(named, named), "".join(cells), tuple(empty)
 
 
 def newest(moment: datetime) -> tuple[bool, datetime]:
@@ -106,6 +113,7 @@ _secret = b""  # a worker's PII key, set once when it starts
 def _start_worker(secret: bytes) -> None:
     global _secret
     _secret = secret
+    gc.disable()  # a worker makes no cycles, and lives for one load
 
 
 def _prepare_chunk(chunk: list[tuple[int, Any]]) -> list[Prepared | Rejection]:

@@ -66,6 +66,9 @@ RELATIONS: dict[str, tuple[frozenset[tuple[str, str]], str | None]] = {
 # (about six times in the seed); stdnum's birthplace lookup made it a third of validation.
 # Bounded, and held only while a load runs: the API never parses exchange rows.
 _resident_id = lru_cache(maxsize=1 << 14)(resident_id)
+# People's names repeat (a third of the seed's are another person's too): their pinyin keys
+# are worked out once.
+_name_keys = lru_cache(maxsize=1 << 16)(name_keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,7 @@ def _contacts(row: Mapping[str, Any]) -> dict[str, list[str]]:
 
 def _names(name: str) -> dict[str, str]:
     """Search keys stored beside a name (policies/names.py)."""
-    keys = name_keys(name)
+    keys = _name_keys(name)
     return {
         "name": name,
         "nameNormalised": keys.normalised,
