@@ -12,7 +12,7 @@ help:
 	@echo "make test   the whole test suite against its own real servers"
 	@echo "make down   stop what 'make up' started"
 	@echo "make bench  lookup benchmark (100k subjects); results in bench/RESULTS.md"
-	@echo "make bench-seed  seed 1,000,000 subjects from nothing and time it (long)"
+	@echo "make bench-seed  seed 1,000,000 subjects from nothing (bulk) and 100,000 (usual), timed (long)"
 	@echo "make bench-archive  1,000,000-row archive import and hub rate --all (after make bench)"
 	@echo "make bench-investigate  latency of network, paths, controllers, exposure (after make bench-seed)"
 	@echo "make bench-sync  decision-to-partner latency and delivery events/s (1 and 2 workers)"
@@ -84,7 +84,7 @@ wrk:
 bench: system venv wrk
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
-# Long: builds 1,000,000 subjects from nothing (about half an hour on 2 cores).
+# Long: 1,000,000 subjects from nothing with `hub seed --bulk`, 100,000 without (about 11 min).
 bench-seed: system venv
 	$(VENV)/bin/python -m bench.seed $(BENCH_ARGS)
 
