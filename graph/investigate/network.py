@@ -56,9 +56,10 @@ CALL (n) {{
   WHERE {VALID_AS_OF} AND {SHOWN_KINDS} AND {node_visible("m")}
   RETURN r, m ORDER BY elementId(r) LIMIT $fanout + 1
 }}
-RETURN eid AS source, elementId(m) AS eid, {NET_NODE} AS node,
+RETURN collect([eid, elementId(m),
+  CASE WHEN NOT elementId(m) IN $known THEN {NET_NODE} END,
   {{id: elementId(r), kind: type(r), from: elementId(startNode(r)), to: elementId(endNode(r)),
-    since: toString(r.since), until: toString(r.until), share: r.share, role: r.role}} AS edge
+    since: toString(r.since), until: toString(r.until), share: r.share, role: r.role}}]) AS links
 """
 
 
@@ -107,29 +108,29 @@ async def network(
         rows = await store.read(
             NETWORK_STEP,
             frontier=frontier,
+            known=list(net.nodes),
             types=types,
             fanout=fanout,
             **common,
         )
         following: list[str] = []
         taken: dict[str, int] = {}
-        for row in rows:
+        for source, eid, found, link in rows[0]["links"]:
             # One link past the fan-out marks its source capped and is not shown: a count of
             # the links the caller may see, so hidden ones are neither shown nor counted.
-            taken[row["source"]] = taken.get(row["source"], 0) + 1
-            if taken[row["source"]] > fanout:
-                net.capped.add(row["source"])
+            taken[source] = taken.get(source, 0) + 1
+            if taken[source] > fanout:
+                net.capped.add(source)
                 continue
-            eid = row["eid"]
             if eid not in net.nodes:
                 if len(net.nodes) >= limit:
                     net.truncated = True
                     continue
-                node = dict(row["node"])
+                node = dict(found)
                 net.nodes[eid] = node
                 if not node.get("hub"):
                     following.append(eid)
-            edge = dict(row["edge"])
+            edge = dict(link)
             if edge["from"] in net.nodes and edge["to"] in net.nodes:
                 net.edges[edge["id"]] = edge
         frontier = following
