@@ -3,7 +3,7 @@
 An empty store loads far faster this way than through the transactions and ``MERGE`` writes of
 graph/archive/ingest.py, which keep indexes up to date row by row. The rows are the same
 (docs/data-format.md), each validated by ``parse_row`` and refused with the same reasons, and
-they give the same graph (tests/hub/test_bulk_seed.py compares the two). Two rules are
+they give the same graph (tests/hub/test_bulk_load.py compares the two). Two rules are
 stricter, since nothing is merged: each node and relation comes once (a file that updates
 earlier rows goes through ``hub import``), and a row refers only to rows on earlier lines.
 """
@@ -22,25 +22,18 @@ from typing import IO, Any
 from neo4j import AsyncManagedTransaction
 
 from graph.archive.bulk_rows import Prepared, prepared, quoted
-from graph.archive.ingest import ImportReport
+from graph.archive.ingest import ENDPOINTS, ImportReport
 from graph.archive.row_fields import Rejection
 from graph.db import Store
+from graph.migrations import KEYS as MIGRATION_KEYS
 
-# A node's key property, by label (the uniqueness constraints of graph/migrations.py).
-KEYS = {
-    "Agency": "code",
-    "Project": "id",
-    "Subject": "creditCode",
-    "Person": "personId",
-    "Licence": "id",
-    "CreditRecord": "id",
-    "Sanction": "id",
-    "Rating": "id",
-}
+# The kinds of node a row defines, each with its key (the uniqueness constraints).
+_DEFINED = ("Agency", "Project", "Subject", "Person", "Licence", "CreditRecord", "Sanction")
+KEYS = {label: MIGRATION_KEYS[label] for label in (*_DEFINED, "Rating")}
 CONTACTS = {
-    "phones": ("Phone", "number", "HAS_PHONE"),
-    "addresses": ("Address", "text", "HAS_ADDRESS"),
-    "emails": ("Email", "address", "HAS_EMAIL"),
+    "phones": ("Phone", "HAS_PHONE"),
+    "addresses": ("Address", "HAS_ADDRESS"),
+    "emails": ("Email", "HAS_EMAIL"),
 }
 # What a node that hangs off others needs: (parameter, label) of each anchor, as ingest's MATCH.
 ANCHORS = {
@@ -49,15 +42,17 @@ ANCHORS = {
     "Sanction": (("subject", "Subject"), ("authority", "Agency")),
     "Rating": (("subject", "Subject"),),
 }
-# Its links, as ingest writes them: (type, anchor parameter, whether the anchor is the start).
+# Its links, as ingest writes them: (type, anchor parameter, its label, whether it starts it).
 LINKS = {
-    "Licence": (("HOLDS", "holder", True), ("ISSUED", "issuer", True)),
-    "CreditRecord": (("HAS_RECORD", "subject", True), ("SUBMITTED", "agency", True)),
-    "Sanction": (("SANCTIONED", "subject", False),),
-    "Rating": (("RATED", "subject", False),),
+    "Licence": (("HOLDS", "holder", "Subject", True), ("ISSUED", "issuer", "Agency", True)),
+    "CreditRecord": (
+        ("HAS_RECORD", "subject", "Subject", True),
+        ("SUBMITTED", "agency", "Agency", True),
+    ),
+    "Sanction": (("SANCTIONED", "subject", "Subject", False),),
+    "Rating": (("RATED", "subject", "Subject", False),),
 }
-NODE_KEYS = {**KEYS, **{label: key for label, key, _ in CONTACTS.values()}}
-_ENDPOINTS = {"subject": "Subject", "person": "Person", "project": "Project"}
+_ENDPOINTS = {kind: label for kind, (label, _key) in ENDPOINTS.items()}
 _SEEN = ("firstSeen:datetime", "lastSeen:datetime")
 
 
@@ -122,7 +117,7 @@ class _Files:
         """A node: its key, then its properties' fields (and when it was loaded)."""
         if label in KEYS:
             columns, cells = columns + _SEEN, cells + self.seen
-        header = (f"{NODE_KEYS[label]}:ID({label})", *columns)
+        header = (f"{MIGRATION_KEYS[label]}:ID({label})", *columns)
         self.write(("node", label, columns), ("nodes", label), header, quoted(key) + cells)
 
     def relationship(
@@ -165,7 +160,7 @@ class _State:
     keys: dict[str, set[str]] = field(default_factory=lambda: {label: set() for label in KEYS})
     relations: set[tuple[str, str, str, Any]] = field(default_factory=set)
     contacts: dict[str, set[str]] = field(
-        default_factory=lambda: {label: set() for label, _, _ in CONTACTS.values()}
+        default_factory=lambda: {label: set() for label, _ in CONTACTS.values()}
     )
     rated: dict[str, Any] = field(default_factory=dict)  # subject → its newest rating's fields
     empty: list[tuple[str, str, str]] = field(default_factory=list)
@@ -232,8 +227,8 @@ def _write(files: _Files, state: _State, row: Prepared, subjects: _SetAside) -> 
         subjects.add((key, row.columns, row.cells))
     else:
         files.node(kind, key, row.columns, row.cells)
-    for rel_type, parameter, outgoing in LINKS.get(kind, ()):
-        other = (dict(ANCHORS[kind])[parameter], refs[parameter])
+    for rel_type, parameter, anchor, outgoing in LINKS.get(kind, ()):
+        other = (anchor, refs[parameter])
         ends = (other, (kind, key)) if outgoing else ((kind, key), other)
         files.relationship(rel_type, *ends)
     if kind == "Sanction":
@@ -243,7 +238,7 @@ def _write(files: _Files, state: _State, row: Prepared, subjects: _SetAside) -> 
         old = state.rated.get(refs["subject"])
         if old is None or row.rating[0] > old[0]:
             state.rated[refs["subject"]] = row.rating
-    for name, (label, _prop, rel_type) in CONTACTS.items():
+    for name, (label, rel_type) in CONTACTS.items():
         for value in refs.get(name, ()):
             if value not in state.contacts[label]:
                 state.contacts[label].add(value)

@@ -52,7 +52,7 @@ RETURN collect(row.line) AS written
 """
 
 
-_ENDPOINTS = {
+ENDPOINTS = {
     "subject": ("Subject", "creditCode"),
     "person": ("Person", "personId"),
     "project": ("Project", "id"),
@@ -62,8 +62,8 @@ _ENDPOINTS = {
 def _merge_relation(rel_type: str, from_kind: str, to_kind: str, extra: str | None) -> str:
     """One relation per type and ends, and per role where the type has one (a bidder that is
     also the contractor holds two relations to the project)."""
-    from_label, from_key = _ENDPOINTS[from_kind]
-    to_label, to_key = _ENDPOINTS[to_kind]
+    from_label, from_key = ENDPOINTS[from_kind]
+    to_label, to_key = ENDPOINTS[to_kind]
     key = " {role: row.props.role}" if extra == "role" else ""
     return f"""
 UNWIND $rows AS row
