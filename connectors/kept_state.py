@@ -10,8 +10,9 @@ Kept, because the graph alone would lose something:
 
 Left out, because they rebuild themselves or only matter to running processes: the Celery
 queues (deliveries are driven from the outbox in the graph), rate and filing windows, locks,
-the workers' heartbeat, the portal's page cache and liveness keys. The cache generation is not
-copied but moved on past both sides' values, so no kept answer outlives a restore.
+the workers' heartbeat, the portal's page cache, the kept answers and liveness keys. The
+cache generation is not copied but moved on past both sides' values, so no kept answer
+outlives a restore.
 """
 
 from __future__ import annotations

@@ -76,13 +76,13 @@ class FieldPrice:
 
 @dataclass(frozen=True, slots=True)
 class AnswerCache:
-    """Which root fields' answers an API process keeps, and how many answers at most
+    """Which root fields' answers the API keeps in Redis, and how many answers at most
     (hub/http/response_cache.py): only fields whose answer is a function of the document, its
     variables, the caller's read scope and the day."""
 
     fields: frozenset[str]
-    entries: int
-    megabytes: int  # the answers' bytes kept per process, at most
+    entries: int  # of one generation, at most
+    megabytes: int  # the answers' bytes kept of one generation, at most
 
 
 @dataclass(frozen=True, slots=True)

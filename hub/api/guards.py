@@ -3,11 +3,12 @@ introspection, cost, and the per-client rate in cost units.
 
 Everything here reads the parsed document and the schema, never the data, so a request that
 would be too expensive is refused before it reaches Neo4j. The shape of a document is cached by
-its text; only the cost, which depends on variables, is computed per request.
+its text; only a cost that depends on arguments is computed per request.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from graphql import (
     visit,
 )
 from graphql.language import DirectiveNode, Visitor
+from redis.exceptions import NoScriptError
 
 from hub.errors import Code
 from policies.limits import Limits
@@ -232,6 +234,7 @@ class _Pricing:
     variables: dict[str, Any]
     limits: Limits
     may_call: Callable[[str], bool]
+    argued: list[str]  # the arguments the walk read: none, and its cost is the shape's own
 
 
 def _cost(
@@ -255,11 +258,13 @@ def _cost(
         child, is_list = _unwrap(definition.type)
         page = None
         if _PAGE_ARGUMENT in definition.args:
+            pricing.argued.append(key)
             page = _argument(node, definition, _PAGE_ARGUMENT, pricing.variables)
             page = limits.page_default if page is None else page
         own, inner = 1, dict[str, int]()
         price = limits.prices.get(key)
         if price is not None:
+            pricing.argued.append(key)
             values = {
                 a: min(_argument(node, definition, a, pricing.variables) or rule.max, rule.max)
                 for a, rule in price.arguments.items()
@@ -276,6 +281,7 @@ def _cost(
         elif name in sizes:
             size = sizes[name]
         elif key in limits.list_lengths:
+            pricing.argued.append(key)
             # Answers one item per element of an argument (a batch of codes): that many, and
             # the page cap when the argument is not a list the field would accept.
             given = _value(node, definition, limits.list_lengths[key], pricing.variables)
@@ -298,15 +304,36 @@ def cost(
     may_call: Callable[[str], bool] = lambda _: True,
 ) -> int:
     """Estimated fields resolved, plus the priced work of the expensive ones: page sizes and
-    node limits multiply what they contain."""
+    node limits multiply what they contain. A document whose cost reads no argument costs the
+    same every time for callers who may call the same root fields: that cost is remembered."""
     fragments = _fragments(shape_.document)
-    total = 0
-    for operation in _operations(shape_.document):
+    operations = _operations(shape_.document)
+    roots = tuple(
+        may_call(node.name.value)
+        for operation in operations
+        for node in _fields(operation.selection_set, fragments)
+    )
+    key = (id(shape_), id(schema), id(limits), roots)
+    remembered = _FIXED_COSTS.get(key)
+    if remembered is not None:
+        return remembered[3]
+    total, argued = 0, list[str]()
+    for operation in operations:
         root = schema.get_root_type(operation.operation)
         variables_ = _with_defaults(operation, variables, schema)
-        pricing = _Pricing(fragments, variables_, limits, may_call)
+        pricing = _Pricing(fragments, variables_, limits, may_call, argued)
         total += _cost(operation.selection_set, root, pricing, {}, root=True)
+    if not argued:
+        if len(_FIXED_COSTS) >= 4096:
+            _FIXED_COSTS.clear()
+        # Held with the cost, so their ids name nothing else while it is remembered.
+        _FIXED_COSTS[key] = (shape_, schema, limits, total)
     return total
+
+
+_FIXED_COSTS: dict[
+    tuple[int, int, int, tuple[bool, ...]], tuple[Shape, GraphQLSchema, Limits, int]
+] = {}
 
 
 def check_prices(schema: GraphQLSchema, limits: Limits) -> None:
@@ -374,6 +401,22 @@ def check(
 
 RATE_KEY = "hub:rate:{issuer}:{subject}:{window}"
 
+# KEYS: the rate window, then each key to read; ARGV: units, the window's lifetime, then a kind
+# and an argument per key read. One command, not a MULTI of several: each command costs the
+# client more to pack and parse than Redis spends running it.
+_SPEND = """
+local out = {redis.call('INCRBY', KEYS[1], ARGV[1])}
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+for i = 2, #KEYS do
+  local kind, argument = ARGV[2 * i - 1], ARGV[2 * i]
+  if kind == 'get' then out[i] = redis.call('GET', KEYS[i])
+  elseif kind == 'hget' then out[i] = redis.call('HGET', KEYS[i], argument)
+  else out[i] = redis.call('SMEMBERS', KEYS[i]) end
+end
+return out
+"""
+_SPEND_SHA = hashlib.sha1(_SPEND.encode()).hexdigest()
+
 
 async def spend(
     redis: Any,
@@ -383,22 +426,33 @@ async def spend(
     now: float,
     *,
     also_get: str | None = None,
+    also_field: tuple[str, str] | None = None,
     also_members: str | None = None,
 ) -> list[Any]:
     """Charge a request's cost to its client's window in Redis (shared by every API process);
     refuse once the window's units are spent, saying when the next window opens. ``also_get``
-    (the cache generation) and ``also_members`` (a set: the caller's bookmarks) are read in
-    the same round trip; their values are returned, in that order."""
+    (the cache generation), ``also_field`` (a hash and field: a kept answer) and
+    ``also_members`` (a set: the caller's bookmarks) are read in the same round trip, atomically
+    with the charge; their values are returned, in that order."""
     window = int(now // limits.rate_window)
     key = RATE_KEY.format(issuer=principal.issuer, subject=principal.subject, window=window)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incrby(key, units)
-        pipe.expire(key, limits.rate_window * 2)
-        if also_get is not None:
-            pipe.get(also_get)
-        if also_members is not None:
-            pipe.smembers(also_members)
-        spent, _, *read = await pipe.execute()
+    keys, args = [key], [str(units), str(limits.rate_window * 2)]
+    if also_get is not None:
+        keys.append(also_get)
+        args += ["get", ""]
+    if also_field is not None:
+        keys.append(also_field[0])
+        args += ["hget", also_field[1]]
+    if also_members is not None:
+        keys.append(also_members)
+        args += ["smembers", ""]
+    try:
+        answer = await redis.evalsha(_SPEND_SHA, len(keys), *keys, *args)
+    except NoScriptError:  # a Redis that has not seen it yet, or restarted since
+        answer = await redis.eval(_SPEND, len(keys), *keys, *args)
+    spent, *read = answer
+    if also_members is not None:
+        read[-1] = set(read[-1])
     allowed = limits.rate_limit(principal)
     if int(spent) > allowed:
         retry = int((window + 1) * limits.rate_window - now) + 1

@@ -5,11 +5,12 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import redis.asyncio as aioredis
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.answers = ResponseCache(app.state.limits.cache)
         app.state.redis = aioredis.Redis(
             connection_pool=watched_pool(
-                settings.redis_url, app.state.answers.clear, socket_timeout=2,
+                settings.redis_url, app.state.answers.reconnected, socket_timeout=2,
                 socket_connect_timeout=2, retry=once(),  # a restart's closed connections
             )
         )  # fmt: skip
@@ -117,6 +118,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         NEO4J_POOL.set(settings.neo4j.pool_size)
         app.state.audit_log = AuditLog(app.state.redis)
+        with suppress(RedisError, OSError):  # else the first request does it
+            await app.state.redis.ping()  # connected first, so the move on below vouches for it
+            await app.state.answers.vouch(app.state.redis)
         # Startup objects (schema, modules) never die: keep them out of the collector's way,
         # which shortens the pauses that show as tail latency.
         gc.collect()

@@ -8,6 +8,7 @@ tokens, depth, aliases, directives, introspection, cost and the client's rate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from hub.http.auth.backend import principal_of, unauthenticated
 from hub.http.auth.claims import AuthError
 from hub.http.bodies import BodyTooLarge, read_body
 from hub.http.metrics import FIELD_ERRORS, FIELD_LATENCY, GRAPHQL_ERRORS
-from hub.http.response_cache import Answer, Key, ResponseCache, cacheable, root_fields
+from hub.http.response_cache import ANSWERS_KEY, Answer, ResponseCache, cacheable, root_fields
 from policies.access import read_scope
 from policies.principal import PUBLIC_ISSUER, Principal, public_principal
 
@@ -90,16 +91,15 @@ class HubGraphQL(GraphQL[Context, None]):
         keep: Keep | None = request.scope.get("hub.cache")
         if keep is not None and context is not None and not result.errors:
             body = self.encode_json(response)
-            request.app.state.answers.put(
-                keep.key,
-                Answer(
-                    keep.generation,
-                    body.encode() if isinstance(body, str) else body,
-                    keep.units,
-                    tuple(context.audited),
-                    tuple(context.redacted),
-                ),
+            answer = Answer(
+                keep.generation,
+                body.encode() if isinstance(body, str) else body,
+                keep.units,
+                tuple(context.audited),
+                tuple(context.redacted),
             )
+            with contextlib.suppress(RedisError):  # not kept: computed again next time
+                await request.app.state.answers.keep(context.redis, keep.key, answer)
         return response
 
 
@@ -108,7 +108,7 @@ class Keep:
     """Where a cacheable request's answer goes once computed: its key, the generation read
     before it was computed, and its cost."""
 
-    key: Key
+    key: str  # the digest the answer is kept under
     generation: int
     units: int
 
@@ -221,35 +221,38 @@ class GraphQLEndpoint:
                 return Guarded(body)
             if payload.get("query") != query:
                 body = json.dumps({**payload, "query": query}).encode()
-            key = answers.key(query, variables, principal) if answers.rules.fields else None
-            kept = answers.get(key) if key is not None else None
-            if kept is not None:
-                units = kept.units  # checked when it was first answered
-                roots = tuple(dict.fromkeys(a.field for a in kept.audited))
-            else:
-                units = check(
-                    query,
-                    variables,
-                    principal,
-                    state.limits,
-                    graphql_schema(),
-                    lambda field: bool(state.policy.may_call(principal, field)),
-                )
-                shape = SHAPES.get(query, state.limits.tokens)
-                roots = root_fields(shape.document, _known()) if shape else ()
-                if shape is None or not cacheable(shape.document, answers.rules.fields):
-                    key = None
-            # One round trip: the charge, the cache generation, the caller's bookmarks.
+            units = check(
+                query,
+                variables,
+                principal,
+                state.limits,
+                graphql_schema(),
+                lambda field: bool(state.policy.may_call(principal, field)),
+            )
+            shape = SHAPES.get(query, state.limits.tokens)
+            roots = root_fields(shape.document, _known()) if shape else ()
+            key = None
+            if shape is not None and cacheable(shape.document, answers.rules.fields):
+                key = answers.key(query, variables, principal)
+            # One round trip: the charge, the cache generation and the answer kept under its
+            # key, the caller's bookmarks.
             bookmarks = caller_key(principal)
-            *generation, members = await spend(
+            trusted, connected = answers.trusted == answers.connected, answers.connected
+            *cached, members = await spend(
                 state.redis,
                 principal,
                 units,
                 state.limits,
                 time.time(),
                 also_get=GENERATION_KEY if key is not None else None,
+                also_field=(ANSWERS_KEY, key) if key is not None else None,
                 also_members=bookmarks,
             )
+            if key is not None and not (trusted and answers.connected == connected):
+                # Redis may have restarted since the last trusted read: nothing kept counts
+                # until the generation has moved past what it may have lost.
+                await answers.vouch(state.redis)
+                key = None
         except Refusal as refusal:
             return await self._refused(state, principal, refusal)
         except RedisError:
@@ -262,8 +265,9 @@ class GraphQLEndpoint:
             )
         if key is None:
             return Guarded(body, roots=roots, chain=caller_chain(bookmarks, members))
-        current = int(generation[0] or 0)
-        if kept is not None and kept.generation == current:
+        current = int(cached[0] or 0)
+        kept = answers.found(cached[1], current)
+        if kept is not None:
             return Guarded(body, kept=kept, roots=roots)
         # Kept for every caller of this scope, so computed where every write is: the leader.
         chain = caller_chain(bookmarks, members, leader=True)

@@ -1,4 +1,4 @@
-"""Answers kept per API process and served again until the graph changes.
+"""Answers kept in Redis, shared by every API process, and served again until the graph changes.
 
 Only documents whose every root field is listed in limits.yaml ``cache.fields`` are kept: fields
 whose answer is a function of the document, its variables, the caller's read scope (roles,
@@ -8,29 +8,53 @@ An answer is tagged with the cache generation read *before* it was computed
 every writer moves the generation on before it acknowledges a change. A hit is charged to the rate
 window like the first answer and audited with the same entries, under the new caller's name.
 
-Redis losing the last second of writes on a crash could hand a generation back; a kept answer
-of it could then be older than a change already acknowledged. So a process forgets everything
-it keeps whenever one of its Redis connections (re)connects (:func:`watched_pool`): a Redis
-that restarted is only reached through new connections.
+The answers live in one Redis hash, read in the round trip that charges the request (so a hit
+costs no extra trip) and written by a script that keeps only answers of the current generation:
+the first answer of a new generation drops the whole hash, and past ``cache.entries`` answers
+or ``cache.megabytes`` of them nothing more is kept until the generation moves on.
+
+Redis losing the last second of writes on a crash could hand a generation back, with answers
+of it that are older than a change already acknowledged. So whenever one of a process's Redis
+connections (re)connects (:func:`watched_pool`), the process moves the generation a million on
+before it trusts a kept answer again: past any count the lost second could have held.
 """
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 from graphql import DocumentNode, FieldNode, OperationDefinitionNode, OperationType
 
+from connectors.coordination.freshness import GENERATION_KEY
 from hub.api.context import Audited
 from policies.limits import AnswerCache
 from policies.principal import Principal
 
-Key = tuple[str, str, tuple[Any, ...], str]
+ANSWERS_KEY = "hub:cache:answers"  # a hash: an answer's key digest → the packed answer
+OWNER = "#generation"  # the hash's own fields: whose answers it holds, and their bytes
+BYTES = "#bytes"
+JUMP = 1_000_000  # a generation's move on reconnection: more writes than a second could lose
+
+# KEYS: the answers, the generation. ARGV: the answer's generation, digest, packed answer, the
+# most answers, the most bytes. Keeps it only if its generation is still the current one.
+_KEEP = f"""
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], '{OWNER}') ~= ARGV[1] then
+  redis.call('UNLINK', KEYS[1])
+  redis.call('HSET', KEYS[1], '{OWNER}', ARGV[1], '{BYTES}', 0)
+end
+if redis.call('HLEN', KEYS[1]) - 2 >= tonumber(ARGV[4]) then return 0 end
+local bytes = tonumber(redis.call('HGET', KEYS[1], '{BYTES}')) + string.len(ARGV[3])
+if bytes > tonumber(ARGV[5]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3], '{BYTES}', bytes)
+return 1
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +66,31 @@ class Answer:
     units: int  # its cost, charged again on every hit
     audited: tuple[Audited, ...]
     redacted: tuple[str, ...]
+
+
+def pack(answer: Answer) -> bytes:
+    """One line of JSON for everything but the body, then the body as it was sent."""
+    head = orjson.dumps(
+        [
+            answer.generation,
+            answer.units,
+            [[a.field, a.subject, a.released, a.decision, a.action] for a in answer.audited],
+            answer.redacted,
+        ]
+    )
+    return head + b"\n" + answer.body
+
+
+def unpack(packed: bytes) -> Answer:
+    head, _, body = packed.partition(b"\n")
+    generation, units, audited, redacted = orjson.loads(head)
+    return Answer(
+        generation,
+        body,
+        units,
+        tuple(Audited(f, s, tuple(r), d, a) for f, s, r, d, a in audited),
+        tuple(redacted),
+    )
 
 
 def cacheable(document: DocumentNode, fields: frozenset[str]) -> bool:
@@ -70,7 +119,7 @@ def root_fields(document: DocumentNode, known: frozenset[str]) -> tuple[str, ...
 def scope_of(principal: Principal) -> tuple[Any, ...]:
     """Everything of the caller an answer may depend on, and nothing that names the caller."""
     return (
-        tuple(sorted(principal.roles)),
+        sorted(principal.roles),
         principal.level,
         principal.agency,
         principal.division,
@@ -81,41 +130,56 @@ def scope_of(principal: Principal) -> tuple[Any, ...]:
 
 
 class ResponseCache:
-    """The least recently used answers of one process: at most ``rules.entries`` of them and
-    ``rules.megabytes`` of their bodies; one answer over a tenth of that is not kept."""
+    """The shared answers as one API process reaches them: digests of keys, the script that
+    keeps an answer, and whether this process's connections to Redis are the ones it last
+    trusted (``connected`` counts their connections, ``trusted`` the count last vouched for)."""
 
     def __init__(self, rules: AnswerCache) -> None:
         self.rules = rules
-        self._answers: OrderedDict[Key, Answer] = OrderedDict()
-        self._bytes = 0
-        self._budget = rules.megabytes * 1024 * 1024
+        self.connected = 0
+        self.trusted = 0
+        self._keep: Any = None
 
-    def __len__(self) -> int:
-        return len(self._answers)
+    def key(self, query: str, variables: Mapping[str, Any], principal: Principal) -> str:
+        """The digest an answer is kept under: document, variables, read scope and day."""
+        spelled = orjson.dumps(
+            [query, variables, scope_of(principal), date.today().isoformat()],
+            option=orjson.OPT_SORT_KEYS,
+            default=str,
+        )
+        return hashlib.sha256(spelled).hexdigest()
 
-    def key(self, query: str, variables: Mapping[str, Any], principal: Principal) -> Key:
-        spelled = json.dumps(variables, sort_keys=True, separators=(",", ":"), default=str)
-        return (query, spelled, scope_of(principal), date.today().isoformat())
+    def reconnected(self) -> None:
+        """A connection to Redis (re)connected: it may be a Redis that lost its last second."""
+        self.connected += 1
 
-    def get(self, key: Key) -> Answer | None:
-        found = self._answers.get(key)
-        if found is not None:
-            self._answers.move_to_end(key)
-        return found
+    async def vouch(self, redis: aioredis.Redis) -> None:
+        """After connections (re)connected, move the generation past anything a lost second of
+        Redis could have held, so no answer kept before is served (or kept) again."""
+        seen = self.connected
+        await redis.incrby(GENERATION_KEY, JUMP)
+        self.trusted = seen
 
-    def put(self, key: Key, answer: Answer) -> None:
-        if len(answer.body) > self._budget // 10:
-            return
-        replaced = self._answers.pop(key, None)
-        self._bytes += len(answer.body) - (len(replaced.body) if replaced else 0)
-        self._answers[key] = answer
-        while len(self._answers) > self.rules.entries or self._bytes > self._budget:
-            _, dropped = self._answers.popitem(last=False)
-            self._bytes -= len(dropped.body)
+    def found(self, packed: bytes | None, generation: int) -> Answer | None:
+        """The kept answer read with the generation, if it is of that generation."""
+        if packed is None:
+            return None
+        answer = unpack(packed)
+        return answer if answer.generation == generation else None
 
-    def clear(self) -> None:
-        self._answers.clear()
-        self._bytes = 0
+    async def keep(self, redis: aioredis.Redis, digest: str, answer: Answer) -> bool:
+        """Keep an answer if its generation is still current and the bounds allow."""
+        if self._keep is None:
+            self._keep = redis.register_script(_KEEP)
+        budget = self.rules.megabytes * 1024 * 1024
+        packed = pack(answer)
+        if len(packed) > budget // 10:
+            return False
+        kept = await self._keep(
+            keys=[ANSWERS_KEY, GENERATION_KEY],
+            args=[answer.generation, digest, packed, self.rules.entries, budget],
+        )
+        return bool(kept)
 
 
 class _WatchedPool(aioredis.ConnectionPool):

@@ -11,11 +11,22 @@ from typing import Any
 
 import httpx
 import jwt
+import redis as redis_lib
 
+from connectors.coordination.freshness import GENERATION_KEY
+from hub.http.response_cache import ANSWERS_KEY
 from hub.keys import dev_jwt_secret
 from hub.settings import get_settings
 from tests.audit import audit_trail
-from tests.conftest import TEST_DATA, GraphQLClient, import_file, mint, partner_claims, unit_token
+from tests.conftest import (
+    TEST_DATA,
+    GraphQLClient,
+    import_file,
+    mint,
+    partner_claims,
+    redis_stopped,
+    unit_token,
+)
 from tests.subjects import fresh_subjects, land_penalty
 
 UNIT = "NMG152201"
@@ -151,3 +162,23 @@ def test_a_narrowed_disclosure_is_never_served_from_before(api: str) -> None:
     response = bank.post(LOOKUP, {"c": code})
     assert "x-cache" not in response.headers
     assert response.json() == {"data": {"subject": None}}
+
+
+def test_an_answer_kept_before_a_redis_restart_is_not_served_after_it(api: str) -> None:
+    """Redis may come back without its last second of writes: the generation it hands back may
+    be the one a kept answer carries though the graph changed since. So after a restart the API
+    moves the generation on before it serves anything kept."""
+    ((code, _),) = fresh_subjects(1)
+    bank = GraphQLClient(api, _teller("cache-teller-7"))
+    _kept(bank, code)
+    client = redis_lib.Redis.from_url(get_settings().redis_url)
+    generation = client.get(GENERATION_KEY)
+    with redis_stopped():
+        pass
+    # What a lost second would look like: the kept answer, of the generation Redis holds.
+    assert client.get(GENERATION_KEY) == generation
+    assert client.hget(ANSWERS_KEY, "#generation") == generation
+    _, hit = _lookup(bank, code)
+    assert not hit
+    assert int(client.get(GENERATION_KEY)) > int(generation)
+    _kept(bank, code)  # and answers are kept again

@@ -271,3 +271,18 @@ def test_a_batch_costs_its_lookups_and_a_partner_screens_100(partner: GraphQLCli
     error = _error(partner.post(FULL_LOOKUP, {"c": [code] * 100}))
     assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
     assert error["extensions"]["cost"] == _expected(FULL_LOOKUP, {"c": [code] * 100})
+
+
+def test_a_cost_that_reads_no_argument_is_remembered_only_for_the_same_root_fields() -> None:
+    """A lookup's cost is the same for every credit code: remembered, not walked again; but
+    a caller who may not call the root field is charged 1, and a page is charged by its size."""
+    schema = graphql_schema()
+    lookup = shape("query($c: String!) { subject(creditCode: $c) { name records { id } } }", 2000)
+    charged = cost(lookup, schema, {"c": "91150000MA0N000010"}, LIMITS)
+    assert charged > 1
+    assert cost(lookup, schema, {"c": "91150000MA0N00002X"}, LIMITS) == charged
+    assert cost(lookup, schema, {"c": "91150000MA0N000010"}, LIMITS, lambda _: False) == 1
+    assert cost(lookup, schema, {"c": "91150000MA0N000010"}, LIMITS) == charged
+    paged = shape(SUBJECTS % PAGE, 2000)
+    assert cost(paged, schema, {"n": 20}, LIMITS) < cost(paged, schema, {"n": 100}, LIMITS)
+    assert cost(paged, schema, {"n": 20}, LIMITS) < cost(paged, schema, {}, LIMITS)
