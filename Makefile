@@ -68,8 +68,11 @@ up: system venv assets
 down:
 	@if [ -x $(HUB) ]; then $(HUB) down; else echo "nothing to stop"; fi
 
+# Two processes (pytest-xdist), each with its own Neo4j, Redis, API and workers; a file's tests
+# stay together. TEST_PROCESSES=0 runs the suite in this process alone.
+TEST_PROCESSES ?= 2
 test: system venv assets browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
 """Real servers for the suite: its own Neo4j, Redis and API, apart from the demo ones.
 
-Everything lives under ``.data/test`` on free ports, so ``make test`` never touches what
-``make up`` started. Neo4j is started once per session; the restart test stops and starts it.
+Everything lives under ``.data/test`` (a folder per xdist process) on free ports, so ``make
+test`` never touches what ``make up`` started. Neo4j is started once per session (per process);
+the restart test stops and starts it.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ if TYPE_CHECKING:
     from graph.archive.ingest import ImportReport
     from graph.db import Store
 
-TEST_DATA = PROJECT_ROOT / ".data" / "test"
+# `make test` runs the suite in two processes (pytest-xdist), each with servers of its own in a
+# folder of its own: .data/test/gw0, .data/test/gw1. A plain `pytest` uses .data/test.
+SUITE_DATA = PROJECT_ROOT / ".data" / "test"
+TEST_DATA = SUITE_DATA / os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 def free_port() -> int:
@@ -49,7 +53,7 @@ def free_port() -> int:
 
 
 # Settings are read from the environment: point every in-process and child use at test servers.
-shutil.rmtree(TEST_DATA, ignore_errors=True)
+shutil.rmtree(TEST_DATA, ignore_errors=True)  # xdist's coordinator: all, before its workers start
 NEO4J_PORT, REDIS_PORT, API_PORT = free_port(), free_port(), free_port()
 JWKS_PORT = free_port()  # partner identity providers' keys: the `jwks` fixture
 os.environ.update(
@@ -851,11 +855,17 @@ def _listening(endpoint: str) -> bool:
         return probe.connect_ex(("127.0.0.1", url.port)) == 0
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve Neo4j's runtime once, before the suite's processes each start a Neo4j from it."""
+    if not hasattr(config, "workerinput"):
+        services.launcher_runtime(PROJECT_ROOT / ".data" / "cache")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """What a stuck shared worker was doing, where a CI log shows it."""
-    if STUCK_LOG.exists():
-        terminalreporter.section("stuck workers")
-        terminalreporter.write(STUCK_LOG.read_text(errors="replace")[-20_000:])
+    """What a stuck shared worker was doing, where a CI log shows it (any suite process's)."""
+    for log in sorted(SUITE_DATA.glob(f"**/logs/{STUCK_LOG.name}")):
+        terminalreporter.section(f"stuck workers ({log.relative_to(SUITE_DATA)})")
+        terminalreporter.write(log.read_text(errors="replace")[-20_000:])
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from policies.access import read_scope
 from policies.principal import public_principal
 from policies.rights import default_rights
 from policies.units import unit_prefix
-from tests.conftest import Workers
+from tests.conftest import TEST_DATA, Workers
 
 
 def test_the_beat_schedule_runs_the_escalation_at_least_daily() -> None:
@@ -41,7 +41,9 @@ async def test_the_worker_moves_an_overdue_complaint_one_unit_up(
         assert found is not None
         if found.escalations:
             break
-        assert time.monotonic() < deadline, "not escalated: see .data/test/logs/delivery-worker.log"
+        assert time.monotonic() < deadline, (
+            f"not escalated: see {TEST_DATA / 'logs' / 'delivery-worker.log'}"
+        )
         await asyncio.sleep(0.5)
     assert (found.escalated_to, found.escalations) == ("NMG150000", 1)
     assert [(s.kind, s.on, s.unit) for s in found.steps][-1] == (

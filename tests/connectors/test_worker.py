@@ -43,6 +43,6 @@ def test_beat_schedules_and_worker_runs_the_heartbeat(
     client.delete(HEARTBEAT_KEY)
     deadline = time.monotonic() + 60
     while client.get(HEARTBEAT_KEY) is None:
-        assert time.monotonic() < deadline, "no heartbeat: see .data/test/logs/worker.log"
+        assert time.monotonic() < deadline, f"no heartbeat: see {TEST_DATA / 'logs' / 'worker.log'}"
         time.sleep(0.5)
     assert abs(float(client.get(HEARTBEAT_KEY) or 0) - time.time()) < 60

@@ -1,6 +1,6 @@
 """The public portal in headless Chromium (Debian's package, through Playwright), at a phone's and
 a desktop's size: every page renders without a console error (screenshots kept under
-.data/test/screenshots), the serious-dishonesty list is above the fold on the home page, the
+.data/test/gw*/screenshots), the serious-dishonesty list is above the fold on the home page, the
 subject page of a subject with records of every class shows none above PUBLIC, and axe-core
 finds no serious or critical accessibility violation."""
 

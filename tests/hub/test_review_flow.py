@@ -281,7 +281,7 @@ def test_uploaded_xlsx_is_imported_by_a_worker(
         found = ok(graphql(api, submitter, STATUS, id=import_id))["archiveImport"]
         if found["status"] in ("DONE", "FAILED"):
             break
-        assert time.monotonic() < deadline, "see .data/test/logs/archive-worker.log"
+        assert time.monotonic() < deadline, f"see {TEST_DATA / 'logs' / 'archive-worker.log'}"
         time.sleep(0.5)
     assert found == {
         "status": "DONE",

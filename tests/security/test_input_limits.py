@@ -165,7 +165,7 @@ async def _finished(store: Store, import_id: str) -> dict[str, Any]:
         found = await find_import(store, import_id)
         if found is not None and found["status"] in ("DONE", "FAILED"):
             return found
-        assert time.monotonic() < deadline, "see .data/test/logs/input-limits-worker.log"
+        assert time.monotonic() < deadline, f"see {TEST_DATA / 'logs' / 'input-limits-worker.log'}"
         await asyncio.sleep(0.5)
 
 
