@@ -29,7 +29,8 @@ from graph.bookmarks import Chain, following
 from graph.trusted_documents import document_hash, registered_document
 from hub.api.audit_stream import trail
 from hub.api.context import Context
-from hub.api.guards import SHAPES, Refusal, check, spend
+from hub.api.guards import SHAPES, Refusal, check
+from hub.api.rate import spend
 from hub.api.schema import graphql_schema, schema
 from hub.errors import RETRY_AFTER, Code, error_response
 from hub.http import graphiql

@@ -9,7 +9,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from hub.api.guards import Refusal, check_cached_fields, spend
+from hub.api.guards import Refusal, check_cached_fields
+from hub.api.rate import spend
 from hub.api.schema import graphql_schema
 from policies.limits import AnswerCache, default_limits
 from policies.loader import PolicyError

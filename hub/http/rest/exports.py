@@ -25,8 +25,9 @@ from starlette.responses import JSONResponse, Response
 
 from graph.investigate.network import RELATION_KINDS, Network, network
 from hub.api.context import bounded, parse_code, to_date
-from hub.api.guards import Refusal, spend
+from hub.api.guards import Refusal
 from hub.api.investigate.network import FANOUT
+from hub.api.rate import spend
 from hub.errors import Code, HubError, backing_services, refusal_response
 from hub.http.rest.endpoint import Rest
 from policies.access import read_scope
