@@ -80,6 +80,22 @@ def test_the_planted_ring_is_found_whole(investigator: GraphQLClient) -> None:
     assert ties == {(kinds[field], value) for _, _, field, value in ring.links}
 
 
+def test_a_rings_audit_names_its_ties_without_showing_them(
+    investigator: GraphQLClient, api: str
+) -> None:
+    """The trail says which phones, addresses and e-mails a ring released (a keyed hash of
+    each), never the values: an admin reads the trail without the clearance contacts need."""
+    ring = PLANTED.ring
+    code = ring.members[2]
+    found = investigator.data(RINGS, {"div": "152201", "c": code})["rings"]
+    values = [t["value"] for r in found for t in r["ties"]]  # type: ignore[union-attr]
+    assert values
+    (entry,) = [e for e in audit_trail(api, code, "field released") if e["field"] == "rings"][-1:]
+    kinds = {v.partition(":")[0] for v in entry["released"]}
+    assert {"Phone", "Address", "Email"} & kinds
+    assert not [v for v in values if any(v in item for item in entry["released"])]
+
+
 def test_hubs_are_not_rings(investigator: GraphQLClient) -> None:
     everything = investigator.data(RINGS, {"div": "150000"})["rings"]
     values = {t["value"] for r in everything for t in r["ties"]}  # type: ignore[union-attr]
