@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +23,8 @@ from graph.db import Store
 from graph.identifiers import InvalidIdentifier, validate_uscc
 from hub.audit_log import AuditLog
 from hub.errors import Code, HubError, backing_services
+from hub.keys import pii_secret
+from hub.settings import get_settings
 from policies.access import AccessPolicy, ReadScope
 from policies.divisions import find_division, jurisdiction_prefix
 from policies.limits import default_limits
@@ -89,7 +93,27 @@ def audit(
     action: Literal["read", "write"] = "read",
 ) -> None:
     """Note for the audit what this root field handed out (or refused), under its own name."""
-    ctx(info).audited.append(Audited(info.field_name, subject, tuple(items), decision, action))
+    named = tuple(map(audit_name, items))
+    ctx(info).audited.append(Audited(info.field_name, subject, named, decision, action))
+
+
+CONTACTS = ("Phone:", "Address:", "Email:")  # ``Kind:key`` ids whose key is the value itself
+
+
+def audit_name(item: str) -> str:
+    """How the audit names a released item: as it is, but a phone, address or e-mail by a
+    keyed hash of its value. The entry still says exactly what was released to whoever holds
+    the value, and shows it to no reader of the trail (an admin may read the trail without
+    the clearance contacts need: the trail is a read too)."""
+    if not item.startswith(CONTACTS):
+        return item
+    kind, _, value = item.partition(":")
+    return f"{kind}:{hmac.new(_pii_key(), value.encode(), hashlib.sha256).hexdigest()[:16]}"
+
+
+@functools.cache
+def _pii_key() -> bytes:
+    return pii_secret(get_settings().keys_dir)
 
 
 def selected(selections: list[Any]) -> set[str]:

@@ -83,17 +83,24 @@ def test_the_planted_ring_is_found_whole(investigator: GraphQLClient) -> None:
 def test_a_rings_audit_names_its_ties_without_showing_them(
     investigator: GraphQLClient, api: str
 ) -> None:
-    """The trail says which phones, addresses and e-mails a ring released (a keyed hash of
-    each), never the values: an admin reads the trail without the clearance contacts need."""
+    """The trail says which phones, addresses and e-mails a ring or a network released (a
+    keyed hash of each), never the values: an admin reads the trail without the clearance
+    contacts need."""
     ring = PLANTED.ring
     code = ring.members[2]
     found = investigator.data(RINGS, {"div": "152201", "c": code})["rings"]
     values = [t["value"] for r in found for t in r["ties"]]  # type: ignore[union-attr]
     assert values
-    (entry,) = [e for e in audit_trail(api, code, "field released") if e["field"] == "rings"][-1:]
-    kinds = {v.partition(":")[0] for v in entry["released"]}
-    assert {"Phone", "Address", "Email"} & kinds
-    assert not [v for v in values if any(v in item for item in entry["released"])]
+    relations = "relations: [HAS_PHONE, HAS_ADDRESS, HAS_EMAIL]"
+    net = f'{{ network(creditCode: "{code}", depth: 1, {relations}) {{ nodes {{ id }} }} }}'
+    shown = [n["id"] for n in investigator.data(net)["network"]["nodes"]]  # type: ignore[index]
+    assert [i for i in shown if i.partition(":")[2] in values]  # the investigator sees them
+    trail = audit_trail(api, code, "field released")
+    for field in ("rings", "network"):
+        (entry,) = [e for e in trail if e["field"] == field][-1:]
+        kinds = {v.partition(":")[0] for v in entry["released"]}
+        assert {"Phone", "Address", "Email"} & kinds, field
+        assert not [v for v in values if any(v in item for item in entry["released"])], field
 
 
 def test_hubs_are_not_rings(investigator: GraphQLClient) -> None:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 import strawberry
 
 from graph.investigate.rings import Ring, rings
 from hub.api.context import RootPolicy, audit, ctx, division_prefix, page_size, parse_code, resolver
-from hub.keys import pii_secret
-from hub.settings import get_settings
 from policies.credit.exposure import default_rules
 
 
@@ -25,14 +20,6 @@ class SharedIdentifier:
 class SubjectRing:
     members: list[str]
     ties: list[SharedIdentifier]
-
-
-def _audited_tie(kind: str, value: str) -> str:
-    """A tie as the audit names it: its kind and a keyed hash of its value. The entry still
-    says exactly what was released to anyone who holds the value, but shows the value to no
-    reader of the trail (an admin may read it without the clearance contacts need)."""
-    secret = pii_secret(get_settings().keys_dir)
-    return f"{kind}:{hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:16]}"
 
 
 def _ring(r: Ring) -> SubjectRing:
@@ -77,7 +64,7 @@ class RingQueries:
             code,
             sorted(
                 {f"Subject:{m}" for r in chosen for m in r.members}
-                | {_audited_tie(t.kind, t.value) for r in chosen for t in r.ties}
+                | {f"{t.kind}:{t.value}" for r in chosen for t in r.ties}
             ),
         )
         return [_ring(r) for r in chosen]
