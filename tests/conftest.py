@@ -870,10 +870,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture
 def lone_worker(
-    redis_server: str, migrated: None, rules: tuple[Path, Catalogue]
+    redis_server: str, migrated: None, rules: tuple[Path, Catalogue], shared_worker_stopped: None
 ) -> Iterator[subprocess.Popen[bytes]]:
     """One worker process and no beat: tasks run one at a time, in the order a test sends
-    them, and none runs on its own as of the real day."""
+    them, and none runs on its own as of the real day. The session's shared worker, if
+    started, is stopped meanwhile: it would take some of the tasks, in its own order."""
     proc = _spawn("worker", rules[0], "--concurrency", "1")
     yield proc
     services.stop_processes([proc.pid], timeout=20)
