@@ -34,6 +34,7 @@ from neo4j import AsyncDriver
 
 from hub.settings import PROJECT_ROOT
 from tests.oidc import CLIENT_SECRET, oidc, signin_yaml  # noqa: F401  (oidc: the provider fixture)
+from tests.ports import free_port
 from tests.s3 import MotoServer
 
 if TYPE_CHECKING:
@@ -44,12 +45,6 @@ if TYPE_CHECKING:
 # folder of its own: .data/test/gw0, .data/test/gw1. A plain `pytest` uses .data/test.
 SUITE_DATA = PROJECT_ROOT / ".data" / "test"
 TEST_DATA = SUITE_DATA / os.environ.get("PYTEST_XDIST_WORKER", "")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # Settings are read from the environment: point every in-process and child use at test servers.

@@ -26,7 +26,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -37,15 +36,9 @@ import pytest
 from playwright.sync_api import Page
 
 from hub.settings import PROJECT_ROOT
+from tests.ports import free_port
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-OIDC_PORT = _free_port()
+OIDC_PORT = free_port()
 ISSUER = f"http://127.0.0.1:{OIDC_PORT}"
 DISCOVERY = f"{ISSUER}/.well-known/openid-configuration"
 PROVIDER = "zwfw"  # the provider's name in the hub's signin file
@@ -55,7 +48,7 @@ CLIENT_SECRET = secrets.token_urlsafe(24)
 OTHER_CLIENT_ID = "another-portal"  # another relying party of the same provider
 OTHER_CLIENT_SECRET = secrets.token_urlsafe(24)
 # Hub processes a test starts besides the suite's API, whose callbacks the provider accepts too.
-EXTRA_API_PORTS = (_free_port(), _free_port())
+EXTRA_API_PORTS = (free_port(), free_port())
 SCRIPT = PROJECT_ROOT / "tests" / "oidc" / "provider.mjs"
 
 
