@@ -30,7 +30,7 @@ from hub.api.context import (
     page_size,
     parse_code,
     resolver,
-    selected,
+    selection,
 )
 from hub.api.rating import Grade, Rating, rating_view
 from hub.api.records.types import CreditRecord, record_view, released_ids
@@ -168,11 +168,10 @@ def _released(row: dict[str, Any]) -> list[str]:
 
 def _parts(info: strawberry.Info, *path: str) -> frozenset[str]:
     """The nested parts of a member the query selects: the graph reads only those."""
-    selections = info.selected_fields[0].selections
+    selected = selection(info)
     for name in path:  # down through edges { node { ... } }
-        inner = [s.selections for s in selections if getattr(s, "name", None) == name]
-        selections = [s for found in inner for s in found]
-    return MEMBER_PARTS & selected(selections)
+        selected = selected.get(name, {})
+    return MEMBER_PARTS.intersection(selected)
 
 
 def _action_view(row: dict[str, Any]) -> SelfDisciplineAction:

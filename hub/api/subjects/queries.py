@@ -26,8 +26,7 @@ from hub.api.context import (
     encode_cursor,
     parse_code,
     resolver,
-    selected,
-    selections_of,
+    selection,
 )
 from hub.api.subjects.rows import released_by, subject_view, summary_view
 from hub.api.subjects.types import (
@@ -47,9 +46,9 @@ _GRADE_FIELDS = GRADE_FIELDS | {"__typename"}
 def _parts(info: strawberry.Info) -> frozenset[str]:
     """The parts of a subject the query selects: the graph reads only those, and of the
     rating only its grade when nothing else of it is selected."""
-    selections = info.selected_fields[0].selections
-    parts = ALL_PARTS & selected(selections)
-    if "rating" in parts and selected(selections_of(selections, "rating")) <= _GRADE_FIELDS:
+    selected = selection(info)
+    parts = ALL_PARTS.intersection(selected)
+    if "rating" in parts and selected["rating"].keys() <= _GRADE_FIELDS:
         return parts | {GRADE_ONLY}
     return parts
 
