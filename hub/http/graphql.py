@@ -212,8 +212,9 @@ class GraphQLEndpoint:
             )
         if not isinstance(payload, dict):
             return Guarded(body)
-        variables = payload.get("variables")
-        variables = variables if isinstance(variables, dict) else {}
+        if not _well_formed(payload):
+            return Guarded(body)  # Strawberry's view refuses it with its own 400, before running
+        variables = payload.get("variables") or {}
         state = request.app.state
         answers: ResponseCache = state.answers
         try:
@@ -234,7 +235,7 @@ class GraphQLEndpoint:
             roots = root_fields(shape.document, _known()) if shape else ()
             key = None
             if shape is not None and cacheable(shape.document, answers.rules.fields):
-                key = answers.key(query, variables, principal)
+                key = answers.key(query, payload.get("operationName"), variables, principal)
             # One round trip: the charge, the cache generation and the answer kept under its
             # key, the caller's bookmarks.
             bookmarks = caller_key(principal)
@@ -365,6 +366,16 @@ def _requested_hash(payload: dict[str, Any]) -> str | None:
     if isinstance(persisted, dict) and isinstance(persisted.get("sha256Hash"), str):
         return str(persisted["sha256Hash"]).lower()
     return None
+
+
+def _well_formed(payload: dict[str, Any]) -> bool:
+    """Whether the request's parts have the types Strawberry's view accepts. One that does
+    not is refused by the view, so it is neither charged nor answered from the cache."""
+    return (
+        isinstance(payload.get("variables"), dict | None)
+        and isinstance(payload.get("operationName"), str | None)
+        and isinstance(payload.get("extensions"), dict | None)
+    )
 
 
 def _replay(body: bytes) -> Receive:

@@ -140,10 +140,13 @@ class ResponseCache:
         self.trusted = 0
         self._keep: Any = None
 
-    def key(self, query: str, variables: Mapping[str, Any], principal: Principal) -> str:
-        """The digest an answer is kept under: document, variables, read scope and day."""
+    def key(
+        self, query: str, name: str | None, variables: Mapping[str, Any], principal: Principal
+    ) -> str:
+        """The digest an answer is kept under: document, the operation's name as asked (a
+        name the document lacks is refused, never served), variables, read scope and day."""
         spelled = orjson.dumps(
-            [query, variables, scope_of(principal), date.today().isoformat()],
+            [query, name, variables, scope_of(principal), date.today().isoformat()],
             option=orjson.OPT_SORT_KEYS,
             default=str,
         )

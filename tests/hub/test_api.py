@@ -135,6 +135,32 @@ def test_transport_rules(api: str) -> None:
     assert big.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
 
 
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({"variables": ["91110000600037341L"]}, "`variables` must be an object"),
+        ({"extensions": "persisted"}, "`extensions` must be an object"),
+        ({"operationName": "Other"}, 'Unknown operation named "Other"'),
+    ],
+    ids=["variables-a-list", "extensions-a-string", "no-such-operation"],
+)
+def test_a_malformed_request_is_refused_before_anything_runs(
+    api: str, partner: GraphQLClient, extra: dict[str, object], reason: str
+) -> None:
+    """A request whose parts have the wrong types, or that names an operation its document
+    lacks, is refused, even right after its well-formed twin's answer was kept (the guard
+    looks for kept answers before Strawberry's view reads the parts)."""
+    query = "query Lookup($code: String!) { subject(creditCode: $code) { name } }"
+    good = {"query": query, "variables": {"code": "91110000600037341L"}, "operationName": "Lookup"}
+    auth = {"Authorization": f"Bearer {partner.token}"}
+    for _ in range(2):  # the second is served as kept
+        ran = httpx.post(f"{api}/graphql", json=good, headers=auth)
+        assert ran.status_code == 200 and "errors" not in ran.json()
+    assert ran.headers.get("X-Cache") == "hit"
+    response = httpx.post(f"{api}/graphql", json={**good, **extra}, headers=auth)
+    assert response.status_code == 400 and reason in response.text, response.text
+
+
 def test_document_errors_are_bad_user_input_without_suggestions(partner: GraphQLClient) -> None:
     body = partner.post('{ subject(creditCode: "91110000600037341L") { nam } }').json()
     error = body["errors"][0]
