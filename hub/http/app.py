@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             connection_pool=watched_pool(
                 settings.redis_url, app.state.answers.reconnected, socket_timeout=2,
                 socket_connect_timeout=2, retry=once(),  # a restart's closed connections
+                client_name="hub-api",  # in CLIENT LIST, beside the workers' connections
             )
         )  # fmt: skip
         app.state.store = Store(

@@ -15,8 +15,11 @@ or ``cache.megabytes`` of them nothing more is kept until the generation moves o
 
 Redis losing the last second of writes on a crash could hand a generation back, with answers
 of it that are older than a change already acknowledged. So whenever one of a process's Redis
-connections (re)connects (:func:`watched_pool`), the process moves the generation a million on
-before it trusts a kept answer again: past any count the lost second could have held.
+connections (re)connects to a Redis server other than the one it last saw (:func:`watched_pool`
+reads the server's ``run_id``, new at every start and different on a replica), the process
+moves the generation a million on before it trusts a kept answer again: past any count the lost
+second could have held. A connection made again to the same server (a pool growing, one dropped
+after a cancelled command) changes nothing: that server lost nothing.
 """
 
 from __future__ import annotations
@@ -138,6 +141,7 @@ class ResponseCache:
         self.rules = rules
         self.connected = 0
         self.trusted = 0
+        self.server: str | None = None  # the run_id of the Redis last connected to
         self._keep: Any = None
 
     def key(
@@ -152,9 +156,13 @@ class ResponseCache:
         )
         return hashlib.sha256(spelled).hexdigest()
 
-    def reconnected(self) -> None:
-        """A connection to Redis (re)connected: it may be a Redis that lost its last second."""
-        self.connected += 1
+    def reconnected(self, server: str | None) -> None:
+        """A connection to Redis (re)connected, to the server of this ``run_id``: another
+        server than the last (or one that does not say) may be a Redis that lost its last
+        second."""
+        if server is None or server != self.server:
+            self.server = server
+            self.connected += 1
 
     async def vouch(self, redis: aioredis.Redis) -> None:
         """After connections (re)connected, move the generation past anything a lost second of
@@ -186,9 +194,10 @@ class ResponseCache:
 
 
 class _WatchedPool(aioredis.ConnectionPool):
-    """A connection pool that calls ``connected`` whenever one of its connections connects."""
+    """A connection pool that calls ``connected`` with the server's ``run_id`` whenever one of
+    its connections connects (one INFO on a new connection: connections are made rarely)."""
 
-    def __init__(self, connected: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(self, connected: Callable[[str | None], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._connected = connected
 
@@ -197,11 +206,25 @@ class _WatchedPool(aioredis.ConnectionPool):
         connection.register_connect_callback(self._on_connect)
         return connection
 
-    def _on_connect(self, _: Any) -> None:
-        self._connected()
+    async def _on_connect(self, connection: Any) -> None:
+        await connection.send_command("INFO", "server")
+        info = await connection.read_response()
+        text = info.decode() if isinstance(info, bytes) else str(info)
+        run_id = next(
+            (
+                line.partition(":")[2].strip()
+                for line in text.splitlines()
+                if line.startswith("run_id:")
+            ),
+            None,
+        )
+        self._connected(run_id or None)
 
 
-def watched_pool(url: str, connected: Callable[[], None], **kwargs: Any) -> aioredis.ConnectionPool:
-    """A pool for ``url`` that calls ``connected`` on every (re)connection of its clients."""
+def watched_pool(
+    url: str, connected: Callable[[str | None], None], **kwargs: Any
+) -> aioredis.ConnectionPool:
+    """A pool for ``url`` that calls ``connected`` with the server's ``run_id`` on every
+    (re)connection of its clients."""
     pool: aioredis.ConnectionPool = _WatchedPool.from_url(url, connected=connected, **kwargs)
     return pool
