@@ -1,8 +1,11 @@
 -- wrk script: subject(creditCode) lookups, cycling through codes from a file. BENCH_MODE "page"
 -- GETs the subject's portal page instead; an empty BENCH_TOKEN sends no Authorization (the
 -- public). BENCH_BATCH=n (n > 1) sends n consecutive codes a request as the variable "codes"
--- (subjectsByCode). Each wrk thread loads the codes and starts at its own offset; errors are
--- counted, and answers the API served kept (X-Cache: hit).
+-- (subjectsByCode). Each wrk thread loads the codes and starts at its own offset, the same in
+-- every run (so every server is asked the same codes): its number times the golden ratio, of
+-- the list. (It used to come from an unseeded math.random, the same in every thread, so wrk's
+-- two threads asked the same codes in lockstep.) Errors are counted, and answers the API
+-- served kept (X-Cache: hit).
 local codes = {}
 local index = 0
 errors = 0  -- globals: read back per thread in done()
@@ -15,11 +18,12 @@ local batch = tonumber(os.getenv("BENCH_BATCH") or "1")
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("id", #threads)
 end
 
 function init(args)
   for line in io.lines(args[1]) do codes[#codes + 1] = line end
-  index = math.random(#codes)
+  index = math.floor(#codes * ((id * 0.6180339887) % 1))
 end
 
 function request()
