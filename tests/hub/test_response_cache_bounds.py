@@ -76,10 +76,16 @@ async def test_a_reconnection_is_vouched_for_by_moving_the_generation_past_a_los
     cache = _cache()
     now = await _now(redis)
     assert await cache.keep(redis, "a", _answer(now))
-    cache.reconnected()
+    cache.reconnected("run-1")
     assert cache.trusted != cache.connected  # a kept answer is not to be trusted yet
     await cache.vouch(redis)
     assert cache.trusted == cache.connected
     moved = int(await redis.get(GENERATION_KEY))
     assert moved == now + JUMP
     assert await _kept(redis, cache, "a", moved) is None
+    cache.reconnected("run-1")  # the same server again: it lost nothing
+    assert cache.trusted == cache.connected
+    for server in ("run-2", None):  # another server, or one that does not say which
+        cache.reconnected(server)
+        assert cache.trusted != cache.connected
+        await cache.vouch(redis)
