@@ -20,6 +20,7 @@ help:
 	@echo "make bench-batch  subjects/s of subjectsByCode at 100 codes against single lookups (100k graph)"
 	@echo "make bench-plans  EXPLAIN every named query on the 100k graph; fails on a label scan"
 	@echo "make bench-peer  the hub against @neo4j/graphql: lookups and depth-2 networks, same load (needs Node.js)"
+	@echo "make bench-instructions  instructions a computed lookup costs the API, by callgrind (needs valgrind)"
 	@echo "make soak   10 minutes of mixed load while a worker, an API process, Redis and Neo4j fail"
 	@echo "make lint   ruff and mypy"
 
@@ -114,8 +115,12 @@ bench-plans: system venv
 bench-peer: system venv wrk
 	$(VENV)/bin/python -m bench.peer $(BENCH_ARGS)
 
+# Exact, unlike wall time: BENCH_ARGS="--against HEAD~1" counts a revision beside this checkout.
+bench-instructions: system venv
+	$(VENV)/bin/python -m bench.instructions $(BENCH_ARGS)
+
 # Its own stack under .data/soak on free ports; BENCH_ARGS="--seconds 120" for a short run.
 soak: system venv
 	$(VENV)/bin/python -m bench.soak $(BENCH_ARGS)
 
-.PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal bench-batch bench-plans bench-peer soak
+.PHONY: help system browser assets venv wrk up down test lint bench bench-seed bench-archive bench-investigate bench-sync bench-portal bench-batch bench-plans bench-peer bench-instructions soak
