@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 from graphql import DocumentNode, FieldNode, OperationDefinitionNode, OperationType
+from redis.exceptions import ResponseError
 
 from connectors.coordination.freshness import GENERATION_KEY
 from hub.api.context import Audited
@@ -207,8 +208,12 @@ class _WatchedPool(aioredis.ConnectionPool):
         return connection
 
     async def _on_connect(self, connection: Any) -> None:
-        await connection.send_command("INFO", "server")
-        info = await connection.read_response()
+        try:
+            await connection.send_command("INFO", "server")
+            info = await connection.read_response()
+        except ResponseError:  # INFO refused (an ACL, a renamed command): every one counts
+            self._connected(None)
+            return
         text = info.decode() if isinstance(info, bytes) else str(info)
         run_id = next(
             (

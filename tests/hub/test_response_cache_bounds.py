@@ -13,7 +13,8 @@ import redis.asyncio as aioredis
 
 from connectors.coordination.freshness import GENERATION_KEY
 from hub.api.context import Audited
-from hub.http.response_cache import ANSWERS_KEY, JUMP, Answer, ResponseCache, pack
+from hub.http.response_cache import ANSWERS_KEY, JUMP, Answer, ResponseCache, pack, watched_pool
+from hub.settings import get_settings
 from policies.limits import AnswerCache
 
 MB = 1024 * 1024
@@ -89,3 +90,25 @@ async def test_a_reconnection_is_vouched_for_by_moving_the_generation_past_a_los
         cache.reconnected(server)
         assert cache.trusted != cache.connected
         await cache.vouch(redis)
+
+
+async def test_a_redis_that_will_not_say_which_server_it_is_counts_every_connection(
+    redis: aioredis.Redis,
+) -> None:
+    """The server is told by INFO's run_id; a user its ACL denies INFO still works, and each of
+    its connections counts as one to a server that may have lost its last second."""
+    await redis.acl_setuser(
+        "no-info", enabled=True, passwords=["+no-info-pw"], keys=["*"], channels=["*"],
+        commands=["+@all", "-info"], reset=True,
+    )  # fmt: skip
+    seen: list[str | None] = []
+    url = get_settings().redis_url.replace("redis://", "redis://no-info:no-info-pw@", 1)
+    assert "@" in url, url
+    client = aioredis.Redis(connection_pool=watched_pool(url, seen.append))
+    try:
+        assert await client.ping()
+        assert await client.get(GENERATION_KEY)  # commands work on the connection
+        assert seen == [None]
+    finally:
+        await client.aclose()
+        await redis.acl_deluser("no-info")
