@@ -56,12 +56,15 @@ def counted(source: Path, count: int, env: dict[str, str]) -> int:
     from bench.run import DATA
 
     out = DATA / f"callgrind-{os.getpid()}-{count}.out"
-    subprocess.run(
+    run = subprocess.run(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
          sys.executable, __file__, "--child", str(count), env["BENCH_CODES"]],
-        cwd=source, check=True, capture_output=True,
+        cwd=source, capture_output=True, text=True,
         env={**os.environ, **env, "PYTHONPATH": str(source)},
     )  # fmt: skip
+    if run.returncode != 0:
+        out.unlink(missing_ok=True)
+        raise SystemExit(f"the lookups of {source} failed under callgrind:\n{run.stderr[-2000:]}")
     found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
     out.unlink()
     if found is None:
