@@ -163,7 +163,7 @@ class _Run:
                     self.add("outbox-events", row.event, _moment(row.at))
                     self.events.append(row.event["id"])
             await self.step("reading the outbox")
-            if len(page) < self.rules.batch or page[-1].at >= self.cutoffs.newest:
+            if len(page) < self.rules.batch:
                 return
             after = page[-1].version
 

@@ -40,11 +40,13 @@ _SUPERSEDED = """EXISTS {
     MATCH (l:OutboxEvent {sanction: e.sanction}) WHERE l.version > e.version AND l.type IN $states
   })"""
 
-# Outbox events in feed-version order after ``$after``, each with its deliveries old enough to
-# go and whether the event may go with them.
+# Outbox events written before ``$newest``, in feed-version order after ``$after``, each with its
+# deliveries old enough to go and whether the event may go with them. A later event has nothing
+# that may go; it is passed over in Neo4j rather than ending the scan, since feed order and
+# creation time need not agree (a backdated or imported event).
 OUTBOX_PAGE = (
     """
-MATCH (e:OutboxEvent) WHERE e.version > $after
+MATCH (e:OutboxEvent) WHERE e.version > $after AND e.createdAt < $newest
 WITH e ORDER BY e.version LIMIT $batch
 WITH e, COLLECT { MATCH (d:Delivery {event: e.id}) RETURN d } AS every
 WITH e, every, [d IN every WHERE
@@ -180,6 +182,7 @@ async def outbox_page(store: Store, after: int, cutoffs: Cutoffs, batch: int) ->
         events=cutoffs.events,
         delivered=cutoffs.delivered,
         dead=cutoffs.dead,
+        newest=cutoffs.newest,
         states=list(LISTING_STATES),
         read=True,
     )

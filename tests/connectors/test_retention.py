@@ -11,6 +11,7 @@ zero afterwards, so that later tests reading the feed from its start are not ref
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import json
 import time
@@ -353,3 +354,22 @@ async def test_the_workers_run_it_into_the_data_folder(
     finally:
         for path in made | (set(folder.glob("*.jsonl.gz")) - before):
             path.unlink()
+
+
+@QUIET
+async def test_old_events_after_a_page_of_young_ones_are_still_found(
+    store: Store, driver: AsyncDriver, tmp_path: Path, horizons_reset: None, partner: str
+) -> None:
+    """Feed order and creation time need not agree (an event backdated, or imported late): a
+    page of events too young to go does not end the search for older ones after it. (The
+    suite's other tests leave young events before this one's; the scan used to stop at the
+    first page that ended in one.)"""
+    rules = dataclasses.replace(RULES, batch=10)
+    tag = partner[-8:]
+    for n, (code, record) in enumerate(fresh_subjects(rules.batch + 1)):  # young, and first
+        await publish_listing(store, CATALOGUE, serious_listing(f"S-RETY-{tag}-{n}", code, record))
+    listed, _ = await _old_listing(store, driver, f"S-RETO-{tag}")
+    report = await retention.run(store, rules, FileStorage(tmp_path), datetime.now(UTC))
+    exported = {r["id"] for r in _read(tmp_path, report.kinds["outbox-events"].file)}
+    assert listed in exported
+    assert not await _props(driver, "OutboxEvent", [listed])
