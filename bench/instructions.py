@@ -21,6 +21,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 WARM = 100  # lookups before the counted ones: imports, caches and connections settle
@@ -80,16 +82,22 @@ def per_lookup(source: Path, lookups: int, env: dict[str, str]) -> float:
     return (twice - once) / lookups
 
 
-def worktree(revision: str) -> Path:
+@contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A checkout of ``revision`` under the bench's data, sharing its .data, removed after."""
     from bench.run import DATA, ROOT
 
     path = DATA / "instructions-worktree"
-    subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
+    remove = ["git", "worktree", "remove", "--force", str(path)]
+    subprocess.run(remove, cwd=ROOT, check=False, capture_output=True)  # a run cut short
     subprocess.run(
         ["git", "worktree", "add", "--detach", str(path), revision], cwd=ROOT, check=True
     )
     (path / ".data").symlink_to(ROOT / ".data")
-    return path
+    try:
+        yield path
+    finally:
+        subprocess.run(remove, cwd=ROOT, check=False)
 
 
 def main() -> None:
@@ -104,15 +112,11 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed: apt-get install valgrind")
     from bench.common import say, write_block
-    from bench.run import DATA, QUERY, ROOT, dev_token, sample_codes, seeded, stack
+    from bench.run import DATA, QUERY, ROOT, bench_limits, dev_token, sample_codes, seeded, stack
 
-    limits = (ROOT / "policies" / "limits.yaml").read_text()
-    kept = "  fields: [subject, subjectsByCode]"
-    assert kept in limits, "limits.yaml's cache.fields changed: update bench/instructions.py"
-    (DATA / "instructions-limits.yaml").write_text(limits.replace(kept, "  fields: []"))
     codes = DATA / "instructions-codes.json"
     env = {
-        "HUB_LIMITS_FILE": str(DATA / "instructions-limits.yaml"),
+        "HUB_LIMITS_FILE": str(bench_limits(cache=False)),
         "BENCH_CODES": str(codes),
         "BENCH_QUERY": QUERY,
         "BENCH_TOKEN": dev_token("partner", "BANK-BENCH", "SHARED", "credit-check"),
@@ -122,12 +126,8 @@ def main() -> None:
         codes.write_text(json.dumps(asyncio.run(sample_codes(WARM + 2 * args.lookups, 7))))
         rows = [("this checkout", per_lookup(ROOT, args.lookups, env))]
         if args.against:
-            source = worktree(args.against)
-            try:
+            with worktree(args.against) as source:
                 rows.append((f"`{args.against}`", per_lookup(source, args.lookups, env)))
-            finally:
-                remove = ["git", "worktree", "remove", "--force", str(source)]
-                subprocess.run(remove, cwd=ROOT, check=False)
     table = "\n".join(
         ["| code | instructions a lookup |", "|---|---:|"]
         + [f"| {name} | {count / 1e6:,.2f} M |" for name, count in rows]

@@ -115,6 +115,25 @@ def stack() -> Iterator[None]:
             services.stop_process(proc.pid)
 
 
+def bench_limits(*, cache: bool) -> Path:
+    """limits.yaml for a benchmark's API, written under the bench's data: the per-client rates
+    lifted for partners, investigators and the public (they would throttle one load generator),
+    and with ``cache`` False no answers kept (``cache.fields`` emptied)."""
+    text = (
+        (ROOT / "policies" / "limits.yaml").read_text()
+        .replace("    partner: 100000", "    partner: 1000000000")
+        .replace("    investigator: 500000", "    investigator: 1000000000")
+        .replace("    public: 20000", "    public: 1000000000")
+    )  # fmt: skip
+    kept = "  fields: [subject, subjectsByCode]"
+    if not cache:
+        assert kept in text, "limits.yaml's cache.fields changed: update bench/run.py"
+        text = text.replace(kept, "  fields: []")
+    lifted = DATA / "limits.yaml"
+    lifted.write_text(text)
+    return lifted
+
+
 @contextmanager
 def serving(
     command: list[str], env: dict[str, str] | None = None, *, cache: bool = True
@@ -124,19 +143,7 @@ def serving(
     lifted for partners, investigators and the public, every other limit as shipped. ``cache``
     False keeps no answers (limits.yaml ``cache.fields`` emptied), for the runs without the
     response cache."""
-    limits = ROOT / "policies" / "limits.yaml"
-    lifted = DATA / "limits.yaml"
-    text = (
-        limits.read_text()
-        .replace("    partner: 100000", "    partner: 1000000000")
-        .replace("    investigator: 500000", "    investigator: 1000000000")
-        .replace("    public: 20000", "    public: 1000000000")
-    )
-    kept = "  fields: [subject, subjectsByCode]"
-    if not cache:
-        assert kept in text, "limits.yaml's cache.fields changed: update bench/run.py"
-        text = text.replace(kept, "  fields: []")
-    lifted.write_text(text)
+    lifted = bench_limits(cache=cache)
     proc = services.spawn(
         command, DATA / "logs" / "api.log", env={"HUB_LIMITS_FILE": str(lifted), **(env or {})}
     )
